@@ -1,0 +1,83 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ContentType is the content type of every stored message.
+const ContentType = "application/cloudevents+json"
+
+// ErrUnavailable reports that JetStream did not acknowledge a publish: the
+// server is down, the stream is missing or full, or the context ended. Some
+// events of the batch may have been stored; re-sending the batch is safe
+// because their message ids deduplicate them.
+var ErrUnavailable = errors.New("bus unavailable")
+
+// Result is the outcome of one stored event.
+type Result struct {
+	ID        string
+	Subject   string
+	Sequence  uint64
+	Duplicate bool // JetStream already held an event with this source and id
+}
+
+// Publisher stores events on the events stream.
+type Publisher struct {
+	js jetstream.JetStream
+}
+
+// NewPublisher returns a Publisher using js.
+func NewPublisher(js jetstream.JetStream) *Publisher {
+	return &Publisher{js: js}
+}
+
+// Publish stores events on bus. It sends them all asynchronously and returns
+// only after JetStream acknowledged every one, or the first failure wrapped in
+// ErrUnavailable. Results are in the order of events.
+func (p *Publisher) Publish(ctx context.Context, bus string, events []event.Event) ([]Result, error) {
+	futures := make([]jetstream.PubAckFuture, len(events))
+	for i := range events {
+		msg, err := Message(bus, &events[i])
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", i, err)
+		}
+		f, err := p.js.PublishMsgAsync(msg, jetstream.WithExpectStream(StreamName))
+		if err != nil {
+			return nil, fmt.Errorf("%w: publish event %d: %v", ErrUnavailable, i, err)
+		}
+		futures[i] = f
+	}
+	results := make([]Result, len(events))
+	for i, f := range futures {
+		select {
+		case ack := <-f.Ok():
+			results[i] = Result{ID: events[i].ID(), Subject: f.Msg().Subject, Sequence: ack.Sequence, Duplicate: ack.Duplicate}
+		case err := <-f.Err():
+			return nil, fmt.Errorf("%w: event %d (id %q): %v", ErrUnavailable, i, events[i].ID(), err)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: waiting for acknowledgements: %v", ErrUnavailable, ctx.Err())
+		}
+	}
+	return results, nil
+}
+
+// Message builds the NATS message that stores e on bus: structured-mode JSON,
+// the event's subject, and the dedup message id.
+func Message(bus string, e *event.Event) (*nats.Msg, error) {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("encode event %q: %w", e.ID(), err)
+	}
+	msg := nats.NewMsg(Subject(bus, e))
+	msg.Data = body
+	msg.Header.Set(jetstream.MsgIDHeader, MsgID(e))
+	msg.Header.Set("Content-Type", ContentType)
+	return msg, nil
+}
