@@ -1,0 +1,44 @@
+package sinks
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+)
+
+// body returns what a delivery carries as a plain body: the input payload
+// when there is one (text for a string, JSON otherwise), else the event's
+// data with its content type.
+func body(d *Delivery) ([]byte, string, error) {
+	switch p := d.Payload.(type) {
+	case nil:
+		return d.Event.Data(), d.Event.DataContentType(), nil
+	case string:
+		return []byte(p), "text/plain; charset=utf-8", nil
+	default:
+		b, err := json.Marshal(p)
+		if err != nil {
+			return nil, "", Permanent(fmt.Errorf("input payload is not JSON-encodable: %w", err))
+		}
+		return b, event.ApplicationJSON, nil
+	}
+}
+
+// outgoing returns the event to deliver: the original, or a copy whose data
+// is the input payload, as EventBridge's input transformer replaces the
+// payload but keeps the envelope.
+func outgoing(d *Delivery) (*event.Event, error) {
+	if d.Payload == nil {
+		return d.Event, nil
+	}
+	b, ct, err := body(d)
+	if err != nil {
+		return nil, err
+	}
+	e := d.Event.Clone()
+	e.DataEncoded = b
+	e.DataBase64 = false
+	e.SetDataContentType(ct)
+	return &e, nil
+}
