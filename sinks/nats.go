@@ -2,7 +2,6 @@ package sinks
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -80,9 +79,9 @@ func (n *NATS) Deliver(ctx context.Context, d *Delivery) error {
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(e)
+	b, err := structured(e)
 	if err != nil {
-		return Permanent(fmt.Errorf("encode event: %w", err))
+		return err
 	}
 	msg := nats.NewMsg(n.subject)
 	msg.Data = b

@@ -1,6 +1,7 @@
 package sinks
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -41,4 +42,14 @@ func outgoing(d *Delivery) (*event.Event, error) {
 	e.DataBase64 = false
 	e.SetDataContentType(ct)
 	return &e, nil
+}
+
+// structured encodes e in structured mode with sdk-go's WriteJson, which
+// keeps JSON data byte for byte (json.Marshal would re-compact and escape it).
+func structured(e *event.Event) ([]byte, error) {
+	var b bytes.Buffer
+	if err := event.WriteJson(e, &b); err != nil {
+		return nil, Permanent(fmt.Errorf("encode event %q: %w", e.ID(), err))
+	}
+	return b.Bytes(), nil
 }

@@ -3,7 +3,6 @@ package sinks
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -144,9 +143,9 @@ func (w *Webhook) request(ctx context.Context, d *Delivery) (*http.Request, erro
 		}
 		setBody(req, b, ct)
 	case FormatCloudEventsStructured:
-		b, err := json.Marshal(e)
+		b, err := structured(e)
 		if err != nil {
-			return nil, Permanent(err)
+			return nil, err
 		}
 		setBody(req, b, "application/cloudevents+json")
 	default:

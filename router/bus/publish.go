@@ -1,8 +1,8 @@
 package bus
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -69,14 +69,16 @@ func (p *Publisher) Publish(ctx context.Context, bus string, events []event.Even
 }
 
 // Message builds the NATS message that stores e on bus: structured-mode JSON,
-// the event's subject, and the dedup message id.
+// the event's subject, and the dedup message id. It encodes with sdk-go's
+// WriteJson rather than json.Marshal, which would compact JSON data and
+// escape <, > and &, so the stored data is byte for byte what was sent.
 func Message(bus string, e *event.Event) (*nats.Msg, error) {
-	body, err := json.Marshal(e)
-	if err != nil {
+	var body bytes.Buffer
+	if err := event.WriteJson(e, &body); err != nil {
 		return nil, fmt.Errorf("encode event %q: %w", e.ID(), err)
 	}
 	msg := nats.NewMsg(Subject(bus, e))
-	msg.Data = body
+	msg.Data = body.Bytes()
 	msg.Header.Set(jetstream.MsgIDHeader, MsgID(e))
 	msg.Header.Set("Content-Type", ContentType)
 	return msg, nil
