@@ -7,4 +7,25 @@
 // column), Compile turns Rules into a Set, and Set.Match answers which
 // rules an event satisfies. A Set never changes after Compile, so the
 // router can swap whole sets atomically and match without locks.
+//
+// Pattern semantics, where EventBridge leaves room for choice:
+//
+//   - A pattern path collects every value it reaches, expanding arrays met
+//     anywhere along the path; a leaf matches if any collected value
+//     matches. An empty array contributes no values, so it behaves like a
+//     missing field.
+//   - A missing field matches only {exists: false}. JSON null is a present
+//     value: it matches null and {exists: true}.
+//   - Numbers compare as numbers (0, 0.0 and 0e0 are equal); a string never
+//     equals a number and a bool never equals 1.
+//   - anything-but requires the field to be present and holds when none of
+//     its values is excluded: on an array, every element must pass. With
+//     prefix, suffix, equals-ignore-case or wildcard, non-string values are
+//     never excluded.
+//   - prefix, suffix, wildcard, equals-ignore-case and cidr match strings
+//     only; numeric matches numbers only.
+//
+// Each pattern compiles to readable expr text (Rule.Expr) that uses a few
+// helper functions: at(root, keys...) for path collection, isString,
+// isNumber, equalFold and inCIDR.
 package rules

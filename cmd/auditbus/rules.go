@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/auditbus/auditbus/router"
+	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/rules"
+	"github.com/auditbus/auditbus/sinks"
+)
+
+func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: auditbus rules validate PATH... | auditbus rules test --rules PATH --event FILE")
+		return errUsage
+	}
+	switch args[0] {
+	case "validate":
+		return runRulesValidate(args[1:], stdout, stderr)
+	case "test":
+		return runRulesTest(args[1:], stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "auditbus rules: unknown subcommand %q (want validate or test)\n", args[0])
+		return errUsage
+	}
+}
+
+// runRulesValidate checks every file and reports every problem as
+// file:line:col, exiting non-zero when there is one.
+func runRulesValidate(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("rules validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "usage: auditbus rules validate PATH...")
+		return errUsage
+	}
+	set, err := rules.Load(fs.Args(), rules.WithTargetCheck(sinks.Check))
+	if err != nil {
+		return reportRuleErrors(err, stderr)
+	}
+	fmt.Fprintf(stdout, "%d rules OK in %s\n", set.Len(), strings.Join(fs.Args(), ", "))
+	return nil
+}
+
+func reportRuleErrors(err error, stderr io.Writer) error {
+	var errs rules.Errors
+	if !errors.As(err, &errs) {
+		return err
+	}
+	for _, e := range errs {
+		fmt.Fprintln(stderr, e)
+	}
+	return fmt.Errorf("%d problem(s) found", len(errs))
+}
+
+// runRulesTest prints, for each event of the file, the rules it matches.
+func runRulesTest(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("rules test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var paths []string
+	fs.Var(&listFlag{list: &paths}, "rules", "rule file or directory (repeatable)")
+	eventFile := fs.String("event", "", `CloudEvents file (object, array or NDJSON; "-" for stdin)`)
+	busName := fs.String("bus", "default", "bus the events are on")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if len(paths) == 0 || *eventFile == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: auditbus rules test --rules PATH --event FILE")
+		return errUsage
+	}
+	set, err := router.LoadRules(paths)
+	if err != nil {
+		return reportRuleErrors(err, stderr)
+	}
+	events, err := readEventFile(*eventFile, os.Stdin)
+	if err != nil {
+		return err
+	}
+	for i := range events {
+		e := &events[i]
+		env, err := rules.NewEnv(e)
+		if err != nil {
+			return fmt.Errorf("event %d (%s): %w", i, e.ID(), err)
+		}
+		matched, errs := set.Match(*busName, env)
+		names := make([]string, len(matched))
+		for j, r := range matched {
+			names[j] = r.Name
+		}
+		label := fmt.Sprintf("event %s (%s, %s)", e.ID(), e.Type(), bus.Subject(*busName, e))
+		if len(names) == 0 {
+			fmt.Fprintf(stdout, "%s: no rule matches\n", label)
+		} else {
+			fmt.Fprintf(stdout, "%s: matches %s\n", label, strings.Join(names, ", "))
+		}
+		for _, err := range errs {
+			fmt.Fprintf(stdout, "  error: %v\n", err)
+		}
+	}
+	return nil
+}

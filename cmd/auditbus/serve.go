@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/auditbus/auditbus/router"
+	"github.com/auditbus/auditbus/router/api"
+	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/dispatch"
+	"github.com/auditbus/auditbus/rules"
+)
+
+type serveConfig struct {
+	router.Config
+	logFormat string
+	logLevel  string
+	stopLimit time.Duration
+}
+
+func defaultServeConfig() *serveConfig {
+	c := &serveConfig{logFormat: "console", logLevel: "info", stopLimit: 30 * time.Second}
+	c.Listen = router.DefaultListen
+	c.DataDir = router.DefaultDataDir
+	c.NATSListen = router.DefaultNATSListen
+	c.MaxBodyBytes = api.DefaultMaxBodyBytes
+	c.Stream.MaxAge = bus.DefaultMaxAge
+	c.Stream.DuplicateWindow = bus.DefaultDuplicateWindow
+	c.Workers = dispatch.DefaultWorkers
+	c.ShutdownGrace = dispatch.DefaultShutdownGrace
+	c.AckWait = dispatch.DefaultAckWait
+	return c
+}
+
+func (c *serveConfig) flags() *flag.FlagSet {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.Listen, "listen", c.Listen, "HTTP API address")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "embedded JetStream data directory")
+	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "use this NATS server or cluster instead of the embedded one")
+	fs.StringVar(&c.NATSListen, "nats-listen", c.NATSListen, `embedded NATS client address for other tools ("-": in-process only)`)
+	fs.Var(&listFlag{list: &c.Rules}, "rules", "rule file or directory (repeatable, or comma-separated)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body")
+	fs.DurationVar(&c.Stream.MaxAge, "stream-max-age", c.Stream.MaxAge, "how long the events stream keeps events")
+	fs.DurationVar(&c.Stream.DuplicateWindow, "dedup-window", c.Stream.DuplicateWindow, "how long a re-sent event (same source and id) is recognised as a duplicate")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "events matched and delivered at once")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "on SIGTERM, how long in-flight deliveries may finish before their events are handed back to the bus")
+	fs.DurationVar(&c.AckWait, "ack-wait", c.AckWait, "how long an event being processed may go unacknowledged before it is redelivered (after a crash or restart)")
+	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "log format: console or json")
+	fs.StringVar(&c.logLevel, "log-level", c.logLevel, "log level: debug, info, warn, error")
+	return fs
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := defaultServeConfig()
+	if err := parseLayered(c.flags, args, stderr); err != nil {
+		return err
+	}
+	log, err := newLogger(c.logFormat, c.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	c.Log, c.Stdout = log, stdout
+	srv, err := router.Start(ctx, c.Config)
+	if err != nil {
+		var rerrs rules.Errors
+		if errors.As(err, &rerrs) {
+			for _, e := range rerrs {
+				fmt.Fprintln(stderr, e)
+			}
+			return fmt.Errorf("not started: %d problem(s) in rule files", len(rerrs))
+		}
+		return err
+	}
+	<-ctx.Done()
+	log.Info().Msg("signal received: stopping")
+	stopCtx, cancel := context.WithTimeout(context.Background(), c.stopLimit)
+	defer cancel()
+	return srv.Stop(stopCtx)
+}
+
+// newLogger writes structured logs to w, JSON or human-readable.
+func newLogger(format, level string, w io.Writer) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil {
+		return zerolog.Logger{}, fmt.Errorf("log level %q: %w", level, err)
+	}
+	switch format {
+	case "json":
+	case "console":
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339, NoColor: !isTerminal(w)}
+	default:
+		return zerolog.Logger{}, fmt.Errorf("log format %q: want console or json", format)
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,64 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/ingest"
+)
+
+// Error codes. They are part of the API contract: never renumber one.
+const (
+	CodeMalformed        = "AB.1001" // 400: body is not valid JSON / UTF-8 / base64, or has the wrong shape
+	CodeMissingAttribute = "AB.1002" // 400: a required CloudEvents attribute is absent or empty
+	CodeInvalidAttribute = "AB.1003" // 400: an attribute has a bad name, type or value
+	CodeUnsupportedMedia = "AB.1004" // 415: not a CloudEvents HTTP binding mode we accept
+	CodeTooLarge         = "AB.1005" // 413: body over the configured limit
+	CodeInvalidParameter = "AB.1006" // 400: a query parameter is invalid (e.g. bus)
+	CodeNotFound         = "AB.4040" // 404: no such endpoint
+	CodeMethodNotAllowed = "AB.4050" // 405: endpoint exists, method does not
+	CodeInternal         = "AB.5000" // 500: a bug; the log has details
+	CodeUnavailable      = "AB.5030" // 503: the bus did not acknowledge; retrying is safe
+)
+
+// errorBody is the JSON shape of every error answer.
+type errorBody struct {
+	Code    string `json:"error_code"`
+	Message string `json:"error_msg"`
+}
+
+// writeError answers with code and msg, at the status the code implies.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, status, errorBody{Code: code, Message: msg})
+}
+
+// ingestStatus maps an ingest error to its status and code.
+func ingestStatus(err error) (int, string) {
+	switch {
+	case errors.Is(err, ingest.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge, CodeTooLarge
+	case errors.Is(err, ingest.ErrUnsupportedMediaType):
+		return http.StatusUnsupportedMediaType, CodeUnsupportedMedia
+	case errors.Is(err, ingest.ErrMissingAttribute):
+		return http.StatusBadRequest, CodeMissingAttribute
+	case errors.Is(err, ingest.ErrInvalidAttribute):
+		return http.StatusBadRequest, CodeInvalidAttribute
+	case errors.Is(err, ingest.ErrMalformed):
+		return http.StatusBadRequest, CodeMalformed
+	case errors.Is(err, bus.ErrUnavailable):
+		return http.StatusServiceUnavailable, CodeUnavailable
+	default:
+		return http.StatusInternalServerError, CodeInternal
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,221 @@
+package router_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/auditbus/auditbus/router"
+	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/dispatch"
+)
+
+// start runs a whole auditbus in-process on dataDir with the given rule
+// files, stopping it with t.Cleanup.
+func start(t *testing.T, dataDir string, mutate func(*router.Config), ruleFiles ...string) *router.Server {
+	t.Helper()
+	cfg := router.Config{
+		Listen:        "127.0.0.1:0",
+		DataDir:       dataDir,
+		NATSListen:    "-",
+		Rules:         ruleFiles,
+		ShutdownGrace: time.Second,
+		Log:           zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
+		Stdout:        io.Discard,
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	s, err := router.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() { s.Stop(context.Background()) })
+	return s
+}
+
+// writeRules writes a rule file into a temp dir and returns its path.
+func writeRules(t *testing.T, yaml string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// deleteRule matches successful TKE DeleteCluster calls and sends them to url.
+func deleteRule(url string) string {
+	return fmt.Sprintf(`name: tke-cluster-deleted
+pattern:
+  type: ["tke:CloudEvent:ApiCall", "tke:CloudEvent:ConsoleCall"]
+  data:
+    eventName: ["DeleteCluster"]
+    errorCode: [0]
+targets:
+  - id: hook
+    webhook: {url: %q, timeout: 5s}
+`, url)
+}
+
+// received is what a test webhook saw of one request.
+type received struct {
+	header http.Header
+	body   []byte
+}
+
+// webhook records the requests it accepts, answering with status's code
+// (200 when nil); seen ticks as each request arrives.
+type webhook struct {
+	*httptest.Server
+	mu   sync.Mutex
+	got  []received
+	seen chan struct{}
+}
+
+func newWebhook(t *testing.T, status func(r *http.Request) int) *webhook {
+	t.Helper()
+	w := &webhook{seen: make(chan struct{}, 100000)}
+	w.Server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w.seen <- struct{}{}
+		b, _ := io.ReadAll(r.Body)
+		code := http.StatusOK
+		if status != nil {
+			code = status(r)
+		}
+		if code < 300 {
+			w.mu.Lock()
+			w.got = append(w.got, received{r.Header.Clone(), b})
+			w.mu.Unlock()
+		}
+		rw.WriteHeader(code)
+	}))
+	t.Cleanup(w.Close)
+	return w
+}
+
+// ids returns the ids delivered so far, with their counts.
+func (w *webhook) ids() map[string]int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	m := map[string]int{}
+	for _, r := range w.got {
+		m[r.header.Get("Ce-Id")]++
+	}
+	return m
+}
+
+func (w *webhook) byID(id string) (received, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, r := range w.got {
+		if r.header.Get("Ce-Id") == id {
+			return r, true
+		}
+	}
+	return received{}, false
+}
+
+func auditEvent(t testing.TB, id, name string, errorCode int) event.Event {
+	t.Helper()
+	e := event.New()
+	e.SetID(id)
+	e.SetSource("tke.cloud.tencent")
+	e.SetType("tke:CloudEvent:ApiCall")
+	e.SetSubject("qcs::tke:ap-guangzhou:uin/100000000011:cluster/cls-8x2k9d1f")
+	e.SetTime(time.Date(2021, 3, 11, 2, 42, 39, 146e6, time.UTC))
+	e.SetExtension("region", "ap-guangzhou")
+	if err := e.SetData(event.ApplicationJSON, map[string]any{
+		"eventName": name, "errorCode": errorCode,
+		"userIdentity": map[string]any{"type": "CAMUser", "principalId": "100000000011"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// post sends body to the server's /v1/events.
+func post(t *testing.T, s *router.Server, contentType string, body []byte, header http.Header) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, "http://"+s.Addr()+"/v1/events", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return do(t, req)
+}
+
+// do sends req and decodes the JSON answer.
+func do(t *testing.T, req *http.Request) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("answer %d is not JSON: %q", resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+// streamMsgs counts the events stored on the bus.
+func streamMsgs(t *testing.T, s *router.Server) uint64 {
+	t.Helper()
+	js, err := jetstream.New(s.NATS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(context.Background(), bus.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+// settled waits until the router has acknowledged every stored event, so a
+// test can assert that nothing more will arrive.
+func settled(t *testing.T, s *router.Server) {
+	t.Helper()
+	js, err := jetstream.New(s.NATS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var info *jetstream.ConsumerInfo
+	for time.Now().Before(deadline) {
+		c, err := js.Consumer(context.Background(), bus.StreamName, dispatch.ConsumerName)
+		if err == nil {
+			info, err = c.Info(context.Background())
+			if err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("router did not settle all events within 20s: %+v", info)
+}

@@ -1,0 +1,207 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/rs/zerolog"
+
+	"github.com/auditbus/auditbus/router/api"
+	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/dispatch"
+	"github.com/auditbus/auditbus/rules"
+	"github.com/auditbus/auditbus/sinks"
+)
+
+// Config is everything `auditbus serve` can be told. The zero value of a
+// field means its default.
+type Config struct {
+	Listen        string   // HTTP API address; default 127.0.0.1:8080 ("127.0.0.1:0" for a random port)
+	DataDir       string   // embedded JetStream storage; default ./data
+	NATSURL       string   // connect to this NATS server instead of embedding one
+	NATSListen    string   // embedded server's client address; default 127.0.0.1:4222, "-" for in-process only
+	Rules         []string // rule files or directories
+	Stream        bus.StreamConfig
+	MaxBodyBytes  int64         // default 1 MiB
+	Workers       int           // events processed at once; default 64
+	ShutdownGrace time.Duration // default 10s
+	AckWait       time.Duration // redelivery after a crash or restart; default 30s
+	Log           zerolog.Logger
+	Stdout        io.Writer // where log targets write; default os.Stdout
+}
+
+// Defaults.
+const (
+	DefaultListen     = "127.0.0.1:8080"
+	DefaultDataDir    = "./data"
+	DefaultNATSListen = "127.0.0.1:4222"
+)
+
+// Server is a running auditbus.
+type Server struct {
+	cfg      Config
+	ns       *server.Server // nil with an external NATS
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	router   *dispatch.Router
+	http     *http.Server
+	ln       net.Listener
+	reg      *prometheus.Registry
+	stopOnce sync.Once
+	routerWG sync.WaitGroup
+	stopErr  error
+	cancel   context.CancelFunc
+}
+
+// LoadRules loads rule files and directories, validating every target's
+// config against the registered sink kinds. The error lists every problem
+// with file, line and column (rules.Errors).
+func LoadRules(paths []string) (*rules.Set, error) {
+	return rules.Load(paths, rules.WithTargetCheck(sinks.Check))
+}
+
+// Start loads the rules, then brings up the bus, the router and the HTTP
+// API, in that order, so a broken rule file stops start-up before anything
+// listens. After Start, the server runs until Stop.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	set, err := LoadRules(cfg.Rules)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: withDefaults(cfg), reg: prometheus.NewRegistry()}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := s.startBus(ctx); err != nil {
+		s.Stop(context.Background())
+		return nil, err
+	}
+	if err := s.startRouter(ctx, set); err != nil {
+		s.Stop(context.Background())
+		return nil, err
+	}
+	if err := s.startHTTP(); err != nil {
+		s.Stop(context.Background())
+		return nil, err
+	}
+	s.cfg.Log.Info().Str("listen", s.Addr()).Int("rules", set.Len()).Str("nats", s.nc.ConnectedUrlRedacted()).Msg("auditbus serving")
+	return s, nil
+}
+
+func withDefaults(c Config) Config {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.NATSListen == "" {
+		c.NATSListen = DefaultNATSListen
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = api.DefaultMaxBodyBytes
+	}
+	return c
+}
+
+func (s *Server) startRouter(ctx context.Context, set *rules.Set) error {
+	opts := []dispatch.Option{dispatch.WithLogger(s.cfg.Log), dispatch.WithRegisterer(s.reg)}
+	if s.cfg.Workers > 0 {
+		opts = append(opts, dispatch.WithWorkers(s.cfg.Workers))
+	}
+	if s.cfg.ShutdownGrace > 0 {
+		opts = append(opts, dispatch.WithShutdownGrace(s.cfg.ShutdownGrace))
+	}
+	if s.cfg.AckWait > 0 {
+		opts = append(opts, dispatch.WithAckWait(s.cfg.AckWait))
+	}
+	s.router = dispatch.New(s.js, sinks.Deps{NATS: s.nc, Stdout: s.cfg.Stdout, Log: s.cfg.Log}, opts...)
+	if err := s.router.SetRules(ctx, set); err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	s.routerWG.Go(func() {
+		if err := s.router.Run(runCtx); err != nil {
+			s.cfg.Log.Error().Err(err).Msg("router stopped with an error")
+		}
+	})
+	return nil
+}
+
+func (s *Server) startHTTP() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
+	}
+	s.ln = ln
+	handler := api.New(bus.NewPublisher(s.js),
+		api.WithMaxBodyBytes(s.cfg.MaxBodyBytes),
+		api.WithLogger(s.cfg.Log),
+		api.WithReadiness(s.ready),
+		api.WithMetrics(s.reg, s.reg))
+	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.cfg.Log.Error().Err(err).Msg("HTTP server stopped")
+		}
+	}()
+	return nil
+}
+
+// ready is the /readyz check: the bus connection is up and the stream
+// answers.
+func (s *Server) ready(ctx context.Context) error {
+	if !s.nc.IsConnected() {
+		return fmt.Errorf("NATS connection is %s", s.nc.Status())
+	}
+	if _, err := s.js.Stream(ctx, bus.StreamName); err != nil {
+		return fmt.Errorf("stream %s: %w", bus.StreamName, err)
+	}
+	return nil
+}
+
+// Addr is the HTTP API's address.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Router is the dispatcher, for swapping rules.
+func (s *Server) Router() *dispatch.Router { return s.router }
+
+// NATS is the server's connection to the bus.
+func (s *Server) NATS() *nats.Conn { return s.nc }
+
+// Stop shuts down in the order that loses nothing: the HTTP API stops
+// accepting and finishes its requests (bounded by ctx), the router finishes
+// or hands back in-flight events (bounded by the shutdown grace), the NATS
+// connection drains, and the embedded server stops. Safe to call twice.
+func (s *Server) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		var errs []error
+		if s.http != nil {
+			errs = append(errs, s.http.Shutdown(ctx))
+		}
+		if s.cancel != nil {
+			s.cancel()
+			s.routerWG.Wait()
+		}
+		if s.nc != nil {
+			errs = append(errs, drain(s.nc))
+		}
+		if s.ns != nil {
+			s.ns.Shutdown()
+			s.ns.WaitForShutdown()
+		}
+		s.stopErr = errors.Join(errs...)
+		s.cfg.Log.Info().Err(s.stopErr).Msg("auditbus stopped")
+	})
+	return s.stopErr
+}

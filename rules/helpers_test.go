@@ -1,0 +1,64 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+)
+
+// tkeEvent is a realistic CloudAudit record wrapped as the router does.
+func tkeEvent(t testing.TB, data map[string]any) *event.Event {
+	t.Helper()
+	e := event.New()
+	e.SetID("9d5b2c0e-1a7f-4c1e-9a9e-2f8f1c3b7a10")
+	e.SetSource("tke.cloud.tencent")
+	e.SetType("tke:CloudEvent:ApiCall")
+	e.SetSubject("qcs::tke:ap-guangzhou:uin/100001:cluster/cls-abc123")
+	e.SetExtension("region", "ap-guangzhou")
+	e.SetExtension("principal", "100001")
+	e.SetExtension("action", "DeleteCluster")
+	if data != nil {
+		if err := e.SetData("application/json", data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &e
+}
+
+func mustEnv(t testing.TB, e *event.Event) Env {
+	t.Helper()
+	env, err := NewEnv(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// ruleYAML builds a one-target rule document around a pattern given as
+// indented YAML lines (or "" for none) and an optional condition.
+func ruleYAML(name, pattern, condition string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "name: %s\n", name)
+	if pattern != "" {
+		b.WriteString("pattern:\n")
+		for _, l := range strings.Split(strings.TrimRight(pattern, "\n"), "\n") {
+			b.WriteString("  " + l + "\n")
+		}
+	}
+	if condition != "" {
+		fmt.Fprintf(&b, "condition: %q\n", condition)
+	}
+	b.WriteString("targets:\n  - id: out\n    log: {}\n")
+	return b.String()
+}
+
+func mustRule(t testing.TB, pattern, condition string) *Rule {
+	t.Helper()
+	rules, err := ParseFile("test.yaml", []byte(ruleYAML("r", pattern, condition)))
+	if err != nil {
+		t.Fatalf("parse:\n%s\n%v", ruleYAML("r", pattern, condition), err)
+	}
+	return rules[0]
+}

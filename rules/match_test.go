@@ -1,0 +1,150 @@
+package rules
+
+import (
+	"testing"
+)
+
+func TestPatternSemantics(t *testing.T) {
+	data := map[string]any{
+		"eventName":       "DeleteCluster",
+		"errorCode":       0,
+		"latency":         3e2,
+		"ratio":           0.5,
+		"nullField":       nil,
+		"flag":            true,
+		"zeroString":      "0",
+		"sourceIPAddress": "10.1.2.3",
+		"userIdentity":    map[string]any{"type": "CAMUser", "principalId": "100001"},
+		"tags":            []any{"prod", "team-a"},
+		"resources": []any{
+			map[string]any{"type": "cluster", "id": "cls-1"},
+			map[string]any{"type": "node", "id": "ins-2"},
+		},
+		"empty": []any{},
+	}
+	env := mustEnv(t, tkeEvent(t, data))
+	cases := []struct {
+		name, pattern string
+		want          bool
+	}{
+		{"empty pattern", "", true},
+		{"type exact", `type: ["tke:CloudEvent:ApiCall"]`, true},
+		{"type other", `type: ["tke:CloudEvent:ConsoleCall"]`, false},
+		{"fields are ANDed", "type: [\"tke:CloudEvent:ApiCall\"]\nsource: [\"cvm.cloud.tencent\"]", false},
+		{"values are ORed", `data: {eventName: ["CreateCluster", "DeleteCluster"]}`, true},
+		{"number 0 matches int 0", `data: {errorCode: [0]}`, true},
+		{"number 0.0 matches 0", `data: {errorCode: [0.0]}`, true},
+		{"300 matches 3e2", `data: {latency: [300]}`, true},
+		{"string 0 never equals number", `data: {errorCode: ["0"]}`, false},
+		{"number never equals string 0", `data: {zeroString: [0]}`, false},
+		{"mixed list string and number", `data: {zeroString: [1, "0"]}`, true},
+		{"bool", `data: {flag: [true]}`, true},
+		{"bool is not 1", `data: {flag: [1]}`, false},
+		{"null matches null", `data: {nullField: [null]}`, true},
+		{"null does not match missing", `data: {missing: [null]}`, false},
+		{"nested field", `data: {userIdentity: {type: ["CAMUser"]}}`, true},
+		{"prefix", `data: {eventName: [{prefix: "Delete"}]}`, true},
+		{"prefix on number is false", `data: {errorCode: [{prefix: "0"}]}`, false},
+		{"suffix", `source: [{suffix: ".cloud.tencent"}]`, true},
+		{"extension", `region: ["ap-guangzhou"]`, true},
+		{"anything-but value", `data: {eventName: [{anything-but: "CreateCluster"}]}`, true},
+		{"anything-but excluded", `data: {eventName: [{anything-but: ["DeleteCluster", 3]}]}`, false},
+		{"anything-but number vs string", `data: {errorCode: [{anything-but: ["0"]}]}`, true},
+		{"anything-but prefix", `data: {eventName: [{anything-but: {prefix: "Describe"}}]}`, true},
+		{"anything-but prefix excluded", `data: {eventName: [{anything-but: {prefix: "Delete"}}]}`, false},
+		{"anything-but suffix", `data: {eventName: [{anything-but: {suffix: "Cluster"}}]}`, false},
+		{"anything-but missing field", `data: {missing: [{anything-but: "x"}]}`, false},
+		{"anything-but null value", `data: {nullField: [{anything-but: "x"}]}`, true},
+		{"anything-but array none excluded", `data: {tags: [{anything-but: ["dev"]}]}`, true},
+		{"anything-but array one excluded", `data: {tags: [{anything-but: ["prod"]}]}`, false},
+		{"numeric range", `data: {latency: [{numeric: [">", 0, "<=", 300]}]}`, true},
+		{"numeric open bound", `data: {latency: [{numeric: [">", 300]}]}`, false},
+		{"numeric equals", `data: {ratio: [{numeric: ["=", 0.5]}]}`, true},
+		{"numeric on string", `data: {zeroString: [{numeric: [">=", 0]}]}`, false},
+		{"exists true", `data: {eventName: [{exists: true}]}`, true},
+		{"exists true on null", `data: {nullField: [{exists: true}]}`, true},
+		{"exists true on missing", `data: {missing: [{exists: true}]}`, false},
+		{"exists false on missing", `data: {missing: [{exists: false}]}`, true},
+		{"exists false on present", `data: {eventName: [{exists: false}]}`, false},
+		{"exists false on empty array", `data: {empty: [{exists: false}]}`, true},
+		{"exists false under missing parent", `data: {nope: {deeper: [{exists: false}]}}`, true},
+		{"array any element", `data: {tags: ["team-a"]}`, true},
+		{"array no element", `data: {tags: ["team-b"]}`, false},
+		{"array of objects", `data: {resources: {type: ["node"]}}`, true},
+		{"array of objects no match", `data: {resources: {type: ["disk"]}}`, false},
+		{"equals-ignore-case", `data: {eventName: [{equals-ignore-case: "deletecluster"}]}`, true},
+		{"wildcard", `subject: [{wildcard: "qcs::tke:*:cluster/cls-*"}]`, true},
+		{"wildcard no match", `subject: [{wildcard: "qcs::cvm:*"}]`, false},
+		{"wildcard escaped star", `data: {eventName: [{wildcard: "Delete\\*"}]}`, false},
+		{"cidr", `data: {sourceIPAddress: [{cidr: "10.0.0.0/8"}]}`, true},
+		{"cidr outside", `data: {sourceIPAddress: [{cidr: "192.168.0.0/16"}]}`, false},
+		{"cidr on non-ip", `data: {eventName: [{cidr: "10.0.0.0/8"}]}`, false},
+		{"$or first", "$or:\n  - type: [\"x\"]\n  - data: {eventName: [\"DeleteCluster\"]}", true},
+		{"$or none", "$or:\n  - type: [\"x\"]\n  - data: {eventName: [\"y\"]}", false},
+		{"$or nested", "data:\n  $or:\n    - errorCode: [1]\n    - userIdentity: {type: [\"CAMUser\"]}", true},
+		{"data is present", `data: [{exists: false}]`, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mustRule(t, tc.pattern, "")
+			got, err := r.Match(env)
+			if err != nil {
+				t.Fatalf("match error: %v\nexpr: %s", err, r.Expr())
+			}
+			if got != tc.want {
+				t.Errorf("match = %v, want %v\nexpr: %s", got, tc.want, r.Expr())
+			}
+		})
+	}
+}
+
+func TestConditionSemantics(t *testing.T) {
+	env := mustEnv(t, tkeEvent(t, map[string]any{
+		"userIdentity": map[string]any{"type": "root"},
+	}))
+	cases := []struct {
+		name, pattern, condition string
+		want, wantErr            bool
+	}{
+		{"condition alone", "", `data.userIdentity.type == "root"`, true, false},
+		{"condition ANDed with pattern", `source: ["tke.cloud.tencent"]`, `data.userIdentity.type != "root"`, false, false},
+		{"attribute named type", "", `type startsWith "tke:"`, true, false},
+		{"extension by name", "", `region == "ap-guangzhou" && principal == "100001"`, true, false},
+		{"runtime error is a non-match", "", `data.missing.field == 1`, false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mustRule(t, tc.pattern, tc.condition)
+			got, err := r.Match(env)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
+			}
+			if got != tc.want {
+				t.Errorf("match = %v, want %v\nexpr: %s", got, tc.want, r.Expr())
+			}
+		})
+	}
+}
+
+func TestInput(t *testing.T) {
+	src := ruleYAML("r", "", "") + "    input: '{\"cluster\": subject, \"who\": principal}'\n  - id: plain\n    nats: {subject: a}\n"
+	rules, err := ParseFile("in.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := mustEnv(t, tkeEvent(t, nil))
+	out, err := rules[0].Input("out", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := out.(map[string]any)
+	if !ok || m["cluster"] != "qcs::tke:ap-guangzhou:uin/100001:cluster/cls-abc123" || m["who"] != "100001" {
+		t.Errorf("input = %#v", out)
+	}
+	if out, err := rules[0].Input("plain", env); out != nil || err != nil {
+		t.Errorf("target without input = %v, %v; want nil, nil", out, err)
+	}
+	if _, err := rules[0].Input("nope", env); err == nil {
+		t.Error("unknown target id: want error")
+	}
+}

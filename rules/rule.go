@@ -1,0 +1,99 @@
+package rules
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+	"gopkg.in/yaml.v3"
+)
+
+// Retry bounds redelivery of one target; zero fields mean "use the sink's
+// default".
+type Retry struct {
+	MaxAttempts int
+	MaxAge      time.Duration
+}
+
+// Target is one destination of a rule. Config stays a yaml.Node so each sink
+// decodes its own settings and still reports errors with file positions.
+type Target struct {
+	ID     string
+	Kind   string
+	Config yaml.Node
+	Input  string
+	Retry  *Retry
+	Pos    Position
+}
+
+// Rule is one parsed and compiled rule. Rules built by ParseFile are ready to
+// match; they are not meant to be modified afterwards.
+type Rule struct {
+	Name, Description, Bus string
+	Enabled                bool
+	Condition              string
+	Targets                []Target
+	Pos                    Position
+
+	pattern *pattern
+	source  string
+	program *vm.Program
+	inputs  map[string]*vm.Program
+}
+
+// vms recycles expr VMs: expr.Run builds a fresh VM whose stack and scopes
+// are reallocated on every call, which dominated matching cost.
+var vms = sync.Pool{New: func() any { return new(vm.VM) }}
+
+// Expr returns the expr source the rule's pattern and condition compiled to,
+// which is what authors need to see when a rule does not match as expected.
+func (r *Rule) Expr() string { return r.source }
+
+// Match runs the compiled program against env. A runtime error (for example a
+// condition reading a field of a missing object) is a non-match.
+func (r *Rule) Match(env Env) (bool, error) {
+	machine := vms.Get().(*vm.VM)
+	defer vms.Put(machine)
+	return r.match(machine, env)
+}
+
+func (r *Rule) match(machine *vm.VM, env Env) (bool, error) {
+	if r.program == nil {
+		return false, fmt.Errorf("rule %q: not compiled", r.Name)
+	}
+	out, err := machine.Run(r.program, env)
+	if err != nil {
+		return false, &MatchError{Rule: r.Name, Err: err}
+	}
+	ok, _ := out.(bool)
+	return ok, nil
+}
+
+// Input evaluates the input expression of target targetID, returning (nil,
+// nil) when the target has none so callers can fall back to the event itself.
+func (r *Rule) Input(targetID string, env Env) (any, error) {
+	prog, ok := r.inputs[targetID]
+	if !ok {
+		if !r.hasTarget(targetID) {
+			return nil, fmt.Errorf("rule %q: no target %q", r.Name, targetID)
+		}
+		return nil, nil
+	}
+	machine := vms.Get().(*vm.VM)
+	defer vms.Put(machine)
+	out, err := machine.Run(prog, env)
+	if err != nil {
+		return nil, fmt.Errorf("rule %q target %q input: %w", r.Name, targetID, err)
+	}
+	return out, nil
+}
+
+func (r *Rule) hasTarget(id string) bool {
+	for i := range r.Targets {
+		if r.Targets[i].ID == id {
+			return true
+		}
+	}
+	return false
+}
