@@ -29,8 +29,8 @@ const (
 	DefaultShutdownGrace = 10 * time.Second
 )
 
-// ErrStopped is returned by Run when it is called on a stopped router.
-var ErrStopped = errors.New("router stopped")
+// ErrStopped is returned by Run when the router has already run.
+var ErrStopped = errors.New("router already ran")
 
 type options struct {
 	workers  int
@@ -78,7 +78,7 @@ type Router struct {
 	opts    options
 	metrics *metrics
 	table   atomic.Pointer[table]
-	stopped atomic.Bool
+	ran     atomic.Bool
 }
 
 // New returns a router reading from the events stream through js and
@@ -140,13 +140,19 @@ func (r *Router) consumer(ctx context.Context) (jetstream.Consumer, error) {
 
 // Run pulls and processes events until ctx ends, then lets in-flight events
 // finish within the shutdown grace, hands the rest back to the bus, and
-// closes the sinks. It returns nil after a clean stop. A Router runs once.
-func (r *Router) Run(ctx context.Context) error {
-	if r.stopped.Load() {
+// closes the sinks. It returns nil after a clean stop, including when ctx
+// ended before the consumer was ready. A Router runs once: a second call
+// returns ErrStopped.
+func (r *Router) Run(ctx context.Context) (err error) {
+	if !r.ran.CompareAndSwap(false, true) {
 		return ErrStopped
 	}
+	defer func() { err = errors.Join(err, r.table.Load().close()) }()
 	cons, err := r.consumer(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -164,8 +170,7 @@ func (r *Router) Run(ctx context.Context) error {
 		cancelWork()
 		<-done
 	}
-	r.stopped.Store(true)
-	return r.table.Load().close()
+	return nil
 }
 
 // pull fetches batches sized to the free workers until ctx ends.
