@@ -21,7 +21,9 @@ func (s *Server) startBus(ctx context.Context) error {
 		nats.Name("auditbus"),
 		nats.MaxReconnects(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			s.cfg.Log.Warn().Err(err).Msg("NATS disconnected")
+			if err != nil { // nil is our own clean close at shutdown
+				s.cfg.Log.Warn().Err(err).Msg("NATS disconnected")
+			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			s.cfg.Log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("NATS reconnected")
