@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 
 	"github.com/auditbus/auditbus/router"
+	"github.com/auditbus/auditbus/router/bus/bustest"
 )
 
 // TestEndToEndAllModes sends matching and non-matching events in binary,
@@ -153,5 +155,37 @@ func TestAcceptedEventsSurviveRestart(t *testing.T) {
 	}
 	if len(got) != n {
 		t.Errorf("delivered %d distinct events, want %d", len(got), n)
+	}
+}
+
+// TestReplicasOnExternalNATSShareTheWork runs two servers on one external
+// NATS server: they share the durable consumer, so each event reaches the
+// webhook once.
+func TestReplicasOnExternalNATSShareTheWork(t *testing.T) {
+	external := bustest.Start(t, "")
+	hook := newWebhook(t, nil)
+	rules := writeRules(t, deleteRule(hook.URL))
+	useExternal := func(c *router.Config) { c.NATSURL = external.NS.ClientURL() }
+	a := start(t, t.TempDir(), useExternal, rules)
+	b := start(t, t.TempDir(), useExternal, rules)
+	const n = 200
+	for i := range n {
+		body, _ := json.Marshal(auditEvent(t, fmt.Sprint("replica-", i), "DeleteCluster", 0))
+		target := a
+		if i%2 == 1 {
+			target = b
+		}
+		if status, answer := post(t, target, "application/cloudevents+json", body, nil); status != http.StatusAccepted {
+			t.Fatalf("post %d: %d %v", i, status, answer)
+		}
+	}
+	settled(t, a)
+	got := hook.ids()
+	dups := 0
+	for _, c := range got {
+		dups += c - 1
+	}
+	if len(got) != n || dups != 0 {
+		t.Errorf("delivered %d distinct events with %d duplicates, want %d and 0", len(got), dups, n)
 	}
 }
