@@ -20,6 +20,7 @@ import (
 
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/bus/bustest"
 	"github.com/auditbus/auditbus/router/dispatch"
 )
 
@@ -205,17 +206,5 @@ func settled(t *testing.T, s *router.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	var info *jetstream.ConsumerInfo
-	for time.Now().Before(deadline) {
-		c, err := js.Consumer(context.Background(), bus.StreamName, dispatch.ConsumerName)
-		if err == nil {
-			info, err = c.Info(context.Background())
-			if err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("router did not settle all events within 20s: %+v", info)
+	bustest.WaitSettled(t, js, bus.StreamName, dispatch.ConsumerName, 20*time.Second)
 }

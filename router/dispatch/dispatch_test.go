@@ -90,17 +90,7 @@ func (e *env) publish(t *testing.T, ids ...string) {
 // settled waits until every stored event is acknowledged (or terminated).
 func (e *env) settled(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		c, err := e.ns.JS.Consumer(context.Background(), bus.StreamName, dispatch.ConsumerName)
-		if err == nil {
-			if info, err := c.Info(context.Background()); err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
-				return
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("events not settled within 15s")
+	bustest.WaitSettled(t, e.ns.JS, bus.StreamName, dispatch.ConsumerName, 15*time.Second)
 }
 
 // counter is a webhook answering statuses[i] to its i-th request (the last

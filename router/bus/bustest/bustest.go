@@ -3,7 +3,9 @@
 package bustest
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -50,4 +52,25 @@ func (s *Server) Stop() {
 	s.NC.Close()
 	s.NS.Shutdown()
 	s.NS.WaitForShutdown()
+}
+
+// WaitSettled waits until the durable consumer of stream has nothing
+// pending and nothing unacknowledged (terminated messages count as
+// settled), so a test can assert that nothing more will be delivered. It
+// fails the test after timeout, showing the consumer's last state.
+func WaitSettled(t testing.TB, js jetstream.JetStream, stream, consumer string, timeout time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	var info *jetstream.ConsumerInfo
+	for time.Now().Before(deadline) {
+		c, err := js.Consumer(ctx, stream, consumer)
+		if err == nil {
+			if info, err = c.Info(ctx); err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("consumer %s/%s not settled within %s: %+v", stream, consumer, timeout, info)
 }
