@@ -65,10 +65,29 @@ type Server struct {
 }
 
 // LoadRules loads rule files and directories, validating every target's
-// config against the registered sink kinds. The error lists every problem
-// with file, line and column (rules.Errors).
+// config against the registered sink kinds and refusing settings the router
+// does not honour yet. The error lists every problem with file, line and
+// column (rules.Errors).
 func LoadRules(paths []string) (*rules.Set, error) {
-	return rules.Load(paths, rules.WithTargetCheck(sinks.Check))
+	set, err := rules.Load(paths, rules.WithTargetCheck(sinks.Check))
+	if err != nil {
+		return nil, err
+	}
+	var errs rules.Errors
+	for _, r := range set.Rules() {
+		for _, tg := range r.Targets {
+			if tg.Retry != nil {
+				// Accepting it would promise bounds the router does not enforce
+				// until every target has its own queue.
+				errs = append(errs, &rules.Error{Pos: tg.Pos, Rule: r.Name,
+					Msg: fmt.Sprintf("target %q: retry settings are not supported yet (retries are 3 in place, then redelivery from the bus)", tg.ID)})
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return set, nil
 }
 
 // Start loads the rules, then brings up the bus, the router and the HTTP

@@ -18,7 +18,7 @@ func BenchmarkMatch(b *testing.B) {
 	if err := json.Unmarshal(raw, &data); err != nil {
 		b.Fatal(err)
 	}
-	env := mustEnv(b, tkeEvent(b, data))
+	env := NewEnv(tkeEvent(b, data))
 	for _, n := range []int{1, 100} {
 		set := benchSet(b, n)
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {

@@ -48,9 +48,10 @@ func (l *leaf) source() string {
 		case m.op == opExists:
 			parts = append(parts, "len("+values+") == 0")
 		case m.but:
-			// Anything-but holds only when the field exists and none of its
-			// values (all elements of an array) is excluded.
-			parts = append(parts, "(len("+values+") > 0 && none("+values+", "+m.predicate()+"))")
+			// Anything-but holds when the field exists and some value is not
+			// excluded: like every matcher, an array matches if any element
+			// does (DESIGN.md), so ["prod", "dev"] passes anything-but "prod".
+			parts = append(parts, "any("+values+", !("+m.predicate()+"))")
 		case m.op == opExact:
 			exact = append(exact, m.values...)
 		default:

@@ -18,8 +18,9 @@
 //     value: it matches null and {exists: true}.
 //   - Numbers compare as numbers (0, 0.0 and 0e0 are equal); a string never
 //     equals a number and a bool never equals 1.
-//   - anything-but requires the field to be present and holds when none of
-//     its values is excluded: on an array, every element must pass. With
+//   - anything-but requires the field to be present and holds when some
+//     value is not excluded: like every matcher, an array matches if any
+//     element does, so ["prod", "dev"] passes anything-but "prod". With
 //     prefix, suffix, equals-ignore-case or wildcard, non-string values are
 //     never excluded.
 //   - prefix, suffix, wildcard, equals-ignore-case and cidr match strings

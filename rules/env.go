@@ -17,9 +17,9 @@ import (
 type Env = map[string]any
 
 // NewEnv flattens an event into an Env. JSON payloads are parsed (numbers
-// become float64, as in any JSON consumer); other payloads are exposed as a
-// string. Only malformed JSON data is an error.
-func NewEnv(e *event.Event) (Env, error) {
+// become float64, as in any JSON consumer); other payloads, and payloads
+// that claim JSON but do not parse, are exposed as a string.
+func NewEnv(e *event.Event) Env {
 	exts := e.Extensions()
 	env := make(Env, 9+len(exts))
 	for k, v := range exts {
@@ -37,18 +37,18 @@ func NewEnv(e *event.Event) (Env, error) {
 	}
 	data := e.Data()
 	if len(data) == 0 {
-		return env, nil
-	}
-	if !isJSON(e.DataContentType()) {
-		env["data"] = string(data)
-		return env, nil
+		return env
 	}
 	var v any
-	if err := json.Unmarshal(data, &v); err != nil {
-		return nil, fmt.Errorf("event %s from %s: parse JSON data: %w", e.ID(), e.Source(), err)
+	if isJSON(e.DataContentType()) && json.Unmarshal(data, &v) == nil {
+		env["data"] = v
+		return env
 	}
-	env["data"] = v
-	return env, nil
+	// Not JSON, or bytes that do not parse as the JSON they claim to be:
+	// rules still see the event, with data as a string, rather than the
+	// event being dropped for its payload.
+	env["data"] = string(data)
+	return env
 }
 
 func setIf(env Env, key, value string) {

@@ -59,11 +59,7 @@ func ExampleSet_Match() {
 		"errorCode":    0,
 		"userIdentity": map[string]any{"type": "CAMUser"},
 	})
-	env, err := rules.NewEnv(&e)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	env := rules.NewEnv(&e)
 	matched, errs := set.Match("default", env)
 	for _, r := range matched {
 		fmt.Println("matched", r.Name)

@@ -17,7 +17,7 @@ func FuzzParseFile(f *testing.F) {
 		}
 		f.Add(src)
 	}
-	env := mustEnv(f, tkeEvent(f, map[string]any{
+	env := NewEnv(tkeEvent(f, map[string]any{
 		"eventName": "DeleteCluster", "errorCode": 0, "tags": []any{"a", 1.5, nil, []any{"b"}},
 		"userIdentity": map[string]any{"type": "CAMUser"},
 	}))

@@ -27,15 +27,6 @@ func tkeEvent(t testing.TB, data map[string]any) *event.Event {
 	return &e
 }
 
-func mustEnv(t testing.TB, e *event.Event) Env {
-	t.Helper()
-	env, err := NewEnv(e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return env
-}
-
 // ruleYAML builds a one-target rule document around a pattern given as
 // indented YAML lines (or "" for none) and an optional condition.
 func ruleYAML(name, pattern, condition string) string {

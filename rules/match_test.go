@@ -22,7 +22,7 @@ func TestPatternSemantics(t *testing.T) {
 		},
 		"empty": []any{},
 	}
-	env := mustEnv(t, tkeEvent(t, data))
+	env := NewEnv(tkeEvent(t, data))
 	cases := []struct {
 		name, pattern string
 		want          bool
@@ -56,7 +56,8 @@ func TestPatternSemantics(t *testing.T) {
 		{"anything-but missing field", `data: {missing: [{anything-but: "x"}]}`, false},
 		{"anything-but null value", `data: {nullField: [{anything-but: "x"}]}`, true},
 		{"anything-but array none excluded", `data: {tags: [{anything-but: ["dev"]}]}`, true},
-		{"anything-but array one excluded", `data: {tags: [{anything-but: ["prod"]}]}`, false},
+		{"anything-but array, another element passes", `data: {tags: [{anything-but: ["prod"]}]}`, true},
+		{"anything-but array, every element excluded", `data: {tags: [{anything-but: ["prod", "team-a"]}]}`, false},
 		{"numeric range", `data: {latency: [{numeric: [">", 0, "<=", 300]}]}`, true},
 		{"numeric open bound", `data: {latency: [{numeric: [">", 300]}]}`, false},
 		{"numeric equals", `data: {ratio: [{numeric: ["=", 0.5]}]}`, true},
@@ -99,7 +100,7 @@ func TestPatternSemantics(t *testing.T) {
 }
 
 func TestConditionSemantics(t *testing.T) {
-	env := mustEnv(t, tkeEvent(t, map[string]any{
+	env := NewEnv(tkeEvent(t, map[string]any{
 		"userIdentity": map[string]any{"type": "root"},
 	}))
 	cases := []struct {
@@ -132,7 +133,7 @@ func TestInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := mustEnv(t, tkeEvent(t, nil))
+	env := NewEnv(tkeEvent(t, nil))
 	out, err := rules[0].Input("out", env)
 	if err != nil {
 		t.Fatal(err)

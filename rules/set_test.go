@@ -35,7 +35,7 @@ func TestLoadDirectory(t *testing.T) {
 	if got := strings.Join(names, ","); got != "b2/other-bus,default/all,default/deletes" || set.Len() != 3 {
 		t.Fatalf("rules = %s (len %d)", got, set.Len())
 	}
-	env := mustEnv(t, tkeEvent(t, map[string]any{"eventName": "DeleteCluster"}))
+	env := NewEnv(tkeEvent(t, map[string]any{"eventName": "DeleteCluster"}))
 	matched, errs := set.Match("default", env)
 	if len(errs) != 0 || len(matched) != 2 {
 		t.Errorf("matched %d rules, errs %v; want 2", len(matched), errs)
@@ -82,7 +82,7 @@ func TestSetMatchReportsRuntimeErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	matched, errs := set.Match("default", mustEnv(t, tkeEvent(t, map[string]any{})))
+	matched, errs := set.Match("default", NewEnv(tkeEvent(t, map[string]any{})))
 	if len(matched) != 1 || matched[0] != ok {
 		t.Errorf("matched = %v, want only the healthy rule", matched)
 	}

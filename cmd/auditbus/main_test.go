@@ -55,12 +55,20 @@ func TestRulesValidateReportsPositions(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	src := "name: first\ntargets:\n  - id: out\n    log: {}\n---\nname: second\npattern:\n  data:\n    eventName: [{prefx: Delete}]\ntargets:\n  - id: out\n    webhook: {url: 'ftp://x'}\n"
+	retry := filepath.Join(dir, "retry.yaml")
+	if err := os.WriteFile(retry, []byte("name: third\ntargets:\n  - id: out\n    log: {}\n    retry: {max_attempts: 3}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(bad, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, _, errOut := cli(t, context.Background(), "rules", "validate", bad)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1; stderr %s", code, errOut)
+	}
+	code, _, retryErr := cli(t, context.Background(), "rules", "validate", retry)
+	if code != 1 || !strings.Contains(retryErr, retry+":3:") || !strings.Contains(retryErr, "retry settings are not supported yet") {
+		t.Errorf("retry: exit %d: %s", code, retryErr)
 	}
 	for _, want := range []string{bad + ":9:", `prefx`, bad + ":12:", "http or https"} {
 		if !strings.Contains(errOut, want) {

@@ -12,7 +12,6 @@ import (
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/rules"
-	"github.com/auditbus/auditbus/sinks"
 )
 
 func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -43,7 +42,7 @@ func runRulesValidate(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: auditbus rules validate PATH...")
 		return errUsage
 	}
-	set, err := rules.Load(fs.Args(), rules.WithTargetCheck(sinks.Check))
+	set, err := router.LoadRules(fs.Args())
 	if err != nil {
 		return reportRuleErrors(err, stderr)
 	}
@@ -87,10 +86,7 @@ func runRulesTest(args []string, stdout, stderr io.Writer) error {
 	}
 	for i := range events {
 		e := &events[i]
-		env, err := rules.NewEnv(e)
-		if err != nil {
-			return fmt.Errorf("event %d (%s): %w", i, e.ID(), err)
-		}
+		env := rules.NewEnv(e)
 		matched, errs := set.Match(*busName, env)
 		names := make([]string, len(matched))
 		for j, r := range matched {

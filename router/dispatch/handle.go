@@ -27,11 +27,7 @@ func (r *Router) handle(ctx context.Context, msg jetstream.Msg) {
 		r.settle(msg, outcome{poison: fmt.Sprintf("not a structured CloudEvent: %v", err)})
 		return
 	}
-	env, err := rules.NewEnv(&e)
-	if err != nil {
-		r.settle(msg, outcome{poison: fmt.Sprintf("event %q: %v", e.ID(), err)})
-		return
-	}
+	env := rules.NewEnv(&e)
 	busName := bus.BusOf(msg.Subject())
 	matched, errs := t.set.Match(busName, env)
 	for _, err := range errs {

@@ -82,7 +82,9 @@ func setStructuredData(e *event.Event, ctx *event.EventContextV1, raw json.RawMe
 
 // setBase64Data accepts only canonical standard base64: line breaks and
 // non-zero padding bits would be silently dropped by a lenient decoder.
-func setBase64Data(e *event.Event, raw json.RawMessage) error {
+// Bytes declared JSON must be JSON, as in binary mode, since rules and
+// consumers will parse them as such.
+func setBase64Data(e *event.Event, ctx *event.EventContextV1, raw json.RawMessage) error {
 	if raw[0] != '"' {
 		return invalid("data_base64", "must be a JSON string holding standard base64, got a JSON %s", jsonKind(raw))
 	}
@@ -96,6 +98,9 @@ func setBase64Data(e *event.Event, raw json.RawMessage) error {
 	}
 	if b == nil {
 		b = []byte{}
+	}
+	if mt := mediaTypeOf(ctx); mt != "" && isJSONMediaType(mt) && (!utf8.Valid(b) || !json.Valid(b)) {
+		return newError(ErrMalformed, "data_base64", "datacontenttype %q declares JSON but the decoded bytes are not valid UTF-8 JSON", *ctx.DataContentType)
 	}
 	e.DataEncoded, e.DataBase64 = b, true
 	return nil

@@ -279,7 +279,7 @@ func setJSONData(e *event.Event, ctx *event.EventContextV1, data, data64 json.Ra
 	case data != nil && data64 != nil:
 		return invalid("data_base64", "data and data_base64 are both set; an event carries one or the other")
 	case data64 != nil:
-		return setBase64Data(e, data64)
+		return setBase64Data(e, ctx, data64)
 	case data != nil:
 		return setStructuredData(e, ctx, data)
 	}

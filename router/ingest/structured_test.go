@@ -72,6 +72,7 @@ var badStructured = []struct {
 	{"base64 with line break", ev(`"data_base64":"AAAA\nAAAA"`), ErrMalformed, "data_base64", []string{"no line breaks"}},
 	{"url-safe base64", ev(`"data_base64":"-_8="`), ErrMalformed, "data_base64", []string{"standard base64"}},
 	{"base64 not a string", ev(`"data_base64":5`), ErrInvalidAttribute, "data_base64", []string{"JSON string"}},
+	{"base64 declared JSON but not JSON", ev(`"datacontenttype":"application/json","data_base64":"aGVsbG8="`), ErrMalformed, "data_base64", []string{"declares JSON"}},
 	{"text data not a string", ev(`"datacontenttype":"text/plain","data":{"a":1}`), ErrInvalidAttribute, "data", []string{`"text/plain"`, "must be a JSON string"}},
 }
 
