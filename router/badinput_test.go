@@ -8,7 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/auditbus/auditbus/router"
+	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/bus/bustest"
+	"github.com/auditbus/auditbus/router/dispatch"
 	"github.com/auditbus/auditbus/rules"
 )
 
@@ -125,5 +130,28 @@ func TestBrokenRuleFileRefusesToStart(t *testing.T) {
 	}
 	if want := path + ":6:"; !strings.HasPrefix(errs[0].Error(), want) {
 		t.Errorf("error %q does not start with %q", errs[0], want)
+	}
+}
+
+// TestStartFailsWhenTheRouterCannotConsume: a server that could not create
+// its consumer must not start and accept events nobody would route.
+func TestStartFailsWhenTheRouterCannotConsume(t *testing.T) {
+	external := bustest.Start(t, "")
+	ctx := context.Background()
+	if _, err := bus.EnsureStream(ctx, external.JS, bus.StreamConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := external.JS.CreateConsumer(ctx, bus.StreamName, jetstream.ConsumerConfig{
+		Durable: dispatch.ConsumerName, AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverNewPolicy,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := router.Start(ctx, router.Config{Listen: "127.0.0.1:0", NATSURL: external.NS.ClientURL()})
+	if err == nil {
+		s.Stop(ctx)
+		t.Fatal("Start succeeded with a consumer it cannot use")
+	}
+	if !strings.Contains(err.Error(), "consumer "+dispatch.ConsumerName) {
+		t.Errorf("error %q does not name the consumer", err)
 	}
 }

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,8 +38,13 @@ type Config struct {
 	Workers       int           // events processed at once; default 64
 	ShutdownGrace time.Duration // default 10s
 	AckWait       time.Duration // redelivery after a crash or restart; default 30s
-	Log           zerolog.Logger
-	Stdout        io.Writer // where log targets write; default os.Stdout
+	// An event whose delivery keeps failing is given up (terminated, logged)
+	// after MaxDeliveries deliveries or once stored for MaxDeliveryAge;
+	// defaults 185 and 24h.
+	MaxDeliveries  int
+	MaxDeliveryAge time.Duration
+	Log            zerolog.Logger
+	Stdout         io.Writer // where log targets write; default os.Stdout
 }
 
 // Defaults.
@@ -143,8 +149,15 @@ func (s *Server) startRouter(ctx context.Context, set *rules.Set) error {
 	if s.cfg.AckWait > 0 {
 		opts = append(opts, dispatch.WithAckWait(s.cfg.AckWait))
 	}
+	if s.cfg.MaxDeliveries > 0 || s.cfg.MaxDeliveryAge > 0 {
+		opts = append(opts, dispatch.WithGiveUp(cmp.Or(s.cfg.MaxDeliveries, dispatch.DefaultMaxDeliveries),
+			cmp.Or(s.cfg.MaxDeliveryAge, dispatch.DefaultMaxDeliveryAge)))
+	}
 	s.router = dispatch.New(s.js, sinks.Deps{NATS: s.nc, Stdout: s.cfg.Stdout, Log: s.cfg.Log}, opts...)
 	if err := s.router.SetRules(ctx, set); err != nil {
+		return err
+	}
+	if err := s.router.Open(ctx); err != nil {
 		return err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -177,9 +190,12 @@ func (s *Server) startHTTP() error {
 	return nil
 }
 
-// ready is the /readyz check: the bus connection is up and the stream
-// answers.
+// ready is the /readyz check: the router is running, the bus connection is
+// up and the stream answers.
 func (s *Server) ready(ctx context.Context) error {
+	if !s.router.Running() {
+		return errors.New("router is not running")
+	}
 	if !s.nc.IsConnected() {
 		return fmt.Errorf("NATS connection is %s", s.nc.Status())
 	}

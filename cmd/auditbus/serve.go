@@ -36,6 +36,8 @@ func defaultServeConfig() *serveConfig {
 	c.Workers = dispatch.DefaultWorkers
 	c.ShutdownGrace = dispatch.DefaultShutdownGrace
 	c.AckWait = dispatch.DefaultAckWait
+	c.MaxDeliveries = dispatch.DefaultMaxDeliveries
+	c.MaxDeliveryAge = dispatch.DefaultMaxDeliveryAge
 	return c
 }
 
@@ -52,6 +54,8 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.IntVar(&c.Workers, "workers", c.Workers, "events matched and delivered at once")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "on SIGTERM, how long in-flight deliveries may finish before their events are handed back to the bus")
 	fs.DurationVar(&c.AckWait, "ack-wait", c.AckWait, "how long an event being processed may go unacknowledged before it is redelivered (after a crash or restart)")
+	fs.IntVar(&c.MaxDeliveries, "max-deliveries", c.MaxDeliveries, "give up on an event (terminate and log it) after this many deliveries that kept failing")
+	fs.DurationVar(&c.MaxDeliveryAge, "max-delivery-age", c.MaxDeliveryAge, "give up on an event whose delivery keeps failing once it has been stored this long")
 	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "log format: console or json")
 	fs.StringVar(&c.logLevel, "log-level", c.logLevel, "log level: debug, info, warn, error")
 	return fs

@@ -213,3 +213,27 @@ func TestRunTwiceIsRefused(t *testing.T) {
 		t.Errorf("second Run = %v, want ErrStopped", err)
 	}
 }
+
+func TestGivesUpAfterMaxDeliveries(t *testing.T) {
+	hook := newCounter(t, 500)
+	e := startRouter(t, hookRule(hook.URL, ""), dispatch.WithAttempts(1), dispatch.WithGiveUp(2, time.Hour))
+	e.publish(t, "doomed")
+	e.settled(t)
+	time.Sleep(100 * time.Millisecond)
+	if got := hook.requests.Load(); got != 2 {
+		t.Errorf("target tried %d times, want 2 (one per delivery, then given up)", got)
+	}
+}
+
+func TestSetRulesAfterStopIsRefused(t *testing.T) {
+	e := startRouter(t, hookRule("http://127.0.0.1:1/", ""))
+	e.stop()
+	parsed, err := rules.ParseFile("t.yaml", []byte(hookRule("http://127.0.0.1:2/", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := rules.Compile(parsed)
+	if err := e.router.SetRules(context.Background(), set); err != dispatch.ErrStopped {
+		t.Errorf("SetRules after stop = %v, want ErrStopped", err)
+	}
+}

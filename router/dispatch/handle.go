@@ -18,8 +18,7 @@ import (
 
 // handle processes one stored event from decoding to settlement.
 func (r *Router) handle(ctx context.Context, msg jetstream.Msg) {
-	t := r.table.Load()
-	t.inUse.RLock()
+	t := r.acquire()
 	defer t.inUse.RUnlock()
 
 	var e event.Event
@@ -131,7 +130,8 @@ func (r *Router) deliverOne(ctx context.Context, sink sinks.Sink, rule *rules.Ru
 	if ctx.Err() != nil {
 		return outcome{handBack: true}
 	}
-	return outcome{retryAfter: max(sinks.RetryAfter(lastErr), time.Second)}
+	return outcome{retryAfter: max(sinks.RetryAfter(lastErr), time.Second),
+		lastErr: fmt.Sprintf("rule %q target %q: %v", rule.Name, tg.ID, lastErr)}
 }
 
 // maxInPlaceWait caps a wait between attempts made in place; a target that

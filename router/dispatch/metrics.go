@@ -15,7 +15,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "auditbus_router_events_total",
-			Help: "Events the router settled, by outcome: acked, redelivered (negatively acknowledged for a later retry), handed_back (shutdown), poison (terminated).",
+			Help: "Events the router settled, by outcome: acked, redelivered (negatively acknowledged for a later retry), handed_back (shutdown), abandoned (delivery failed past the give-up bounds; terminated), poison (not a CloudEvent; terminated).",
 		}, []string{"outcome"}),
 		matches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "auditbus_rule_matches_total",

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
 
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/rules"
@@ -19,57 +17,13 @@ import (
 
 // ConsumerName is the durable consumer every router replica pulls from, so
 // replicas share the work and each event is processed by one of them.
+// Replicas should run with the same ack wait and workers: each start
+// updates the shared consumer's config to its own.
 const ConsumerName = "auditbus-router"
 
-// Defaults for the options.
-const (
-	DefaultWorkers       = 64
-	DefaultAckWait       = 30 * time.Second
-	DefaultAttempts      = 3
-	DefaultShutdownGrace = 10 * time.Second
-)
-
-// ErrStopped is returned by Run when the router has already run.
+// ErrStopped is returned by Run when the router has already run, and by
+// SetRules once it has stopped.
 var ErrStopped = errors.New("router already ran")
-
-type options struct {
-	workers  int
-	ackWait  time.Duration
-	attempts int
-	backoff  time.Duration
-	grace    time.Duration
-	log      zerolog.Logger
-	reg      prometheus.Registerer
-}
-
-// Option configures a Router.
-type Option func(*options)
-
-// WithWorkers bounds the events processed at once. Default 64.
-func WithWorkers(n int) Option { return func(o *options) { o.workers = max(n, 1) } }
-
-// WithAckWait sets how long JetStream waits for an acknowledgement before
-// redelivering, to another replica or after a crash; the router extends it
-// while an event is being delivered. Default 30s.
-func WithAckWait(d time.Duration) Option { return func(o *options) { o.ackWait = d } }
-
-// WithAttempts sets the delivery attempts made in place before the event is
-// handed back to the bus for a later try. Default 3.
-func WithAttempts(n int) Option { return func(o *options) { o.attempts = max(n, 1) } }
-
-// WithBackoff sets the first in-place retry delay; it doubles per attempt,
-// with jitter. Default 200ms.
-func WithBackoff(d time.Duration) Option { return func(o *options) { o.backoff = d } }
-
-// WithShutdownGrace bounds how long Run lets in-flight deliveries finish
-// once its context ends; the rest are handed back to the bus. Default 10s.
-func WithShutdownGrace(d time.Duration) Option { return func(o *options) { o.grace = d } }
-
-// WithLogger sets the logger. Default: none.
-func WithLogger(l zerolog.Logger) Option { return func(o *options) { o.log = l } }
-
-// WithRegisterer registers the router's metrics. Default: not registered.
-func WithRegisterer(r prometheus.Registerer) Option { return func(o *options) { o.reg = r } }
 
 // Router matches stored events against rules and delivers them.
 type Router struct {
@@ -78,17 +32,19 @@ type Router struct {
 	opts    options
 	metrics *metrics
 	table   atomic.Pointer[table]
+	cons    jetstream.Consumer
 	ran     atomic.Bool
+	running atomic.Bool
+
+	mu      sync.Mutex // orders SetRules' swaps against Run's final close
+	stopped bool
+	closing sync.WaitGroup // replaced tables being closed
 }
 
 // New returns a router reading from the events stream through js and
 // building sinks with deps. It has no rules until SetRules.
 func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
-	o := options{workers: DefaultWorkers, ackWait: DefaultAckWait, attempts: DefaultAttempts,
-		backoff: 200 * time.Millisecond, grace: DefaultShutdownGrace, log: zerolog.Nop()}
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := buildOptions(opts)
 	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg)}
 	empty, _, _ := buildTable(context.Background(), emptySet, deps)
 	r.table.Store(empty)
@@ -99,7 +55,8 @@ var emptySet, _ = rules.Compile(nil)
 
 // SetRules builds sinks for set and swaps it in atomically: events already
 // being matched finish against the old set, whose sinks are closed after
-// them. On error the running set stays.
+// them. On error the running set stays. After Run returned it fails with
+// ErrStopped.
 func (r *Router) SetRules(ctx context.Context, set *rules.Set) error {
 	t, warnings, err := buildTable(ctx, set, r.deps)
 	if err != nil {
@@ -108,20 +65,45 @@ func (r *Router) SetRules(ctx context.Context, set *rules.Set) error {
 	for _, w := range warnings {
 		r.opts.log.Warn().Err(w).Msg("target not reachable yet")
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		t.close()
+		return ErrStopped
+	}
 	old := r.table.Swap(t)
-	go func() {
+	r.closing.Go(func() {
 		if err := old.close(); err != nil {
 			r.opts.log.Warn().Err(err).Msg("closing replaced targets")
 		}
-	}()
+	})
 	return nil
 }
 
 // Rules returns the rule set in use.
 func (r *Router) Rules() *rules.Set { return r.table.Load().set }
 
-// consumer creates or updates the shared durable consumer.
-func (r *Router) consumer(ctx context.Context) (jetstream.Consumer, error) {
+// Running reports whether Run is pulling events.
+func (r *Router) Running() bool { return r.running.Load() }
+
+// acquire returns the current table, held so that it is not closed until
+// released; the check after locking catches a swap that happened between
+// loading the pointer and locking it.
+func (r *Router) acquire() *table {
+	for {
+		t := r.table.Load()
+		t.inUse.RLock()
+		if r.table.Load() == t {
+			return t
+		}
+		t.inUse.RUnlock()
+	}
+}
+
+// Open creates, or updates to this router's options, the shared durable
+// consumer. Run calls it when the caller has not, but calling it first lets
+// a server fail its start instead of accepting events nobody will route.
+func (r *Router) Open(ctx context.Context) error {
 	c, err := r.js.CreateOrUpdateConsumer(ctx, bus.StreamName, jetstream.ConsumerConfig{
 		Durable:       ConsumerName,
 		Description:   "auditbus router: rule matching and delivery",
@@ -133,9 +115,10 @@ func (r *Router) consumer(ctx context.Context) (jetstream.Consumer, error) {
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("consumer %s: %w", ConsumerName, err)
+		return fmt.Errorf("consumer %s: %w", ConsumerName, err)
 	}
-	return c, nil
+	r.cons = c
+	return nil
 }
 
 // Run pulls and processes events until ctx ends, then lets in-flight events
@@ -147,19 +130,22 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	if !r.ran.CompareAndSwap(false, true) {
 		return ErrStopped
 	}
-	defer func() { err = errors.Join(err, r.table.Load().close()) }()
-	cons, err := r.consumer(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
+	defer func() { err = errors.Join(err, r.stop()) }()
+	if r.cons == nil {
+		if err := r.Open(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
 		}
-		return err
 	}
+	r.running.Store(true)
+	defer r.running.Store(false)
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	var inflight sync.WaitGroup
 	sem := make(chan struct{}, r.opts.workers)
-	r.pull(ctx, cons, sem, &inflight, work)
+	r.pull(ctx, r.cons, sem, &inflight, work)
 
 	done := make(chan struct{})
 	go func() { inflight.Wait(); close(done) }()
@@ -171,6 +157,16 @@ func (r *Router) Run(ctx context.Context) (err error) {
 		<-done
 	}
 	return nil
+}
+
+// stop refuses further rule swaps, waits for replaced tables to close, and
+// closes the current one.
+func (r *Router) stop() error {
+	r.mu.Lock()
+	r.stopped = true
+	r.mu.Unlock()
+	r.closing.Wait()
+	return r.table.Load().close()
 }
 
 // pull fetches batches sized to the free workers until ctx ends.
