@@ -181,7 +181,8 @@ func (s *Server) startHTTP() error {
 		api.WithLogger(s.cfg.Log),
 		api.WithReadiness(s.ready),
 		api.WithMetrics(s.reg, s.reg))
-	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.cfg.Log.Error().Err(err).Msg("HTTP server stopped")

@@ -71,6 +71,9 @@ func TestBusDownAnswers503WithRetryAfter(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || out["error_code"] != api.CodeUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("answer %d %v Retry-After=%q", resp.StatusCode, out, resp.Header.Get("Retry-After"))
 	}
+	if msg, _ := out["error_msg"].(string); strings.Contains(msg, "nats") || !strings.Contains(msg, "re-sending the whole request is safe") {
+		t.Errorf("error_msg %q leaks internals or lacks the retry advice", msg)
+	}
 }
 
 func TestReadinessAndMetrics(t *testing.T) {

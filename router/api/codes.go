@@ -57,6 +57,19 @@ func ingestStatus(err error) (int, string) {
 	}
 }
 
+// publicMessage is the error_msg for err: the error itself for a client
+// mistake, which names what to fix, but a fixed text for server-side
+// failures, whose details (NATS errors, internals) belong in the log.
+func publicMessage(code string, err error) string {
+	switch code {
+	case CodeUnavailable:
+		return "the bus did not acknowledge every event of the request in time; some may be stored, and re-sending the whole request is safe (duplicates are recognised by source and id)"
+	case CodeInternal:
+		return "internal error; the server log has the details"
+	}
+	return err.Error()
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

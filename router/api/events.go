@@ -33,7 +33,10 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 	events, err := ingest.Decode(r, ingest.WithMaxBodyBytes(s.opts.maxBody))
 	if err != nil {
 		status, code := ingestStatus(err)
-		s.reject(w, status, code, err.Error())
+		if code == CodeInternal {
+			s.opts.log.Error().Err(err).Msg("decoding a request failed unexpectedly")
+		}
+		s.reject(w, status, code, publicMessage(code, err))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.publishTimeout)
@@ -42,7 +45,7 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status, code := ingestStatus(err)
 		s.opts.log.Error().Err(err).Int("events", len(events)).Msg("publish to bus failed")
-		s.reject(w, status, code, err.Error())
+		s.reject(w, status, code, publicMessage(code, err))
 		return
 	}
 	body := acceptedBody{Accepted: len(results), IDs: make([]string, 0, len(results))}

@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -89,10 +92,7 @@ func New(pub Publisher, opts ...Option) *Server {
 // route registers path with one handler per method, answering other
 // methods with a JSON 405 rather than ServeMux's plain-text one.
 func (s *Server) route(path string, byMethod map[string]http.HandlerFunc) {
-	allow := ""
-	for m := range byMethod {
-		allow += m
-	}
+	allow := strings.Join(slices.Sorted(maps.Keys(byMethod)), ", ")
 	s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		h, ok := byMethod[r.Method]
 		if !ok {

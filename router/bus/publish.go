@@ -42,12 +42,18 @@ func NewPublisher(js jetstream.JetStream) *Publisher {
 // only after JetStream acknowledged every one, or the first failure wrapped in
 // ErrUnavailable. Results are in the order of events.
 func (p *Publisher) Publish(ctx context.Context, bus string, events []event.Event) ([]Result, error) {
-	futures := make([]jetstream.PubAckFuture, len(events))
+	// Encode everything first, so an event that cannot be encoded fails the
+	// request before any of it is stored.
+	msgs := make([]*nats.Msg, len(events))
 	for i := range events {
 		msg, err := Message(bus, &events[i])
 		if err != nil {
 			return nil, fmt.Errorf("event %d: %w", i, err)
 		}
+		msgs[i] = msg
+	}
+	futures := make([]jetstream.PubAckFuture, len(events))
+	for i, msg := range msgs {
 		f, err := p.js.PublishMsgAsync(msg, jetstream.WithExpectStream(StreamName))
 		if err != nil {
 			return nil, fmt.Errorf("%w: publish event %d: %v", ErrUnavailable, i, err)
@@ -79,7 +85,7 @@ func Message(bus string, e *event.Event) (*nats.Msg, error) {
 	}
 	msg := nats.NewMsg(Subject(bus, e))
 	msg.Data = body.Bytes()
-	msg.Header.Set(jetstream.MsgIDHeader, MsgID(e))
+	msg.Header.Set(jetstream.MsgIDHeader, MsgID(bus, e))
 	msg.Header.Set("Content-Type", ContentType)
 	return msg, nil
 }

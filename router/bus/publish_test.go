@@ -101,3 +101,18 @@ func TestEnsureStreamAppliesMaxAge(t *testing.T) {
 		t.Errorf("stream config max_age=%s duplicates=%s storage=%s", cfg.MaxAge, cfg.Duplicates, cfg.Storage)
 	}
 }
+
+func TestSameEventOnTwoBusesIsStoredOnBoth(t *testing.T) {
+	s := bustest.Start(t, "")
+	ctx := context.Background()
+	if _, err := bus.EnsureStream(ctx, s.JS, bus.StreamConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	p := bus.NewPublisher(s.JS)
+	for _, b := range []string{"alpha", "beta"} {
+		res, err := p.Publish(ctx, b, []event.Event{auditEvent(t, "same")})
+		if err != nil || res[0].Duplicate {
+			t.Fatalf("bus %s: %+v %v; want stored, not a duplicate", b, res, err)
+		}
+	}
+}

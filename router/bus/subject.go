@@ -97,11 +97,15 @@ func BusOf(subj string) string {
 	return bus
 }
 
-// MsgID is the JetStream message id of an event: a hash of source and id,
-// the pair CloudEvents defines as unique, so the id stays short and
-// header-safe whatever the attributes hold.
-func MsgID(e *event.Event) string {
+// MsgID is the JetStream message id of an event on bus: a hash of bus,
+// source and id. Source and id are the pair CloudEvents defines as unique;
+// the bus is part of it because all buses share one stream, and the same
+// event sent to two buses must be stored on both. Hashing keeps the id short
+// and header-safe whatever the attributes hold.
+func MsgID(bus string, e *event.Event) string {
 	h := sha256.New()
+	h.Write([]byte(bus))
+	h.Write([]byte{0})
 	h.Write([]byte(e.Source()))
 	h.Write([]byte{0})
 	h.Write([]byte(e.ID()))

@@ -65,12 +65,15 @@ func TestTokenBounds(t *testing.T) {
 	}
 }
 
-func TestMsgIDDependsOnSourceAndID(t *testing.T) {
-	a := MsgID(newEvent(t, "t", "src", "1", nil))
-	if a != MsgID(newEvent(t, "other-type", "src", "1", nil)) {
-		t.Error("MsgID changed with type; it must depend on source and id only")
+func TestMsgIDDependsOnBusSourceAndID(t *testing.T) {
+	a := MsgID("default", newEvent(t, "t", "src", "1", nil))
+	if a != MsgID("default", newEvent(t, "other-type", "src", "1", nil)) {
+		t.Error("MsgID changed with type; it must depend on bus, source and id only")
 	}
-	if a == MsgID(newEvent(t, "t", "src", "2", nil)) || a == MsgID(newEvent(t, "t", "src1", "", nil)) {
+	if a == MsgID("default", newEvent(t, "t", "src", "2", nil)) || a == MsgID("default", newEvent(t, "t", "src1", "", nil)) {
 		t.Error("MsgID collides for different source/id pairs")
+	}
+	if a == MsgID("other", newEvent(t, "t", "src", "1", nil)) {
+		t.Error("MsgID is the same on two buses; the second bus would drop the event as a duplicate")
 	}
 }
