@@ -28,13 +28,17 @@ import (
 // Config is everything `auditbus serve` can be told. The zero value of a
 // field means its default.
 type Config struct {
-	Listen        string   // HTTP API address; default 127.0.0.1:8080 ("127.0.0.1:0" for a random port)
-	DataDir       string   // embedded JetStream storage; default ./data
-	NATSURL       string   // connect to this NATS server instead of embedding one
-	NATSListen    string   // embedded server's client address; default 127.0.0.1:4222, "-" for in-process only
-	Rules         []string // rule files or directories
-	Stream        bus.StreamConfig
-	MaxBodyBytes  int64         // default 1 MiB
+	Listen       string   // HTTP API address; default 127.0.0.1:8080 ("127.0.0.1:0" for a random port)
+	DataDir      string   // embedded JetStream storage; default ./data
+	NATSURL      string   // connect to this NATS server instead of embedding one
+	NATSListen   string   // embedded server's client address; default 127.0.0.1:4222, "-" for in-process only
+	Rules        []string // rule files or directories
+	Stream       bus.StreamConfig
+	MaxBodyBytes int64 // default 1 MiB
+	// RedactKeys replaces the keys whose values the source endpoints redact
+	// from audit records; nil means sources.DefaultRedactKeys, an empty
+	// non-nil list redacts nothing.
+	RedactKeys    []string
 	Workers       int           // events processed at once; default 64
 	ShutdownGrace time.Duration // default 10s
 	AckWait       time.Duration // redelivery after a crash or restart; default 30s
@@ -176,11 +180,16 @@ func (s *Server) startHTTP() error {
 		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
 	}
 	s.ln = ln
-	handler := api.New(bus.NewPublisher(s.js),
+	opts := []api.Option{
 		api.WithMaxBodyBytes(s.cfg.MaxBodyBytes),
 		api.WithLogger(s.cfg.Log),
 		api.WithReadiness(s.ready),
-		api.WithMetrics(s.reg, s.reg))
+		api.WithMetrics(s.reg, s.reg),
+	}
+	if s.cfg.RedactKeys != nil {
+		opts = append(opts, api.WithRedactKeys(s.cfg.RedactKeys))
+	}
+	handler := api.New(bus.NewPublisher(s.js), opts...)
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
@@ -18,15 +17,7 @@ import (
 // is checked with the same strict rules as the server, so a bad file fails
 // here naming the element, before anything is sent.
 func readEventFile(path string, stdin io.Reader) ([]event.Event, error) {
-	var (
-		src []byte
-		err error
-	)
-	if path == "-" {
-		src, err = io.ReadAll(stdin)
-	} else {
-		src, err = os.ReadFile(path)
-	}
+	src, err := readSource(path, stdin)
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,28 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
+// redactFlag is a comma-separated key list where "-" means none, so an
+// operator can turn redaction off explicitly but never by accident.
+type redactFlag struct{ keys *[]string }
+
+func (r redactFlag) String() string {
+	if r.keys == nil {
+		return ""
+	}
+	if len(*r.keys) == 0 {
+		return "-"
+	}
+	return strings.Join(*r.keys, ",")
+}
+
+func (r redactFlag) Set(v string) error {
+	*r.keys = []string{}
+	if strings.TrimSpace(v) == "-" {
+		return nil
+	}
+	return (&listFlag{list: r.keys, touched: true}).Set(v)
+}
+
 // parseLayered fills the flags of a FlagSet built by newFS from, in rising
 // order of precedence: defaults, the YAML config file named by --config (or
 // AUDITBUS_CONFIG), AUDITBUS_<FLAG> environment variables, and args. newFS

@@ -77,6 +77,22 @@ func TestRulesValidateReportsPositions(t *testing.T) {
 	}
 }
 
+func TestRulesValidateWarnsAboutUncataloguedEventNames(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "typo.yaml")
+	src := "name: typo\npattern:\n  type: [\"tke:CloudEvent:ApiCall\"]\n  data:\n    eventName: [DeleteClustr, DeleteCluster]\ntargets:\n  - id: out\n    log: {}\n" +
+		"---\nname: other-product\npattern:\n  source: [cvm.cloud.tencent]\n  data:\n    eventName: [TerminateInstances]\ntargets:\n  - id: out\n    log: {}\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := cli(t, context.Background(), "rules", "validate", path)
+	if code != 0 || !strings.HasPrefix(out, "2 rules OK") {
+		t.Fatalf("warnings must not fail validation: exit %d %s %s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, path+":1:1: rule \"typo\": warning: event name \"DeleteClustr\"") || strings.Count(errOut, "warning") != 1 {
+		t.Errorf("want one warning, for DeleteClustr only:\n%s", errOut)
+	}
+}
+
 func TestRulesTestExamples(t *testing.T) {
 	files, err := filepath.Glob("../../examples/events/*.json")
 	if err != nil || len(files) < 5 {

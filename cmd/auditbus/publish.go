@@ -12,53 +12,75 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/cloudevents/sdk-go/v2/event"
 )
+
+// formats maps --format to its endpoint path.
+var formats = map[string]string{
+	"cloudevents": "/v1/events",
+	"cloudaudit":  "/v1/sources/cloudaudit",
+	"cts":         "/v1/sources/cts",
+	"k8s-audit":   "/v1/sources/k8s-audit",
+}
+
+type publishFlags struct {
+	file, base, bus, format, cluster, product string
+	batch                                     int
+	timeout                                   time.Duration
+}
 
 func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	file := fs.String("file", "", `CloudEvents file: a JSON object, array or NDJSON; "-" for stdin (required)`)
-	base := fs.String("url", envOr("AUDITBUS_URL", "http://127.0.0.1:8080"), "auditbus HTTP API (env AUDITBUS_URL)")
-	busName := fs.String("bus", "default", "event bus")
-	batch := fs.Int("batch", 100, "events per request (batched mode)")
-	timeout := fs.Duration("timeout", 30*time.Second, "timeout per request")
+	var f publishFlags
+	fs.StringVar(&f.file, "file", "", `events or records: a JSON object, array or NDJSON; "-" for stdin (required)`)
+	fs.StringVar(&f.base, "url", envOr("AUDITBUS_URL", "http://127.0.0.1:8080"), "auditbus HTTP API (env AUDITBUS_URL)")
+	fs.StringVar(&f.bus, "bus", "default", "event bus")
+	fs.StringVar(&f.format, "format", "cloudevents", "what the file holds: cloudevents, cloudaudit (Tencent), cts (Huawei) or k8s-audit")
+	fs.StringVar(&f.cluster, "cluster", "", "k8s-audit: the cluster the records come from")
+	fs.StringVar(&f.product, "product", "", "k8s-audit: the product (k8s, tke, cce, ...)")
+	fs.IntVar(&f.batch, "batch", 100, "events or records per request")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout per request")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if *file == "" || fs.NArg() > 0 || *batch < 1 {
-		fmt.Fprintln(stderr, "publish needs --file F (and no other arguments); --batch must be >= 1")
+	path, known := formats[f.format]
+	if f.file == "" || fs.NArg() > 0 || f.batch < 1 || !known {
+		fmt.Fprintln(stderr, "publish needs --file F (and no other arguments); --batch >= 1; --format one of cloudevents, cloudaudit, cts, k8s-audit")
 		fs.Usage()
 		return errUsage
 	}
-	events, err := readEventFile(*file, os.Stdin)
+	bodies, count, err := publishBodies(f, os.Stdin)
 	if err != nil {
 		return err
 	}
-	endpoint, err := eventsURL(*base, *busName)
+	endpoint, err := endpointURL(f, path)
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Timeout: *timeout}
+	return sendAll(ctx, &http.Client{Timeout: f.timeout}, endpoint, bodies, count, stdout, stderr)
+}
+
+// sendAll posts each body in turn, reporting progress on a terminal; an
+// error says which requests were stored before it.
+func sendAll(ctx context.Context, client *http.Client, endpoint string, bodies []request, count int, stdout, stderr io.Writer) error {
 	progress := isTerminal(stderr)
-	var stored, dups int
-	for start := 0; start < len(events); start += *batch {
-		chunk := events[start:min(start+*batch, len(events))]
-		res, err := postBatch(ctx, client, endpoint, chunk)
+	var stored, dups, sent int
+	for i, b := range bodies {
+		res, err := post(ctx, client, endpoint, b)
 		if err != nil {
-			return fmt.Errorf("events %d-%d: %w (events before %d were stored)", start, start+len(chunk)-1, err, start)
+			return fmt.Errorf("request %d of %d: %w (the %d requests before it were stored)", i+1, len(bodies), err, i)
 		}
 		stored += res.Accepted - len(res.Duplicates)
 		dups += len(res.Duplicates)
+		sent += b.items
 		if progress {
-			fmt.Fprintf(stderr, "\rsent %d/%d events", start+len(chunk), len(events))
+			fmt.Fprintf(stderr, "\rsent %d/%d", sent, count)
 		}
 	}
 	if progress {
 		fmt.Fprintln(stderr)
 	}
-	fmt.Fprintf(stdout, "published %d events to %s (%d new, %d duplicates)\n", len(events), endpoint, stored, dups)
+	fmt.Fprintf(stdout, "published %d events to %s (%d new, %d duplicates)\n", stored+dups, endpoint, stored, dups)
 	return nil
 }
 
@@ -69,12 +91,19 @@ func envOr(name, def string) string {
 	return def
 }
 
-func eventsURL(base, busName string) (string, error) {
-	u, err := url.Parse(strings.TrimSuffix(base, "/") + "/v1/events")
+func endpointURL(f publishFlags, path string) (string, error) {
+	u, err := url.Parse(strings.TrimSuffix(f.base, "/") + path)
 	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("--url %q: want an absolute URL like http://127.0.0.1:8080", base)
+		return "", fmt.Errorf("--url %q: want an absolute URL like http://127.0.0.1:8080", f.base)
 	}
-	u.RawQuery = url.Values{"bus": {busName}}.Encode()
+	q := url.Values{"bus": {f.bus}}
+	if f.cluster != "" {
+		q.Set("cluster", f.cluster)
+	}
+	if f.product != "" {
+		q.Set("product", f.product)
+	}
+	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
 
@@ -83,18 +112,14 @@ type publishResult struct {
 	Duplicates []string `json:"duplicates"`
 }
 
-// postBatch sends events in CloudEvents batched mode and decodes the answer;
-// an error answer is returned with its code and message.
-func postBatch(ctx context.Context, client *http.Client, endpoint string, events []event.Event) (*publishResult, error) {
-	body, err := json.Marshal(events)
+// post sends one request body and decodes the answer; an error answer is
+// returned with its code and message.
+func post(ctx context.Context, client *http.Client, endpoint string, b request) (*publishResult, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(b.body))
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/cloudevents-batch+json")
+	req.Header.Set("Content-Type", b.contentType)
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/sources"
 	"github.com/auditbus/auditbus/rules"
 )
 
@@ -46,8 +47,65 @@ func runRulesValidate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return reportRuleErrors(err, stderr)
 	}
+	for _, r := range set.Rules() {
+		for _, w := range catalogWarnings(r) {
+			fmt.Fprintf(stderr, "%s: rule %q: warning: %s\n", r.Pos, r.Name, w)
+		}
+	}
 	fmt.Fprintf(stdout, "%d rules OK in %s\n", set.Len(), strings.Join(fs.Args(), ", "))
 	return nil
+}
+
+// catalogWarnings flags data.eventName values that no catalogued product
+// emits: usually a typo, and a rule that can never match. Only products the
+// catalog lists are judged; when a rule names none by type or source, every
+// catalogued product is.
+func catalogWarnings(r *rules.Rule) []string {
+	var products []string
+	for _, t := range r.ExactStrings("type") {
+		if p, _ := bus.ProductKind(t); p != "" {
+			products = append(products, p)
+		}
+	}
+	for _, src := range r.ExactStrings("source") {
+		p, _, _ := strings.Cut(src, ".")
+		products = append(products, p)
+	}
+	var judged []string
+	for _, p := range products {
+		if sources.CatalogedProduct(p) {
+			judged = append(judged, p)
+		}
+	}
+	if len(products) > 0 && len(judged) == 0 {
+		return nil
+	}
+	var warnings []string
+	for _, name := range r.ExactStrings("data", "eventName") {
+		if !emitted(name, judged) {
+			warnings = append(warnings, fmt.Sprintf("event name %q is not an operation of %s in the CloudAudit catalog", name, productList(judged)))
+		}
+	}
+	return warnings
+}
+
+func emitted(name string, products []string) bool {
+	if len(products) == 0 {
+		return sources.KnownEventName(name)
+	}
+	for _, p := range products {
+		if _, ok := sources.LookupEvent(p, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func productList(products []string) string {
+	if len(products) == 0 {
+		return "any product"
+	}
+	return strings.Join(products, " or ")
 }
 
 func reportRuleErrors(err error, stderr io.Writer) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/auditbus/auditbus/router/api"
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/dispatch"
+	"github.com/auditbus/auditbus/router/sources"
 	"github.com/auditbus/auditbus/rules"
 )
 
@@ -38,6 +39,7 @@ func defaultServeConfig() *serveConfig {
 	c.AckWait = dispatch.DefaultAckWait
 	c.MaxDeliveries = dispatch.DefaultMaxDeliveries
 	c.MaxDeliveryAge = dispatch.DefaultMaxDeliveryAge
+	c.RedactKeys = sources.DefaultRedactKeys
 	return c
 }
 
@@ -54,6 +56,7 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.IntVar(&c.Workers, "workers", c.Workers, "events matched and delivered at once")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "on SIGTERM, how long in-flight deliveries may finish before their events are handed back to the bus")
 	fs.DurationVar(&c.AckWait, "ack-wait", c.AckWait, "how long an event being processed may go unacknowledged before it is redelivered (after a crash or restart)")
+	fs.Var(redactFlag{&c.RedactKeys}, "redact-keys", `keys whose values are redacted from audit records, replacing the default list ("-" for none)`)
 	fs.IntVar(&c.MaxDeliveries, "max-deliveries", c.MaxDeliveries, "give up on an event (terminate and log it) after this many deliveries that kept failing")
 	fs.DurationVar(&c.MaxDeliveryAge, "max-delivery-age", c.MaxDeliveryAge, "give up on an event whose delivery keeps failing once it has been stored this long")
 	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "log format: console or json")

@@ -37,9 +37,14 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, errorBody{Code: code, Message: msg})
 }
 
-// ingestStatus maps an ingest error to its status and code.
-func ingestStatus(err error) (int, string) {
+// errInvalidParameter marks a bad query parameter inside an ingest.Error.
+var errInvalidParameter = errors.New("invalid parameter")
+
+// errorStatus maps an ingest, source or bus error to its status and code.
+func errorStatus(err error) (int, string) {
 	switch {
+	case errors.Is(err, errInvalidParameter):
+		return http.StatusBadRequest, CodeInvalidParameter
 	case errors.Is(err, ingest.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, CodeTooLarge
 	case errors.Is(err, ingest.ErrUnsupportedMediaType):

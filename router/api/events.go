@@ -3,8 +3,12 @@ package api
 import (
 	"context"
 	"fmt"
+	"mime"
 	"net/http"
 	"regexp"
+	"strings"
+
+	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/auditbus/auditbus/router/ingest"
 )
@@ -19,33 +23,43 @@ type acceptedBody struct {
 	Duplicates []string `json:"duplicates,omitempty"`
 }
 
-// postEvents stores the request's events on the bus given by ?bus=
+// postEvents stores the request's CloudEvents on the bus given by ?bus=
 // (default "default") and answers 202 once JetStream acknowledged them all.
 func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
-	bus := r.URL.Query().Get("bus")
-	if bus == "" {
-		bus = "default"
-	}
-	if !busName.MatchString(bus) {
-		s.reject(w, http.StatusBadRequest, CodeInvalidParameter, fmt.Sprintf("bus %q: want [a-z0-9][a-z0-9-]{0,63}", bus))
+	bus, ok := s.busParam(w, r)
+	if !ok {
 		return
 	}
 	events, err := ingest.Decode(r, ingest.WithMaxBodyBytes(s.opts.maxBody))
 	if err != nil {
-		status, code := ingestStatus(err)
-		if code == CodeInternal {
-			s.opts.log.Error().Err(err).Msg("decoding a request failed unexpectedly")
-		}
-		s.reject(w, status, code, publicMessage(code, err))
+		s.rejectErr(w, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.opts.publishTimeout)
+	s.store(w, r.Context(), bus, events)
+}
+
+// busParam reads ?bus=, answering 400 itself when it is invalid.
+func (s *Server) busParam(w http.ResponseWriter, r *http.Request) (string, bool) {
+	bus := r.URL.Query().Get("bus")
+	if bus == "" {
+		return "default", true
+	}
+	if !busName.MatchString(bus) {
+		s.reject(w, http.StatusBadRequest, CodeInvalidParameter, fmt.Sprintf("bus %q: want [a-z0-9][a-z0-9-]{0,63}", bus))
+		return "", false
+	}
+	return bus, true
+}
+
+// store publishes events and answers 202 with their ids once JetStream
+// acknowledged every one, or the error.
+func (s *Server) store(w http.ResponseWriter, ctx context.Context, bus string, events []event.Event) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.publishTimeout)
 	defer cancel()
 	results, err := s.pub.Publish(ctx, bus, events)
 	if err != nil {
-		status, code := ingestStatus(err)
 		s.opts.log.Error().Err(err).Int("events", len(events)).Msg("publish to bus failed")
-		s.reject(w, status, code, publicMessage(code, err))
+		s.rejectErr(w, err)
 		return
 	}
 	body := acceptedBody{Accepted: len(results), IDs: make([]string, 0, len(results))}
@@ -60,7 +74,25 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, body)
 }
 
+// rejectErr answers err with the status and code its kind maps to.
+func (s *Server) rejectErr(w http.ResponseWriter, err error) {
+	status, code := errorStatus(err)
+	if code == CodeInternal {
+		s.opts.log.Error().Err(err).Msg("request failed unexpectedly")
+	}
+	s.reject(w, status, code, publicMessage(code, err))
+}
+
 func (s *Server) reject(w http.ResponseWriter, status int, code, msg string) {
 	s.metrics.rejected.WithLabelValues(code).Inc()
 	writeError(w, status, code, msg)
+}
+
+// mediaType is the lowercased media type of a Content-Type, "" if none.
+func mediaType(ct string) string {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return strings.ToLower(strings.TrimSpace(ct))
+	}
+	return mt
 }

@@ -38,7 +38,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 // routeOf keeps the route label's cardinality bounded.
 func routeOf(path string) string {
 	switch path {
-	case "/v1/events", "/healthz", "/readyz", "/metrics":
+	case "/v1/events", "/v1/sources/cloudaudit", "/v1/sources/cts", "/v1/sources/k8s-audit", "/healthz", "/readyz", "/metrics":
 		return path
 	}
 	return "other"

@@ -15,6 +15,7 @@ import (
 
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/ingest"
+	"github.com/auditbus/auditbus/router/sources"
 )
 
 // Publisher stores events; *bus.Publisher is the real one.
@@ -33,6 +34,7 @@ type options struct {
 	publishTimeout time.Duration
 	log            zerolog.Logger
 	ready          func(context.Context) error
+	redactor       *sources.Redactor
 	gatherer       prometheus.Gatherer
 	reg            prometheus.Registerer
 }
@@ -48,6 +50,13 @@ func WithPublishTimeout(d time.Duration) Option { return func(o *options) { o.pu
 
 // WithLogger sets the logger. Default: none.
 func WithLogger(l zerolog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithRedactKeys sets the keys whose values the source endpoints redact
+// from audit records before storing them (case-insensitive). Default
+// sources.DefaultRedactKeys; an empty list redacts nothing.
+func WithRedactKeys(keys []string) Option {
+	return func(o *options) { o.redactor = sources.NewRedactor(keys) }
+}
 
 // WithReadiness sets the check behind /readyz: nil error means ready.
 // Default: always ready.
@@ -72,12 +81,15 @@ var _ http.Handler = (*Server)(nil)
 // New returns the API serving pub.
 func New(pub Publisher, opts ...Option) *Server {
 	o := options{maxBody: DefaultMaxBodyBytes, publishTimeout: DefaultPublishTimeout, log: zerolog.Nop(),
-		ready: func(context.Context) error { return nil }}
+		ready: func(context.Context) error { return nil }, redactor: sources.NewRedactor(sources.DefaultRedactKeys)}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	s := &Server{pub: pub, opts: o, mux: http.NewServeMux(), metrics: newMetrics(o.reg)}
 	s.route("/v1/events", map[string]http.HandlerFunc{http.MethodPost: s.postEvents})
+	s.route("/v1/sources/cloudaudit", map[string]http.HandlerFunc{http.MethodPost: s.postSource(s.cloudAudit)})
+	s.route("/v1/sources/cts", map[string]http.HandlerFunc{http.MethodPost: s.postSource(s.cts)})
+	s.route("/v1/sources/k8s-audit", map[string]http.HandlerFunc{http.MethodPost: s.postSource(s.k8sAudit)})
 	s.route("/healthz", map[string]http.HandlerFunc{http.MethodGet: s.healthz})
 	s.route("/readyz", map[string]http.HandlerFunc{http.MethodGet: s.readyz})
 	if o.gatherer != nil {

@@ -28,7 +28,7 @@ const acceptedModes = "send application/cloudevents+json (structured mode), " +
 // first, up to the limit, so an oversized request is always ErrTooLarge.
 func Decode(r *http.Request, opts ...Option) ([]event.Event, error) {
 	o := buildOptions(opts)
-	body, err := readBody(r, o.maxBodyBytes)
+	body, err := ReadBody(r, o.maxBodyBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -53,9 +53,10 @@ func Decode(r *http.Request, opts ...Option) ([]event.Event, error) {
 	return []event.Event{e}, nil
 }
 
-// readBody reads at most max+1 bytes: enough to tell that a body is too
-// large without buffering all of it.
-func readBody(r *http.Request, max int64) ([]byte, error) {
+// ReadBody reads a request body of at most max bytes, reading max+1 at
+// most: enough to tell that a body is too large (ErrTooLarge) without
+// buffering all of it. Other endpoints that take raw records use it too.
+func ReadBody(r *http.Request, max int64) ([]byte, error) {
 	if r.ContentLength > max {
 		return nil, tooLarge(max)
 	}

@@ -1,0 +1,78 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/auditbus/auditbus/router/ingest"
+	"github.com/auditbus/auditbus/router/sources"
+)
+
+// clusterName is what ?cluster= and ?product= accept: names that stay
+// valid as CloudEvents extension values and subject tokens.
+var clusterName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// convert turns a request body into events; one per source endpoint.
+type convert func(r *http.Request, body []byte) ([]event.Event, error)
+
+func (s *Server) cloudAudit(r *http.Request, body []byte) ([]event.Event, error) {
+	return sources.CloudAudit(body, s.opts.redactor)
+}
+
+func (s *Server) cts(r *http.Request, body []byte) ([]event.Event, error) {
+	return sources.CTS(body, s.opts.redactor)
+}
+
+// k8sAudit takes ?cluster=NAME (required unless records name their
+// cluster) and ?product= (default k8s), as the apiserver's audit webhook
+// config points at one URL per cluster.
+func (s *Server) k8sAudit(r *http.Request, body []byte) ([]event.Event, error) {
+	q := r.URL.Query()
+	cluster, product := q.Get("cluster"), q.Get("product")
+	for name, v := range map[string]string{"cluster": cluster, "product": product} {
+		if v != "" && !clusterName.MatchString(v) {
+			return nil, &ingest.Error{Kind: errInvalidParameter, Index: -1, Msg: fmt.Sprintf("%s %q: want [A-Za-z0-9][A-Za-z0-9._-]{0,127}", name, v)}
+		}
+	}
+	return sources.K8sAudit(body, cluster, product, s.opts.redactor)
+}
+
+// postSource serves a source endpoint: read the body within the limit,
+// convert every record (all or nothing), store, answer 202 after every ack.
+func (s *Server) postSource(conv convert) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		bus, ok := s.busParam(w, r)
+		if !ok {
+			return
+		}
+		if err := checkRecordsContentType(r); err != nil {
+			s.reject(w, http.StatusUnsupportedMediaType, CodeUnsupportedMedia, err.Error())
+			return
+		}
+		body, err := ingest.ReadBody(r, s.opts.maxBody)
+		if err != nil {
+			s.rejectErr(w, err)
+			return
+		}
+		events, err := conv(r, body)
+		if err != nil {
+			s.rejectErr(w, err)
+			return
+		}
+		s.store(w, r.Context(), bus, events)
+	}
+}
+
+// checkRecordsContentType accepts JSON and NDJSON bodies, and none at all
+// (curl -d and many shippers send none or form encoding by default).
+func checkRecordsContentType(r *http.Request) error {
+	switch mt := mediaType(r.Header.Get("Content-Type")); mt {
+	case "", "application/json", "application/x-ndjson", "application/jsonl", "application/x-www-form-urlencoded", "text/plain":
+		return nil
+	default:
+		return fmt.Errorf("Content-Type %q: send the records as application/json (object or array) or application/x-ndjson", mt)
+	}
+}

@@ -1,0 +1,137 @@
+package sources
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/auditbus/auditbus/router/ingest"
+)
+
+// BatchError rejects a whole request, naming every bad record, so a sender
+// fixes them all in one pass and nothing of the batch is stored.
+type BatchError struct {
+	Errs []*ingest.Error // each with Index set
+}
+
+func (b *BatchError) Error() string {
+	msgs := make([]string, len(b.Errs))
+	for i, e := range b.Errs {
+		msgs[i] = e.Error()
+	}
+	return fmt.Sprintf("%d bad record(s), nothing stored: %s", len(b.Errs), strings.Join(msgs, "; "))
+}
+
+// Unwrap exposes every record's error, so errors.Is(err, ingest.ErrMalformed)
+// holds when any record is malformed.
+func (b *BatchError) Unwrap() []error {
+	errs := make([]error, len(b.Errs))
+	for i, e := range b.Errs {
+		errs[i] = e
+	}
+	return errs
+}
+
+// maxBatchErrors caps the errors reported for one request.
+const maxBatchErrors = 20
+
+// Records splits a body into raw records: one JSON object, a JSON array of
+// them, or NDJSON (one object per line). wrapper, if not "", names a key
+// whose array holds the records when the body is an object with that key
+// (CTS's {"traces": [...]}).
+func Records(body []byte, wrapper string) ([]json.RawMessage, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, &ingest.Error{Kind: ingest.ErrMalformed, Index: -1, Msg: "empty body: send a JSON object, a JSON array or NDJSON"}
+	}
+	if trimmed[0] == '[' {
+		var recs []json.RawMessage
+		if err := json.Unmarshal(trimmed, &recs); err != nil {
+			return nil, &ingest.Error{Kind: ingest.ErrMalformed, Index: -1, Msg: fmt.Sprintf("JSON array: %v", err)}
+		}
+		return recs, nil
+	}
+	if wrapper != "" && trimmed[0] == '{' {
+		// A query response ({"meta_data": ..., "traces": [...]}) holds
+		// the records in an array beside paging metadata.
+		var w map[string]json.RawMessage
+		if json.Unmarshal(trimmed, &w) == nil {
+			if inner := bytes.TrimSpace(w[wrapper]); len(inner) > 0 && inner[0] == '[' {
+				return Records(inner, "")
+			}
+		}
+	}
+	return ndjson(trimmed)
+}
+
+// ndjson reads one or more JSON objects separated by white space.
+func ndjson(body []byte) ([]json.RawMessage, error) {
+	var recs []json.RawMessage
+	dec := json.NewDecoder(bufio.NewReader(bytes.NewReader(body)))
+	for i := 0; dec.More(); i++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, &ingest.Error{Kind: ingest.ErrMalformed, Index: i, Msg: fmt.Sprintf("not JSON: %v", err)}
+		}
+		recs = append(recs, raw)
+	}
+	return recs, nil
+}
+
+// Convert applies parse to every record and builds the events, collecting
+// every record's error: all events, or a *BatchError.
+func Convert(recs []json.RawMessage, r *Redactor, parse func(json.RawMessage) ([]Envelope, error)) ([]event.Event, error) {
+	var (
+		events []event.Event
+		bad    []*ingest.Error
+	)
+	for i, rec := range recs {
+		evs, err := convertOne(rec, r, parse)
+		if err != nil {
+			if len(bad) < maxBatchErrors {
+				bad = append(bad, indexed(i, err))
+			}
+			continue
+		}
+		events = append(events, evs...)
+	}
+	if len(bad) > 0 {
+		return nil, &BatchError{Errs: bad}
+	}
+	return events, nil
+}
+
+func convertOne(rec json.RawMessage, r *Redactor, parse func(json.RawMessage) ([]Envelope, error)) ([]event.Event, error) {
+	if len(rec) == 0 || rec[0] != '{' {
+		return nil, &ingest.Error{Kind: ingest.ErrMalformed, Index: -1, Msg: "a record must be a JSON object"}
+	}
+	envs, err := parse(rec)
+	if err != nil {
+		return nil, err
+	}
+	events := make([]event.Event, 0, len(envs))
+	for _, env := range envs {
+		e, err := Build(env, r)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	return events, nil
+}
+
+// indexed places err at record i, keeping its kind when it has one.
+func indexed(i int, err error) *ingest.Error {
+	var ie *ingest.Error
+	if errors.As(err, &ie) {
+		c := *ie
+		c.Index = i
+		return &c
+	}
+	return &ingest.Error{Kind: ingest.ErrInvalidAttribute, Index: i, Msg: err.Error()}
+}

@@ -1,0 +1,135 @@
+package sources
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+)
+
+// The audit.k8s.io/v1 Event fields the mapping reads, defined here rather
+// than imported so the router does not depend on k8s.io. encoding/json
+// matches keys case-insensitively, so the same structs read ACP's
+// capitalized variant (AuditID, ObjectRef.APIGroup, SourceIPs, ...).
+type k8sEvent struct {
+	AuditID                  string        `json:"auditID"`
+	Stage                    string        `json:"stage"`
+	Verb                     string        `json:"verb"`
+	RequestURI               string        `json:"requestURI"`
+	User                     k8sUser       `json:"user"`
+	ImpersonatedUser         *k8sUser      `json:"impersonatedUser"`
+	SourceIPs                []string      `json:"sourceIPs"`
+	ObjectRef                *k8sObjectRef `json:"objectRef"`
+	ResponseStatus           *k8sStatus    `json:"responseStatus"`
+	RequestReceivedTimestamp string        `json:"requestReceivedTimestamp"`
+	StageTimestamp           string        `json:"stageTimestamp"`
+	// Cluster is ACP's: audits queried from ACP name their cluster.
+	Cluster string `json:"cluster"`
+
+	// The fields of a Huawei HSS cluster audit log record: cluster
+	// metadata around content, a string that normally holds the audit
+	// event as JSON. Read with the event's own, one decode serves every
+	// shape; a record with content and no auditID is an HSS record.
+	ClusterID   string          `json:"cluster_id"`
+	ClusterName string          `json:"cluster_name"`
+	Time        json.RawMessage `json:"time"`
+	Content     *string         `json:"content"`
+}
+
+type k8sUser struct {
+	Username string `json:"username"`
+}
+
+type k8sObjectRef struct {
+	Resource    string `json:"resource"`
+	Subresource string `json:"subresource"`
+	Namespace   string `json:"namespace"`
+	Name        string `json:"name"`
+	APIGroup    string `json:"apiGroup"`
+	APIVersion  string `json:"apiVersion"`
+}
+
+type k8sStatus struct {
+	Code   int    `json:"code"`
+	Status string `json:"status"`
+}
+
+// k8sList reads the list wrappers: an EventList's items (ACP: Items) and
+// HSS's data_list.
+type k8sList struct {
+	Items    []json.RawMessage `json:"items"`
+	DataList []json.RawMessage `json:"data_list"`
+}
+
+// objectPath is the REST path of the object the request addressed, as
+// kube-apiserver serves it: stable per object, unlike requestURI, whose
+// query string varies and may carry secrets (OAuth codes, watch tokens).
+func (ev k8sEvent) objectPath() string {
+	ref := ev.ref()
+	if ref.Resource == "" {
+		path, _, _ := strings.Cut(ev.RequestURI, "?")
+		return path
+	}
+	var b strings.Builder
+	if ref.APIGroup == "" {
+		b.WriteString("/api")
+	} else {
+		b.WriteString("/apis/" + ref.APIGroup)
+	}
+	for _, seg := range []struct{ prefix, value string }{
+		{"", ref.APIVersion}, {"namespaces/", ref.Namespace}, {"", ref.Resource},
+		{"", ref.Name}, {"", ref.Subresource},
+	} {
+		if seg.value != "" {
+			b.WriteString("/" + seg.prefix + seg.value)
+		}
+	}
+	return b.String()
+}
+
+// ref is the object reference, empty for non-resource requests (/healthz).
+func (ev k8sEvent) ref() k8sObjectRef {
+	if ev.ObjectRef == nil {
+		return k8sObjectRef{}
+	}
+	return *ev.ObjectRef
+}
+
+// resourceType names subresources the way RBAC does: pods/exec.
+func (ev k8sEvent) resourceType() string {
+	r := ev.ref()
+	if r.Resource == "" || r.Subresource == "" {
+		return r.Resource
+	}
+	return r.Resource + "/" + r.Subresource
+}
+
+// outcome follows the HTTP code; a status without a code (some proxies
+// drop it) still says Success or Failure. RequestReceived events have
+// no status and so no outcome.
+func (ev k8sEvent) outcome() string {
+	s := ev.ResponseStatus
+	switch {
+	case s == nil:
+		return ""
+	case s.Code != 0:
+		return statusCodeOutcome(s.Code)
+	case s.Status == "Success":
+		return OutcomeSuccess
+	case s.Status == "Failure":
+		return OutcomeFailure
+	}
+	return ""
+}
+
+// hssOpaqueID identifies an HSS record whose content is not an audit
+// event, deterministically so that a re-posted record dedups.
+func hssOpaqueID(rec json.RawMessage) string {
+	var compact bytes.Buffer
+	if json.Compact(&compact, rec) != nil {
+		compact.Write(rec)
+	}
+	sum := sha256.Sum256(compact.Bytes())
+	return "hss-" + hex.EncodeToString(sum[:16])
+}
