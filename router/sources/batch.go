@@ -22,7 +22,10 @@ type BatchError struct {
 func (b *BatchError) Error() string {
 	msgs := make([]string, len(b.Errs))
 	for i, e := range b.Errs {
-		msgs[i] = e.Error()
+		// ingest.Error says "event N"; here N counts the records sent.
+		unplaced := *e
+		unplaced.Index = -1
+		msgs[i] = fmt.Sprintf("record %d: %s", e.Index, unplaced.Error())
 	}
 	return fmt.Sprintf("%d bad record(s), nothing stored: %s", len(b.Errs), strings.Join(msgs, "; "))
 }

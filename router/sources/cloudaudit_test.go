@@ -187,7 +187,7 @@ func TestCloudAuditErrors(t *testing.T) {
 		msg  []string
 	}{
 		{"unknown eventType", caCall(t, map[string]any{"eventType": "ConsoleLogin"}), ingest.ErrInvalidAttribute, "",
-			[]string{"event 0", "eventType", `"ConsoleLogin"`, "ApiCall, ConsoleCall, MiniProgramCall"}},
+			[]string{"record 0", "eventType", `"ConsoleLogin"`, "ApiCall, ConsoleCall, MiniProgramCall"}},
 		{"huge eventType is cut short", caCall(t, map[string]any{"eventType": strings.Repeat("调用", 100)}), ingest.ErrInvalidAttribute, "",
 			[]string{`eventType "` + strings.Repeat("调用", 10) + `调"…`}},
 		{"missing eventName", caCall(t, map[string]any{"eventName": nil}), ingest.ErrMissingAttribute, "", []string{"eventName is required"}},
@@ -207,8 +207,8 @@ func TestCloudAuditErrors(t *testing.T) {
 		{"eventTime garbage", caCall(t, map[string]any{"eventTime": "yesterday"}), ingest.ErrInvalidAttribute, "", []string{`eventTime "yesterday" is not epoch seconds`}},
 		{"eventTime boolean", caCall(t, map[string]any{"eventTime": true}), ingest.ErrInvalidAttribute, "", []string{"eventTime must be an epoch number or a time string, not a boolean"}},
 		{"errorCode an array", caCall(t, map[string]any{"errorCode": []int{1}}), ingest.ErrInvalidAttribute, "", []string{"errorCode must be a string or a number, not an array"}},
-		{"non-object record", `"DeleteCluster"`, ingest.ErrMalformed, "", []string{"event 0", "JSON object"}},
-		{"non-object in array", `[` + caCall(t, nil) + `, 42]`, ingest.ErrMalformed, "", []string{"event 1", "JSON object"}},
+		{"non-object record", `"DeleteCluster"`, ingest.ErrMalformed, "", []string{"record 0", "JSON object"}},
+		{"non-object in array", `[` + caCall(t, nil) + `, 42]`, ingest.ErrMalformed, "", []string{"record 1", "JSON object"}},
 		{"list without EventName", `{"EventId":"e1","EventSource":"tke.tencentcloudapi.com","EventTime":"1615430559","CloudAuditEvent":"{\"eventType\":\"ApiCall\"}"}`,
 			ingest.ErrMissingAttribute, "", []string{"EventName is required"}},
 		{"list with a broken CloudAuditEvent", `{"EventId":"e1","EventName":"DeleteCluster","CloudAuditEvent":"{\"eventName\":"}`,
@@ -278,7 +278,7 @@ func TestCloudAuditBatchAllOrNothing(t *testing.T) {
 	if len(be.Errs) != 1 || be.Errs[0].Index != 1 || !errors.Is(err, ingest.ErrMissingAttribute) {
 		t.Errorf("errors = %v, want one missing attribute at index 1", err)
 	}
-	if !strings.Contains(err.Error(), "event 1: eventName is required") {
+	if !strings.Contains(err.Error(), "record 1: eventName is required") {
 		t.Errorf("err = %q", err)
 	}
 }
