@@ -55,11 +55,12 @@ func (s *Server) startBus(ctx context.Context) error {
 }
 
 // embeddedConfig turns --nats-listen into the embedded server's address;
-// "-" keeps it in-process only (no TCP listener, as tests want).
+// "-" keeps it in-process only (no TCP listener, as tests want). Port 0
+// picks a free port.
 func embeddedConfig(c Config) (bus.EmbeddedConfig, error) {
 	emb := bus.EmbeddedConfig{DataDir: c.DataDir}
 	if c.NATSListen == "-" {
-		emb.Port = server.RANDOM_PORT
+		emb.InProcessOnly = true
 		return emb, nil
 	}
 	host, port, err := net.SplitHostPort(c.NATSListen)

@@ -122,7 +122,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.Stop(context.Background())
 		return nil, err
 	}
-	s.cfg.Log.Info().Str("listen", s.Addr()).Int("rules", set.Len()).Str("nats", s.nc.ConnectedUrlRedacted()).Msg("auditbus serving")
+	s.cfg.Log.Info().Str("listen", s.Addr()).Int("rules", set.Len()).Str("nats", s.natsDescription()).Msg("auditbus serving")
 	return s, nil
 }
 
@@ -213,6 +213,18 @@ func (s *Server) ready(ctx context.Context) error {
 		return fmt.Errorf("stream %s: %w", bus.StreamName, err)
 	}
 	return nil
+}
+
+// natsDescription says which NATS the server uses, for the start-up log.
+func (s *Server) natsDescription() string {
+	switch {
+	case s.ns == nil:
+		return s.nc.ConnectedUrlRedacted()
+	case s.cfg.NATSListen == "-":
+		return "embedded (in-process only)"
+	default:
+		return "embedded, clients at " + s.ns.ClientURL()
+	}
 }
 
 // Addr is the HTTP API's address.

@@ -46,7 +46,7 @@ func golden(t *testing.T, name, got string) {
 
 func TestRulesValidateExamples(t *testing.T) {
 	code, out, errOut := cli(t, context.Background(), "rules", "validate", "../../examples/rules")
-	if code != 0 || !strings.HasPrefix(out, "4 rules OK") {
+	if code != 0 || !strings.HasPrefix(out, "6 rules OK") || errOut != "" {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
 }
@@ -149,6 +149,17 @@ func TestPublishToRunningServer(t *testing.T) {
 	code, out, _ = cli(t, context.Background(), "publish", "--url", url, "--file", "../../examples/events/tke-delete-cluster.json")
 	if code != 0 || !strings.Contains(out, "0 new, 1 duplicates") {
 		t.Errorf("second publish: exit %d: %s", code, out)
+	}
+
+	for _, tt := range []struct{ format, file, want string }{
+		{"cloudaudit", "cloudaudit.json", "published 2 events"},
+		{"cts", "cts-traces.json", "published 2 events"},
+		{"k8s-audit", "k8s-eventlist.json", "published 2 events"},
+	} {
+		args := []string{"publish", "--url", url, "--format", tt.format, "--cluster", "prod", "--file", "../../examples/records/" + tt.file}
+		if code, out, errOut := cli(t, context.Background(), args...); code != 0 || !strings.Contains(out, tt.want) {
+			t.Errorf("publish --format %s: exit %d: %s %s", tt.format, code, out, errOut)
+		}
 	}
 
 	bad := filepath.Join(t.TempDir(), "bad.ndjson")

@@ -97,11 +97,13 @@ func endpointURL(f publishFlags, path string) (string, error) {
 		return "", fmt.Errorf("--url %q: want an absolute URL like http://127.0.0.1:8080", f.base)
 	}
 	q := url.Values{"bus": {f.bus}}
-	if f.cluster != "" {
-		q.Set("cluster", f.cluster)
-	}
-	if f.product != "" {
-		q.Set("product", f.product)
+	if f.format == "k8s-audit" {
+		if f.cluster != "" {
+			q.Set("cluster", f.cluster)
+		}
+		if f.product != "" {
+			q.Set("product", f.product)
+		}
 	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil

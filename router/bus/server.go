@@ -15,10 +15,12 @@ type EmbeddedConfig struct {
 	// DataDir holds JetStream's files (under DataDir/jetstream). Required.
 	DataDir string
 	// Host and Port the server listens on for other clients (tail, publish
-	// --nats). Port 0 means "no client listener beyond in-process", -1 a random
-	// port. Default: 127.0.0.1 and -1.
+	// --nats). Port 0 or -1 means a random port. Default: 127.0.0.1 and -1.
 	Host string
 	Port int
+	// InProcessOnly starts no client listener at all: only connections made
+	// with nats.InProcessServer reach the server.
+	InProcessOnly bool
 	// ReadyTimeout bounds the wait for the server to accept connections.
 	// Default 10s.
 	ReadyTimeout time.Duration
@@ -52,6 +54,7 @@ func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
 		StoreDir:   filepath.Join(cfg.DataDir, "jetstream"),
 		NoSigs:     true,
 		NoLog:      true,
+		DontListen: cfg.InProcessOnly,
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
