@@ -19,9 +19,13 @@ var _ Sink = (*Log)(nil)
 // Log writes each delivery as one JSON line to standard output: the sink
 // that works on any machine with nothing else set up.
 type Log struct {
-	mu  sync.Mutex
 	out io.Writer
 }
+
+// logMu serializes the writes of every Log sink: all log targets share one
+// writer (standard output), so a lock per sink would let two targets
+// interleave their lines.
+var logMu sync.Mutex
 
 func newLog(node *yaml.Node, deps Deps) (Sink, error) {
 	var cfg struct{}
@@ -59,8 +63,8 @@ func (l *Log) Deliver(_ context.Context, d *Delivery) error {
 		return Permanent(fmt.Errorf("encode log line: %w", err))
 	}
 	b = append(b, '\n')
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	logMu.Lock()
+	defer logMu.Unlock()
 	if _, err := l.out.Write(b); err != nil {
 		return fmt.Errorf("write log line: %w", err)
 	}

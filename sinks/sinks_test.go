@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,6 +185,34 @@ func TestLogWritesOneJSONLine(t *testing.T) {
 	}
 	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &line) != nil || line.Rule != "r" || line.Event["id"] != "evt-1" {
 		t.Errorf("log output %q", out.String())
+	}
+}
+
+func TestLogTargetsSharingAWriterKeepLinesWhole(t *testing.T) {
+	var out bytes.Buffer
+	a := newSink(t, "log", `{}`, sinks.Deps{Stdout: &out})
+	b := newSink(t, "log", `{}`, sinks.Deps{Stdout: &out})
+	var wg sync.WaitGroup
+	for i := range 200 {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		wg.Go(func() {
+			if err := s.Deliver(context.Background(), delivery(t)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	for i, l := range lines {
+		if !json.Valid([]byte(l)) {
+			t.Fatalf("line %d is not one JSON object: %.80q", i, l)
+		}
+	}
+	if len(lines) != 200 {
+		t.Errorf("%d lines, want 200", len(lines))
 	}
 }
 
