@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,24 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/event"
-
 	"github.com/auditbus/auditbus/router/ingest"
 )
-
-// The -update flag rewrites golden files. It is registered only if no
-// other test file of the package has registered it, so that every
-// adapter's golden tests can share one flag.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files under testdata")
-	}
-}
-
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // TestCloudAuditGolden converts every testdata/cloudaudit/NAME.input.*
 // body and compares the events with NAME.golden.json.
@@ -49,43 +32,9 @@ func TestCloudAuditGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := canonicalEvents(t, events)
-			golden := filepath.Join("testdata/cloudaudit", name+".golden.json")
-			if updateGolden() {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("events differ from %s (run with -update to accept):\n%s", golden, got)
-			}
+			checkGolden(t, filepath.Join("testdata/cloudaudit", name+".golden.json"), events)
 		})
 	}
-}
-
-// canonicalEvents renders events as indented JSON with sorted keys, so
-// golden files do not depend on the SDK's extension order.
-func canonicalEvents(t *testing.T, events []event.Event) []byte {
-	t.Helper()
-	raw, err := json.Marshal(events)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
-	out, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(out, '\n')
 }
 
 // TestCloudAuditDataIsTheRecord checks that data is the record byte for

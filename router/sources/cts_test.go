@@ -1,10 +1,7 @@
 package sources
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,55 +12,6 @@ import (
 
 	"github.com/auditbus/auditbus/router/ingest"
 )
-
-// The -update flag rewrites golden files. Another test file of the package
-// may register it too, so it is looked up rather than owned.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
-// checkGolden compares events with the golden file, written in a stable
-// form: keys sorted, numbers exact, HTML characters unescaped.
-func checkGolden(t *testing.T, path string, events []event.Event) {
-	t.Helper()
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	normal := make([]any, len(events))
-	for i, e := range events {
-		b, err := json.Marshal(e)
-		if err != nil {
-			t.Fatalf("event %d does not marshal: %v", i, err)
-		}
-		if normal[i], err = decodeNumbers(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := enc.Encode(normal); err != nil {
-		t.Fatal(err)
-	}
-	if updating() {
-		if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(out.Bytes(), want) {
-		t.Errorf("%s differs (go test -update rewrites it); got:\n%s", path, out.Bytes())
-	}
-}
 
 // checkEvents applies to every accepted event what the bus requires.
 func checkEvents(t *testing.T, events []event.Event) {
