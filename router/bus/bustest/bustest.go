@@ -54,23 +54,41 @@ func (s *Server) Stop() {
 	s.NS.WaitForShutdown()
 }
 
-// WaitSettled waits until the durable consumer of stream has nothing
-// pending and nothing unacknowledged (terminated messages count as
-// settled), so a test can assert that nothing more will be delivered. It
-// fails the test after timeout, showing the consumer's last state.
+// WaitSettled waits until the durable consumer of stream has acknowledged
+// (or terminated) everything the stream holds, so a test can assert that
+// nothing more will be delivered. It compares the consumer's ack floor with
+// the stream's last sequence rather than trusting NumPending alone, which
+// the server updates asynchronously after a publish. It fails the test after
+// timeout, showing the consumer's last state.
 func WaitSettled(t testing.TB, js jetstream.JetStream, stream, consumer string, timeout time.Duration) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(timeout)
 	var info *jetstream.ConsumerInfo
 	for time.Now().Before(deadline) {
-		c, err := js.Consumer(ctx, stream, consumer)
-		if err == nil {
-			if info, err = c.Info(ctx); err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
-				return
-			}
+		if settled(ctx, js, stream, consumer, &info) {
+			return
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("consumer %s/%s not settled within %s: %+v", stream, consumer, timeout, info)
+}
+
+func settled(ctx context.Context, js jetstream.JetStream, stream, consumer string, info **jetstream.ConsumerInfo) bool {
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		return false
+	}
+	sinfo, err := st.Info(ctx)
+	if err != nil {
+		return false
+	}
+	c, err := st.Consumer(ctx, consumer)
+	if err != nil {
+		return false
+	}
+	if *info, err = c.Info(ctx); err != nil {
+		return false
+	}
+	return (*info).AckFloor.Stream >= sinfo.State.LastSeq && (*info).NumAckPending == 0 && (*info).NumPending == 0
 }
