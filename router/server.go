@@ -188,6 +188,9 @@ func (s *Server) startHTTP() error {
 	}
 	if s.cfg.RedactKeys != nil {
 		opts = append(opts, api.WithRedactKeys(s.cfg.RedactKeys))
+		if len(s.cfg.RedactKeys) == 0 {
+			s.cfg.Log.Warn().Msg("secret redaction is off: audit records are stored with any credentials they carry")
+		}
 	}
 	handler := api.New(bus.NewPublisher(s.js), opts...)
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,

@@ -57,7 +57,13 @@ func (r redactFlag) Set(v string) error {
 	if strings.TrimSpace(v) == "-" {
 		return nil
 	}
-	return (&listFlag{list: r.keys, touched: true}).Set(v)
+	if err := (&listFlag{list: r.keys, touched: true}).Set(v); err != nil {
+		return err
+	}
+	if len(*r.keys) == 0 {
+		return errors.New(`no keys given; use "-" to turn redaction off`)
+	}
+	return nil
 }
 
 // parseLayered fills the flags of a FlagSet built by newFS from, in rising

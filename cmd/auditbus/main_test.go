@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +133,25 @@ func TestConfigPrecedence(t *testing.T) {
 	err := parseLayered(defaultServeConfig().flags, []string{"--config", cfgFile}, os.Stderr)
 	if err == nil || !strings.Contains(err.Error(), `:1:1: unknown key "listn"`) {
 		t.Errorf("unknown config key: %v", err)
+	}
+}
+
+func TestRedactKeysFlag(t *testing.T) {
+	for _, tt := range []struct {
+		value string
+		want  []string
+		err   bool
+	}{
+		{"token,Password", []string{"token", "Password"}, false},
+		{"-", []string{}, false},
+		{"", nil, true},
+		{" , ", nil, true},
+	} {
+		c := defaultServeConfig()
+		err := parseLayered(c.flags, []string{"--redact-keys=" + tt.value}, io.Discard)
+		if (err != nil) != tt.err || (!tt.err && !slices.Equal(c.RedactKeys, tt.want)) {
+			t.Errorf("--redact-keys=%q: keys %q, err %v", tt.value, c.RedactKeys, err)
+		}
 	}
 }
 

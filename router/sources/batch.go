@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -16,18 +17,29 @@ import (
 // BatchError rejects a whole request, naming every bad record, so a sender
 // fixes them all in one pass and nothing of the batch is stored.
 type BatchError struct {
-	Errs []*ingest.Error // each with Index set
+	Errs []*ingest.Error // each with Index set, in record order
 }
 
+// Error describes the first maxBatchErrors records in full and names the
+// indexes of the rest, so no bad record goes unmentioned while the message
+// stays bounded.
 func (b *BatchError) Error() string {
-	msgs := make([]string, len(b.Errs))
-	for i, e := range b.Errs {
+	var msgs, more []string
+	for _, e := range b.Errs {
+		if len(msgs) == maxBatchErrors {
+			more = append(more, strconv.Itoa(e.Index))
+			continue
+		}
 		// ingest.Error says "event N"; here N counts the records sent.
 		unplaced := *e
 		unplaced.Index = -1
-		msgs[i] = fmt.Sprintf("record %d: %s", e.Index, unplaced.Error())
+		msgs = append(msgs, fmt.Sprintf("record %d: %s", e.Index, unplaced.Error()))
 	}
-	return fmt.Sprintf("%d bad record(s), nothing stored: %s", len(b.Errs), strings.Join(msgs, "; "))
+	out := fmt.Sprintf("%d bad record(s), nothing stored: %s", len(b.Errs), strings.Join(msgs, "; "))
+	if len(more) > 0 {
+		out += fmt.Sprintf("; and records %s", strings.Join(more, ", "))
+	}
+	return out
 }
 
 // Unwrap exposes every record's error, so errors.Is(err, ingest.ErrMalformed)
@@ -40,7 +52,7 @@ func (b *BatchError) Unwrap() []error {
 	return errs
 }
 
-// maxBatchErrors caps the errors reported for one request.
+// maxBatchErrors caps the errors described in full in one answer.
 const maxBatchErrors = 20
 
 // Records splits a body into raw records: one JSON object, a JSON array of
@@ -79,7 +91,8 @@ func ndjson(body []byte) ([]json.RawMessage, error) {
 	for i := 0; dec.More(); i++ {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, &ingest.Error{Kind: ingest.ErrMalformed, Index: i, Msg: fmt.Sprintf("not JSON: %v", err)}
+			// A syntax error ends the stream: later records cannot be found.
+			return nil, &BatchError{Errs: []*ingest.Error{{Kind: ingest.ErrMalformed, Index: i, Msg: fmt.Sprintf("not JSON (nothing after it can be read): %v", err)}}}
 		}
 		recs = append(recs, raw)
 	}
@@ -96,9 +109,7 @@ func Convert(recs []json.RawMessage, r *Redactor, parse func(json.RawMessage) ([
 	for i, rec := range recs {
 		evs, err := convertOne(rec, r, parse)
 		if err != nil {
-			if len(bad) < maxBatchErrors {
-				bad = append(bad, indexed(i, err))
-			}
+			bad = append(bad, indexed(i, err))
 			continue
 		}
 		events = append(events, evs...)

@@ -1,6 +1,11 @@
 package sources
 
-import "testing"
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
 
 func TestRecordsShapes(t *testing.T) {
 	tests := []struct {
@@ -24,5 +29,22 @@ func TestRecordsShapes(t *testing.T) {
 		if _, err := Records([]byte(bad), ""); err == nil {
 			t.Errorf("Records(%q) accepted", bad)
 		}
+	}
+}
+
+func TestBatchErrorNamesEveryBadRecord(t *testing.T) {
+	var recs []json.RawMessage
+	for range 25 {
+		recs = append(recs, json.RawMessage(`{"service_type":"ECS"}`))
+	}
+	_, err := Convert(recs, NewRedactor(nil), parseCTS)
+	var be *BatchError
+	if !errors.As(err, &be) || len(be.Errs) != 25 {
+		t.Fatalf("err = %v, want a BatchError with 25 records", err)
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "25 bad record(s)") || !strings.Contains(msg, "record 19: ") || strings.Contains(msg, "record 20: ") ||
+		!strings.HasSuffix(msg, "; and records 20, 21, 22, 23, 24") {
+		t.Errorf("message %q", msg)
 	}
 }

@@ -26,7 +26,7 @@ func checkGolden(t *testing.T, path string, events []event.Event) {
 		if err != nil {
 			t.Fatalf("event %d does not marshal: %v", i, err)
 		}
-		if normal[i], err = decodeNumbers(b); err != nil {
+		if normal[i], err = decodeStrict(b); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,6 +1,9 @@
 package sources
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -195,9 +198,9 @@ func k8sEnvelope(ev k8sEvent, rec json.RawMessage, cluster, product string) (Env
 	if err != nil {
 		return Envelope{}, err
 	}
-	id := ev.AuditID
-	if ev.Stage != "" {
-		id += "-" + ev.Stage
+	id, err := k8sID(ev, rec, cluster)
+	if err != nil {
+		return Envelope{}, err
 	}
 	extra := map[string]string{"cluster": cluster}
 	if ev.ImpersonatedUser != nil {
@@ -221,6 +224,28 @@ func k8sEnvelope(ev k8sEvent, rec json.RawMessage, cluster, product string) (Env
 func k8sNoCluster() error {
 	return &ingest.Error{Kind: ingest.ErrMissingAttribute, Index: -1,
 		Msg: "cluster unknown: pass ?cluster=NAME, or send records that name their cluster"}
+}
+
+// k8sID is <auditID>-<stage>-<digest>. AuditID and stage keep the stages
+// of one request apart; the digest of cluster and record is there because
+// kube-apiserver takes auditID from a client's Audit-ID header, so any user
+// could otherwise choose the id of a later event (or another cluster's)
+// and have it dropped as a duplicate. An apiserver retry posts the same
+// bytes, so a re-posted batch still dedups.
+func k8sID(ev k8sEvent, rec json.RawMessage, cluster string) (string, error) {
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, rec); err != nil {
+		return "", &ingest.Error{Kind: ingest.ErrMalformed, Index: -1, Msg: fmt.Sprintf("audit event is not JSON: %v", err)}
+	}
+	h := sha256.New()
+	h.Write([]byte(cluster))
+	h.Write([]byte{0})
+	h.Write(compact.Bytes())
+	id := ev.AuditID
+	if ev.Stage != "" {
+		id += "-" + ev.Stage
+	}
+	return id + "-" + hex.EncodeToString(h.Sum(nil)[:8]), nil
 }
 
 // k8sSource keeps plain Kubernetes at "k8s" rather than "k8s.k8s".

@@ -77,8 +77,12 @@ func (ev k8sEvent) objectPath() string {
 	} else {
 		b.WriteString("/apis/" + ref.APIGroup)
 	}
+	namespace := ref.Namespace
+	if ref.Resource == "namespaces" {
+		namespace = "" // the apiserver sets a Namespace's own name as its namespace
+	}
 	for _, seg := range []struct{ prefix, value string }{
-		{"", ref.APIVersion}, {"namespaces/", ref.Namespace}, {"", ref.Resource},
+		{"", ref.APIVersion}, {"namespaces/", namespace}, {"", ref.Resource},
 		{"", ref.Name}, {"", ref.Subresource},
 	} {
 		if seg.value != "" {

@@ -3,6 +3,7 @@ package sources
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -121,7 +122,8 @@ func TestK8sAuditMapping(t *testing.T) {
 		{"no status, no outcome", `"stage":"RequestReceived"`, ExtOutcome, ""},
 		{"status without code", `"responseStatus":{"status":"Failure"}`, ExtOutcome, OutcomeFailure},
 		{"redirect succeeds", `"responseStatus":{"code":302}`, ExtOutcome, OutcomeSuccess},
-		{"id without stage", `"verb":"get"`, "id", "a1"},
+		{"namespace object path", `"objectRef":{"resource":"namespaces","namespace":"payments","name":"payments","apiVersion":"v1"}`,
+			"subject", "/api/v1/namespaces/payments"},
 		{"requestReceived time", `"requestReceivedTimestamp":"2024-01-02T03:04:05.5+08:00"`, "time", "2024-01-01T19:04:05.5Z"},
 		{"record names its cluster", `"Cluster":"east"`, "cluster", "east"},
 		{"query cluster otherwise", `"verb":"get"`, "cluster", "q"},
@@ -138,6 +140,39 @@ func TestK8sAuditMapping(t *testing.T) {
 				t.Errorf("%s = %q, want %q", tt.attr, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestK8sIDs: stages stay apart and retries dedup, but a client choosing
+// its Audit-ID cannot make a different event (or cluster) collide.
+func TestK8sIDs(t *testing.T) {
+	id := func(body, cluster string) string {
+		t.Helper()
+		events, err := K8sAudit([]byte(body), cluster, "", NewRedactor(DefaultRedactKeys))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return events[0].ID()
+	}
+	get := `{"auditID":"chosen-1","stage":"ResponseComplete","verb":"get"}`
+	base := id(get, "prod")
+	if !regexp.MustCompile(`^chosen-1-ResponseComplete-[0-9a-f]{16}$`).MatchString(base) {
+		t.Fatalf("id %q is not <auditID>-<stage>-<digest>", base)
+	}
+	if again := id("{\n  \"auditID\": \"chosen-1\", \"stage\": \"ResponseComplete\", \"verb\": \"get\"\n}", "prod"); again != base {
+		t.Errorf("re-posted (re-indented) event got id %q, want %q", again, base)
+	}
+	for name, other := range map[string]string{
+		"another verb, same Audit-ID": id(`{"auditID":"chosen-1","stage":"ResponseComplete","verb":"delete"}`, "prod"),
+		"another cluster":             id(get, "staging"),
+		"another stage":               id(`{"auditID":"chosen-1","stage":"RequestReceived","verb":"get"}`, "prod"),
+	} {
+		if other == base {
+			t.Errorf("%s: id %q collides with the first event's", name, other)
+		}
+	}
+	if noStage := id(`{"auditID":"a1","verb":"get"}`, "prod"); !regexp.MustCompile(`^a1-[0-9a-f]{16}$`).MatchString(noStage) {
+		t.Errorf("id without stage = %q", noStage)
 	}
 }
 

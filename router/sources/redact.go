@@ -3,6 +3,7 @@ package sources
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -76,25 +77,15 @@ func (r *Redactor) JSON(raw []byte) ([]byte, error) {
 	if len(r.keys) == 0 {
 		return raw, nil
 	}
-	v, err := decodeNumbers(raw)
+	v, err := decodeStrict(raw)
 	if err != nil {
-		return nil, &ingest.Error{Kind: ingest.ErrMalformed, Index: -1, Msg: fmt.Sprintf("record is not JSON: %v", err)}
+		return nil, &ingest.Error{Kind: ingest.ErrMalformed, Index: -1, Msg: fmt.Sprintf("record is not usable JSON: %v", err)}
 	}
 	out, changed := r.walk(v)
 	if !changed {
 		return raw, nil
 	}
 	return encode(out)
-}
-
-func decodeNumbers(raw []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return v, nil
 }
 
 func encode(v any) ([]byte, error) {
@@ -165,9 +156,27 @@ func secretValues(m map[string]any) bool {
 	}
 	found := false
 	for k, v := range m {
-		if obj, ok := v.(map[string]any); ok && (strings.EqualFold(k, "requestObject") || strings.EqualFold(k, "responseObject")) {
+		if !strings.EqualFold(k, "requestObject") && !strings.EqualFold(k, "responseObject") {
+			continue
+		}
+		switch obj := v.(type) {
+		case map[string]any:
 			found = redactSecretData(obj) || found
 			found = redactItems(obj) || found
+		case []any: // a JSON Patch: every op's value may be secret data
+			found = redactPatch(obj) || found
+		}
+	}
+	return found
+}
+
+func redactPatch(ops []any) bool {
+	found := false
+	for _, op := range ops {
+		if m, ok := op.(map[string]any); ok {
+			if _, has := m["value"]; has {
+				m["value"], found = Redacted, true
+			}
 		}
 	}
 	return found
@@ -224,7 +233,11 @@ func (r *Redactor) embedded(s string) (any, bool) {
 		}
 		return s, false
 	}
-	v, err := decodeNumbers([]byte(t))
+	v, err := decodeStrict([]byte(t))
+	if errors.Is(err, errDuplicateKey) {
+		// Which copy counts is anyone's guess, and one may hold a secret.
+		return Redacted, true
+	}
 	if err != nil {
 		return s, false
 	}

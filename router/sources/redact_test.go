@@ -19,7 +19,9 @@ func TestRedactor(t *testing.T) {
 		{"json in a string", `{"request":"{\"password\":\"p\",\"name\":\"n\"}"}`, `{"request":"{\"name\":\"n\",\"password\":\"[REDACTED]\"}"}`},
 		{"kubernetes secret", `{"requestObject":{"kind":"Secret","data":{"tls.key":"LS0t"},"stringData":{"pw":"x"},"metadata":{"name":"s"}}}`,
 			`{"requestObject":{"data":{"tls.key":"[REDACTED]"},"kind":"Secret","metadata":{"name":"s"},"stringData":{"pw":"[REDACTED]"}}}`},
-		{"duplicate key keeps no secret", `{"password":"x","password":null}`, `{"password":null}`},
+		{"json patch on a secret", `{"objectRef":{"resource":"secrets"},"requestObject":[{"op":"replace","path":"/data/password","value":"aHVudGVy"}]}`,
+			`{"objectRef":{"resource":"secrets"},"requestObject":[{"op":"replace","path":"/data/password","value":"[REDACTED]"}]}`},
+		{"duplicate keys inside a JSON string", `{"request":"{\"a\":{\"token\":\"t\"},\"a\":null}"}`, `{"request":"[REDACTED]"}`},
 		{"secret list items", `{"kind":"SecretList","items":[{"data":{"k":"v"}}]}`, `{"items":[{"data":{"k":"[REDACTED]"}}],"kind":"SecretList"}`},
 		{"secret patch in an audit event", `{"objectRef":{"resource":"secrets"},"requestObject":{"data":{"k":"v"}}}`,
 			`{"objectRef":{"resource":"secrets"},"requestObject":{"data":{"k":"[REDACTED]"}}}`},
@@ -53,7 +55,15 @@ func TestRedactorConfigurable(t *testing.T) {
 	if got, _ := NewRedactor([]string{"Tenant"}).JSON(in); !strings.Contains(string(got), `"tenant":"[REDACTED]"`) || !strings.Contains(string(got), `"password":"p"`) {
 		t.Errorf("custom keys: %s", got)
 	}
-	if _, err := NewRedactor(DefaultRedactKeys).JSON([]byte(`{"a":`)); err == nil {
-		t.Error("malformed record accepted")
+	for _, bad := range []string{
+		`{"a":`,
+		`{"password":"x","password":null}`,
+		`{"response":{"token":"hunter2"},"response":null}`,
+		`{"kind":"Secret","data":{"k":"s"},"data":null}`,
+		strings.Repeat("[", maxDepth+2) + strings.Repeat("]", maxDepth+2),
+	} {
+		if out, err := NewRedactor(DefaultRedactKeys).JSON([]byte(bad)); err == nil {
+			t.Errorf("record %.40q accepted as %.60s", bad, out)
+		}
 	}
 }
