@@ -90,6 +90,11 @@ func parseCTS(rec json.RawMessage) ([]Envelope, error) {
 		return nil, err
 	}
 	product := strings.ToLower(strings.TrimSpace(t.ServiceType))
+	if !caPlainName(product) {
+		// It becomes the type's and source's first label.
+		return nil, &ingest.Error{Kind: ingest.ErrInvalidAttribute, Index: -1,
+			Msg: fmt.Sprintf("service_type %s is not a service name (letters, digits, '-')", caQuote(t.ServiceType))}
+	}
 	env := Envelope{
 		ID:      t.TraceID,
 		Source:  product + ctsSourceSuffix,

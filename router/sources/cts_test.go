@@ -213,3 +213,12 @@ func benchmarkRecords(b *testing.B, records int, convert func() ([]event.Event, 
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 }
+
+func TestCTSServiceTypeMustBeAName(t *testing.T) {
+	for _, st := range []string{"ECS.x", "ECS:CloudEvent:x", "a b"} {
+		body := fmt.Sprintf(`{"trace_id":"t","trace_name":"n","service_type":%q,"time":1615430559146}`, st)
+		if _, err := CTS([]byte(body), NewRedactor(nil)); !errors.Is(err, ingest.ErrInvalidAttribute) {
+			t.Errorf("service_type %q: err = %v, want ErrInvalidAttribute", st, err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/auditbus/auditbus/router/ingest"
 )
@@ -19,9 +20,10 @@ const Redacted = "[REDACTED]"
 // (login responses, request headers, API parameters).
 var DefaultRedactKeys = []string{
 	"access_token", "id_token", "refresh_token", "token", "password", "passwd",
-	"secret", "secretkey", "secret_key", "secretaccesskey", "client_secret",
-	"authorization", "x-auth-token", "x-subject-token", "cookie", "set-cookie",
-	"apikey", "api_key", "private_key", "privatekey",
+	"secret", "secret_key", "secret_access_key", "client_secret", "tmp_secret_key",
+	"security_token", "session_token", "authorization", "proxy-authorization",
+	"x-auth-token", "x-subject-token", "x-api-key", "cookie", "set-cookie",
+	"api_key", "private_key",
 }
 
 // queryOnlyKeys are redacted in URL query strings only: an OAuth
@@ -41,7 +43,7 @@ func (r *Redactor) query(s string) (any, bool) {
 		if err != nil || !hasValue {
 			continue
 		}
-		if key = strings.ToLower(key); r.keys[key] || queryOnlyKeys[key] {
+		if key = normalKey(key); r.keys[key] || queryOnlyKeys[key] {
 			params[i], changed = name+"="+Redacted, true
 		}
 	}
@@ -57,14 +59,26 @@ type Redactor struct {
 	keys map[string]bool
 }
 
-// NewRedactor redacts the given keys (case-insensitive). With no keys it
-// redacts nothing.
+// NewRedactor redacts the given keys. Keys compare case-insensitively and
+// ignoring '_' and '-', so "access_token" also catches accessToken and
+// Access-Token, the spellings audit records mix. With no keys it redacts
+// nothing.
 func NewRedactor(keys []string) *Redactor {
 	r := &Redactor{keys: make(map[string]bool, len(keys))}
 	for _, k := range keys {
-		r.keys[strings.ToLower(strings.TrimSpace(k))] = true
+		r.keys[normalKey(k)] = true
 	}
 	return r
+}
+
+// normalKey folds a key's case and drops '_' and '-'.
+func normalKey(k string) string {
+	return strings.Map(func(c rune) rune {
+		if c == '_' || c == '-' {
+			return -1
+		}
+		return unicode.ToLower(c)
+	}, strings.TrimSpace(k))
 }
 
 // JSON returns raw with secrets redacted: the input itself, byte for byte,
@@ -123,7 +137,7 @@ func (r *Redactor) walk(v any) (any, bool) {
 func (r *Redactor) object(m map[string]any) (any, bool) {
 	changed := false
 	for k, val := range m {
-		if r.keys[strings.ToLower(k)] {
+		if r.keys[normalKey(k)] {
 			if val != nil {
 				m[k] = Redacted
 			}

@@ -13,6 +13,8 @@ func TestRedactor(t *testing.T) {
 		{"nothing to redact keeps bytes", `{"b": 1.50, "a":"<x>"}`, `{"b": 1.50, "a":"<x>"}`},
 		{"case-insensitive key", `{"ResponseObject":{"Access_token":"eyJ","Token_type":"bearer"}}`,
 			`{"ResponseObject":{"Access_token":"[REDACTED]","Token_type":"bearer"}}`},
+		{"spelling variants", `{"accessToken":"a","X-Api-Key":"k","SecurityToken":"s","TmpSecretKey":"t","tokenType":"bearer"}`,
+			`{"SecurityToken":"[REDACTED]","TmpSecretKey":"[REDACTED]","X-Api-Key":"[REDACTED]","accessToken":"[REDACTED]","tokenType":"bearer"}`},
 		{"nested arrays", `{"items":[{"password":"p"},{"user":"u"}]}`, `{"items":[{"password":"[REDACTED]"},{"user":"u"}]}`},
 		{"object value replaced whole", `{"secret":{"k":"v"}}`, `{"secret":"[REDACTED]"}`},
 		{"null stays null", `{"token":null,"n":12345678901234567890}`, `{"n":12345678901234567890,"token":null}`},
