@@ -97,7 +97,7 @@ func setContextAttribute(ctx *event.EventContextV1, name, s string) error {
 	switch name {
 	case "specversion":
 		if s != event.CloudEventsVersionV1 {
-			return invalid(name, "%s is not supported: only CloudEvents 1.0 (specversion \"1.0\") is accepted", clip(s))
+			return invalid(name, "%s is not supported: only CloudEvents 1.0 (specversion \"1.0\") is accepted", Quote(s))
 		}
 	case "id":
 		ctx.ID, err = nonBlank(name, s)
@@ -126,7 +126,7 @@ func setContextAttribute(ctx *event.EventContextV1, name, s string) error {
 // id or type of spaces is a producer bug, not an identifier.
 func nonBlank(name, s string) (string, error) {
 	if strings.TrimSpace(s) == "" {
-		return "", invalid(name, "%s is blank; a non-empty string is required", clip(s))
+		return "", invalid(name, "%s is blank; a non-empty string is required", Quote(s))
 	}
 	return s, nil
 }
@@ -137,10 +137,10 @@ func nonBlank(name, s string) (string, error) {
 func parseURIRef(name, s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, invalid(name, "%s is not a URI-reference (RFC 3986): %v", clip(s), unwrapURLError(err))
+		return nil, invalid(name, "%s is not a URI-reference (RFC 3986): %v", Quote(s), unwrapURLError(err))
 	}
 	if got := u.String(); got != s {
-		return nil, invalid(name, "%s is not a URI-reference in canonical form (it would be stored as %s); percent-encode spaces and other characters RFC 3986 does not allow", clip(s), clip(got))
+		return nil, invalid(name, "%s is not a URI-reference in canonical form (it would be stored as %s); percent-encode spaces and other characters RFC 3986 does not allow", Quote(s), Quote(got))
 	}
 	return u, nil
 }
@@ -151,7 +151,7 @@ func parseAbsoluteURI(name, s string) (*types.URI, error) {
 		return nil, err
 	}
 	if !u.IsAbs() {
-		return nil, invalid(name, "%s is not an absolute URI; it needs a scheme such as https:", clip(s))
+		return nil, invalid(name, "%s is not an absolute URI; it needs a scheme such as https:", Quote(s))
 	}
 	return &types.URI{URL: *u}, nil
 }
@@ -166,11 +166,11 @@ func unwrapURLError(err error) error {
 func parseMediaType(name, s string) (*string, error) {
 	mt, _, err := mime.ParseMediaType(s)
 	if err != nil {
-		return nil, invalid(name, "%s is not a media type (RFC 2046) such as application/json: %v", clip(s), err)
+		return nil, invalid(name, "%s is not a media type (RFC 2046) such as application/json: %v", Quote(s), err)
 	}
 	// mime.ParseMediaType also accepts Content-Disposition values.
 	if !strings.Contains(mt, "/") {
-		return nil, invalid(name, "%s is not a media type (RFC 2046) such as application/json: no type/subtype", clip(s))
+		return nil, invalid(name, "%s is not a media type (RFC 2046) such as application/json: no type/subtype", Quote(s))
 	}
 	return &s, nil
 }
@@ -181,10 +181,10 @@ func parseMediaType(name, s string) (*string, error) {
 func parseTime(name, s string) (*types.Timestamp, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return nil, invalid(name, "%s is not an RFC 3339 timestamp such as 2024-05-01T12:00:00Z", clip(s))
+		return nil, invalid(name, "%s is not an RFC 3339 timestamp such as 2024-05-01T12:00:00Z", Quote(s))
 	}
 	if y := t.UTC().Year(); y < 0 || y > 9999 {
-		return nil, invalid(name, "%s is outside years 0000-9999 once converted to UTC", clip(s))
+		return nil, invalid(name, "%s is outside years 0000-9999 once converted to UTC", Quote(s))
 	}
 	return &types.Timestamp{Time: t}, nil
 }

@@ -93,7 +93,7 @@ func selectMode(h http.Header) (mode, error) {
 	mt, params, err := mime.ParseMediaType(ct)
 	if strings.HasPrefix(strings.ToLower(ct), "application/cloudevents") {
 		if err != nil {
-			return 0, newError(ErrUnsupportedMediaType, "", "Content-Type %s cannot be parsed: %v", clip(ct), err)
+			return 0, newError(ErrUnsupportedMediaType, "", "Content-Type %s cannot be parsed: %v", Quote(ct), err)
 		}
 		return cloudEventsMode(mt, params)
 	}
@@ -103,7 +103,7 @@ func selectMode(h http.Header) (mode, error) {
 	if ct == "" {
 		return 0, newError(ErrUnsupportedMediaType, "", "no Content-Type and no ce-specversion header; %s", acceptedModes)
 	}
-	return 0, newError(ErrUnsupportedMediaType, "", "Content-Type %s without a ce-specversion header is not a CloudEvents request; %s", clip(ct), acceptedModes)
+	return 0, newError(ErrUnsupportedMediaType, "", "Content-Type %s without a ce-specversion header is not a CloudEvents request; %s", Quote(ct), acceptedModes)
 }
 
 func cloudEventsMode(mt string, params map[string]string) (mode, error) {
@@ -114,10 +114,10 @@ func cloudEventsMode(mt string, params map[string]string) (mode, error) {
 	case event.ApplicationCloudEventsBatchJSON:
 		m = modeBatch
 	default:
-		return 0, newError(ErrUnsupportedMediaType, "", "event format %s is not supported; %s", clip(mt), acceptedModes)
+		return 0, newError(ErrUnsupportedMediaType, "", "event format %s is not supported; %s", Quote(mt), acceptedModes)
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return 0, newError(ErrUnsupportedMediaType, "", "charset %s is not supported; CloudEvents JSON must be UTF-8", clip(cs))
+		return 0, newError(ErrUnsupportedMediaType, "", "charset %s is not supported; CloudEvents JSON must be UTF-8", Quote(cs))
 	}
 	return m, nil
 }

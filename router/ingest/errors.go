@@ -35,7 +35,7 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	if e.Attribute != "" {
-		fmt.Fprintf(&b, "attribute %s: ", clip(e.Attribute))
+		fmt.Fprintf(&b, "attribute %s: ", Quote(e.Attribute))
 	}
 	b.WriteString(e.Msg)
 	return b.String()
@@ -69,9 +69,10 @@ func atIndex(err error, i int) error {
 	return err
 }
 
-// clip quotes a client-supplied value for an error message, shortened so
-// that a huge bad value does not turn into a huge error response.
-func clip(s string) string {
+// Quote quotes a client-supplied value for an error message, shortened so
+// that a huge bad value does not turn into a huge error response. Every
+// endpoint that names a bad value uses it.
+func Quote(s string) string {
 	const max = 64
 	if len(s) <= max {
 		return strconv.Quote(s)

@@ -243,7 +243,7 @@ func jsonAttrSource(context map[string]json.RawMessage) attrSource {
 
 func notAString(name string, raw json.RawMessage) error {
 	if name == "time" && jsonKind(raw) == "number" {
-		return invalid(name, "is the JSON number %s; it must be an RFC 3339 string such as \"2024-05-01T12:00:00Z\". Tencent CloudAudit records with epoch-millisecond times go to POST /v1/sources/cloudaudit instead", clip(string(raw)))
+		return invalid(name, "is the JSON number %s; it must be an RFC 3339 string such as \"2024-05-01T12:00:00Z\". Tencent CloudAudit records with epoch-millisecond times go to POST /v1/sources/cloudaudit instead", Quote(string(raw)))
 	}
 	return invalid(name, "must be a JSON string, got a JSON %s", jsonKind(raw))
 }
@@ -265,7 +265,7 @@ func setJSONExtension(ctx *event.EventContextV1, m member) error {
 	case "number":
 		n, err := strconv.ParseInt(string(m.value), 10, 32)
 		if err != nil {
-			return invalid(m.name, "%s is not an integer in the 32-bit range CloudEvents allows; send other numbers as strings", clip(string(m.value)))
+			return invalid(m.name, "%s is not an integer in the 32-bit range CloudEvents allows; send other numbers as strings", Quote(string(m.value)))
 		}
 		v = int32(n)
 	default:

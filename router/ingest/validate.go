@@ -18,7 +18,7 @@ func Validate(e *event.Event) error {
 	}
 	ctx, ok := e.Context.(*event.EventContextV1)
 	if !ok {
-		return invalid("specversion", "%s is not supported: only CloudEvents 1.0 (specversion \"1.0\") is accepted", clip(e.SpecVersion()))
+		return invalid("specversion", "%s is not supported: only CloudEvents 1.0 (specversion \"1.0\") is accepted", Quote(e.SpecVersion()))
 	}
 	if _, err := newContext(builtAttrSource(ctx)); err != nil {
 		return err

@@ -153,19 +153,19 @@ func caEventBridge(o *caObject) (Envelope, error) {
 func caCheckEnvelope(spec string, env Envelope) (string, error) {
 	switch {
 	case spec != event.CloudEventsVersionV1:
-		return "", caAttrError(ingest.ErrInvalidAttribute, "specversion", "%s is not supported: only \"1.0\" is", caQuote(spec))
+		return "", caAttrError(ingest.ErrInvalidAttribute, "specversion", "%s is not supported: only \"1.0\" is", ingest.Quote(spec))
 	case strings.TrimSpace(env.ID) == "":
 		return "", caAttrError(ingest.ErrMissingAttribute, "id", "is required but missing or empty")
 	case env.Source == "":
 		return "", caAttrError(ingest.ErrMissingAttribute, "source", "is required but missing or empty")
 	case !caCanonicalURI(env.Source):
-		return "", caAttrError(ingest.ErrInvalidAttribute, "source", "%s is not a URI-reference in canonical form", caQuote(env.Source))
+		return "", caAttrError(ingest.ErrInvalidAttribute, "source", "%s is not a URI-reference in canonical form", ingest.Quote(env.Source))
 	case env.Record == nil:
 		return "", caAttrError(ingest.ErrMissingAttribute, "data", "is required: the CloudAudit record")
 	}
 	product, kind, ok := strings.Cut(env.Type, caTypeSeparator)
 	if !ok || !caPlainName(product) || !caKinds[kind] {
-		return "", caAttrError(ingest.ErrInvalidAttribute, "type", "%s is not <product>:CloudEvent:ApiCall, ConsoleCall or MiniProgramCall", caQuote(env.Type))
+		return "", caAttrError(ingest.ErrInvalidAttribute, "type", "%s is not <product>:CloudEvent:ApiCall, ConsoleCall or MiniProgramCall", ingest.Quote(env.Type))
 	}
 	return product, nil
 }
@@ -189,7 +189,7 @@ func caProduct(eventSource, field string) (string, error) {
 	label, _, _ := strings.Cut(eventSource, ".")
 	label = strings.ToLower(label)
 	if !caPlainName(label) {
-		return "", caInvalid("%s %s does not start with a product name such as tke (tke.tencentcloudapi.com)", field, caQuote(eventSource))
+		return "", caInvalid("%s %s does not start with a product name such as tke (tke.tencentcloudapi.com)", field, ingest.Quote(eventSource))
 	}
 	return label, nil
 }
@@ -213,7 +213,7 @@ func caKind(eventType, field string) (string, error) {
 		return caDefaultKind, nil
 	}
 	if !caKinds[eventType] {
-		return "", caInvalid("%s %s is not one of ApiCall, ConsoleCall, MiniProgramCall", field, caQuote(eventType))
+		return "", caInvalid("%s %s is not one of ApiCall, ConsoleCall, MiniProgramCall", field, ingest.Quote(eventType))
 	}
 	return eventType, nil
 }

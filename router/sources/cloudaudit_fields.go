@@ -229,25 +229,11 @@ func caTime(s string, quoted bool, perSecond int64) (time.Time, error) {
 	t, err := time.ParseInLocation(time.DateTime, s, caChinaTime)
 	if err != nil {
 		if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
-			return time.Time{}, fmt.Errorf("%s is not epoch %s, \"2006-01-02 15:04:05\" (UTC+8) or RFC 3339", caQuote(s), unit)
+			return time.Time{}, fmt.Errorf("%s is not epoch %s, \"2006-01-02 15:04:05\" (UTC+8) or RFC 3339", ingest.Quote(s), unit)
 		}
 	}
 	if t.Before(time.Unix(0, 0)) || t.UTC().Year() > 9999 {
-		return time.Time{}, fmt.Errorf("%s is before 1970 or after 9999", caQuote(s))
+		return time.Time{}, fmt.Errorf("%s is before 1970 or after 9999", ingest.Quote(s))
 	}
 	return t.UTC(), nil
-}
-
-// caQuote quotes a value from a record for an error message, cut short so
-// that a huge bad value does not make a huge error response.
-func caQuote(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return strconv.Quote(s)
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strconv.Quote(s[:cut]) + "…"
 }

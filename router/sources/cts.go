@@ -93,7 +93,7 @@ func parseCTS(rec json.RawMessage) ([]Envelope, error) {
 	if !caPlainName(product) {
 		// It becomes the type's and source's first label.
 		return nil, &ingest.Error{Kind: ingest.ErrInvalidAttribute, Index: -1,
-			Msg: fmt.Sprintf("service_type %s is not a service name (letters, digits, '-')", caQuote(t.ServiceType))}
+			Msg: fmt.Sprintf("service_type %s is not a service name (letters, digits, '-')", ingest.Quote(t.ServiceType))}
 	}
 	env := Envelope{
 		ID:      t.TraceID,
