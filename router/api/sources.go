@@ -32,9 +32,10 @@ func (s *Server) cts(r *http.Request, body []byte) ([]event.Event, error) {
 func (s *Server) k8sAudit(r *http.Request, body []byte) ([]event.Event, error) {
 	q := r.URL.Query()
 	cluster, product := q.Get("cluster"), q.Get("product")
-	for name, v := range map[string]string{"cluster": cluster, "product": product} {
-		if v != "" && !clusterName.MatchString(v) {
-			return nil, &ingest.Error{Kind: errInvalidParameter, Index: -1, Msg: fmt.Sprintf("%s %q: want [A-Za-z0-9][A-Za-z0-9._-]{0,127}", name, v)}
+	for _, p := range []struct{ name, value string }{{"cluster", cluster}, {"product", product}} {
+		if p.value != "" && !clusterName.MatchString(p.value) {
+			return nil, &ingest.Error{Kind: errInvalidParameter, Index: -1,
+				Msg: fmt.Sprintf("%s %s: want [A-Za-z0-9][A-Za-z0-9._-]{0,127}", p.name, ingest.Quote(p.value))}
 		}
 	}
 	return sources.K8sAudit(body, cluster, product, s.opts.redactor)

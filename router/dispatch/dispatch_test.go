@@ -55,6 +55,13 @@ func startRouter(t *testing.T, ruleYAML string, opts ...dispatch.Option) *env {
 
 func setRules(t *testing.T, r *dispatch.Router, src string) {
 	t.Helper()
+	if err := r.SetRules(context.Background(), compileRules(t, src)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func compileRules(t *testing.T, src string) *rules.Set {
+	t.Helper()
 	parsed, err := rules.ParseFile("test.yaml", []byte(src), rules.WithTargetCheck(sinks.Check))
 	if err != nil {
 		t.Fatal(err)
@@ -63,9 +70,7 @@ func setRules(t *testing.T, r *dispatch.Router, src string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.SetRules(context.Background(), set); err != nil {
-		t.Fatal(err)
-	}
+	return set
 }
 
 func (e *env) publish(t *testing.T, ids ...string) {
@@ -228,12 +233,7 @@ func TestGivesUpAfterMaxDeliveries(t *testing.T) {
 func TestSetRulesAfterStopIsRefused(t *testing.T) {
 	e := startRouter(t, hookRule("http://127.0.0.1:1/", ""))
 	e.stop()
-	parsed, err := rules.ParseFile("t.yaml", []byte(hookRule("http://127.0.0.1:2/", "")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, _ := rules.Compile(parsed)
-	if err := e.router.SetRules(context.Background(), set); err != dispatch.ErrStopped {
+	if err := e.router.SetRules(context.Background(), compileRules(t, hookRule("http://127.0.0.1:2/", ""))); err != dispatch.ErrStopped {
 		t.Errorf("SetRules after stop = %v, want ErrStopped", err)
 	}
 }
