@@ -18,15 +18,15 @@ func BenchmarkMatch(b *testing.B) {
 	if err := json.Unmarshal(raw, &data); err != nil {
 		b.Fatal(err)
 	}
-	env := NewEnv(tkeEvent(b, data))
+	stored := eventJSON(b, tkeEvent(b, data))
 	for _, n := range []int{1, 100} {
 		set := benchSet(b, n)
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				matched, errs := set.Match("default", env)
-				if len(errs) != 0 || len(matched) == 0 {
-					b.Fatalf("matched %d, errs %v", len(matched), errs)
+				res, err := set.Match("default", stored)
+				if err != nil || len(res.Errors) != 0 || len(res.Rules) == 0 {
+					b.Fatalf("matched %d, errs %v %v", len(res.Rules), res.Errors, err)
 				}
 			}
 		})

@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/auditbus/auditbus/rules"
@@ -59,12 +60,20 @@ func ExampleSet_Match() {
 		"errorCode":    0,
 		"userIdentity": map[string]any{"type": "CAMUser"},
 	})
-	env := rules.NewEnv(&e)
-	matched, errs := set.Match("default", env)
-	for _, r := range matched {
+	stored, err := json.Marshal(&e) // events are stored in structured JSON form
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := set.Match("default", stored)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, r := range res.Rules {
 		fmt.Println("matched", r.Name)
 	}
-	fmt.Println("errors:", len(errs))
+	fmt.Println("errors:", len(res.Errors))
 	// Output:
 	// matched tke-cluster-deleted
 	// errors: 0

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -43,6 +44,25 @@ func ruleYAML(name, pattern, condition string) string {
 	}
 	b.WriteString("targets:\n  - id: out\n    log: {}\n")
 	return b.String()
+}
+
+// eventJSON is e in the structured JSON form Set.Match reads.
+func eventJSON(t testing.TB, e *event.Event) []byte {
+	t.Helper()
+	raw, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func mustMatch(t testing.TB, set *Set, bus string, e *event.Event) Result {
+	t.Helper()
+	res, err := set.Match(bus, eventJSON(t, e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 func mustRule(t testing.TB, pattern, condition string) *Rule {

@@ -2,8 +2,12 @@ package rules
 
 import (
 	"cmp"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+
+	ce "github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/expr-lang/expr/vm"
 )
@@ -51,21 +55,41 @@ func (s *Set) Rules() []*Rule { return slices.Clone(s.rules) }
 // Len is the number of rules, enabled or not.
 func (s *Set) Len() int { return len(s.rules) }
 
-// Match returns the enabled rules of bus that env satisfies. A rule whose
-// program fails at run time does not match; its error is returned so the
-// caller can count and log it without dropping the other matches.
-func (s *Set) Match(bus string, env Env) (matched []*Rule, errs []error) {
+// Result is what matching one event found.
+type Result struct {
+	// Rules are the enabled rules of the bus that the event satisfies, in
+	// name order.
+	Rules []*Rule
+	// Errors holds a *MatchError for each rule whose condition failed at
+	// run time (a missing field, a wrong type); such a rule does not match.
+	Errors []error
+}
+
+// ErrNotEvent is returned by Set.Match for input that is not a JSON object.
+var ErrNotEvent = errors.New("not a structured CloudEvent (JSON object)")
+
+// Match returns the enabled rules of bus that event satisfies. event is a
+// CloudEvent in structured JSON form, as stored on the bus. The error is
+// ErrNotEvent (wrapped) when event is not a JSON object; runtime errors of
+// single rules are in the Result, never a reason to stop matching others.
+func (s *Set) Match(bus string, event []byte) (Result, error) {
+	var e ce.Event
+	if err := json.Unmarshal(event, &e); err != nil {
+		return Result{}, fmt.Errorf("%w: %v", ErrNotEvent, err)
+	}
+	env := NewEnv(&e)
 	machine := vms.Get().(*vm.VM)
 	defer vms.Put(machine)
+	var res Result
 	for _, r := range s.byBus[bus] {
 		ok, err := r.match(machine, env)
 		if err != nil {
-			errs = append(errs, err)
+			res.Errors = append(res.Errors, err)
 			continue
 		}
 		if ok {
-			matched = append(matched, r)
+			res.Rules = append(res.Rules, r)
 		}
 	}
-	return matched, errs
+	return res, nil
 }

@@ -35,13 +35,13 @@ func TestLoadDirectory(t *testing.T) {
 	if got := strings.Join(names, ","); got != "b2/other-bus,default/all,default/deletes" || set.Len() != 3 {
 		t.Fatalf("rules = %s (len %d)", got, set.Len())
 	}
-	env := NewEnv(tkeEvent(t, map[string]any{"eventName": "DeleteCluster"}))
-	matched, errs := set.Match("default", env)
-	if len(errs) != 0 || len(matched) != 2 {
-		t.Errorf("matched %d rules, errs %v; want 2", len(matched), errs)
+	e := tkeEvent(t, map[string]any{"eventName": "DeleteCluster"})
+	res := mustMatch(t, set, "default", e)
+	if len(res.Errors) != 0 || len(res.Rules) != 2 {
+		t.Errorf("matched %d rules, errs %v; want 2", len(res.Rules), res.Errors)
 	}
-	if matched, _ := set.Match("nope", env); len(matched) != 0 {
-		t.Errorf("unknown bus matched %d rules", len(matched))
+	if res := mustMatch(t, set, "nope", e); len(res.Rules) != 0 {
+		t.Errorf("unknown bus matched %d rules", len(res.Rules))
 	}
 }
 
@@ -82,11 +82,11 @@ func TestSetMatchReportsRuntimeErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	matched, errs := set.Match("default", NewEnv(tkeEvent(t, map[string]any{})))
-	if len(matched) != 1 || matched[0] != ok {
-		t.Errorf("matched = %v, want only the healthy rule", matched)
+	res := mustMatch(t, set, "default", tkeEvent(t, map[string]any{}))
+	if len(res.Rules) != 1 || res.Rules[0] != ok {
+		t.Errorf("matched = %v, want only the healthy rule", res.Rules)
 	}
-	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `rule "failing"`) {
-		t.Errorf("errs = %v, want one error naming the failing rule", errs)
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Error(), `rule "failing"`) {
+		t.Errorf("errs = %v, want one error naming the failing rule", res.Errors)
 	}
 }

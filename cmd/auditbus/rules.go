@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -144,10 +145,16 @@ func runRulesTest(args []string, stdout, stderr io.Writer) error {
 	}
 	for i := range events {
 		e := &events[i]
-		env := rules.NewEnv(e)
-		matched, errs := set.Match(*busName, env)
-		names := make([]string, len(matched))
-		for j, r := range matched {
+		raw, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("event %s: %w", e.ID(), err)
+		}
+		res, err := set.Match(*busName, raw)
+		if err != nil {
+			return fmt.Errorf("event %s: %w", e.ID(), err)
+		}
+		names := make([]string, len(res.Rules))
+		for j, r := range res.Rules {
 			names[j] = r.Name
 		}
 		label := fmt.Sprintf("event %s (%s, %s)", e.ID(), e.Type(), bus.Subject(*busName, e))
@@ -156,7 +163,7 @@ func runRulesTest(args []string, stdout, stderr io.Writer) error {
 		} else {
 			fmt.Fprintf(stdout, "%s: matches %s\n", label, strings.Join(names, ", "))
 		}
-		for _, err := range errs {
+		for _, err := range res.Errors {
 			fmt.Fprintf(stdout, "  error: %v\n", err)
 		}
 	}

@@ -21,25 +21,29 @@ func (r *Router) handle(ctx context.Context, msg jetstream.Msg) {
 	t := r.acquire()
 	defer t.inUse.RUnlock()
 
+	busName := bus.BusOf(msg.Subject())
+	res, err := t.set.Match(busName, msg.Data())
+	if err != nil {
+		r.settle(msg, outcome{poison: err.Error()})
+		return
+	}
+	for _, err := range res.Errors {
+		r.opts.log.Warn().Err(err).Str("subject", msg.Subject()).Msg("rule evaluation failed; counted as no match")
+	}
+	r.countRuleErrors(busName, res.Errors)
+	if len(res.Rules) == 0 {
+		r.settle(msg, outcome{})
+		return
+	}
+	// Only matched events are decoded in full: most events match nothing.
 	var e event.Event
 	if err := json.Unmarshal(msg.Data(), &e); err != nil {
 		r.settle(msg, outcome{poison: fmt.Sprintf("not a structured CloudEvent: %v", err)})
 		return
 	}
-	env := rules.NewEnv(&e)
-	busName := bus.BusOf(msg.Subject())
-	matched, errs := t.set.Match(busName, env)
-	for _, err := range errs {
-		r.opts.log.Warn().Err(err).Str("event", e.ID()).Msg("rule evaluation failed; counted as no match")
-	}
-	r.countRuleErrors(busName, errs)
-	if len(matched) == 0 {
-		r.settle(msg, outcome{})
-		return
-	}
 	stop := r.keepAlive(msg)
 	defer stop()
-	r.settle(msg, r.deliverAll(ctx, t, &e, env, busName, matched))
+	r.settle(msg, r.deliverAll(ctx, t, &e, rules.NewEnv(&e), busName, res.Rules))
 }
 
 // countRuleErrors attributes runtime errors to rules when the error names
