@@ -117,27 +117,17 @@ func inCIDR(params ...any) (any, error) {
 }
 
 // wildcardRegexp translates an EventBridge wildcard, where * matches any run
-// of characters and \* a literal star, into an anchored regular expression.
+// of characters and \* a literal star, into an anchored regular expression
+// for the rule's expr text. It refuses what parseGlob refuses, so the expr
+// text and the matcher always accept the same patterns.
 func wildcardRegexp(w string) (string, error) {
-	var b strings.Builder
-	b.WriteString("^")
-	for i := 0; i < len(w); i++ {
-		switch c := w[i]; c {
-		case '*':
-			if i+1 < len(w) && w[i+1] == '*' {
-				return "", fmt.Errorf("consecutive * are not allowed")
-			}
-			b.WriteString("(?s:.*)")
-		case '\\':
-			if i+1 >= len(w) || (w[i+1] != '*' && w[i+1] != '\\') {
-				return "", fmt.Errorf("backslash may only escape * or \\")
-			}
-			i++
-			b.WriteString(regexp.QuoteMeta(w[i : i+1]))
-		default:
-			b.WriteString(regexp.QuoteMeta(w[i : i+1]))
-		}
+	g, err := parseGlob(w)
+	if err != nil {
+		return "", err
 	}
-	b.WriteString("$")
-	return b.String(), nil
+	quoted := make([]string, len(g.parts))
+	for i, p := range g.parts {
+		quoted[i] = regexp.QuoteMeta(p)
+	}
+	return "^" + strings.Join(quoted, "(?s:.*)") + "$", nil
 }

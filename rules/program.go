@@ -19,9 +19,13 @@ func (rp *ruleParser) compile() {
 	cond := r.Condition
 	if strings.TrimSpace(cond) == "" {
 		cond = ""
-	} else if _, err := expr.Compile(cond, append(exprOptions(), expr.AsBool())...); err != nil {
-		rp.exprError(rp.condNode, "condition", err)
-		return
+	} else {
+		prog, err := expr.Compile(cond, append(exprOptions(), expr.AsBool())...)
+		if err != nil {
+			rp.exprError(rp.condNode, "condition", err)
+			return
+		}
+		r.cond = prog
 	}
 	r.source = joinSource(r.pattern.source(), cond)
 	prog, err := expr.Compile(r.source, append(exprOptions(), expr.AsBool())...)

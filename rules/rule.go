@@ -38,7 +38,8 @@ type Rule struct {
 
 	pattern *pattern
 	source  string
-	program *vm.Program
+	program *vm.Program // pattern and condition: the reference semantics
+	cond    *vm.Program // the condition alone, run after the pattern matched
 	inputs  map[string]*vm.Program
 }
 

@@ -2,27 +2,22 @@ package rules
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-
-	ce "github.com/cloudevents/sdk-go/v2/event"
-
-	"github.com/expr-lang/expr/vm"
 )
 
 // Set is an immutable, compiled group of rules. It is safe for concurrent
 // use; reloading builds a new Set rather than changing one.
 type Set struct {
 	rules []*Rule
-	byBus map[string][]*Rule // enabled rules only
+	byBus map[string]*busIndex // enabled rules only
 }
 
 // Compile builds a Set. Rules keep their own compiled programs; Compile
 // only checks that (bus, name) is unique, reporting the later definition.
 func Compile(rules []*Rule) (*Set, error) {
-	s := &Set{byBus: map[string][]*Rule{}}
+	s := &Set{byBus: map[string]*busIndex{}}
 	seen := map[[2]string]*Rule{}
 	var errs Errors
 	for _, r := range rules {
@@ -41,10 +36,14 @@ func Compile(rules []*Rule) (*Set, error) {
 	slices.SortFunc(s.rules, func(a, b *Rule) int {
 		return cmp.Or(cmp.Compare(a.Bus, b.Bus), cmp.Compare(a.Name, b.Name))
 	})
+	enabled := map[string][]*Rule{}
 	for _, r := range s.rules {
 		if r.Enabled {
-			s.byBus[r.Bus] = append(s.byBus[r.Bus], r)
+			enabled[r.Bus] = append(enabled[r.Bus], r)
 		}
+	}
+	for bus, rs := range enabled {
+		s.byBus[bus] = newBusIndex(rs)
 	}
 	return s, nil
 }
@@ -73,23 +72,11 @@ var ErrNotEvent = errors.New("not a structured CloudEvent (JSON object)")
 // ErrNotEvent (wrapped) when event is not a JSON object; runtime errors of
 // single rules are in the Result, never a reason to stop matching others.
 func (s *Set) Match(bus string, event []byte) (Result, error) {
-	var e ce.Event
-	if err := json.Unmarshal(event, &e); err != nil {
-		return Result{}, fmt.Errorf("%w: %v", ErrNotEvent, err)
-	}
-	env := NewEnv(&e)
-	machine := vms.Get().(*vm.VM)
-	defer vms.Put(machine)
 	var res Result
-	for _, r := range s.byBus[bus] {
-		ok, err := r.match(machine, env)
-		if err != nil {
-			res.Errors = append(res.Errors, err)
-			continue
-		}
-		if ok {
-			res.Rules = append(res.Rules, r)
-		}
+	x := s.byBus[bus]
+	if x == nil {
+		return res, nil
 	}
-	return res, nil
+	err := x.match(event, &res)
+	return res, err
 }

@@ -1,0 +1,79 @@
+package rules
+
+// state is the scratch space of one match: the values each path reached
+// and the candidate rules. A busIndex pools its states so that matching an
+// event allocates nothing once the pool is warm.
+type state struct {
+	vals    [][]value // by field node id
+	touched []int32   // nodes with values, to reset only those
+	// seen[id] is the serial of the object in which node id's key was last
+	// met, to notice duplicate keys (JSON decoders keep the last one).
+	seen    []uint32
+	serial  uint32
+	scratch []byte // unescaped strings
+	spans   []span // by node id, for raw nodes
+	spanned []int32
+
+	stamp []uint32 // by rule: == epoch when already a candidate
+	epoch uint32
+	cands []int32
+
+	// What the fast path must know about the event to agree with NewEnv.
+	contentType string
+	dataKind    byte // 0: no data, 'e': "", '"': another string, 'o': an object, 'v': any other JSON value
+	env         Env  // the full environment, built only when needed
+}
+
+// span is where a value's JSON text lies in the event; end 0 means none.
+type span struct{ start, end int }
+
+func newState(nodes, rules int) *state {
+	return &state{vals: make([][]value, nodes), seen: make([]uint32, nodes), spans: make([]span, nodes),
+		stamp: make([]uint32, rules)}
+}
+
+// reset prepares the state for the next event without freeing memory.
+func (st *state) reset() {
+	for _, id := range st.touched {
+		st.vals[id] = st.vals[id][:0]
+	}
+	st.touched = st.touched[:0]
+	for _, id := range st.spanned {
+		st.spans[id] = span{}
+	}
+	st.spanned = st.spanned[:0]
+	st.scratch = st.scratch[:0]
+	st.cands = st.cands[:0]
+	st.contentType, st.dataKind, st.env = "", 0, nil
+	if st.epoch++; st.epoch == 0 {
+		clear(st.stamp)
+		st.epoch = 1
+	}
+}
+
+func (st *state) add(n *fieldNode, v value) {
+	if len(st.vals[n.id]) == 0 {
+		st.touched = append(st.touched, n.id)
+	}
+	st.vals[n.id] = append(st.vals[n.id], v)
+}
+
+// nextSerial numbers a new JSON object. Serials only grow across events,
+// so a stale seen entry can never equal a current serial.
+func (st *state) nextSerial() uint32 {
+	if st.serial++; st.serial == 0 {
+		clear(st.seen)
+		st.serial = 1
+	}
+	return st.serial
+}
+
+// mark makes rules candidates, once each.
+func (st *state) mark(ids []int32) {
+	for _, id := range ids {
+		if st.stamp[id] != st.epoch {
+			st.stamp[id] = st.epoch
+			st.cands = append(st.cands, id)
+		}
+	}
+}
