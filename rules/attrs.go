@@ -12,6 +12,9 @@ import (
 // text only where that printing gives the text back, as it does for every
 // event the router stored, and otherwise leaves the event to the slow path.
 func (s *scanner) attribute(key string, c *fieldNode, serial uint32) error {
+	if !attributeNamed(key) {
+		return errSlow // sdk-go lower-cases, or drops, names the spec does not allow
+	}
 	switch key {
 	case "data_base64":
 		return errSlow
@@ -43,6 +46,20 @@ func (s *scanner) attribute(key string, c *fieldNode, serial uint32) error {
 		s.st.add(c, value{kind: kString, str: v})
 	}
 	return nil
+}
+
+// attributeNamed reports whether key is a valid CloudEvents attribute name
+// (lower-case letters and digits) or data_base64.
+func attributeNamed(key string) bool {
+	if key == "" {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return key == "data_base64"
+		}
+	}
+	return true
 }
 
 func dataKindOf(rest []byte) byte {

@@ -58,9 +58,14 @@ func TestIndexedMatchesReference(t *testing.T) {
 
 // checkAgainstReference compares the answers on one event, returning the
 // number of matches and errors, and whether the reference could read it.
-func checkAgainstReference(t *testing.T, set *Set, rs []*Rule, raw []byte) (matches, errs int, ok bool) {
+func checkAgainstReference(t testing.TB, set *Set, rs []*Rule, raw []byte) (matches, errs int, ok bool) {
 	t.Helper()
-	res, err := set.Match("default", raw)
+	return checkAgainstReferenceOn(t, set, rs, DefaultBus, raw)
+}
+
+func checkAgainstReferenceOn(t testing.TB, set *Set, rs []*Rule, bus string, raw []byte) (matches, errs int, ok bool) {
+	t.Helper()
+	res, err := set.Match(bus, raw)
 	env, refErr := decodeEnv(raw)
 	if refErr != nil {
 		return 0, 0, false // the reference cannot read it either; Match only must not panic
@@ -70,7 +75,7 @@ func checkAgainstReference(t *testing.T, set *Set, rs []*Rule, raw []byte) (matc
 	}
 	var want, wantErrs []string
 	for _, r := range rs {
-		if !r.Enabled {
+		if !r.Enabled || r.Bus != bus {
 			continue
 		}
 		ok, err := r.Match(env)
@@ -85,6 +90,9 @@ func checkAgainstReference(t *testing.T, set *Set, rs []*Rule, raw []byte) (matc
 	var gotErrs []string
 	for _, e := range res.Errors {
 		gotErrs = append(gotErrs, e.(*MatchError).Rule)
+	}
+	for _, l := range [][]string{got, want, gotErrs, wantErrs} {
+		slices.Sort(l)
 	}
 	if !slices.Equal(got, want) || !slices.Equal(gotErrs, wantErrs) {
 		t.Fatalf("event %s\nindexed matched %v (errors %v)\nreference       %v (errors %v)\n%s",
@@ -112,7 +120,7 @@ func describeRules(rs []*Rule, got, want []string) string {
 	return b.String()
 }
 
-func diffSet(t *testing.T, rng *rand.Rand, n int) (*Set, []*Rule) {
+func diffSet(t testing.TB, rng *rand.Rand, n int) (*Set, []*Rule) {
 	t.Helper()
 	var docs []string
 	for i := range n {

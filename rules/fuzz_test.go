@@ -1,8 +1,10 @@
 package rules
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -17,10 +19,11 @@ func FuzzParseFile(f *testing.F) {
 		}
 		f.Add(src)
 	}
-	env := NewEnv(tkeEvent(f, map[string]any{
+	e := tkeEvent(f, map[string]any{
 		"eventName": "DeleteCluster", "errorCode": 0, "tags": []any{"a", 1.5, nil, []any{"b"}},
 		"userIdentity": map[string]any{"type": "CAMUser"},
-	}))
+	})
+	env, raw := NewEnv(e), eventJSON(f, e)
 	f.Fuzz(func(t *testing.T, src []byte) {
 		rules, err := ParseFile("fuzz.yaml", src, WithLookupEnv(testLookup))
 		if err != nil {
@@ -30,10 +33,46 @@ func FuzzParseFile(f *testing.F) {
 			return
 		}
 		for _, r := range rules {
-			_, _ = r.Match(env)
 			for _, tg := range r.Targets {
 				_, _ = r.Input(tg.ID, env)
 			}
 		}
+		set, err := Compile(rules)
+		if err != nil {
+			return
+		}
+		for _, bus := range busesOf(rules) {
+			checkAgainstReferenceOn(t, set, rules, bus, raw)
+		}
+	})
+}
+
+func busesOf(rules []*Rule) []string {
+	var out []string
+	for _, r := range rules {
+		if !slices.Contains(out, r.Bus) {
+			out = append(out, r.Bus)
+		}
+	}
+	return out
+}
+
+// FuzzMatch feeds arbitrary bytes to Set.Match over a fixed random rule
+// set: it must never panic, and on every event the reference can decode
+// it must give the reference's answers.
+func FuzzMatch(f *testing.F) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	for i := range 20 {
+		f.Add(diffEventJSON(rng, i))
+	}
+	events, _ := filepath.Glob("../examples/events/*.json")
+	for _, p := range events {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	set, rs := diffSet(f, rand.New(rand.NewPCG(5, 5)), 120)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		checkAgainstReference(t, set, rs, raw)
 	})
 }

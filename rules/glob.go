@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // maxWildcardStars caps the * of one wildcard value. Matching stays linear
@@ -19,6 +20,9 @@ type glob struct {
 // parseGlob splits w at its unescaped stars, unescaping \* and \\. Errors
 // name the rule the author broke.
 func parseGlob(w string) (glob, error) {
+	if !utf8.ValidString(w) {
+		return glob{}, fmt.Errorf("wildcard is not valid UTF-8")
+	}
 	var g glob
 	var part strings.Builder
 	stars := 0

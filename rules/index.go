@@ -20,13 +20,15 @@ type postings struct {
 // never makes every rule a candidate. Rules with no such clause are
 // always candidates.
 type busIndex struct {
-	rules   []*Rule     // enabled, by name; a rule's position is its id
-	progs   [][]cclause // by rule id
+	rules   []*Rule      // enabled, by name; a rule's position is its id
+	progs   [][]cclause  // by rule id
 	needs   []boundNeeds // by rule id
 	tree    *fieldTree
 	indexed []*fieldNode // nodes with postings
 	always  []int32      // ascending
-	pool    sync.Pool    // of *state
+	// required are the leaf nodes of the attributes NewEnv always sets.
+	required []*fieldNode
+	pool     sync.Pool // of *state
 }
 
 // indexKey is one value a rule can be found by.
@@ -54,6 +56,11 @@ func newBusIndex(rules []*Rule) *busIndex {
 		}
 		for _, k := range keys {
 			x.post(k, int32(id))
+		}
+	}
+	for _, name := range []string{"specversion", "id", "source", "type"} {
+		if n := x.tree.root.children[name]; n != nil && n.leaf {
+			x.required = append(x.required, n)
 		}
 	}
 	for _, n := range x.tree.nodes {

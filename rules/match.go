@@ -41,6 +41,14 @@ func (x *busIndex) read(raw []byte, st *state) error {
 	if err == nil && !st.dataAsScanned() {
 		err = errSlow
 	}
+	if err == nil {
+		// NewEnv sets the required attributes even when the event lacks them.
+		for _, n := range x.required {
+			if len(st.vals[n.id]) == 0 {
+				st.add(n, value{kind: kString})
+			}
+		}
+	}
 	if err != errSlow {
 		return err
 	}

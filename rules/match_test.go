@@ -2,6 +2,8 @@ package rules
 
 import (
 	"testing"
+
+	"github.com/cloudevents/sdk-go/v2/event"
 )
 
 func TestPatternSemantics(t *testing.T) {
@@ -20,9 +22,13 @@ func TestPatternSemantics(t *testing.T) {
 			map[string]any{"type": "cluster", "id": "cls-1"},
 			map[string]any{"type": "node", "id": "ins-2"},
 		},
-		"empty": []any{},
+		"empty":   []any{},
+		"v6":      []any{"2001:db8::7", "::ffff:10.9.8.7"},
+		"negZero": -0.0,
+		"greek":   "ΣΊΣΥΦΟΣ",
+		"nested":  []any{[]any{"deep"}},
 	}
-	env := NewEnv(tkeEvent(t, data))
+	e := tkeEvent(t, data)
 	cases := []struct {
 		name, pattern string
 		want          bool
@@ -84,25 +90,56 @@ func TestPatternSemantics(t *testing.T) {
 		{"$or none", "$or:\n  - type: [\"x\"]\n  - data: {eventName: [\"y\"]}", false},
 		{"$or nested", "data:\n  $or:\n    - errorCode: [1]\n    - userIdentity: {type: [\"CAMUser\"]}", true},
 		{"data is present", `data: [{exists: false}]`, false},
+		{"wildcard leading and trailing", `subject: [{wildcard: "*cluster*"}]`, true},
+		{"wildcard parts in order", `subject: [{wildcard: "*cls-*tke*"}]`, false},
+		{"wildcard overlapping parts", `data: {eventName: [{wildcard: "De*et*"}]}`, true},
+		{"wildcard whole string", `data: {eventName: [{wildcard: "*"}]}`, true},
+		{"wildcard on number", `data: {errorCode: [{wildcard: "*"}]}`, false},
+		{"cidr IPv6", `data: {v6: [{cidr: "2001:db8::/32"}]}`, true},
+		{"cidr IPv4-mapped IPv6", `data: {v6: [{cidr: "10.0.0.0/8"}]}`, true},
+		{"numeric on null", `data: {nullField: [{numeric: [">=", 0]}]}`, false},
+		{"anything-but number on null", `data: {nullField: [{anything-but: [0]}]}`, true},
+		{"anything-but null excluded", `data: {nullField: [{anything-but: [null]}]}`, false},
+		{"exists false on null", `data: {nullField: [{exists: false}]}`, false},
+		{"negative zero equals zero", `data: {negZero: [0]}`, true},
+		{"1e0 equals 1 as numbers", `data: {flag: [1e0]}`, false},
+		{"equals-ignore-case beyond ASCII", `data: {greek: [{equals-ignore-case: "σίσυφος"}]}`, true},
+		{"prefix on array element", `data: {tags: [{prefix: "team-"}]}`, true},
+		{"nested arrays are expanded", `data: {nested: ["deep"]}`, true},
+		{"object value is present, equals nothing", `data: {userIdentity: [{exists: true}]}`, true},
+		{"object value never equals a string", `data: {userIdentity: ["CAMUser"]}`, false},
+		{"$or keyed on both sides", "$or:\n  - data: {eventName: [\"Nope\"]}\n  - subject: [{prefix: \"qcs::tke:\"}]", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mustRule(t, tc.pattern, "")
-			got, err := r.Match(env)
-			if err != nil {
-				t.Fatalf("match error: %v\nexpr: %s", err, r.Expr())
-			}
-			if got != tc.want {
-				t.Errorf("match = %v, want %v\nexpr: %s", got, tc.want, r.Expr())
-			}
+			checkBothEngines(t, r, e, tc.want, false)
 		})
 	}
 }
 
+// checkBothEngines asserts the answer of the reference (the rule's expr
+// program over NewEnv) and of the indexed Set.Match on one event.
+func checkBothEngines(t *testing.T, r *Rule, e *event.Event, want, wantErr bool) {
+	t.Helper()
+	got, err := r.Match(NewEnv(e))
+	if (err != nil) != wantErr || got != want {
+		t.Errorf("reference: match = %v, err = %v; want %v, error %v\nexpr: %s", got, err, want, wantErr, r.Expr())
+	}
+	set, err := Compile([]*Rule{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := mustMatch(t, set, DefaultBus, e)
+	if (len(res.Rules) == 1) != want || (len(res.Errors) == 1) != wantErr {
+		t.Errorf("indexed: matched %d rules, errors %v; want match %v, error %v", len(res.Rules), res.Errors, want, wantErr)
+	}
+}
+
 func TestConditionSemantics(t *testing.T) {
-	env := NewEnv(tkeEvent(t, map[string]any{
+	e := tkeEvent(t, map[string]any{
 		"userIdentity": map[string]any{"type": "root"},
-	}))
+	})
 	cases := []struct {
 		name, pattern, condition string
 		want, wantErr            bool
@@ -112,17 +149,15 @@ func TestConditionSemantics(t *testing.T) {
 		{"attribute named type", "", `type startsWith "tke:"`, true, false},
 		{"extension by name", "", `region == "ap-guangzhou" && principal == "100001"`, true, false},
 		{"runtime error is a non-match", "", `data.missing.field == 1`, false, true},
+		{"wrong type is a runtime error", "", `data.userIdentity.type > 1`, false, true},
+		{"data as a whole", "", `"userIdentity" in data`, true, false},
+		{"environment as a whole", "", `$env.region == "ap-guangzhou"`, true, false},
+		{"missing attribute is nil", "", `dataschema == nil`, true, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mustRule(t, tc.pattern, tc.condition)
-			got, err := r.Match(env)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
-			}
-			if got != tc.want {
-				t.Errorf("match = %v, want %v\nexpr: %s", got, tc.want, r.Expr())
-			}
+			checkBothEngines(t, r, e, tc.want, tc.wantErr)
 		})
 	}
 }

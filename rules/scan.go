@@ -82,9 +82,13 @@ func (s *scanner) object(n *fieldNode, top bool) error {
 		if s.peek() != '"' {
 			return s.syntax("want an object key")
 		}
+		keyStart := s.i
 		key, err := s.str()
 		if err != nil {
 			return err
+		}
+		if top && bytes.IndexByte(s.buf[keyStart:s.i], '\\') >= 0 {
+			return errSlow // sdk-go reads attribute names without unescaping them
 		}
 		s.ws()
 		if s.peek() != ':' {
