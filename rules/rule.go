@@ -41,6 +41,9 @@ type Rule struct {
 	program *vm.Program // pattern and condition: the reference semantics
 	cond    *vm.Program // the condition alone, run after the pattern matched
 	inputs  map[string]*vm.Program
+
+	explainOnce sync.Once
+	explain     *explainer
 }
 
 // vms recycles expr VMs: expr.Run builds a fresh VM whose stack and scopes
