@@ -206,6 +206,7 @@ func (rp *ruleParser) pattern(n *yaml.Node) {
 func (rp *ruleParser) condition(n *yaml.Node) {
 	if s, ok := rp.str(n, "condition"); ok {
 		rp.r.Condition = s
+		rp.r.condPos = rp.pos(n)
 		rp.condNode = n
 	}
 }

@@ -13,18 +13,21 @@ import (
 // are ANDed, in the order the author wrote them.
 type pattern struct {
 	clauses []clause
+	pos     Position // the mapping; File is empty, see nodePos
 }
 
 // clause is either one leaf or an $or of alternative sub-patterns.
 type clause struct {
 	leaf *leaf
 	or   []*pattern
+	pos  Position // the $or key; File is empty, see nodePos
 }
 
 // leaf is one addressed field and its matchers, which are ORed.
 type leaf struct {
 	path     []string
 	matchers []matcher
+	pos      Position // the field's key; File is empty, see nodePos
 }
 
 type opKind int
@@ -89,7 +92,7 @@ func (p *patternParser) parse(n *yaml.Node) *pattern {
 }
 
 func (p *patternParser) object(n *yaml.Node, path []string) *pattern {
-	pat := &pattern{}
+	pat := &pattern{pos: nodePos(n)}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := deref(n.Content[i]), deref(n.Content[i+1])
 		if p.nodes++; p.nodes > maxPatternNodes {
@@ -104,7 +107,7 @@ func (p *patternParser) object(n *yaml.Node, path []string) *pattern {
 		}
 		if key.Value == "$or" {
 			if alts := p.or(val, path); alts != nil {
-				pat.clauses = append(pat.clauses, clause{or: alts})
+				pat.clauses = append(pat.clauses, clause{or: alts, pos: nodePos(key)})
 			}
 			continue
 		}
@@ -132,6 +135,7 @@ func (p *patternParser) field(key, val *yaml.Node, path []string) []clause {
 		return nil
 	case yaml.SequenceNode:
 		if l := p.leaf(val, path); l != nil {
+			l.pos = nodePos(key)
 			return []clause{{leaf: l}}
 		}
 		return nil
@@ -352,6 +356,12 @@ func (p *patternParser) scalar(n *yaml.Node) (any, bool) {
 	default:
 		return n.Value, true
 	}
+}
+
+// nodePos locates a pattern part for Lint. The file name is left out
+// because a pattern always lies in its rule's file (Rule.Pos.File).
+func nodePos(n *yaml.Node) Position {
+	return Position{Line: n.Line, Col: n.Column}
 }
 
 func numberValue(n *yaml.Node) (float64, bool) {

@@ -35,6 +35,7 @@ type Rule struct {
 	Condition              string
 	Targets                []Target
 	Pos                    Position
+	condPos                Position // the condition's scalar, for Lint
 
 	pattern *pattern
 	source  string
