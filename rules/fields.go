@@ -9,6 +9,9 @@ type fieldNode struct {
 	id       int32
 	key      string
 	children map[string]*fieldNode
+	// kids lists the children too: for the few keys most objects have, a
+	// scan of the list beats hashing every key the event holds.
+	kids []*fieldNode
 	// leaf is set when some clause reads this path's values; otherwise the
 	// node only leads to deeper paths.
 	leaf bool
@@ -56,10 +59,27 @@ func (t *fieldTree) node(path []string) *fieldNode {
 			}
 			c = t.newNode(k)
 			n.children[k] = c
+			n.kids = append(n.kids, c)
 		}
 		n = c
 	}
 	return n
+}
+
+// maxListedKids is where child returns to the map.
+const maxListedKids = 8
+
+// child returns the child named key, or nil.
+func (n *fieldNode) child(key string) *fieldNode {
+	if len(n.kids) > maxListedKids {
+		return n.children[key]
+	}
+	for _, c := range n.kids {
+		if c.key == key {
+			return c
+		}
+	}
+	return nil
 }
 
 type kind uint8

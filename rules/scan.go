@@ -115,7 +115,7 @@ func (s *scanner) object(n *fieldNode, top bool) error {
 
 // member scans the value of one key, recording it if the tree names it.
 func (s *scanner) member(n *fieldNode, key string, serial uint32, top bool) error {
-	c := n.children[key]
+	c := n.child(key)
 	if top {
 		return s.attribute(key, c, serial)
 	}
@@ -253,16 +253,26 @@ func (s *scanner) number() (float64, error) {
 func (s *scanner) str() (string, error) {
 	start := s.i + 1
 	for j := start; j < len(s.buf); j++ {
-		switch c := s.buf[j]; {
-		case c == '"':
-			s.i = j + 1
-			return bytesString(s.buf[start:j]), nil
-		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
+		if c := s.buf[j]; strSpecial[c] {
+			if c == '"' {
+				s.i = j + 1
+				return bytesString(s.buf[start:j]), nil
+			}
 			return s.strSlow(start)
 		}
 	}
 	return "", s.syntax("unterminated string")
 }
+
+// strSpecial marks the bytes that end a string's fast path: the closing
+// quote, escapes, control characters and non-ASCII (which needs a UTF-8
+// check).
+var strSpecial = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf
+	}
+	return t
+}()
 
 func (s *scanner) strSlow(start int) (string, error) {
 	if err := s.skipString(); err != nil {
