@@ -208,3 +208,83 @@ func settled(t *testing.T, s *router.Server) {
 	}
 	bustest.WaitSettled(t, js, bus.StreamName, dispatch.ConsumerName, 20*time.Second)
 }
+
+// call sends a request to the server and returns the status, the headers
+// and the JSON answer (nil for an empty body).
+func call(t *testing.T, s *router.Server, method, path, contentType string, body []byte, header http.Header) (int, http.Header, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://"+s.Addr()+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("%s %s: answer %d is not JSON: %q", method, path, resp.StatusCode, raw)
+		}
+	}
+	return resp.StatusCode, resp.Header, out
+}
+
+// waitFor polls cond until it holds, failing the test with the last state
+// after 15s.
+func waitFor(t *testing.T, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not reached within 15s; last state: %s", what, state)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// replaceFile writes content to path atomically (write, then rename), as
+// Kubernetes updates a mounted ConfigMap, so a reload never sees half a file.
+func replaceFile(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// metrics returns the server's /metrics text.
+func metrics(t *testing.T, s *router.Server) string {
+	t.Helper()
+	resp, err := http.Get("http://" + s.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// sendEvent stores an audit event of the given event name through the API.
+func sendEvent(t *testing.T, s *router.Server, id, eventName string) {
+	t.Helper()
+	body, _ := json.Marshal(auditEvent(t, id, eventName, 0))
+	if status, answer := post(t, s, "application/cloudevents+json", body, nil); status != http.StatusAccepted {
+		t.Fatalf("post %s: %d %v", id, status, answer)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/auditbus/auditbus/router/api"
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/dispatch"
+	"github.com/auditbus/auditbus/router/ruleset"
 	"github.com/auditbus/auditbus/rules"
 	"github.com/auditbus/auditbus/sinks"
 )
@@ -49,6 +50,10 @@ type Config struct {
 	MaxDeliveryAge time.Duration
 	Log            zerolog.Logger
 	Stdout         io.Writer // where log targets write; default os.Stdout
+
+	// RulesReloadInterval is how often rule files are checked for changes
+	// (hot reload); default 2s, negative for never.
+	RulesReloadInterval time.Duration
 }
 
 // Defaults.
@@ -65,6 +70,7 @@ type Server struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	router   *dispatch.Router
+	rules    *ruleset.Manager
 	http     *http.Server
 	ln       net.Listener
 	reg      *prometheus.Registry
@@ -77,22 +83,15 @@ type Server struct {
 // LoadRules loads rule files and directories, validating every target's
 // config against the registered sink kinds and refusing settings the router
 // does not honour yet. The error lists every problem with file, line and
-// column (rules.Errors).
+// column (rules.Errors). Hot reload and API rules apply the same checks.
 func LoadRules(paths []string) (*rules.Set, error) {
-	set, err := rules.Load(paths, rules.WithTargetCheck(sinks.Check))
+	set, err := rules.Load(paths, ruleParseOptions()...)
 	if err != nil {
 		return nil, err
 	}
 	var errs rules.Errors
 	for _, r := range set.Rules() {
-		for _, tg := range r.Targets {
-			if tg.Retry != nil {
-				// Accepting it would promise bounds the router does not enforce
-				// until every target has its own queue.
-				errs = append(errs, &rules.Error{Pos: tg.Pos, Rule: r.Name,
-					Msg: fmt.Sprintf("target %q: retry settings are not supported yet (retries are 3 in place, then redelivery from the bus)", tg.ID)})
-			}
-		}
+		errs = append(errs, checkRule(r)...)
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -100,21 +99,47 @@ func LoadRules(paths []string) (*rules.Set, error) {
 	return set, nil
 }
 
-// Start loads the rules, then brings up the bus, the router and the HTTP
-// API, in that order, so a broken rule file stops start-up before anything
-// listens. After Start, the server runs until Stop.
+// ruleParseOptions are what every rule is parsed with, from a file or the
+// API: each target's settings are checked by its sink kind.
+func ruleParseOptions() []rules.Option {
+	return []rules.Option{rules.WithTargetCheck(sinks.Check)}
+}
+
+// checkRule refuses settings of a parsed rule that the router does not
+// honour yet.
+func checkRule(r *rules.Rule) rules.Errors {
+	var errs rules.Errors
+	for _, tg := range r.Targets {
+		if tg.Retry != nil {
+			// Accepting it would promise bounds the router does not enforce
+			// until every target has its own queue.
+			errs = append(errs, &rules.Error{Pos: tg.Pos, Rule: r.Name,
+				Msg: fmt.Sprintf("target %q: retry settings are not supported yet (retries are 3 in place, then redelivery from the bus)", tg.ID)})
+		}
+	}
+	return errs
+}
+
+// Start loads the rule files, then brings up the bus, the rules (files
+// and the API rules bucket), the router and the HTTP API, in that order,
+// so a broken rule file stops start-up before anything listens. After
+// Start, the server runs until Stop, reloading rule files as they change.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
-	set, err := LoadRules(cfg.Rules)
-	if err != nil {
+	cfg = withDefaults(cfg)
+	s := &Server{cfg: cfg, reg: prometheus.NewRegistry()}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.rules = ruleset.New(ruleset.WithFiles(cfg.Rules...), ruleset.WithPollInterval(cfg.RulesReloadInterval),
+		ruleset.WithParseOptions(ruleParseOptions()...), ruleset.WithCheck(checkRule),
+		ruleset.WithBucket(ruleset.DefaultBucket, cfg.Stream.Replicas),
+		ruleset.WithLogger(cfg.Log), ruleset.WithRegisterer(s.reg))
+	if err := s.rules.LoadFiles(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: withDefaults(cfg), reg: prometheus.NewRegistry()}
-	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := s.startBus(ctx); err != nil {
 		s.Stop(context.Background())
 		return nil, err
 	}
-	if err := s.startRouter(ctx, set); err != nil {
+	if err := s.startRouter(ctx); err != nil {
 		s.Stop(context.Background())
 		return nil, err
 	}
@@ -122,7 +147,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.Stop(context.Background())
 		return nil, err
 	}
-	s.cfg.Log.Info().Str("listen", s.Addr()).Int("rules", set.Len()).Str("nats", s.natsDescription()).Msg("auditbus serving")
+	s.cfg.Log.Info().Str("listen", s.Addr()).Int("rules", s.rules.Status().Loaded).Str("nats", s.natsDescription()).Msg("auditbus serving")
 	return s, nil
 }
 
@@ -142,7 +167,10 @@ func withDefaults(c Config) Config {
 	return c
 }
 
-func (s *Server) startRouter(ctx context.Context, set *rules.Set) error {
+// startRouter creates the router, installs the rules in it (from now on
+// the rule manager swaps them as they change), opens its consumer and
+// runs it.
+func (s *Server) startRouter(ctx context.Context) error {
 	opts := []dispatch.Option{dispatch.WithLogger(s.cfg.Log), dispatch.WithRegisterer(s.reg)}
 	if s.cfg.Workers > 0 {
 		opts = append(opts, dispatch.WithWorkers(s.cfg.Workers))
@@ -158,7 +186,7 @@ func (s *Server) startRouter(ctx context.Context, set *rules.Set) error {
 			cmp.Or(s.cfg.MaxDeliveryAge, dispatch.DefaultMaxDeliveryAge)))
 	}
 	s.router = dispatch.New(s.js, sinks.Deps{NATS: s.nc, Stdout: s.cfg.Stdout, Log: s.cfg.Log}, opts...)
-	if err := s.router.SetRules(ctx, set); err != nil {
+	if err := s.rules.Start(ctx, s.js, s.router.SetRules); err != nil {
 		return err
 	}
 	if err := s.router.Open(ctx); err != nil {
@@ -185,6 +213,7 @@ func (s *Server) startHTTP() error {
 		api.WithLogger(s.cfg.Log),
 		api.WithReadiness(s.ready),
 		api.WithMetrics(s.reg, s.reg),
+		api.WithRuleStore(s.rules),
 	}
 	if s.cfg.RedactKeys != nil {
 		opts = append(opts, api.WithRedactKeys(s.cfg.RedactKeys))
@@ -240,7 +269,8 @@ func (s *Server) Router() *dispatch.Router { return s.router }
 func (s *Server) NATS() *nats.Conn { return s.nc }
 
 // Stop shuts down in the order that loses nothing: the HTTP API stops
-// accepting and finishes its requests (bounded by ctx), the router finishes
+// accepting and finishes its requests (bounded by ctx), rule reloading
+// stops, the router finishes
 // or hands back in-flight events (bounded by the shutdown grace), the NATS
 // connection drains, and the embedded server stops. Safe to call twice.
 func (s *Server) Stop(ctx context.Context) error {
@@ -248,6 +278,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		var errs []error
 		if s.http != nil {
 			errs = append(errs, s.http.Shutdown(ctx))
+		}
+		if s.rules != nil {
+			s.rules.Stop()
 		}
 		if s.cancel != nil {
 			s.cancel()

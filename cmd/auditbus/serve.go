@@ -15,6 +15,7 @@ import (
 	"github.com/auditbus/auditbus/router/api"
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/dispatch"
+	"github.com/auditbus/auditbus/router/ruleset"
 	"github.com/auditbus/auditbus/router/sources"
 	"github.com/auditbus/auditbus/rules"
 )
@@ -32,6 +33,7 @@ func defaultServeConfig() *serveConfig {
 	c.DataDir = router.DefaultDataDir
 	c.NATSListen = router.DefaultNATSListen
 	c.MaxBodyBytes = api.DefaultMaxBodyBytes
+	c.RulesReloadInterval = ruleset.DefaultPollInterval
 	c.Stream.MaxAge = bus.DefaultMaxAge
 	c.Stream.DuplicateWindow = bus.DefaultDuplicateWindow
 	c.Workers = dispatch.DefaultWorkers
@@ -50,6 +52,7 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "use this NATS server or cluster instead of the embedded one")
 	fs.StringVar(&c.NATSListen, "nats-listen", c.NATSListen, `embedded NATS client address for other tools ("-": in-process only)`)
 	fs.Var(&listFlag{list: &c.Rules}, "rules", "rule file or directory (repeatable, or comma-separated)")
+	fs.DurationVar(&c.RulesReloadInterval, "rules-reload-interval", c.RulesReloadInterval, "how often rule files are checked for changes and reloaded (negative: never)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body")
 	fs.DurationVar(&c.Stream.MaxAge, "stream-max-age", c.Stream.MaxAge, "how long the events stream keeps events")
 	fs.DurationVar(&c.Stream.DuplicateWindow, "dedup-window", c.Stream.DuplicateWindow, "how long a re-sent event (same source and id) is recognised as a duplicate")

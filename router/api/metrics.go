@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -38,8 +39,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 // routeOf keeps the route label's cardinality bounded.
 func routeOf(path string) string {
 	switch path {
-	case "/v1/events", "/v1/sources/cloudaudit", "/v1/sources/cts", "/v1/sources/k8s-audit", "/healthz", "/readyz", "/metrics":
+	case "/v1/events", "/v1/sources/cloudaudit", "/v1/sources/cts", "/v1/sources/k8s-audit", "/healthz", "/readyz", "/metrics",
+		"/v1/rules", "/v1/rules:test":
 		return path
+	}
+	// Rule names are unbounded: one label for them all.
+	if strings.HasPrefix(path, "/v1/rules/") {
+		return "/v1/rules/{name}"
 	}
 	return "other"
 }

@@ -37,6 +37,7 @@ type options struct {
 	redactor       *sources.Redactor
 	gatherer       prometheus.Gatherer
 	reg            prometheus.Registerer
+	rules          RuleStore
 }
 
 // Option configures the Server.
@@ -92,6 +93,11 @@ func New(pub Publisher, opts ...Option) *Server {
 	s.route("/v1/sources/k8s-audit", map[string]http.HandlerFunc{http.MethodPost: s.postSource(s.k8sAudit)})
 	s.route("/healthz", map[string]http.HandlerFunc{http.MethodGet: s.healthz})
 	s.route("/readyz", map[string]http.HandlerFunc{http.MethodGet: s.readyz})
+	if o.rules != nil {
+		s.route("/v1/rules", map[string]http.HandlerFunc{http.MethodGet: s.listRules})
+		s.route("/v1/rules/{name}", map[string]http.HandlerFunc{http.MethodGet: s.getRule, http.MethodPut: s.putRule, http.MethodDelete: s.deleteRule})
+		s.route("/v1/rules:test", map[string]http.HandlerFunc{http.MethodPost: s.testRule})
+	}
 	if o.gatherer != nil {
 		s.route("/metrics", map[string]http.HandlerFunc{http.MethodGet: promhttp.HandlerFor(o.gatherer, promhttp.HandlerOpts{}).ServeHTTP})
 	}
@@ -128,10 +134,18 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyz answers 503 when the readiness check fails. Broken rule sources
+// do not make the server unready (their last good versions run): their
+// problems are listed under "rules".
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	body := map[string]any{"status": "ready"}
+	if s.opts.rules != nil {
+		body["rules"] = s.opts.rules.Status()
+	}
 	if err := s.opts.ready(r.Context()); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "detail": err.Error()})
+		body["status"], body["detail"] = "not ready", err.Error()
+		writeJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, http.StatusOK, body)
 }

@@ -1,0 +1,137 @@
+package ruleset
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/auditbus/auditbus/rules"
+)
+
+// listing is what the configured paths hold now.
+type listing struct {
+	files []string // in path order, directories expanded in name order
+	// kept are paths that could not be read for another reason than not
+	// existing: their files keep their state rather than being removed.
+	kept map[string]bool
+	// errs are the listing problems, one per unreadable path; missing
+	// are the paths that do not exist.
+	errs    map[string]*rules.Error
+	missing []string
+	// root maps each file to the configured path it came from.
+	root map[string]string
+}
+
+// list expands the configured paths the way rules.Load does: a file is
+// taken as given, a directory contributes the *.yaml and *.yml files
+// directly inside it. A path that does not exist contributes nothing.
+func list(paths []string) listing {
+	l := listing{kept: map[string]bool{}, errs: map[string]*rules.Error{}, root: map[string]string{}}
+	for _, p := range paths {
+		files, err := expand(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			l.missing = append(l.missing, p)
+		case err != nil:
+			l.errs[p] = &rules.Error{Pos: rules.Position{File: p}, Msg: fmt.Sprintf("rule path: %v", err)}
+			l.kept[p] = true
+		}
+		for _, f := range files {
+			if _, dup := l.root[f]; !dup {
+				l.files = append(l.files, f)
+				l.root[f] = p
+			}
+		}
+	}
+	return l
+}
+
+func expand(p string) ([]string, error) {
+	info, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return []string{p}, nil
+	}
+	entries, err := os.ReadDir(p)
+	if err != nil {
+		return nil, fmt.Errorf("read rule directory: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		if !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
+			files = append(files, filepath.Join(p, e.Name()))
+		}
+	}
+	return files, nil
+}
+
+// scanFiles reads every listed file and re-parses those whose content
+// changed; files no longer listed (deleted, or gone from their directory)
+// are removed with their rules. It records what changed in m.touched and
+// returns the listing.
+func (m *Manager) scanFiles() listing {
+	l := list(m.opts.paths)
+	for i, f := range l.files {
+		m.readFile(f, i, l.root[f])
+	}
+	for path, s := range m.files {
+		if _, listed := l.root[path]; listed || l.kept[s.rootPath] {
+			continue
+		}
+		delete(m.files, path)
+		m.touched[path] = true
+		m.removed = append(m.removed, s)
+	}
+	return l
+}
+
+// readFile updates one file's source when its content changed.
+func (m *Manager) readFile(path string, order int, root string) {
+	src, err := os.ReadFile(path)
+	s, ok := m.files[path]
+	if errors.Is(err, fs.ErrNotExist) {
+		return // deleted since listed: the next scan removes it
+	}
+	if !ok {
+		s = &source{id: path}
+		m.files[path] = s
+	}
+	s.order, s.rootPath = order, root
+	fp := fingerprint(src, err)
+	if ok && fp == s.fingerprint {
+		return
+	}
+	s.fingerprint = fp
+	m.touched[path] = true
+	if err != nil {
+		s.want, s.parseErrs = nil, rules.Errors{{Pos: rules.Position{File: path}, Msg: fmt.Sprintf("read rule file: %v", err)}}
+		return
+	}
+	if s.running != nil && s.running.fingerprint == fp {
+		// Back to the running content (a broken edit undone): nothing to
+		// re-parse or reinstall.
+		s.want, s.parseErrs = s.running, nil
+		return
+	}
+	s.want, s.parseErrs = m.parseSource(path, src, m.opts.parseOpts)
+	if s.want != nil {
+		s.want.fingerprint = fp
+	}
+}
+
+// fingerprint identifies a file's content, or the error reading it.
+func fingerprint(src []byte, err error) string {
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	sum := sha256.Sum256(src)
+	return hex.EncodeToString(sum[:])
+}
