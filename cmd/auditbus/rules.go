@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/auditbus/auditbus/router"
@@ -16,7 +17,7 @@ import (
 
 func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: auditbus rules validate PATH... | auditbus rules test --rules PATH --event FILE")
+		fmt.Fprintln(stderr, "usage: auditbus rules validate [--strict] PATH... | auditbus rules test --rules PATH --event FILE | auditbus rules bench --rules PATH --events FILE")
 		return errUsage
 	}
 	switch args[0] {
@@ -24,35 +25,65 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runRulesValidate(args[1:], stdout, stderr)
 	case "test":
 		return runRulesTest(args[1:], stdout, stderr)
+	case "bench":
+		return runRulesBench(ctx, args[1:], stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "auditbus rules: unknown subcommand %q (want validate or test)\n", args[0])
+		fmt.Fprintf(stderr, "auditbus rules: unknown subcommand %q (want validate, test or bench)\n", args[0])
 		return errUsage
 	}
 }
 
-// runRulesValidate checks every file and reports every problem as
-// file:line:col, exiting non-zero when there is one.
+// runRulesValidate loads every file as serve would and reports every
+// problem as file:line:col, failing when there is one. Rules that load are
+// then linted: parts that can never match, conditions that cannot work,
+// event names no catalogued product emits (warnings) and disabled rules
+// (info) are printed to stderr sorted by position. Warnings fail the
+// command only with --strict.
 func runRulesValidate(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rules validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	strict := fs.Bool("strict", false, "fail (exit status 1) when there are warnings; info lines never fail")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: auditbus rules validate [--strict] PATH...")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: auditbus rules validate PATH...")
+		fs.Usage()
 		return errUsage
 	}
 	set, err := router.LoadRules(fs.Args())
 	if err != nil {
 		return reportRuleErrors(err, stderr)
 	}
-	for _, r := range set.Rules() {
-		for _, w := range catalogWarnings(r) {
-			fmt.Fprintf(stderr, "%s: rule %q: warning: %s\n", r.Pos, r.Name, w)
+	warnings := 0
+	for _, w := range lintRules(set.Rules()) {
+		fmt.Fprintln(stderr, w)
+		if w.Severity == rules.SeverityWarning {
+			warnings++
 		}
+	}
+	if *strict && warnings > 0 {
+		return fmt.Errorf("%d warning(s), and --strict makes warnings fail", warnings)
 	}
 	fmt.Fprintf(stdout, "%d rules OK in %s\n", set.Len(), strings.Join(fs.Args(), ", "))
 	return nil
+}
+
+// lintRules gathers what rules.Lint and the catalog check find in every
+// rule, sorted by position so that the output reads like the files.
+func lintRules(rs []*rules.Rule) []rules.Warning {
+	var out []rules.Warning
+	for _, r := range rs {
+		out = append(out, rules.Lint(r)...)
+		for _, msg := range catalogWarnings(r) {
+			out = append(out, rules.Warning{Pos: r.Pos, Rule: r.Name, Severity: rules.SeverityWarning, Msg: msg})
+		}
+	}
+	slices.SortStableFunc(out, rules.CompareWarnings)
+	return out
 }
 
 // catalogWarnings flags data.eventName values that no catalogued product
