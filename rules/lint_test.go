@@ -257,19 +257,7 @@ func TestLintGolden(t *testing.T) {
 		b.WriteString(renderWarnings(Lint(r)))
 	}
 	got := b.String()
-	goldenPath := filepath.Join("testdata", "lint", "warnings.golden")
-	if *update {
-		if err := os.WriteFile(goldenPath, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(goldenPath)
-	if err != nil {
-		t.Fatalf("missing golden file (run with -update): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s\n--- got ---\n%s\n--- want ---\n%s", goldenPath, got, want)
-	}
+	compareGolden(t, filepath.Join("testdata", "lint", "warnings.golden"), got)
 }
 
 // TestLintSoundness generates random rules over a small universe of

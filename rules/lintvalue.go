@@ -2,8 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -246,66 +244,11 @@ func (lf *leaf) lintAccepts(v any) bool {
 	return false
 }
 
+// lintAccepts asks the matcher engine itself, so that Lint and matching
+// can never disagree on what a value satisfies.
 func (m matcher) lintAccepts(v any) bool {
-	switch m.op {
-	case opExists:
-		return m.exists
-	case opExact:
-		hit := false
-		for _, x := range m.values {
-			hit = hit || x == v
-		}
-		return hit != m.but
-	case opNumeric:
-		f, ok := v.(float64)
-		return ok && lintInBounds(f, m.bounds)
-	}
-	s, ok := v.(string)
-	if !ok {
-		return m.but // string operators never exclude other kinds
-	}
-	return m.lintAcceptsString(s) != m.but
-}
-
-func (m matcher) lintAcceptsString(s string) bool {
-	switch m.op {
-	case opPrefix:
-		return strings.HasPrefix(s, m.text)
-	case opSuffix:
-		return strings.HasSuffix(s, m.text)
-	case opEqualsIgnoreCase:
-		return strings.EqualFold(s, m.text)
-	case opWildcard:
-		re, err := wildcardRegexp(m.text)
-		return err != nil || regexp.MustCompile(re).MatchString(s)
-	case opCIDR:
-		addr, err := netip.ParseAddr(s)
-		prefix, perr := netip.ParsePrefix(m.text)
-		return err == nil && (perr != nil || prefix.Contains(addr.Unmap()))
-	}
-	return true // an operator this file does not know: assume it can match
-}
-
-func lintInBounds(f float64, bs []bound) bool {
-	for _, b := range bs {
-		var ok bool
-		switch b.op {
-		case "<":
-			ok = f < b.value
-		case "<=":
-			ok = f <= b.value
-		case "=":
-			ok = f == b.value
-		case ">":
-			ok = f > b.value
-		case ">=":
-			ok = f >= b.value
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+	c := compileMatcher(m)
+	return c.holds([]value{envValue(v)})
 }
 
 // describeMatcher renders a matcher as the YAML an author writes.
