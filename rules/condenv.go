@@ -36,6 +36,20 @@ func (x *busIndex) bindNeeds(r *Rule) boundNeeds {
 	return b
 }
 
+// attributeValue is a scanned attribute as NewEnv holds it: a string, or an
+// extension's bool or int32.
+func attributeValue(v value) any {
+	switch v.kind {
+	case kBool:
+		return v.b
+	case kNumber:
+		return int32(v.num)
+	}
+	// Clone: the scan's strings alias the event bytes, and expr may keep
+	// what it is given in errors.
+	return strings.Clone(v.str)
+}
+
 // condEnv is the environment rule id's condition runs on: only the parts
 // it reads, decoded from the scan, or the full NewEnv when it reads data or
 // the environment as a whole, or when the event took the slow path. Both
@@ -55,9 +69,7 @@ func (x *busIndex) condEnv(id int32, raw []byte, st *state) (Env, error) {
 	env := make(Env, len(need.attrs)+1)
 	for _, a := range need.attrs {
 		if vals := st.vals[a.node]; len(vals) > 0 {
-			// Clone: the scan's strings alias the event bytes, and expr may
-			// keep what it is given in errors.
-			env[a.name] = strings.Clone(vals[0].str)
+			env[a.name] = attributeValue(vals[0])
 		}
 	}
 	if len(need.data) == 0 {

@@ -25,9 +25,12 @@ var (
 	diffStrings = []string{"", "a", "ab", "abc", "A", "Ab", "tke:CloudEvent:ApiCall", "tke:CloudEvent:ConsoleCall",
 		"Delete", "DeleteCluster", "deletecluster", "10.1.2.3", "::ffff:10.1.2.3", "2001:db8::1", "x*y", "é", "日本", "😀"}
 	diffNumbers = []float64{0, 1, -1, 1.5, 100, 1000}
-	diffSources = []string{"tke.cloud.tencent", "a", "https://a.example/x", "HTTP://A.example", "urn:x:y", "a:/b",
+	diffSources = []string{"tke.cloud.tencent", "a", "http://", ":x", "//h:x", "1a:b", "https://a.example/x", "HTTP://A.example", "urn:x:y", "a:/b",
 		"//h/p", "/p/q", "a b", "日本", "a%2fb", "http://u:p@h/", "x?y=1", "", "Tke.Cloud"}
-	diffTimes = []string{"2026-11-21T10:00:00Z", "2026-11-21T10:00:00.500Z", "2026-11-21T10:00:00.5Z",
+	diffContentTypes = []string{"", "application/json", "text/plain", "application/cloudevents+json", "Application/JSON",
+		"application/json; charset=utf-8", "application/json; charset=UTF-8", "application/vnd.x+json", ";",
+		"application/json ", "text/plain; charset=utf-8", "TEXT/PLAIN", "text/json", "application/json ;v=1", " text/json;", " application/json"}
+	diffTimes = []string{"0001-01-01T00:00:00Z", "2026-11-21T10:00:00Z", "2026-11-21T10:00:00.500Z", "2026-11-21T10:00:00.5Z",
 		"2026-11-21T18:00:00+08:00", "2026-11-21T10:00:00z", "not a time", ""}
 )
 
@@ -274,7 +277,11 @@ func diffWildcard(rng *rand.Rand) string {
 // number spellings, non-JSON and base64 data.
 func diffEventJSON(rng *rand.Rand, i int) []byte {
 	w := &jsonWriter{rng: rng}
-	w.raw(`{"specversion":"1.0","id":"e` + strconv.Itoa(i) + `"`)
+	spec := "1.0"
+	if rng.IntN(30) == 0 {
+		spec = "0.3"
+	}
+	w.raw(`{"specversion":"` + spec + `","id":"e` + strconv.Itoa(i) + `"`)
 	w.member("source", diffSources[rng.IntN(len(diffSources))])
 	if rng.IntN(3) == 0 {
 		w.member("time", diffTimes[rng.IntN(len(diffTimes))])
@@ -288,7 +295,10 @@ func diffEventJSON(rng *rand.Rand, i int) []byte {
 			w.member(attr, diffStrings[rng.IntN(len(diffStrings))])
 		}
 	}
-	ct := []string{"", "application/json", "text/plain", "application/cloudevents+json", "Application/JSON", "application/json; charset=utf-8"}[rng.IntN(6)]
+	if rng.IntN(6) == 0 {
+		w.raw(`,"principal":` + []string{"7", "7.9", "true", "null", "-2147483649", "\"a\xffb\"", `"\ud800\ud800\udc00"`}[rng.IntN(7)])
+	}
+	ct := diffContentTypes[rng.IntN(len(diffContentTypes))]
 	if ct != "" {
 		w.member("datacontenttype", ct)
 	}
@@ -296,7 +306,7 @@ func diffEventJSON(rng *rand.Rand, i int) []byte {
 	case rng.IntN(12) == 0:
 		data, _ := json.Marshal(diffData(rng, 0))
 		w.raw(`,"data_base64":"` + base64.StdEncoding.EncodeToString(data) + `"`)
-	case ct == "text/plain":
+	case mediaKindOf(ct) != mediaJSON && rng.IntN(2) == 0:
 		w.raw(`,"data":`)
 		w.str(diffStrings[rng.IntN(len(diffStrings))])
 	case rng.IntN(10) > 0:

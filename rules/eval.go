@@ -2,7 +2,9 @@ package rules
 
 import (
 	"net/netip"
+	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // cclause is a pattern clause bound to one Set's field tree: a leaf reads
@@ -26,6 +28,7 @@ type cmatcher struct {
 	null   bool
 	text   string
 	glob   glob
+	re     *regexp.Regexp // the wildcard's expr regexp, for invalid UTF-8
 	cidr   netip.Prefix
 	bounds []bound
 }
@@ -47,6 +50,8 @@ func compileMatcher(m matcher) cmatcher {
 	switch m.op {
 	case opWildcard:
 		c.glob, _ = parseGlob(m.text) // validated at parse
+		re, _ := wildcardRegexp(m.text)
+		c.re = regexp.MustCompile(re)
 	case opCIDR:
 		c.cidr, _ = netip.ParsePrefix(m.text) // validated at parse
 	}
@@ -93,6 +98,11 @@ func (m *cmatcher) test(v *value) bool {
 	case opEqualsIgnoreCase:
 		return strings.EqualFold(v.str, m.text)
 	case opWildcard:
+		if !utf8.ValidString(v.str) {
+			// The glob compares bytes; the reference regexp reads each
+			// invalid byte as U+FFFD. Only the slow path yields such values.
+			return m.re.MatchString(v.str)
+		}
 		return m.glob.match(v.str)
 	case opCIDR:
 		addr, err := netip.ParseAddr(v.str)

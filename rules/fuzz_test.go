@@ -76,3 +76,27 @@ func FuzzMatch(f *testing.F) {
 		checkAgainstReference(t, set, rs, raw)
 	})
 }
+
+// FuzzRuleAndEvent fuzzes one rule's pattern and condition together with
+// the event, against the reference.
+func FuzzRuleAndEvent(f *testing.F) {
+	patterns := []string{`type: ["t"]`, `data: {a: [1, "x", {prefix: "a"}]}`, `data: {arr: {x: [{exists: false}]}}`,
+		`$or: [{data: {a: ["x"]}}, {region: [{prefix: "r"}]}]`, `source: [{wildcard: "*s*"}]`,
+		`data: [{anything-but: {suffix: "x"}}]`, `time: [{exists: true}]`, `data: {n: [{numeric: [">", 0]}]}`}
+	conditions := []string{"", `data.a == 1`, `region == "x"`, `data?.a?.b == nil`, `let d = data; d.a == 1`}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for i := range 40 {
+		f.Add(patterns[i%len(patterns)], conditions[i%len(conditions)], diffEventJSON(rng, i))
+	}
+	f.Fuzz(func(t *testing.T, pattern, condition string, raw []byte) {
+		rs, err := ParseFile("fuzz.yaml", []byte(ruleYAML("r", pattern, condition)))
+		if err != nil || len(rs) != 1 {
+			return
+		}
+		set, err := Compile(rs)
+		if err != nil {
+			return
+		}
+		checkAgainstReference(t, set, rs, raw)
+	})
+}

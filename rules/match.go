@@ -38,6 +38,9 @@ func (x *busIndex) match(raw []byte, res *Result) error {
 func (x *busIndex) read(raw []byte, st *state) error {
 	sc := scanner{buf: raw, st: st}
 	err := sc.event(x.tree.root)
+	if err == nil && !st.specversion {
+		return fmt.Errorf("%w: no specversion", ErrNotEvent)
+	}
 	if err == nil && !st.dataAsScanned() {
 		err = errSlow
 	}
@@ -64,37 +67,6 @@ func (x *busIndex) read(raw []byte, st *state) error {
 		}
 	}
 	return nil
-}
-
-// dataAsScanned reports whether NewEnv sees data as the scan did: for a
-// non-JSON content type it shows data as a string and leaves empty data out.
-func (st *state) dataAsScanned() bool {
-	return st.dataKind == 0 || st.dataKind == '"' || isJSONFast(st.contentType)
-}
-
-// isJSONFast is isJSON for the content types the router stores, without
-// allocating; anything unusual (upper case, parameters it cannot judge)
-// answers false and takes the slow path, which is always right.
-func isJSONFast(ct string) bool {
-	for i := 0; i < len(ct); i++ {
-		if c := ct[i]; c >= 'A' && c <= 'Z' {
-			return false
-		}
-	}
-	for i := 0; i < len(ct); i++ {
-		if ct[i] == ';' {
-			ct = ct[:i]
-			break
-		}
-	}
-	for len(ct) > 0 && (ct[len(ct)-1] == ' ' || ct[len(ct)-1] == '\t') {
-		ct = ct[:len(ct)-1]
-	}
-	switch {
-	case ct == "", ct == "application/json", ct == "text/json":
-		return true
-	}
-	return len(ct) > 5 && ct[len(ct)-5:] == "+json" && ct[0] != ' '
 }
 
 func decodeEnv(raw []byte) (Env, error) {

@@ -19,9 +19,11 @@ type state struct {
 	cands []int32
 
 	// What the fast path must know about the event to agree with NewEnv.
-	contentType string
-	dataKind    byte // 0: no data, 'e': "", '"': another string, 'o': an object, 'v': any other JSON value
-	env         Env  // the full environment, built only when needed
+	contentType  string
+	dataKind     byte // 0: no data, 'e': "", '"': another string, 'o': an object, 'v': any other JSON value
+	dataReadable bool // a string data that sdk-go's reader decodes as encoding/json does
+	specversion  bool // "specversion": "1.0" was seen
+	env          Env  // the full environment, built only when needed
 }
 
 // span is where a value's JSON text lies in the event; end 0 means none.
@@ -44,7 +46,7 @@ func (st *state) reset() {
 	st.spanned = st.spanned[:0]
 	st.scratch = st.scratch[:0]
 	st.cands = st.cands[:0]
-	st.contentType, st.dataKind, st.env = "", 0, nil
+	st.contentType, st.dataKind, st.dataReadable, st.specversion, st.env = "", 0, false, false, nil
 	if st.epoch++; st.epoch == 0 {
 		clear(st.stamp)
 		st.epoch = 1
