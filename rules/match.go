@@ -13,6 +13,10 @@ import (
 func (x *busIndex) match(raw []byte, res *Result) error {
 	st := x.pool.Get().(*state)
 	defer x.pool.Put(st)
+	return x.matchWith(st, raw, res)
+}
+
+func (x *busIndex) matchWith(st *state, raw []byte, res *Result) error {
 	st.reset()
 	if err := x.read(raw, st); err != nil {
 		return err
