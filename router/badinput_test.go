@@ -146,7 +146,7 @@ func TestStartFailsWhenTheRouterCannotConsume(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	s, err := router.Start(ctx, router.Config{Listen: "127.0.0.1:0", NATSURL: external.NS.ClientURL()})
+	s, err := router.Start(ctx, router.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NATSURL: external.NS.ClientURL()})
 	if err == nil {
 		s.Stop(ctx)
 		t.Fatal("Start succeeded with a consumer it cannot use")

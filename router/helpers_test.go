@@ -36,6 +36,8 @@ func start(t *testing.T, dataDir string, mutate func(*router.Config), ruleFiles 
 		ShutdownGrace: time.Second,
 		Log:           zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
 		Stdout:        io.Discard,
+		// Test webhooks are httptest servers on 127.0.0.1.
+		AllowPrivateTargets: true,
 	}
 	if mutate != nil {
 		mutate(&cfg)

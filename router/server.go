@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -54,6 +55,22 @@ type Config struct {
 	// RulesReloadInterval is how often rule files are checked for changes
 	// (hot reload); default 2s, negative for never.
 	RulesReloadInterval time.Duration
+
+	// Webhook and function URLs may not lead to loopback, link-local,
+	// private and other internal addresses (see sinks.Guard) unless
+	// AllowPrivateTargets is set or the address is in AllowTargetCIDRs.
+	AllowPrivateTargets bool
+	AllowTargetCIDRs    []netip.Prefix
+
+	// SigningKeyFile and SigningCertFile are the PEM private key (RSA) and
+	// X.509 certificate that sign smn-format webhooks; both or neither.
+	// Default: a pair generated on first start under DataDir/signing and
+	// reused after.
+	SigningKeyFile  string
+	SigningCertFile string
+	// PublicURL is the base URL receivers reach the API at, for the
+	// signing_cert_url of smn messages; default http://<listen address>.
+	PublicURL string
 }
 
 // Defaults.
@@ -78,6 +95,7 @@ type Server struct {
 	routerWG sync.WaitGroup
 	stopErr  error
 	cancel   context.CancelFunc
+	signer   *sinks.Signer // signs smn-format webhooks
 }
 
 // LoadRules loads rule files and directories, validating every target's
@@ -106,9 +124,9 @@ func ruleParseOptions() []rules.Option {
 }
 
 // checkRule refuses settings of a parsed rule that the router does not
-// honour yet.
+// honour yet, and command targets in rules from the API.
 func checkRule(r *rules.Rule) rules.Errors {
-	var errs rules.Errors
+	errs := refuseAPICommands(r)
 	for _, tg := range r.Targets {
 		if tg.Retry != nil {
 			// Accepting it would promise bounds the router does not enforce
@@ -135,7 +153,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.rules.LoadFiles(); err != nil {
 		return nil, err
 	}
+	if err := s.loadSigning(); err != nil {
+		return nil, err
+	}
 	if err := s.startBus(ctx); err != nil {
+		s.Stop(context.Background())
+		return nil, err
+	}
+	// Targets need the public URL, which may name the port the listener got.
+	if err := s.listen(); err != nil {
 		s.Stop(context.Background())
 		return nil, err
 	}
@@ -185,7 +211,8 @@ func (s *Server) startRouter(ctx context.Context) error {
 		opts = append(opts, dispatch.WithGiveUp(cmp.Or(s.cfg.MaxDeliveries, dispatch.DefaultMaxDeliveries),
 			cmp.Or(s.cfg.MaxDeliveryAge, dispatch.DefaultMaxDeliveryAge)))
 	}
-	s.router = dispatch.New(s.js, sinks.Deps{NATS: s.nc, Stdout: s.cfg.Stdout, Log: s.cfg.Log}, opts...)
+	s.router = dispatch.New(s.js, sinks.Deps{NATS: s.nc, Stdout: s.cfg.Stdout, Log: s.cfg.Log,
+		Guard: s.targetGuard(), Signer: s.signer, PublicURL: s.cfg.PublicURL}, opts...)
 	if err := s.rules.Start(ctx, s.js, s.router.SetRules); err != nil {
 		return err
 	}
@@ -203,17 +230,14 @@ func (s *Server) startRouter(ctx context.Context) error {
 }
 
 func (s *Server) startHTTP() error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
-	}
-	s.ln = ln
+	ln := s.ln
 	opts := []api.Option{
 		api.WithMaxBodyBytes(s.cfg.MaxBodyBytes),
 		api.WithLogger(s.cfg.Log),
 		api.WithReadiness(s.ready),
 		api.WithMetrics(s.reg, s.reg),
 		api.WithRuleStore(s.rules),
+		api.WithSigningCert(s.signer.CertPEM()),
 	}
 	if s.cfg.RedactKeys != nil {
 		opts = append(opts, api.WithRedactKeys(s.cfg.RedactKeys))
@@ -278,6 +302,8 @@ func (s *Server) Stop(ctx context.Context) error {
 		var errs []error
 		if s.http != nil {
 			errs = append(errs, s.http.Shutdown(ctx))
+		} else if s.ln != nil { // bound, but start-up failed before serving
+			s.ln.Close()
 		}
 		if s.rules != nil {
 			s.rules.Stop()

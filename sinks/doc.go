@@ -7,4 +7,9 @@
 // A Sink reports failures as errors; *Error says whether a failure is worth
 // retrying, so the router maps outcomes to JetStream acknowledgements in one
 // place.
+//
+// Webhooks can be signed two ways: Standard Webhooks HMAC headers when a
+// target has a secret (receivers check them with Verify), and the smn
+// format's RSA signature by a Signer (receivers check it with VerifySMN or
+// the openssl recipe in README).
 package sinks

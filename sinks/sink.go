@@ -37,6 +37,11 @@ type Delivery struct {
 	Payload any
 	// Attempt counts from 1.
 	Attempt int
+	// Response is what the target answered to a successful delivery, for
+	// the router to record: set by sinks whose targets answer with content
+	// (function targets: a synchronous invocation's body, a command's
+	// standard output), at most MaxResponseBytes; nil otherwise.
+	Response []byte
 }
 
 // Deps are the shared resources a sink may use.
@@ -44,6 +49,11 @@ type Deps struct {
 	NATS   *nats.Conn     // connection to the bus; nil where none exists (validation)
 	Stdout io.Writer      // where the log sink writes
 	Log    zerolog.Logger // structured operational log
+	Guard  *Guard         // which addresses URL targets may connect to; nil: the default (no private addresses)
+	// Signer signs smn-format webhooks, whose receivers fetch its
+	// certificate from PublicURL + SigningCertPath; nil in validation.
+	Signer    *Signer
+	PublicURL string // the router's base URL as receivers reach it, no trailing slash
 }
 
 // Error is a failed delivery with what the router needs to decide on a retry.

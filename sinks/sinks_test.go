@@ -77,7 +77,7 @@ func TestWebhookFormats(t *testing.T) {
 	ctx := context.Background()
 
 	d := delivery(t)
-	if err := newSink(t, "webhook", `{url: "`+srv.URL+`"}`, sinks.Deps{}).Deliver(ctx, d); err != nil {
+	if err := newSink(t, "webhook", `{url: "`+srv.URL+`"}`, sinks.Deps{Guard: loopback}).Deliver(ctx, d); err != nil {
 		t.Fatal(err)
 	}
 	c := <-got
@@ -87,7 +87,7 @@ func TestWebhookFormats(t *testing.T) {
 		t.Errorf("binary mode request: %v %s", c.header, c.body)
 	}
 
-	if err := newSink(t, "webhook", `{url: "`+srv.URL+`", format: cloudevents-structured}`, sinks.Deps{}).Deliver(ctx, d); err != nil {
+	if err := newSink(t, "webhook", `{url: "`+srv.URL+`", format: cloudevents-structured}`, sinks.Deps{Guard: loopback}).Deliver(ctx, d); err != nil {
 		t.Fatal(err)
 	}
 	c = <-got
@@ -97,7 +97,7 @@ func TestWebhookFormats(t *testing.T) {
 	}
 
 	d.Payload = map[string]any{"cluster": d.Event.Subject()}
-	if err := newSink(t, "webhook", `{url: "`+srv.URL+`", format: raw, headers: {X-Team: ops}}`, sinks.Deps{}).Deliver(ctx, d); err != nil {
+	if err := newSink(t, "webhook", `{url: "`+srv.URL+`", format: raw, headers: {X-Team: ops}}`, sinks.Deps{Guard: loopback}).Deliver(ctx, d); err != nil {
 		t.Fatal(err)
 	}
 	c = <-got
@@ -123,7 +123,7 @@ func TestWebhookFailureClassification(t *testing.T) {
 	}
 	for _, tt := range tests {
 		srv, got := hook(t, tt.status, tt.header)
-		err := newSink(t, "webhook", `{url: "`+srv.URL+`"}`, sinks.Deps{}).Deliver(context.Background(), delivery(t))
+		err := newSink(t, "webhook", `{url: "`+srv.URL+`"}`, sinks.Deps{Guard: loopback}).Deliver(context.Background(), delivery(t))
 		<-got
 		if err == nil || sinks.Retryable(err) != tt.retryable || sinks.RetryAfter(err) != tt.retryAfter {
 			t.Errorf("status %d: err=%v retryable=%v retryAfter=%s", tt.status, err, sinks.Retryable(err), sinks.RetryAfter(err))
@@ -137,7 +137,7 @@ func TestWebhookFailureClassification(t *testing.T) {
 func TestWebhookUnreachableIsRetryable(t *testing.T) {
 	srv, _ := hook(t, 200, nil)
 	srv.Close()
-	err := newSink(t, "webhook", `{url: "`+srv.URL+`", timeout: 1s}`, sinks.Deps{}).Deliver(context.Background(), delivery(t))
+	err := newSink(t, "webhook", `{url: "`+srv.URL+`", timeout: 1s}`, sinks.Deps{Guard: loopback}).Deliver(context.Background(), delivery(t))
 	if err == nil || !sinks.Retryable(err) {
 		t.Fatalf("err = %v, want a retryable error", err)
 	}
@@ -148,7 +148,9 @@ func TestConfigErrors(t *testing.T) {
 		{"webhook", `{url: "ftp://x"}`, "want an absolute http or https URL"},
 		{"webhook", `{url: "http://x", formt: raw}`, `unknown option "formt"`},
 		{"webhook", `{url: "http://x", format: xml}`, `format "xml"`},
-		{"webhook", `{url: "http://x", secret: s}`, "signing is not supported yet"},
+		{"webhook", `{url: "http://x", secret: s}`, "secret: invalid webhook secret: 1 bytes"},
+		{"webhook", `{url: "http://x", secret: "whsec_not base64!"}`, "secret: invalid webhook secret"},
+		{"webhook", `{url: "http://x", secret: ""}`, "secret: invalid webhook secret: 0 bytes"},
 		{"nats", `{subject: "alerts.*"}`, "without wildcards"},
 		{"nats", `{subject: "auditbus.events.x"}`, "reserved"},
 		{"nats", `{}`, "subject: required"},

@@ -1,18 +1,13 @@
 package sinks
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/binding"
-	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"gopkg.in/yaml.v3"
 )
 
@@ -25,6 +20,7 @@ const (
 	FormatCloudEvents           = "cloudevents"            // HTTP binary mode
 	FormatCloudEventsStructured = "cloudevents-structured" // application/cloudevents+json
 	FormatRaw                   = "raw"                    // data only, or the input payload
+	FormatSMN                   = "smn"                    // Huawei SMN-style signed notification JSON
 )
 
 // DefaultWebhookTimeout bounds one delivery attempt.
@@ -36,36 +32,50 @@ type WebhookConfig struct {
 	Format  string            `yaml:"format"`  // default cloudevents
 	Timeout time.Duration     `yaml:"timeout"` // default 10s
 	Headers map[string]string `yaml:"headers"` // added to every request
+	// Secret turns on Standard Webhooks signing (see ParseSecret for its
+	// format); usually "${NAME}" from the environment.
+	Secret string `yaml:"secret"`
 }
 
 // Webhook POSTs events to an HTTP endpoint. Redirects are never followed:
 // a 3xx is a failed delivery, since following it would send audit data
 // somewhere the rule author did not name.
+//
+// With a secret, every request carries the Standard Webhooks headers
+// (webhook-id, webhook-timestamp, webhook-signature), whatever the format.
+// The smn format is also signed with Deps.Signer, whose certificate is at
+// Deps.PublicURL + SigningCertPath; without them (as in `rules validate`)
+// the target still validates, but its deliveries fail for good.
 type Webhook struct {
-	cfg    WebhookConfig
-	client *http.Client
+	cfg       WebhookConfig
+	client    *http.Client
+	key       []byte  // HMAC key from the secret; nil: unsigned
+	signer    *Signer // smn format
+	publicURL string  // smn format: base of signing_cert_url
+	now       func() time.Time
 }
 
-func newWebhook(node *yaml.Node, _ Deps) (Sink, error) {
+func newWebhook(node *yaml.Node, deps Deps) (Sink, error) {
 	var cfg WebhookConfig
 	if err := decodeConfig(node, &cfg, "url", "format", "timeout", "headers", "secret"); err != nil {
 		return nil, err
 	}
-	if hasKey(node, "secret") {
-		return nil, errors.New("secret: webhook signing is not supported yet; remove the secret or wait for signed delivery")
-	}
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("url %q: want an absolute http or https URL", cfg.URL)
+	_, err := parseTargetURL(cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	switch cfg.Format {
 	case "":
 		cfg.Format = FormatCloudEvents
-	case FormatCloudEvents, FormatCloudEventsStructured, FormatRaw:
-	case "smn":
-		return nil, errors.New(`format "smn" is not supported yet (use cloudevents, cloudevents-structured or raw)`)
+	case FormatCloudEvents, FormatCloudEventsStructured, FormatRaw, FormatSMN:
 	default:
-		return nil, fmt.Errorf("format %q: want cloudevents, cloudevents-structured or raw", cfg.Format)
+		return nil, fmt.Errorf("format %q: want cloudevents, cloudevents-structured, raw or smn", cfg.Format)
+	}
+	var key []byte
+	if hasKey(node, "secret") { // present but empty (an empty variable) is an error, not unsigned delivery
+		if key, err = ParseSecret(cfg.Secret); err != nil {
+			return nil, fmt.Errorf("secret: %w", err)
+		}
 	}
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("timeout %s: must be positive", cfg.Timeout)
@@ -73,10 +83,8 @@ func newWebhook(node *yaml.Node, _ Deps) (Sink, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultWebhookTimeout
 	}
-	return &Webhook{cfg: cfg, client: &http.Client{
-		Timeout:       cfg.Timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}, nil
+	return &Webhook{cfg: cfg, key: key, signer: deps.Signer, publicURL: deps.PublicURL, now: time.Now,
+		client: deps.Guard.Client(cfg.Timeout)}, nil
 }
 
 func hasKey(node *yaml.Node, key string) bool {
@@ -88,9 +96,15 @@ func hasKey(node *yaml.Node, key string) bool {
 	return false
 }
 
-// Connect does nothing: an endpoint is only known to work when it accepts a
-// delivery.
-func (w *Webhook) Connect(context.Context) error { return nil }
+// Connect reports an smn target that cannot sign (no signer or public URL,
+// a router bug). Otherwise it does nothing: an endpoint is only known to
+// work when it accepts a delivery.
+func (w *Webhook) Connect(context.Context) error {
+	if w.cfg.Format == FormatSMN && (w.signer == nil || w.publicURL == "") {
+		return errNoSigner
+	}
+	return nil
+}
 
 // Close releases idle connections.
 func (w *Webhook) Close() error {
@@ -115,54 +129,7 @@ func (w *Webhook) Deliver(ctx context.Context, d *Delivery) error {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	return &Error{
-		Status:     resp.StatusCode,
-		Retryable:  retryableStatus(resp.StatusCode),
-		RetryAfter: retryAfter(resp.Header.Get("Retry-After")),
-		Err:        fmt.Errorf("POST %s: %s %q", w.cfg.URL, http.StatusText(resp.StatusCode), snippet),
-	}
-}
-
-func (w *Webhook) request(ctx context.Context, d *Delivery) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, nil)
-	if err != nil {
-		return nil, Permanent(err)
-	}
-	for k, v := range w.cfg.Headers {
-		req.Header.Set(k, v)
-	}
-	e, err := outgoing(d)
-	if err != nil {
-		return nil, err
-	}
-	switch w.cfg.Format {
-	case FormatRaw:
-		b, ct, err := body(d)
-		if err != nil {
-			return nil, err
-		}
-		setBody(req, b, ct)
-	case FormatCloudEventsStructured:
-		b, err := structured(e)
-		if err != nil {
-			return nil, err
-		}
-		setBody(req, b, "application/cloudevents+json")
-	default:
-		if err := cehttp.WriteRequest(ctx, binding.ToMessage(e), req); err != nil {
-			return nil, Permanent(fmt.Errorf("encode binary-mode request: %w", err))
-		}
-	}
-	return req, nil
-}
-
-func setBody(req *http.Request, b []byte, contentType string) {
-	req.Body = io.NopCloser(bytes.NewReader(b))
-	req.ContentLength = int64(len(b))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
+	return httpFailure(http.MethodPost, w.cfg.URL, resp, snippet)
 }
 
 func retryableStatus(code int) bool {

@@ -62,6 +62,11 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.Var(redactFlag{&c.RedactKeys}, "redact-keys", `keys whose values are redacted from audit records, replacing the default list ("-" for none)`)
 	fs.IntVar(&c.MaxDeliveries, "max-deliveries", c.MaxDeliveries, "give up on an event (terminate and log it) after this many deliveries that kept failing")
 	fs.DurationVar(&c.MaxDeliveryAge, "max-delivery-age", c.MaxDeliveryAge, "give up on an event whose delivery keeps failing once it has been stored this long")
+	fs.BoolVar(&c.AllowPrivateTargets, "allow-private-targets", c.AllowPrivateTargets, "let webhook and function URLs reach loopback, link-local (cloud metadata) and private addresses")
+	fs.Var(&cidrFlag{list: &c.AllowTargetCIDRs}, "allow-target-cidrs", "internal blocks webhook and function URLs may reach (CIDR or address; repeatable, or comma-separated)")
+	fs.StringVar(&c.SigningKeyFile, "signing-key", c.SigningKeyFile, "PEM RSA private key that signs smn-format webhooks, with --signing-cert (default: a pair generated in <data-dir>/signing)")
+	fs.StringVar(&c.SigningCertFile, "signing-cert", c.SigningCertFile, "PEM X.509 certificate of --signing-key, served at /v1/signing-cert")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL receivers reach the API at, for signing_cert_url in smn messages (default http://<listen address>)")
 	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "log format: console or json")
 	fs.StringVar(&c.logLevel, "log-level", c.logLevel, "log level: debug, info, warn, error")
 	return fs

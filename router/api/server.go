@@ -38,6 +38,7 @@ type options struct {
 	gatherer       prometheus.Gatherer
 	reg            prometheus.Registerer
 	rules          RuleStore
+	signingCert    []byte // PEM; nil: no /v1/signing-cert
 }
 
 // Option configures the Server.
@@ -97,6 +98,9 @@ func New(pub Publisher, opts ...Option) *Server {
 		s.route("/v1/rules", map[string]http.HandlerFunc{http.MethodGet: s.listRules})
 		s.route("/v1/rules/{name}", map[string]http.HandlerFunc{http.MethodGet: s.getRule, http.MethodPut: s.putRule, http.MethodDelete: s.deleteRule})
 		s.route("/v1/rules:test", map[string]http.HandlerFunc{http.MethodPost: s.testRule})
+	}
+	if o.signingCert != nil {
+		s.route("/v1/signing-cert", map[string]http.HandlerFunc{http.MethodGet: s.signingCert})
 	}
 	if o.gatherer != nil {
 		s.route("/metrics", map[string]http.HandlerFunc{http.MethodGet: promhttp.HandlerFor(o.gatherer, promhttp.HandlerOpts{}).ServeHTTP})

@@ -34,7 +34,7 @@ func startRouter(t *testing.T, ruleYAML string, opts ...dispatch.Option) *env {
 	if _, err := bus.EnsureStream(ctx, ns.JS, bus.StreamConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	r := dispatch.New(ns.JS, sinks.Deps{NATS: ns.NC, Stdout: io.Discard}, append([]dispatch.Option{dispatch.WithBackoff(time.Millisecond)}, opts...)...)
+	r := dispatch.New(ns.JS, sinks.Deps{NATS: ns.NC, Stdout: io.Discard, Guard: sinks.NewGuard(true, nil)}, append([]dispatch.Option{dispatch.WithBackoff(time.Millisecond)}, opts...)...)
 	setRules(t, r, ruleYAML)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)

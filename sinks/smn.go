@@ -1,0 +1,169 @@
+package sinks
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// The smn format mimics the HTTP(S) messages of Huawei Cloud SMN (Simple
+// Message Notification), so receivers written for SMN topics accept
+// auditbus deliveries unchanged.
+const (
+	// SMNTypeNotification is the message type of every smn delivery.
+	SMNTypeNotification = "Notification"
+	// SMNSignatureVersion is the signature_version SMN messages carry.
+	SMNSignatureVersion = "v1"
+	// SMNTimestampLayout is SMN's timestamp: ISO 8601, UTC, whole seconds.
+	SMNTimestampLayout = "2006-01-02T15:04:05Z"
+	// SigningCertPath is where the router serves the signing certificate,
+	// under its public URL.
+	SigningCertPath = "/v1/signing-cert"
+)
+
+// SMN headers, set on every smn delivery.
+const (
+	HeaderSMNMessageType     = "X-SMN-MESSAGE-TYPE"
+	HeaderSMNMessageID       = "X-SMN-MESSAGE-ID"
+	HeaderSMNTopicURN        = "X-SMN-TOPIC-URN"
+	HeaderSMNSubscriptionURN = "X-SMN-SUBSCRIPTION-URN"
+)
+
+// errNoSigner is a router bug: serve always provides a signer, and only
+// `rules validate` builds sinks without one.
+var errNoSigner = errors.New("smn format: no signing key or public URL (the router did not provide them)")
+
+// SMNMessage is the JSON body of an smn delivery. Signature is the base64
+// SHA256withRSA signature of StringToSign by the key of the certificate at
+// SigningCertURL.
+type SMNMessage struct {
+	Type      string `json:"type"`
+	MessageID string `json:"message_id"`
+	TopicURN  string `json:"topic_urn"`
+	// Subject is left out of the JSON, and of the signed string, when empty,
+	// as SMN does.
+	Subject string `json:"subject,omitempty"`
+	// Message is the delivered content as a string: the structured
+	// CloudEvent JSON, or the target's input payload (text as is, anything
+	// else as JSON).
+	Message   string `json:"message"`
+	Timestamp string `json:"timestamp"`
+	// UnsubscribeURL is empty (and left out) until subscriptions exist.
+	UnsubscribeURL   string `json:"unsubscribe_url,omitempty"`
+	SignatureVersion string `json:"signature_version"`
+	Signature        string `json:"signature"`
+	SigningCertURL   string `json:"signing_cert_url"`
+}
+
+// StringToSign returns what SMN signs for a Notification: the signed keys
+// in name order (message, message_id, subject unless empty, timestamp,
+// topic_urn, type), each written as "key\nvalue\n".
+func (m *SMNMessage) StringToSign() string {
+	var b strings.Builder
+	for _, kv := range [][2]string{
+		{"message", m.Message}, {"message_id", m.MessageID}, {"subject", m.Subject},
+		{"timestamp", m.Timestamp}, {"topic_urn", m.TopicURN}, {"type", m.Type},
+	} {
+		if kv[0] == "subject" && kv[1] == "" {
+			continue
+		}
+		b.WriteString(kv[0] + "\n" + kv[1] + "\n")
+	}
+	return b.String()
+}
+
+// TopicURN is the topic_urn of a rule's deliveries, shaped like SMN's
+// urn:smn:<region>:<project>:<topic>: "urn:smn:auditbus:<bus>:<rule>".
+func TopicURN(bus, rule string) string { return "urn:smn:auditbus:" + bus + ":" + rule }
+
+// SubscriptionURN identifies one target of a rule, as SMN appends a
+// subscription id to the topic URN: "<topic urn>:<target>".
+func SubscriptionURN(bus, rule, target string) string { return TopicURN(bus, rule) + ":" + target }
+
+// smnSubject is the event's type, and its subject when it has one: a
+// one-line summary for receivers that show only the subject.
+func smnSubject(d *Delivery) string {
+	if s := d.Event.Subject(); s != "" {
+		return d.Event.Type() + " " + s
+	}
+	return d.Event.Type()
+}
+
+// smnMessage builds and signs the message of one delivery.
+func (w *Webhook) smnMessage(d *Delivery, now time.Time) (*SMNMessage, error) {
+	if w.signer == nil || w.publicURL == "" {
+		return nil, Permanent(errNoSigner)
+	}
+	content, err := smnContent(d)
+	if err != nil {
+		return nil, err
+	}
+	m := &SMNMessage{
+		Type:             SMNTypeNotification,
+		MessageID:        messageID(d),
+		TopicURN:         jsonSafe(TopicURN(d.Bus, d.Rule)),
+		Subject:          jsonSafe(smnSubject(d)),
+		Message:          jsonSafe(content),
+		Timestamp:        now.UTC().Format(SMNTimestampLayout),
+		SignatureVersion: SMNSignatureVersion,
+		SigningCertURL:   w.publicURL + SigningCertPath,
+	}
+	sig, err := w.signer.Sign([]byte(m.StringToSign()))
+	if err != nil {
+		return nil, Permanent(fmt.Errorf("smn format: %w", err))
+	}
+	m.Signature = base64.StdEncoding.EncodeToString(sig)
+	return m, nil
+}
+
+// smnContent is the message string: the input payload, or the event as
+// structured JSON.
+func smnContent(d *Delivery) (string, error) {
+	if d.Payload != nil {
+		b, _, err := body(d)
+		return string(b), err
+	}
+	b, err := structured(d.Event)
+	return string(b), err
+}
+
+// encodeSMN writes an smn message as req's body, with SMN's headers.
+func (w *Webhook) encodeSMN(req *http.Request, d *Delivery, now time.Time) ([]byte, error) {
+	m, err := w.smnMessage(d, now)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // keep <, > and & readable; receivers decode the same values either way
+	if err := enc.Encode(m); err != nil {
+		return nil, Permanent(fmt.Errorf("smn format: %w", err))
+	}
+	body := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	setBody(req, body, "application/json; charset=utf-8")
+	req.Header.Set(HeaderSMNMessageType, m.Type)
+	req.Header.Set(HeaderSMNMessageID, m.MessageID)
+	req.Header.Set(HeaderSMNTopicURN, m.TopicURN)
+	req.Header.Set(HeaderSMNSubscriptionURN, SubscriptionURN(d.Bus, d.Rule, d.Target))
+	return body, nil
+}
+
+// jsonSafe returns s as a JSON decoder will see it after encoding/json has
+// encoded it: each byte that is not valid UTF-8 becomes U+FFFD. The string
+// is signed in this form, since receivers rebuild it from decoded JSON.
+func jsonSafe(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s { // ranging yields U+FFFD once per invalid byte, as encoding/json writes it
+		b.WriteRune(r)
+	}
+	return b.String()
+}

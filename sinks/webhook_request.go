@@ -1,0 +1,110 @@
+package sinks
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/binding"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+)
+
+// request builds the POST for one delivery: the target's headers, then the
+// format's body and headers, then, with a secret, the Standard Webhooks
+// signature headers, so that neither a header setting nor a format can
+// overwrite a signature.
+func (w *Webhook) request(ctx context.Context, d *Delivery) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, nil)
+	if err != nil {
+		return nil, Permanent(err)
+	}
+	for k, v := range w.cfg.Headers {
+		req.Header.Set(k, v)
+	}
+	now := w.now()
+	b, err := w.encode(ctx, req, d, now)
+	if err != nil {
+		return nil, err
+	}
+	if w.key != nil {
+		id := webhookID(d)
+		req.Header.Set(HeaderWebhookID, id)
+		req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(now.Unix(), 10))
+		req.Header.Set(HeaderWebhookSignature, signHMAC(w.key, id, now.Unix(), b))
+	}
+	return req, nil
+}
+
+// encode sets req's body and format headers and returns the body.
+func (w *Webhook) encode(ctx context.Context, req *http.Request, d *Delivery, now time.Time) ([]byte, error) {
+	switch w.cfg.Format {
+	case FormatRaw:
+		return encodeRaw(req, d)
+	case FormatCloudEventsStructured:
+		return encodeStructured(req, d)
+	case FormatSMN:
+		return w.encodeSMN(req, d, now)
+	default:
+		return encodeBinary(ctx, req, d)
+	}
+}
+
+// encodeRaw sends the event's data, or the input payload, alone.
+func encodeRaw(req *http.Request, d *Delivery) ([]byte, error) {
+	b, ct, err := body(d)
+	if err != nil {
+		return nil, err
+	}
+	setBody(req, b, ct)
+	return b, nil
+}
+
+// encodeStructured sends the event as application/cloudevents+json.
+func encodeStructured(req *http.Request, d *Delivery) ([]byte, error) {
+	e, err := outgoing(d)
+	if err != nil {
+		return nil, err
+	}
+	b, err := structured(e)
+	if err != nil {
+		return nil, err
+	}
+	setBody(req, b, "application/cloudevents+json")
+	return b, nil
+}
+
+// encodeBinary sends the event in CloudEvents HTTP binary mode: attributes
+// as ce- headers, data as the body.
+func encodeBinary(ctx context.Context, req *http.Request, d *Delivery) ([]byte, error) {
+	e, err := outgoing(d)
+	if err != nil {
+		return nil, err
+	}
+	if err := cehttp.WriteRequest(ctx, binding.ToMessage(e), req); err != nil {
+		return nil, Permanent(fmt.Errorf("encode binary-mode request: %w", err))
+	}
+	if req.Body == nil {
+		return nil, nil
+	}
+	// Read the body back: a signature needs its bytes, and a byte slice
+	// lets the client send it again (GetBody).
+	b, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, Permanent(fmt.Errorf("encode binary-mode request: %w", err))
+	}
+	setBody(req, b, "")
+	return b, nil
+}
+
+func setBody(req *http.Request, b []byte, contentType string) {
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.ContentLength = int64(len(b))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+}
