@@ -104,7 +104,7 @@ func TestPrivateTargetsRefusedUnlessAllowed(t *testing.T) {
 			if delivered := len(hook.ids()) == 1; delivered != tt.deliver {
 				t.Errorf("delivered %v, want %v", delivered, tt.deliver)
 			}
-			rejected := `auditbus_deliveries_total{outcome="rejected",rule="tke-cluster-deleted",target="hook"} 1`
+			rejected := `auditbus_target_deliveries_total{bus="default",outcome="dead_lettered",rule="tke-cluster-deleted",target="hook"} 1`
 			if counted := strings.Contains(metrics(t, s), rejected); counted == tt.deliver {
 				t.Errorf("metrics: a rejected delivery counted: %v, want %v", counted, !tt.deliver)
 			}

@@ -209,6 +209,21 @@ func settled(t *testing.T, s *router.Server) {
 		t.Fatal(err)
 	}
 	bustest.WaitSettled(t, js, bus.StreamName, dispatch.ConsumerName, 20*time.Second)
+	// Fanned out; now every queued delivery must be delivered or
+	// dead-lettered (WorkQueue retention drops it once acknowledged).
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, err := js.Stream(context.Background(), bus.DeliveriesStream)
+		if err == nil {
+			if info, err := st.Info(context.Background()); err == nil && info.State.Msgs == 0 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries not settled within 20s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // call sends a request to the server and returns the status, the headers

@@ -132,8 +132,6 @@ func TestAPIRulesRefuseBadWrites(t *testing.T) {
 			"3:20: environment references (${NAME}) are not expanded"},
 		{"name differs from the path", http.MethodPut, "/v1/rules/one", "application/json",
 			`{"name": "two", "targets": [{"id": "out", "log": {}}]}`, nil, 400, "AB.1007", `1:10: name "two" differs`},
-		{"retry refused as in files", http.MethodPut, "/v1/rules/retry", "application/yaml",
-			"targets:\n  - id: out\n    log: {}\n    retry: {max_attempts: 3}\n", nil, 400, "AB.1007", "2:5: target \"out\": retry settings are not supported yet"},
 		{"name of a rule file", http.MethodPut, "/v1/rules/from-file", "application/yaml",
 			"targets: [{id: out, log: {}}]\n", nil, 409, "AB.4090", "change it there"},
 		{"If-Match on a rule that does not exist", http.MethodPut, "/v1/rules/new", "application/yaml",

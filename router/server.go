@@ -44,13 +44,21 @@ type Config struct {
 	Workers       int           // events processed at once; default 64
 	ShutdownGrace time.Duration // default 10s
 	AckWait       time.Duration // redelivery after a crash or restart; default 30s
-	// An event whose delivery keeps failing is given up (terminated, logged)
-	// after MaxDeliveries deliveries or once stored for MaxDeliveryAge;
-	// defaults 185 and 24h.
+	// A delivery that keeps failing is dead-lettered after MaxDeliveries
+	// attempts or once its event was stored MaxDeliveryAge ago, unless its
+	// target sets `retry`; defaults 185 and 24h.
 	MaxDeliveries  int
 	MaxDeliveryAge time.Duration
-	Log            zerolog.Logger
-	Stdout         io.Writer // where log targets write; default os.Stdout
+	// RetryBase and RetryCap shape the delay before retry n: a random time
+	// in [0, min(RetryCap, RetryBase*2^(n-1))]; defaults 1s and 5m.
+	RetryBase, RetryCap time.Duration
+	// Concurrency is a target's deliveries in flight at once when it does
+	// not set `concurrency`; default 8.
+	Concurrency int
+	// DLQMaxAge is how long dead letters are kept; default 14 days.
+	DLQMaxAge time.Duration
+	Log       zerolog.Logger
+	Stdout    io.Writer // where log targets write; default os.Stdout
 
 	// RulesReloadInterval is how often rule files are checked for changes
 	// (hot reload); default 2s, negative for never.
@@ -123,19 +131,10 @@ func ruleParseOptions() []rules.Option {
 	return []rules.Option{rules.WithTargetCheck(sinks.Check)}
 }
 
-// checkRule refuses settings of a parsed rule that the router does not
-// honour yet, and command targets in rules from the API.
+// checkRule refuses settings of a parsed rule the router must not run:
+// command targets in rules from the API.
 func checkRule(r *rules.Rule) rules.Errors {
-	errs := refuseAPICommands(r)
-	for _, tg := range r.Targets {
-		if tg.Retry != nil {
-			// Accepting it would promise bounds the router does not enforce
-			// until every target has its own queue.
-			errs = append(errs, &rules.Error{Pos: tg.Pos, Rule: r.Name,
-				Msg: fmt.Sprintf("target %q: retry settings are not supported yet (retries are 3 in place, then redelivery from the bus)", tg.ID)})
-		}
-	}
-	return errs
+	return refuseAPICommands(r)
 }
 
 // Start loads the rule files, then brings up the bus, the rules (files
@@ -208,8 +207,21 @@ func (s *Server) startRouter(ctx context.Context) error {
 		opts = append(opts, dispatch.WithAckWait(s.cfg.AckWait))
 	}
 	if s.cfg.MaxDeliveries > 0 || s.cfg.MaxDeliveryAge > 0 {
-		opts = append(opts, dispatch.WithGiveUp(cmp.Or(s.cfg.MaxDeliveries, dispatch.DefaultMaxDeliveries),
-			cmp.Or(s.cfg.MaxDeliveryAge, dispatch.DefaultMaxDeliveryAge)))
+		opts = append(opts, dispatch.WithRetryDefaults(cmp.Or(s.cfg.MaxDeliveries, dispatch.DefaultMaxAttempts),
+			cmp.Or(s.cfg.MaxDeliveryAge, dispatch.DefaultMaxAge)))
+	}
+	if s.cfg.RetryBase > 0 || s.cfg.RetryCap > 0 {
+		opts = append(opts, dispatch.WithBackoff(cmp.Or(s.cfg.RetryBase, dispatch.DefaultBackoffBase),
+			cmp.Or(s.cfg.RetryCap, dispatch.DefaultBackoffCap)))
+	}
+	if s.cfg.Concurrency > 0 {
+		opts = append(opts, dispatch.WithConcurrency(s.cfg.Concurrency))
+	}
+	if s.cfg.Stream.Replicas > 0 {
+		opts = append(opts, dispatch.WithReplicas(s.cfg.Stream.Replicas))
+	}
+	if s.cfg.DLQMaxAge > 0 {
+		opts = append(opts, dispatch.WithDLQMaxAge(s.cfg.DLQMaxAge))
 	}
 	s.router = dispatch.New(s.js, sinks.Deps{NATS: s.nc, Stdout: s.cfg.Stdout, Log: s.cfg.Log,
 		Guard: s.targetGuard(), Signer: s.signer, PublicURL: s.cfg.PublicURL}, opts...)

@@ -9,8 +9,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Retry bounds redelivery of one target; zero fields mean "use the sink's
-// default".
+// Retry bounds redelivery of one target; zero fields mean "use the
+// router's default" (185 attempts, 24h, as EventBridge).
 type Retry struct {
 	MaxAttempts int
 	MaxAge      time.Duration
@@ -24,7 +24,10 @@ type Target struct {
 	Config yaml.Node
 	Input  string
 	Retry  *Retry
-	Pos    Position
+	// Concurrency bounds the deliveries to this target in flight at once;
+	// 0 means the router's default.
+	Concurrency int
+	Pos         Position
 }
 
 // Rule is one parsed and compiled rule. Rules built by ParseFile are ready to

@@ -8,6 +8,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// MaxConcurrency bounds a target's concurrency setting: each unit is a
+// worker goroutine and a message JetStream keeps pending for it.
+const MaxConcurrency = 1000
+
 var kindRe = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 
 func (rp *ruleParser) targets(n *yaml.Node) {
@@ -52,6 +56,10 @@ func (rp *ruleParser) target(n *yaml.Node) (Target, bool) {
 			input = val
 		case "retry":
 			t.Retry = rp.retry(val)
+		case "concurrency":
+			if val.ShortTag() != "!!int" || val.Decode(&t.Concurrency) != nil || t.Concurrency < 1 || t.Concurrency > MaxConcurrency {
+				rp.fail(val, "concurrency must be an integer from 1 to %d", MaxConcurrency)
+			}
 		default:
 			if kindKey != nil {
 				rp.fail(key, "target has more than one kind: %q and %q", kindKey.Value, key.Value)

@@ -58,7 +58,7 @@ func TestRulesValidateReportsPositions(t *testing.T) {
 	bad := filepath.Join(dir, "bad.yaml")
 	src := "name: first\ntargets:\n  - id: out\n    log: {}\n---\nname: second\npattern:\n  data:\n    eventName: [{prefx: Delete}]\ntargets:\n  - id: out\n    webhook: {url: 'ftp://x'}\n"
 	retry := filepath.Join(dir, "retry.yaml")
-	if err := os.WriteFile(retry, []byte("name: third\ntargets:\n  - id: out\n    log: {}\n    retry: {max_attempts: 3}\n"), 0o644); err != nil {
+	if err := os.WriteFile(retry, []byte("name: third\ntargets:\n  - id: out\n    log: {}\n    retry: {max_attempts: 3}\n    concurrency: 0\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(bad, []byte(src), 0o644); err != nil {
@@ -69,7 +69,7 @@ func TestRulesValidateReportsPositions(t *testing.T) {
 		t.Fatalf("exit %d, want 1; stderr %s", code, errOut)
 	}
 	code, _, retryErr := cli(t, context.Background(), "rules", "validate", retry)
-	if code != 1 || !strings.Contains(retryErr, retry+":3:") || !strings.Contains(retryErr, "retry settings are not supported yet") {
+	if code != 1 || !strings.Contains(retryErr, retry+":6:") || !strings.Contains(retryErr, "concurrency must be an integer") || strings.Contains(retryErr, "max_attempts") {
 		t.Errorf("retry: exit %d: %s", code, retryErr)
 	}
 	for _, want := range []string{bad + ":9:", `prefx`, bad + ":12:", "http or https"} {

@@ -39,8 +39,12 @@ func defaultServeConfig() *serveConfig {
 	c.Workers = dispatch.DefaultWorkers
 	c.ShutdownGrace = dispatch.DefaultShutdownGrace
 	c.AckWait = dispatch.DefaultAckWait
-	c.MaxDeliveries = dispatch.DefaultMaxDeliveries
-	c.MaxDeliveryAge = dispatch.DefaultMaxDeliveryAge
+	c.MaxDeliveries = dispatch.DefaultMaxAttempts
+	c.MaxDeliveryAge = dispatch.DefaultMaxAge
+	c.RetryBase = dispatch.DefaultBackoffBase
+	c.RetryCap = dispatch.DefaultBackoffCap
+	c.Concurrency = dispatch.DefaultConcurrency
+	c.DLQMaxAge = bus.DefaultDLQMaxAge
 	c.RedactKeys = sources.DefaultRedactKeys
 	return c
 }
@@ -60,8 +64,12 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "on SIGTERM, how long in-flight deliveries may finish before their events are handed back to the bus")
 	fs.DurationVar(&c.AckWait, "ack-wait", c.AckWait, "how long an event being processed may go unacknowledged before it is redelivered (after a crash or restart)")
 	fs.Var(redactFlag{&c.RedactKeys}, "redact-keys", `keys whose values are redacted from audit records, replacing the default list ("-" for none)`)
-	fs.IntVar(&c.MaxDeliveries, "max-deliveries", c.MaxDeliveries, "give up on an event (terminate and log it) after this many deliveries that kept failing")
-	fs.DurationVar(&c.MaxDeliveryAge, "max-delivery-age", c.MaxDeliveryAge, "give up on an event whose delivery keeps failing once it has been stored this long")
+	fs.IntVar(&c.MaxDeliveries, "max-deliveries", c.MaxDeliveries, "dead-letter a delivery after this many failed attempts (targets' retry.max_attempts wins)")
+	fs.DurationVar(&c.MaxDeliveryAge, "max-delivery-age", c.MaxDeliveryAge, "dead-letter a failing delivery once its event was stored this long ago (targets' retry.max_age wins)")
+	fs.DurationVar(&c.RetryBase, "retry-base", c.RetryBase, "first retry delay ceiling; it doubles per attempt, each delay random below it (full jitter)")
+	fs.DurationVar(&c.RetryCap, "retry-cap", c.RetryCap, "largest retry delay, also the cap on a target's Retry-After")
+	fs.IntVar(&c.Concurrency, "target-concurrency", c.Concurrency, "deliveries in flight at once per target that sets no concurrency")
+	fs.DurationVar(&c.DLQMaxAge, "dlq-max-age", c.DLQMaxAge, "how long dead letters are kept")
 	fs.BoolVar(&c.AllowPrivateTargets, "allow-private-targets", c.AllowPrivateTargets, "let webhook and function URLs reach loopback, link-local (cloud metadata) and private addresses")
 	fs.Var(&cidrFlag{list: &c.AllowTargetCIDRs}, "allow-target-cidrs", "internal blocks webhook and function URLs may reach (CIDR or address; repeatable, or comma-separated)")
 	fs.StringVar(&c.SigningKeyFile, "signing-key", c.SigningKeyFile, "PEM RSA private key that signs smn-format webhooks, with --signing-cert (default: a pair generated in <data-dir>/signing)")

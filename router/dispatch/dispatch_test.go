@@ -2,10 +2,13 @@ package dispatch_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -34,7 +37,7 @@ func startRouter(t *testing.T, ruleYAML string, opts ...dispatch.Option) *env {
 	if _, err := bus.EnsureStream(ctx, ns.JS, bus.StreamConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	r := dispatch.New(ns.JS, sinks.Deps{NATS: ns.NC, Stdout: io.Discard, Guard: sinks.NewGuard(true, nil)}, append([]dispatch.Option{dispatch.WithBackoff(time.Millisecond)}, opts...)...)
+	r := dispatch.New(ns.JS, sinks.Deps{NATS: ns.NC, Stdout: io.Discard, Guard: sinks.NewGuard(true, nil)}, append([]dispatch.Option{dispatch.WithBackoff(time.Millisecond, 20*time.Millisecond), dispatch.WithDepthInterval(50 * time.Millisecond)}, opts...)...)
 	setRules(t, r, ruleYAML)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -92,10 +95,41 @@ func (e *env) publish(t *testing.T, ids ...string) {
 	}
 }
 
-// settled waits until every stored event is acknowledged (or terminated).
+// settled waits until every stored event is fanned out and every queued
+// delivery settled: delivered or dead-lettered (WorkQueue retention drops
+// a delivery once acknowledged).
 func (e *env) settled(t *testing.T) {
 	t.Helper()
 	bustest.WaitSettled(t, e.ns.JS, bus.StreamName, dispatch.ConsumerName, 15*time.Second)
+	waitFor(t, "deliveries stream empty", func() bool {
+		s, err := e.ns.JS.Stream(context.Background(), bus.DeliveriesStream)
+		if err != nil {
+			return false
+		}
+		info, err := s.Info(context.Background())
+		return err == nil && info.State.Msgs == 0
+	})
+}
+
+// waitFor polls cond until it holds, failing the test after 15s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (e *env) dlq(t *testing.T, f dispatch.DLQFilter) []dispatch.DeadLetter {
+	t.Helper()
+	page, err := e.router.ListDLQ(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page.Entries
 }
 
 // counter is a webhook answering statuses[i] to its i-th request (the last
@@ -134,7 +168,7 @@ func hookRule(url, extra string) string {
 	return fmt.Sprintf("name: deletes\npattern:\n  data:\n    eventName: [DeleteCluster]\ntargets:\n  - id: hook\n    webhook: {url: %q, format: raw}\n%s", url, extra)
 }
 
-func TestRetriesInPlaceThenDelivers(t *testing.T) {
+func TestRetriesThenDelivers(t *testing.T) {
 	hook := newCounter(t, 503, 500, 200)
 	e := startRouter(t, hookRule(hook.URL, ""))
 	e.publish(t, "a")
@@ -142,32 +176,199 @@ func TestRetriesInPlaceThenDelivers(t *testing.T) {
 	if got := hook.requests.Load(); got != 3 || len(hook.delivered()) != 1 {
 		t.Errorf("requests=%d delivered=%d, want 3 attempts and 1 delivery", got, len(hook.delivered()))
 	}
+	if dl := e.dlq(t, dispatch.DLQFilter{}); len(dl) != 0 {
+		t.Errorf("dead letters %+v, want none", dl)
+	}
 }
 
-func TestFailingTargetGetsEventBackFromTheBus(t *testing.T) {
-	hook := newCounter(t, 503, 200)
-	e := startRouter(t, hookRule(hook.URL, ""), dispatch.WithAttempts(1))
-	e.publish(t, "a")
+func TestFailuresEndInTheDLQ(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		status   int
+		retry    string
+		attempts uint64
+		reason   string
+	}{
+		{"500 until max_attempts", 500, "    retry: {max_attempts: 3}\n", 3, "retries exhausted: 3 attempts"},
+		{"400 at once", 400, "", 1, "rejected by target"},
+		{"413 at once", 413, "", 1, "rejected by target"},
+		{"410 at once", 410, "", 1, "rejected by target"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hook := newCounter(t, tc.status)
+			e := startRouter(t, hookRule(hook.URL, tc.retry))
+			e.publish(t, "doomed")
+			e.settled(t)
+			dl := e.dlq(t, dispatch.DLQFilter{Rule: "deletes", Target: "hook"})
+			if len(dl) != 1 {
+				t.Fatalf("dead letters %+v, want 1", dl)
+			}
+			d := dl[0]
+			if d.Attempts != tc.attempts || d.Reason != tc.reason || d.LastStatus != tc.status || d.Bus != "default" ||
+				!strings.Contains(string(d.Event), `"id":"doomed"`) || d.LastError == "" || d.QueuedAt.IsZero() || d.LastAttemptAt.Before(d.QueuedAt) {
+				t.Errorf("dead letter %+v", d)
+			}
+			if got := hook.requests.Load(); got != int64(tc.attempts) {
+				t.Errorf("target tried %d times, want %d", got, tc.attempts)
+			}
+		})
+	}
+}
+
+func TestRedriveToAnotherTargetDelivers(t *testing.T) {
+	bad, good := newCounter(t, 400), newCounter(t, 200)
+	src := hookRule(bad.URL, "") + fmt.Sprintf("  - id: spare\n    webhook: {url: %q, format: raw}\n", good.URL)
+	// spare would get the event too; match it only after the redrive.
+	e := startRouter(t, hookRule(bad.URL, ""))
+	e.publish(t, "r1", "r2")
 	e.settled(t)
-	c, err := e.ns.JS.Consumer(context.Background(), bus.StreamName, dispatch.ConsumerName)
+	setRules(t, e.router, src)
+	dl := e.dlq(t, dispatch.DLQFilter{})
+	if len(dl) != 2 {
+		t.Fatalf("dead letters %+v", dl)
+	}
+	res, err := e.router.Redrive(context.Background(), dispatch.RedriveRequest{IDs: []uint64{dl[0].ID}, ToTarget: "spare"})
+	if err != nil || len(res.Redriven) != 1 {
+		t.Fatalf("Redrive = %+v, %v", res, err)
+	}
+	waitFor(t, "redriven delivery", func() bool { return len(good.delivered()) == 1 })
+	if left := e.dlq(t, dispatch.DLQFilter{}); len(left) != 1 || left[0].ID != dl[1].ID {
+		t.Errorf("left in the DLQ %+v, want only the second", left)
+	}
+	if _, err := e.router.Redrive(context.Background(), dispatch.RedriveRequest{Rule: "deletes", ToTarget: "nope"}); !errors.Is(err, dispatch.ErrNoSuchTarget) {
+		t.Errorf("redrive to a missing target = %v, want ErrNoSuchTarget", err)
+	}
+	if _, err := e.router.Redrive(context.Background(), dispatch.RedriveRequest{IDs: []uint64{9999}}); !errors.Is(err, dispatch.ErrNoSuchEntry) {
+		t.Errorf("redrive of a missing id = %v, want ErrNoSuchEntry", err)
+	}
+}
+
+func TestDLQPaging(t *testing.T) {
+	hook := newCounter(t, 400)
+	e := startRouter(t, hookRule(hook.URL, ""))
+	e.publish(t, "p1", "p2", "p3", "p4", "p5")
+	e.settled(t)
+	var seen []uint64
+	f := dispatch.DLQFilter{Bus: "default", Limit: 2}
+	for range 5 {
+		page, err := e.router.ListDLQ(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range page.Entries {
+			seen = append(seen, d.ID)
+		}
+		if page.Next == 0 {
+			break
+		}
+		f.After = page.Next
+	}
+	if len(seen) != 5 {
+		t.Errorf("paged through %v, want 5 entries", seen)
+	}
+	if other := e.dlq(t, dispatch.DLQFilter{Rule: "other"}); len(other) != 0 {
+		t.Errorf("rule filter let through %+v", other)
+	}
+}
+
+func TestTargetDownForAWhileGetsEverythingAfter(t *testing.T) {
+	var got sync.Map
+	var count atomic.Int64
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if _, dup := got.LoadOrStore(string(b), true); !dup {
+			count.Add(1)
+		}
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, _ := c.Info(context.Background())
-	if hook.requests.Load() != 2 || len(hook.delivered()) != 1 || info.Delivered.Consumer != 2 {
-		t.Errorf("requests=%d delivered=%d consumer deliveries=%d; want the event redelivered once by JetStream",
-			hook.requests.Load(), len(hook.delivered()), info.Delivered.Consumer)
+	addr := ln.Addr().String()
+	ln.Close() // down: connections are refused
+	e := startRouter(t, hookRule("http://"+addr+"/", "    input: 'id'\n"))
+	var ids []string
+	for i := range 50 {
+		ids = append(ids, fmt.Sprint("down-", i))
+	}
+	e.publish(t, ids...)
+	bustest.WaitSettled(t, e.ns.JS, bus.StreamName, dispatch.ConsumerName, 15*time.Second)
+	waitFor(t, "failed attempts", func() bool { return retried(t, e) >= 50 })
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("reopen %s: %v", addr, err)
+	}
+	srv := &http.Server{Handler: handler}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	waitFor(t, "every event delivered", func() bool { return count.Load() == 50 || len(e.dlq(t, dispatch.DLQFilter{})) > 0 })
+	e.settled(t)
+	if dl := e.dlq(t, dispatch.DLQFilter{}); len(dl) != 0 || count.Load() != 50 {
+		t.Errorf("%d delivered, %d dead letters (%+v); want 50 and none", count.Load(), len(dl), dl)
 	}
 }
 
-func TestPermanentFailureIsNotRetried(t *testing.T) {
-	hook := newCounter(t, 400)
-	e := startRouter(t, hookRule(hook.URL, ""))
-	e.publish(t, "a")
+// retried counts the deliveries handed back for a retry so far.
+func retried(t *testing.T, e *env) int {
+	t.Helper()
+	s, err := e.ns.JS.Stream(context.Background(), bus.DeliveriesStream)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for info := range s.ListConsumers(context.Background()).Info() {
+		n += info.NumRedelivered + int(info.Delivered.Consumer-info.Delivered.Stream)
+	}
+	return n
+}
+
+func TestHangingTargetDoesNotSlowAnother(t *testing.T) {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(release) })
+	healthy := newCounter(t, 200)
+	src := hookRule(healthy.URL, "") + fmt.Sprintf("  - id: hang\n    webhook: {url: %q, format: raw, timeout: 1m}\n", hang.URL)
+	e := startRouter(t, src)
+	var ids []string
+	for i := range 200 {
+		ids = append(ids, fmt.Sprint("h-", i))
+	}
+	e.publish(t, ids...)
+	// Every delivery to the healthy target arrives while the other target
+	// holds every one of its workers.
+	waitFor(t, "healthy target served", func() bool { return len(healthy.delivered()) == 200 })
+}
+
+func TestRemovedTargetIsDrainedToTheDLQ(t *testing.T) {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+			w.WriteHeader(503)
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(hang.Close)
+	e := startRouter(t, hookRule(hang.URL, ""), dispatch.WithConcurrency(1))
+	e.publish(t, "x1", "x2", "x3")
+	bustest.WaitSettled(t, e.ns.JS, bus.StreamName, dispatch.ConsumerName, 15*time.Second)
+	setRules(t, e.router, strings.Replace(hookRule(newCounter(t, 200).URL, ""), "id: hook", "id: other", 1))
+	close(release)
 	e.settled(t)
-	time.Sleep(100 * time.Millisecond)
-	if got := hook.requests.Load(); got != 1 {
-		t.Errorf("a 400 was tried %d times, want once", got)
+	dl := e.dlq(t, dispatch.DLQFilter{Target: "hook"})
+	if len(dl) != 3 {
+		t.Fatalf("dead letters %+v, want the 3 queued for the removed target", dl)
+	}
+	for _, d := range dl {
+		if d.Reason != "target removed" {
+			t.Errorf("reason %q", d.Reason)
+		}
 	}
 }
 
@@ -216,17 +417,6 @@ func TestRunTwiceIsRefused(t *testing.T) {
 	e.stop()
 	if err := e.router.Run(context.Background()); err != dispatch.ErrStopped {
 		t.Errorf("second Run = %v, want ErrStopped", err)
-	}
-}
-
-func TestGivesUpAfterMaxDeliveries(t *testing.T) {
-	hook := newCounter(t, 500)
-	e := startRouter(t, hookRule(hook.URL, ""), dispatch.WithAttempts(1), dispatch.WithGiveUp(2, time.Hour))
-	e.publish(t, "doomed")
-	e.settled(t)
-	time.Sleep(100 * time.Millisecond)
-	if got := hook.requests.Load(); got != 2 {
-		t.Errorf("target tried %d times, want 2 (one per delivery, then given up)", got)
 	}
 }
 

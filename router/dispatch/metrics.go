@@ -7,15 +7,24 @@ type metrics struct {
 	events     *prometheus.CounterVec   // by settlement
 	matches    *prometheus.CounterVec   // by bus, rule
 	ruleErrors *prometheus.CounterVec   // by bus, rule
-	deliveries *prometheus.CounterVec   // by rule, target, outcome
+	deliveries *prometheus.CounterVec   // by bus, rule, target, outcome
 	latency    *prometheus.HistogramVec // by target kind
+	depth      *prometheus.GaugeVec     // by bus, rule, target
 }
+
+// Delivery outcomes, the values of the outcome label.
+const (
+	outDelivered    = "delivered"     // the target took it
+	outFailed       = "failed"        // an attempt failed (followed by retried or dead_lettered)
+	outRetried      = "retried"       // handed back to the queue for a later attempt
+	outDeadLettered = "dead_lettered" // moved to the dead-letter queue
+)
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "auditbus_router_events_total",
-			Help: "Events the router settled, by outcome: acked, redelivered (negatively acknowledged for a later retry), handed_back (shutdown), abandoned (delivery failed past the give-up bounds; terminated), poison (not a CloudEvent; terminated).",
+			Help: "Events the router settled, by outcome: acked (matched nothing, or queued for every matched target), redelivered (queueing failed; retried later), handed_back (shutdown), poison (not a CloudEvent; terminated).",
 		}, []string{"outcome"}),
 		matches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "auditbus_rule_matches_total",
@@ -26,17 +35,21 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Rule evaluations that failed at run time (counted as no match).",
 		}, []string{"bus", "rule"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "auditbus_deliveries_total",
-			Help: "Delivery attempts by outcome: delivered, failed (retryable), rejected (permanent).",
-		}, []string{"rule", "target", "outcome"}),
+			Name: "auditbus_target_deliveries_total",
+			Help: "Deliveries by outcome: delivered, failed (one attempt), retried (queued again with a delay), dead_lettered.",
+		}, []string{"bus", "rule", "target", "outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "auditbus_delivery_duration_seconds",
 			Help:    "Duration of one delivery attempt.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10),
 		}, []string{"kind"}),
+		depth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "auditbus_target_queue_depth",
+			Help: "Deliveries waiting in a target's queue or in flight (including those waiting for a retry), polled every few seconds.",
+		}, []string{"bus", "rule", "target"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.events, m.matches, m.ruleErrors, m.deliveries, m.latency)
+		reg.MustRegister(m.events, m.matches, m.ruleErrors, m.deliveries, m.latency, m.depth)
 	}
 	return m
 }

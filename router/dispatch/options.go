@@ -9,31 +9,46 @@ import (
 
 // Defaults for the options.
 const (
-	DefaultWorkers        = 64
-	DefaultAckWait        = 30 * time.Second
-	DefaultAttempts       = 3
-	DefaultShutdownGrace  = 10 * time.Second
-	DefaultMaxDeliveries  = 185 // EventBridge's retry bound
-	DefaultMaxDeliveryAge = 24 * time.Hour
-	defaultInitialBackoff = 200 * time.Millisecond
+	DefaultWorkers       = 64
+	DefaultAckWait       = 30 * time.Second
+	DefaultShutdownGrace = 10 * time.Second
+	// DefaultConcurrency is a target's deliveries in flight at once when
+	// its rule does not say (target setting `concurrency`).
+	DefaultConcurrency = 8
+	// DefaultMaxAttempts and DefaultMaxAge bound the retries of a target
+	// whose rule sets no `retry`: EventBridge's 185 attempts and 24 hours.
+	DefaultMaxAttempts = 185
+	DefaultMaxAge      = 24 * time.Hour
+	// DefaultBackoffBase and DefaultBackoffCap shape the retry delays: the
+	// n-th retry waits a random time in [0, min(cap, base*2^(n-1))].
+	DefaultBackoffBase = time.Second
+	DefaultBackoffCap  = 5 * time.Minute
+	// DefaultDepthInterval is how often queue depths are polled for the
+	// queue depth gauge and for draining removed targets.
+	DefaultDepthInterval = 5 * time.Second
 )
 
 type options struct {
 	workers       int
 	ackWait       time.Duration
-	attempts      int
-	backoff       time.Duration
 	grace         time.Duration
-	maxDeliveries int
+	concurrency   int
+	maxAttempts   int
 	maxAge        time.Duration
+	backoffBase   time.Duration
+	backoffCap    time.Duration
+	depthInterval time.Duration
+	dlqMaxAge     time.Duration
+	replicas      int
 	log           zerolog.Logger
 	reg           prometheus.Registerer
 }
 
 func buildOptions(opts []Option) options {
-	o := options{workers: DefaultWorkers, ackWait: DefaultAckWait, attempts: DefaultAttempts,
-		backoff: defaultInitialBackoff, grace: DefaultShutdownGrace,
-		maxDeliveries: DefaultMaxDeliveries, maxAge: DefaultMaxDeliveryAge, log: zerolog.Nop()}
+	o := options{workers: DefaultWorkers, ackWait: DefaultAckWait, grace: DefaultShutdownGrace,
+		concurrency: DefaultConcurrency, maxAttempts: DefaultMaxAttempts, maxAge: DefaultMaxAge,
+		backoffBase: DefaultBackoffBase, backoffCap: DefaultBackoffCap,
+		depthInterval: DefaultDepthInterval, log: zerolog.Nop()}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -43,34 +58,46 @@ func buildOptions(opts []Option) options {
 // Option configures a Router.
 type Option func(*options)
 
-// WithWorkers bounds the events processed at once. Default 64.
+// WithWorkers bounds the events matched and fanned out at once. Default 64.
 func WithWorkers(n int) Option { return func(o *options) { o.workers = max(n, 1) } }
 
-// WithAckWait sets how long JetStream waits for an acknowledgement before
-// redelivering, to another replica or after a crash; the router extends it
-// while an event is being delivered. Default 30s.
+// WithAckWait sets how long JetStream waits for an acknowledgement of an
+// event or a delivery before redelivering it, to another replica or after
+// a crash; the router extends it while it works on the message. Default
+// 30s.
 func WithAckWait(d time.Duration) Option { return func(o *options) { o.ackWait = d } }
 
-// WithAttempts sets the delivery attempts made in place before the event is
-// handed back to the bus for a later try. Default 3.
-func WithAttempts(n int) Option { return func(o *options) { o.attempts = max(n, 1) } }
-
-// WithBackoff sets the first in-place retry delay; it doubles per attempt,
-// with jitter. Default 200ms.
-func WithBackoff(d time.Duration) Option { return func(o *options) { o.backoff = d } }
-
-// WithShutdownGrace bounds how long Run lets in-flight deliveries finish
-// once its context ends; the rest are handed back to the bus. Default 10s.
+// WithShutdownGrace bounds how long Run lets in-flight work finish once
+// its context ends; the rest is handed back to the bus. Default 10s.
 func WithShutdownGrace(d time.Duration) Option { return func(o *options) { o.grace = d } }
 
-// WithGiveUp bounds how long an event whose delivery keeps failing comes
-// back from the bus: after maxDeliveries deliveries of the event, or once it
-// has been stored for maxAge, the router terminates it, logs the last error
-// at error level and counts it as abandoned. Defaults 185 and 24h, as
-// EventBridge.
-func WithGiveUp(maxDeliveries int, maxAge time.Duration) Option {
-	return func(o *options) { o.maxDeliveries, o.maxAge = max(maxDeliveries, 1), maxAge }
+// WithConcurrency sets the deliveries in flight at once per target when
+// the target does not set `concurrency`. Default 8.
+func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = max(n, 1) } }
+
+// WithRetryDefaults sets the retry bounds of targets whose rule sets no
+// `retry`: attempts and age (counted from when the event was stored).
+// Defaults 185 and 24h, as EventBridge.
+func WithRetryDefaults(maxAttempts int, maxAge time.Duration) Option {
+	return func(o *options) { o.maxAttempts, o.maxAge = max(maxAttempts, 1), maxAge }
 }
+
+// WithBackoff sets the retry delay's base and cap: retry n waits a random
+// time in [0, min(cap, base*2^(n-1))] ("full jitter"), or what the target
+// asked for with Retry-After if longer. Defaults 1s and 5m.
+func WithBackoff(base, cap time.Duration) Option {
+	return func(o *options) { o.backoffBase, o.backoffCap = base, max(cap, base) }
+}
+
+// WithDepthInterval sets how often queue depths are polled. Default 5s.
+func WithDepthInterval(d time.Duration) Option { return func(o *options) { o.depthInterval = d } }
+
+// WithDLQMaxAge sets how long dead letters are kept. Default 14 days.
+func WithDLQMaxAge(d time.Duration) Option { return func(o *options) { o.dlqMaxAge = d } }
+
+// WithReplicas sets the replication factor of the deliveries and
+// dead-letter streams on a cluster. Default 1.
+func WithReplicas(n int) Option { return func(o *options) { o.replicas = n } }
 
 // WithLogger sets the logger. Default: none.
 func WithLogger(l zerolog.Logger) Option { return func(o *options) { o.log = l } }

@@ -15,17 +15,18 @@ import (
 	"github.com/auditbus/auditbus/sinks"
 )
 
-// ConsumerName is the durable consumer every router replica pulls from, so
-// replicas share the work and each event is processed by one of them.
-// Replicas should run with the same ack wait and workers: each start
-// updates the shared consumer's config to its own.
+// ConsumerName is the durable consumer of the events stream every router
+// replica pulls from, so replicas share the matching and each event is
+// fanned out by one of them. Replicas should run with the same ack wait and
+// workers: each start updates the shared consumer's config to its own.
 const ConsumerName = "auditbus-router"
 
 // ErrStopped is returned by Run when the router has already run, and by
 // SetRules once it has stopped.
 var ErrStopped = errors.New("router already ran")
 
-// Router matches stored events against rules and delivers them.
+// Router matches stored events against rules, queues one delivery per
+// matched (rule, target), and runs every target's queue.
 type Router struct {
 	js      jetstream.JetStream
 	deps    sinks.Deps
@@ -36,16 +37,20 @@ type Router struct {
 	ran     atomic.Bool
 	running atomic.Bool
 
-	mu      sync.Mutex // orders SetRules' swaps against Run's final close
+	mu      sync.Mutex // guards stopped, queues, qctx; orders SetRules against Run
 	stopped bool
-	closing sync.WaitGroup // replaced tables being closed
+	queues  map[targetKey]*queue
+	qctx    context.Context // parent of every queue's fetching; nil until Run
+	work    context.Context // in-flight deliveries; ends after the shutdown grace
+	qwg     sync.WaitGroup  // queues stopped in the background
+	closing sync.WaitGroup  // replaced tables being closed
 }
 
 // New returns a router reading from the events stream through js and
 // building sinks with deps. It has no rules until SetRules.
 func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 	o := buildOptions(opts)
-	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg)}
+	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg), queues: map[targetKey]*queue{}}
 	empty, _, _ := buildTable(context.Background(), emptySet, deps)
 	r.table.Store(empty)
 	return r
@@ -53,10 +58,12 @@ func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 
 var emptySet, _ = rules.Compile(nil)
 
-// SetRules builds sinks for set and swaps it in atomically: events already
-// being matched finish against the old set, whose sinks are closed after
-// them. On error the running set stays. After Run returned it fails with
-// ErrStopped.
+// SetRules builds sinks for set, makes sure every (rule, target) of it has
+// its durable queue, and swaps the set in atomically: deliveries already
+// running finish with the old sinks, which are closed after them. Queues
+// of pairs the new set no longer has are drained to the dead-letter queue
+// (reason "target removed"), never dropped. On error the running set
+// stays. After Run returned it fails with ErrStopped.
 func (r *Router) SetRules(ctx context.Context, set *rules.Set) error {
 	t, warnings, err := buildTable(ctx, set, r.deps)
 	if err != nil {
@@ -70,6 +77,12 @@ func (r *Router) SetRules(ctx context.Context, set *rules.Set) error {
 	if r.stopped {
 		t.close()
 		return ErrStopped
+	}
+	if r.qctx != nil {
+		if err := r.syncQueues(ctx, t); err != nil {
+			t.close()
+			return err
+		}
 	}
 	old := r.table.Swap(t)
 	r.closing.Go(func() {
@@ -100,13 +113,17 @@ func (r *Router) acquire() *table {
 	}
 }
 
-// Open creates, or updates to this router's options, the shared durable
-// consumer. Run calls it when the caller has not, but calling it first lets
+// Open creates, or updates to this router's options, the deliveries and
+// dead-letter streams and the shared durable consumer of the events
+// stream. Run calls it when the caller has not, but calling it first lets
 // a server fail its start instead of accepting events nobody will route.
 func (r *Router) Open(ctx context.Context) error {
+	if err := bus.EnsureDeliveryStreams(ctx, r.js, bus.DeliveriesConfig{DLQMaxAge: r.opts.dlqMaxAge, Replicas: r.opts.replicas}); err != nil {
+		return err
+	}
 	c, err := r.js.CreateOrUpdateConsumer(ctx, bus.StreamName, jetstream.ConsumerConfig{
 		Durable:       ConsumerName,
-		Description:   "auditbus router: rule matching and delivery",
+		Description:   "auditbus router: rule matching and fan-out to the target queues",
 		FilterSubject: bus.SubjectPrefix + ".>",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       r.opts.ackWait,
@@ -121,11 +138,11 @@ func (r *Router) Open(ctx context.Context) error {
 	return nil
 }
 
-// Run pulls and processes events until ctx ends, then lets in-flight events
-// finish within the shutdown grace, hands the rest back to the bus, and
-// closes the sinks. It returns nil after a clean stop, including when ctx
-// ended before the consumer was ready. A Router runs once: a second call
-// returns ErrStopped.
+// Run pulls and fans out events and runs every target's queue until ctx
+// ends, then lets in-flight work finish within the shutdown grace, hands
+// the rest back to the bus (Nak), and closes the sinks. It returns nil
+// after a clean stop, including when ctx ended before the consumer was
+// ready. A Router runs once: a second call returns ErrStopped.
 func (r *Router) Run(ctx context.Context) (err error) {
 	if !r.ran.CompareAndSwap(false, true) {
 		return ErrStopped
@@ -139,28 +156,58 @@ func (r *Router) Run(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	r.running.Store(true)
-	defer r.running.Store(false)
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
-	var inflight sync.WaitGroup
-	sem := make(chan struct{}, r.opts.workers)
-	r.pull(ctx, r.cons, sem, &inflight, work)
+	if err := r.startQueues(ctx, work); err != nil {
+		return err
+	}
+	r.running.Store(true)
+	defer r.running.Store(false)
+
+	var owned sync.WaitGroup
+	owned.Go(func() { r.pollDepths(ctx) })
+	owned.Go(func() { r.pull(ctx, work, r.cons, r.opts.workers, r.fanOut) })
+	<-ctx.Done()
 
 	done := make(chan struct{})
-	go func() { inflight.Wait(); close(done) }()
+	go func() {
+		owned.Wait()
+		r.mu.Lock()
+		for _, q := range r.queues {
+			<-q.done
+		}
+		r.mu.Unlock()
+		r.qwg.Wait()
+		close(done)
+	}()
 	select {
 	case <-done:
 	case <-time.After(r.opts.grace):
-		r.opts.log.Warn().Dur("grace", r.opts.grace).Msg("shutdown grace over: handing in-flight events back to the bus")
+		r.opts.log.Warn().Dur("grace", r.opts.grace).Msg("shutdown grace over: handing in-flight work back to the bus")
 		cancelWork()
 		<-done
 	}
 	return nil
 }
 
+// startQueues opens the queues of the current rules and of queues found on
+// the bus that no rule has any more (a target removed while no router
+// ran), which are drained to the dead-letter queue.
+func (r *Router) startQueues(ctx context.Context, work context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return ErrStopped
+	}
+	r.qctx, r.work = ctx, work
+	if err := r.syncQueues(ctx, r.table.Load()); err != nil {
+		return err
+	}
+	return r.adoptOrphans(ctx)
+}
+
 // stop refuses further rule swaps, waits for replaced tables to close, and
-// closes the current one.
+// closes the current one. Safe to call twice.
 func (r *Router) stop() error {
 	r.mu.Lock()
 	r.stopped = true
@@ -169,8 +216,14 @@ func (r *Router) stop() error {
 	return r.table.Load().close()
 }
 
-// pull fetches batches sized to the free workers until ctx ends.
-func (r *Router) pull(ctx context.Context, cons jetstream.Consumer, sem chan struct{}, inflight *sync.WaitGroup, work context.Context) {
+// pull fetches batches sized to the free workers until ctx ends and
+// handles each message in its own goroutine with the work context; it
+// returns once every handler returned. A message fetched after ctx ended
+// is handed back at once.
+func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, workers int, handle func(context.Context, jetstream.Msg)) {
+	var inflight sync.WaitGroup
+	defer inflight.Wait()
+	sem := make(chan struct{}, workers)
 	for ctx.Err() == nil {
 		free := cap(sem) - len(sem)
 		if free == 0 {
@@ -184,24 +237,24 @@ func (r *Router) pull(ctx context.Context, cons jetstream.Consumer, sem chan str
 		}
 		batch, err := cons.Fetch(free, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
-			r.opts.log.Error().Err(err).Msg("fetch from events stream")
-			sleep(ctx, time.Second)
+			if ctx.Err() == nil {
+				r.opts.log.Error().Err(err).Str("consumer", cons.CachedInfo().Name).Msg("fetch")
+				sleep(ctx, time.Second)
+			}
 			continue
 		}
 		for msg := range batch.Messages() {
 			if ctx.Err() != nil {
-				r.settle(msg, outcome{handBack: true})
+				_ = msg.Nak()
 				continue
 			}
 			sem <- struct{}{}
-			inflight.Add(1)
-			go func() {
-				defer inflight.Done()
+			inflight.Go(func() {
 				defer func() { <-sem }()
-				r.handle(work, msg)
-			}()
+				handle(work, msg)
+			})
 		}
-		if err := batch.Error(); err != nil && ctx.Err() == nil {
+		if err := batch.Error(); err != nil && ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) {
 			r.opts.log.Warn().Err(err).Msg("fetch batch ended with an error")
 		}
 	}

@@ -1,46 +1,33 @@
 package dispatch
 
 import (
-	"errors"
+	"context"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/auditbus/auditbus/rules"
+	"github.com/auditbus/auditbus/sinks"
 )
 
-// outcome is what processing one event decided about its acknowledgement.
-// The zero value means done: every delivery succeeded or was rejected for
-// good (and logged), so the event is acknowledged.
-type outcome struct {
-	retryAfter time.Duration // > 0: some delivery may succeed later
-	lastErr    string        // with retryAfter: the failure, for the log if the router gives up
-	handBack   bool          // shutdown interrupted the work
-	poison     string        // the stored message can never be processed
+// This file is the one place where outcomes become JetStream
+// acknowledgements: settleEvent for the events stream, settleDelivery for
+// the target queues. JetStream keeps a Nak's delay in memory only: if the
+// server itself restarts, a naked message returns when its ack wait
+// expires instead.
+
+// eventOutcome is what fanning out one event decided. The zero value means
+// done: it matched nothing, or every delivery is queued.
+type eventOutcome struct {
+	retry    error  // queueing failed; try again later
+	handBack bool   // shutdown interrupted the work
+	poison   string // the stored message can never be processed
 }
 
-// merge combines the outcomes of two deliveries of one event: the event
-// comes back if any delivery needs it, as late as the latest asks.
-func (o outcome) merge(p outcome) outcome {
-	o.handBack = o.handBack || p.handBack
-	o.retryAfter = max(o.retryAfter, p.retryAfter)
-	if o.lastErr == "" {
-		o.lastErr = p.lastErr
-	}
-	return o
-}
+// eventRetryDelay is how long an event whose deliveries could not be
+// queued waits before it is matched again.
+const eventRetryDelay = time.Second
 
-// maxRedeliveryDelay caps how long an event waits on the bus before the
-// router tries its deliveries again; a longer Retry-After is cut to it.
-const maxRedeliveryDelay = 5 * time.Minute
-
-// settle is the one place that maps an outcome to a JetStream
-// acknowledgement: Ack when done, Nak to hand back at once, NakWithDelay
-// (growing with the delivery count) to retry later, TermWithReason for
-// poison and for events that failed past the give-up bounds. JetStream
-// keeps a Nak in memory only: if the server itself restarts, a handed-back
-// event returns when its ack wait expires instead.
-func (r *Router) settle(msg jetstream.Msg, o outcome) {
+func (r *Router) settleEvent(msg jetstream.Msg, o eventOutcome) {
 	var (
 		err   error
 		label string
@@ -48,20 +35,15 @@ func (r *Router) settle(msg jetstream.Msg, o outcome) {
 	switch {
 	case o.poison != "":
 		label = "poison"
-		r.opts.log.Error().Str("subject", msg.Subject()).Str("reason", o.poison).Msg("terminating undeliverable event")
+		r.opts.log.Error().Str("subject", msg.Subject()).Str("reason", o.poison).Msg("terminating unreadable event")
 		err = msg.TermWithReason(o.poison)
 	case o.handBack:
 		label = "handed_back"
 		err = msg.Nak()
-	case o.retryAfter > 0 && r.givingUp(msg):
-		label = "abandoned"
-		r.opts.log.Error().Str("subject", msg.Subject()).Str("last_error", o.lastErr).
-			Int("max_deliveries", r.opts.maxDeliveries).Dur("max_age", r.opts.maxAge).
-			Msg("giving up on an event whose delivery keeps failing")
-		err = msg.TermWithReason("delivery abandoned: " + o.lastErr)
-	case o.retryAfter > 0:
+	case o.retry != nil:
 		label = "redelivered"
-		err = msg.NakWithDelay(redeliveryDelay(msg, o.retryAfter))
+		r.opts.log.Warn().Err(o.retry).Str("subject", msg.Subject()).Msg("queueing deliveries failed; the event comes back")
+		err = msg.NakWithDelay(eventRetryDelay)
 	default:
 		label = "acked"
 		err = msg.Ack()
@@ -72,31 +54,45 @@ func (r *Router) settle(msg jetstream.Msg, o outcome) {
 	}
 }
 
-// givingUp reports whether an event has come back as often, or been stored
-// as long, as the router allows.
-func (r *Router) givingUp(msg jetstream.Msg) bool {
-	md, err := msg.Metadata()
+// settleDelivery maps one attempt to the queue message's fate: Ack when
+// delivered; NakWithDelay (backoff with jitter, at least Retry-After) when
+// it failed and may be retried; dead-letter, then Ack, when it must not
+// be; Nak at once when shutdown interrupted it. A dead letter that cannot
+// be stored is not acked: the delivery comes back and is dead-lettered
+// again, so nothing is lost between the queue and the DLQ.
+func (r *Router) settleDelivery(ctx context.Context, msg jetstream.Msg, a *attempt) {
+	labels := []string{a.key.bus, a.key.rule, a.key.target}
+	log := r.opts.log.With().Str("rule", a.key.rule).Str("target", a.key.target).Uint64("attempt", a.n).Logger()
+	if a.err != nil && !a.handBack {
+		r.metrics.deliveries.WithLabelValues(append(labels, outFailed)...).Inc()
+	}
+	var err error
+	switch {
+	case a.handBack:
+		err = msg.Nak()
+	case a.err == nil && a.dead == "":
+		r.metrics.deliveries.WithLabelValues(append(labels, outDelivered)...).Inc()
+		err = msg.Ack()
+	case a.dead == "" && a.exhausted() == "":
+		delay := retryDelay(a.n, r.opts.backoffBase, r.opts.backoffCap, sinks.RetryAfter(a.err))
+		log.Warn().Err(a.err).Dur("retry_in", delay).Msg("delivery failed; will retry")
+		r.metrics.deliveries.WithLabelValues(append(labels, outRetried)...).Inc()
+		err = msg.NakWithDelay(delay)
+	default:
+		reason := a.dead
+		if reason == "" {
+			reason = a.exhausted()
+		}
+		if dlqErr := r.deadLetter(ctx, msg, a, reason); dlqErr != nil {
+			log.Error().Err(dlqErr).Msg("storing a dead letter failed; the delivery comes back")
+			err = msg.NakWithDelay(retryDelay(a.n, r.opts.backoffBase, r.opts.backoffCap, 0))
+			break
+		}
+		log.Error().Err(a.err).Str("reason", reason).Msg("delivery dead-lettered")
+		r.metrics.deliveries.WithLabelValues(append(labels, outDeadLettered)...).Inc()
+		err = msg.Ack()
+	}
 	if err != nil {
-		return false
+		log.Warn().Err(err).Msg("acknowledgement not sent; JetStream will redeliver after the ack wait")
 	}
-	return md.NumDelivered >= uint64(r.opts.maxDeliveries) || time.Since(md.Timestamp) >= r.opts.maxAge
-}
-
-// redeliveryDelay doubles with each delivery of the event, from at least
-// what the target asked for, up to maxRedeliveryDelay.
-func redeliveryDelay(msg jetstream.Msg, atLeast time.Duration) time.Duration {
-	n := uint64(1)
-	if md, err := msg.Metadata(); err == nil {
-		n = min(md.NumDelivered, 16)
-	}
-	return min(max(atLeast, time.Second<<(n-1)), maxRedeliveryDelay)
-}
-
-// ruleOf names the rule a match error came from, "" if it names none.
-func ruleOf(err error) string {
-	var me *rules.MatchError
-	if errors.As(err, &me) {
-		return me.Rule
-	}
-	return ""
 }

@@ -12,21 +12,31 @@ import (
 
 // table is one rule set with a connected sink per (rule, target). Tables
 // are immutable once built and swapped whole; inUse lets the router close
-// an old table's sinks only after the last event matched against it is done.
+// an old table's sinks only after the last delivery using it is done.
 type table struct {
-	set   *rules.Set
-	sinks map[targetKey]sinks.Sink
-	inUse sync.RWMutex
+	set      *rules.Set
+	bindings map[targetKey]*binding
+	inUse    sync.RWMutex
 }
 
+// targetKey names one (rule, target) pair, and so one delivery queue.
 type targetKey struct{ bus, rule, target string }
 
-// buildTable creates a sink for every target of every enabled rule. A sink
-// that fails to build fails the whole table, so a half-working rule set is
-// never installed; Connect errors are only logged by the caller because a
-// target that is down now may be up when its first event arrives.
+// binding is what a queue worker needs to deliver to one pair.
+type binding struct {
+	rule   *rules.Rule
+	target rules.Target
+	sink   sinks.Sink
+}
+
+// buildTable creates a sink for every target of every rule (disabled rules
+// included: they match nothing new, but what is already queued for them is
+// still delivered). A sink that fails to build fails the whole table, so a
+// half-working rule set is never installed; Connect errors are only
+// returned as warnings because a target that is down now may be up when
+// its first delivery arrives.
 func buildTable(ctx context.Context, set *rules.Set, deps sinks.Deps) (*table, []error, error) {
-	t := &table{set: set, sinks: map[targetKey]sinks.Sink{}}
+	t := &table{set: set, bindings: map[targetKey]*binding{}}
 	var warnings []error
 	for _, r := range set.Rules() {
 		for _, tg := range r.Targets {
@@ -35,7 +45,7 @@ func buildTable(ctx context.Context, set *rules.Set, deps sinks.Deps) (*table, [
 				t.close()
 				return nil, nil, fmt.Errorf("rule %q target %q: %w", r.Name, tg.ID, err)
 			}
-			t.sinks[targetKey{r.Bus, r.Name, tg.ID}] = s
+			t.bindings[targetKey{r.Bus, r.Name, tg.ID}] = &binding{rule: r, target: tg, sink: s}
 			if err := s.Connect(ctx); err != nil {
 				warnings = append(warnings, fmt.Errorf("rule %q target %q: connect: %w", r.Name, tg.ID, err))
 			}
@@ -44,16 +54,16 @@ func buildTable(ctx context.Context, set *rules.Set, deps sinks.Deps) (*table, [
 	return t, warnings, nil
 }
 
-// close waits until no event uses the table, then closes its sinks.
+// close waits until no delivery uses the table, then closes its sinks.
 func (t *table) close() error {
 	t.inUse.Lock()
 	defer t.inUse.Unlock()
 	var errs []error
-	for k, s := range t.sinks {
-		if err := s.Close(); err != nil {
+	for k, b := range t.bindings {
+		if err := b.sink.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("rule %q target %q: close: %w", k.rule, k.target, err))
 		}
 	}
-	t.sinks = nil
+	t.bindings = nil
 	return errors.Join(errs...)
 }

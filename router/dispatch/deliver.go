@@ -1,0 +1,95 @@
+package dispatch
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/rules"
+	"github.com/auditbus/auditbus/sinks"
+)
+
+// attempt is what one try of one delivery found, for settleDelivery.
+type attempt struct {
+	key      targetKey
+	n        uint64    // JetStream's delivery count of the message: this attempt's number
+	enqueued time.Time // when the event was first stored; max_age counts from it
+	queued   time.Time // when this delivery was queued
+	at       time.Time // when the attempt started
+	err      error     // nil: delivered
+	dead     string    // non-empty: dead-letter at once for this reason
+	handBack bool      // shutdown interrupted the attempt
+	maxN     int
+	maxAge   time.Duration
+}
+
+// deliver tries one delivery of q's target and settles it.
+func (r *Router) deliver(ctx context.Context, q *queue, msg jetstream.Msg) {
+	t := r.acquire()
+	defer t.inUse.RUnlock()
+	a := r.newAttempt(q.key, msg)
+	if b := t.bindings[q.key]; b == nil {
+		a.dead = "target removed"
+	} else {
+		stop := r.keepAlive(msg)
+		r.try(ctx, b, msg, &a)
+		stop()
+	}
+	r.settleDelivery(ctx, msg, &a)
+}
+
+func (r *Router) newAttempt(key targetKey, msg jetstream.Msg) attempt {
+	a := attempt{key: key, n: 1, at: time.Now(), maxN: r.opts.maxAttempts, maxAge: r.opts.maxAge}
+	if md, err := msg.Metadata(); err == nil {
+		a.n, a.queued = md.NumDelivered, md.Timestamp
+	}
+	a.enqueued = a.queued
+	if ts, err := time.Parse(time.RFC3339Nano, msg.Headers().Get(bus.HeaderEnqueued)); err == nil {
+		a.enqueued = ts
+	}
+	return a
+}
+
+// try decodes the event, builds the target's payload and calls the sink.
+func (r *Router) try(ctx context.Context, b *binding, msg jetstream.Msg, a *attempt) {
+	if b.target.Retry != nil {
+		a.maxN = cmp.Or(b.target.Retry.MaxAttempts, a.maxN)
+		a.maxAge = cmp.Or(b.target.Retry.MaxAge, a.maxAge)
+	}
+	var e event.Event
+	if err := json.Unmarshal(msg.Data(), &e); err != nil {
+		a.dead, a.err = "not a structured CloudEvent", err
+		return
+	}
+	payload, err := b.rule.Input(b.target.ID, rules.NewEnv(&e))
+	if err != nil {
+		a.dead, a.err = "input expression failed", err
+		return
+	}
+	d := &sinks.Delivery{Event: &e, Bus: a.key.bus, Rule: a.key.rule, Target: a.key.target,
+		Payload: payload, Attempt: int(min(a.n, 1<<30))}
+	a.err = b.sink.Deliver(ctx, d)
+	r.metrics.latency.WithLabelValues(b.target.Kind).Observe(time.Since(a.at).Seconds())
+	if a.err != nil && ctx.Err() != nil {
+		a.handBack = true
+	}
+}
+
+// exhausted says why a failed delivery must not be retried, "" if it may.
+func (a *attempt) exhausted() string {
+	switch {
+	case !sinks.Retryable(a.err):
+		return "rejected by target"
+	case a.n >= uint64(a.maxN):
+		return fmt.Sprintf("retries exhausted: %d attempts", a.n)
+	case a.maxAge > 0 && time.Since(a.enqueued) >= a.maxAge:
+		return fmt.Sprintf("retries exhausted: older than %s", a.maxAge)
+	}
+	return ""
+}

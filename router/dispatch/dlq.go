@@ -1,0 +1,85 @@
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/sinks"
+)
+
+// DeadLetter is one entry of the dead-letter queue: a delivery that its
+// target could not take, with everything needed to understand why and to
+// redrive it. It is stored as JSON on auditbus.dlq.<bus>.<rule>.<target>.
+type DeadLetter struct {
+	// ID is the entry's sequence on the dead-letter stream; set when read.
+	ID     uint64 `json:"id,omitempty"`
+	Bus    string `json:"bus"`
+	Rule   string `json:"rule"`
+	Target string `json:"target"`
+	// Reason says why the delivery ended here: "rejected by target",
+	// "retries exhausted: …", "target removed", "input expression
+	// failed", "not a structured CloudEvent".
+	Reason   string `json:"reason"`
+	Attempts uint64 `json:"attempts"`
+	// EnqueuedAt is when the event was first stored (max_age counts from
+	// it); QueuedAt when this delivery was queued, which is when its first
+	// attempt was made unless the queue was backed up; LastAttemptAt when
+	// the last attempt started.
+	EnqueuedAt     time.Time `json:"enqueued_at"`
+	QueuedAt       time.Time `json:"queued_at"`
+	LastAttemptAt  time.Time `json:"last_attempt_at"`
+	DeadLetteredAt time.Time `json:"dead_lettered_at"`
+	LastStatus     int       `json:"last_status,omitempty"` // HTTP status or exit code
+	LastError      string    `json:"last_error,omitempty"`
+	Stderr         string    `json:"stderr,omitempty"` // a command target's standard error
+	// Event is the stored event, unchanged; EventText holds it instead when
+	// it is not JSON.
+	Event     json.RawMessage `json:"event,omitempty"`
+	EventText string          `json:"event_text,omitempty"`
+}
+
+// deadLetter stores the entry of one delivery and waits for JetStream's
+// acknowledgement. Its message id is derived from the queue message's
+// sequence, so storing it again after a crash keeps one entry.
+func (r *Router) deadLetter(ctx context.Context, msg jetstream.Msg, a *attempt, reason string) error {
+	dl := DeadLetter{Bus: a.key.bus, Rule: a.key.rule, Target: a.key.target, Reason: reason,
+		Attempts: a.n, EnqueuedAt: a.enqueued, QueuedAt: a.queued, LastAttemptAt: a.at,
+		DeadLetteredAt: time.Now().UTC()}
+	if a.err != nil {
+		dl.LastError = a.err.Error()
+		var se *sinks.Error
+		if errors.As(a.err, &se) {
+			dl.LastStatus = se.Status
+		}
+		var ce *sinks.CommandError
+		if errors.As(a.err, &ce) {
+			dl.LastStatus, dl.Stderr = ce.ExitCode, string(ce.Stderr)
+		}
+	}
+	if json.Valid(msg.Data()) {
+		dl.Event = msg.Data()
+	} else {
+		dl.EventText = string(msg.Data())
+	}
+	body, err := json.Marshal(dl)
+	if err != nil {
+		return fmt.Errorf("encode dead letter: %w", err)
+	}
+	m := nats.NewMsg(bus.DLQSubject(a.key.bus, a.key.rule, a.key.target))
+	m.Data = body
+	m.Header.Set("Content-Type", "application/json")
+	if md, err := msg.Metadata(); err == nil {
+		m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("dlq-%d", md.Sequence.Stream))
+	}
+	if _, err := r.js.PublishMsg(ctx, m, jetstream.WithExpectStream(bus.DLQStream)); err != nil {
+		return fmt.Errorf("store dead letter: %w", err)
+	}
+	return nil
+}

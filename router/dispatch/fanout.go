@@ -1,0 +1,123 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/rules"
+)
+
+// fanOut matches one stored event and queues one delivery per matched
+// (rule, target); the event is acknowledged only once JetStream stored
+// every one of them, so a crash in between re-matches it, and the
+// deliveries' message ids keep that from queueing anything twice.
+func (r *Router) fanOut(ctx context.Context, msg jetstream.Msg) {
+	set := r.table.Load().set
+	busName := bus.BusOf(msg.Subject())
+	res, err := set.Match(busName, msg.Data())
+	if err != nil {
+		r.settleEvent(msg, eventOutcome{poison: err.Error()})
+		return
+	}
+	for _, err := range res.Errors {
+		r.opts.log.Warn().Err(err).Str("subject", msg.Subject()).Msg("rule evaluation failed; counted as no match")
+		r.metrics.ruleErrors.WithLabelValues(busName, ruleOf(err)).Inc()
+	}
+	if len(res.Rules) == 0 {
+		r.settleEvent(msg, eventOutcome{})
+		return
+	}
+	for _, rule := range res.Rules {
+		r.metrics.matches.WithLabelValues(busName, rule.Name).Inc()
+	}
+	if err := r.enqueue(ctx, msg, busName, res.Rules); err != nil {
+		r.settleEvent(msg, eventOutcome{retry: err, handBack: ctx.Err() != nil})
+		return
+	}
+	r.settleEvent(msg, eventOutcome{})
+}
+
+// enqueue publishes the deliveries of one event asynchronously and waits
+// for every acknowledgement.
+func (r *Router) enqueue(ctx context.Context, msg jetstream.Msg, busName string, matched []*rules.Rule) error {
+	md, err := msg.Metadata()
+	if err != nil {
+		return fmt.Errorf("event metadata: %w", err)
+	}
+	// The event's own message id (bus, source and id hashed) makes the
+	// delivery ids stable across re-matching; stream sequence is the
+	// fallback for an event published without one.
+	eventID := msg.Headers().Get(jetstream.MsgIDHeader)
+	if eventID == "" {
+		eventID = fmt.Sprintf("seq-%d", md.Sequence.Stream)
+	}
+	var futures []jetstream.PubAckFuture
+	for _, rule := range matched {
+		for _, tg := range rule.Targets {
+			m := deliveryMsg(busName, rule.Name, tg.ID, msg.Data(), md.Timestamp)
+			m.Header.Set(jetstream.MsgIDHeader, eventID+"/"+rule.Name+"/"+tg.ID)
+			f, err := r.js.PublishMsgAsync(m, jetstream.WithExpectStream(bus.DeliveriesStream))
+			if err != nil {
+				return fmt.Errorf("queue delivery for rule %q target %q: %w", rule.Name, tg.ID, err)
+			}
+			futures = append(futures, f)
+		}
+	}
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return fmt.Errorf("queue delivery on %s: %w", f.Msg().Subject, err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// deliveryMsg is the queue message of one delivery: the stored event
+// unchanged, and who it is for in headers.
+func deliveryMsg(busName, rule, target string, data []byte, enqueued time.Time) *nats.Msg {
+	m := nats.NewMsg(bus.DeliverySubject(busName, rule, target))
+	m.Data = data
+	m.Header.Set(bus.HeaderBus, busName)
+	m.Header.Set(bus.HeaderRule, rule)
+	m.Header.Set(bus.HeaderTarget, target)
+	m.Header.Set(bus.HeaderEnqueued, enqueued.UTC().Format(time.RFC3339Nano))
+	m.Header.Set("Content-Type", bus.ContentType)
+	return m
+}
+
+// ruleOf names the rule a match error came from, "" if it names none.
+func ruleOf(err error) string {
+	var me *rules.MatchError
+	if errors.As(err, &me) {
+		return me.Rule
+	}
+	return ""
+}
+
+// keepAlive tells JetStream a message is still being worked on, so a slow
+// target does not make the server hand it to another worker meanwhile.
+func (r *Router) keepAlive(msg jetstream.Msg) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(r.opts.ackWait / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				_ = msg.InProgress()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done) }
+}

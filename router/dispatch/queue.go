@@ -1,0 +1,132 @@
+package dispatch
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/auditbus/auditbus/router/bus"
+)
+
+// queue runs the deliveries of one (rule, target): a durable consumer
+// filtered on the pair's subject, pulled by its own bounded set of workers,
+// so a target that hangs or fails only ever occupies its own workers.
+type queue struct {
+	key         targetKey
+	cons        jetstream.Consumer
+	concurrency int
+	removed     atomic.Bool // the pair left the rules: drain to the DLQ, then delete
+	cancel      context.CancelFunc
+	done        chan struct{} // closed once fetching stopped and every worker returned
+}
+
+// Consumer metadata keys, so a router can tell which pair a queue found
+// on the bus belongs to (its name is a hash).
+const (
+	metaBus    = "auditbus-bus"
+	metaRule   = "auditbus-rule"
+	metaTarget = "auditbus-target"
+)
+
+// syncQueues gives every pair of t a running queue with the pair's
+// concurrency, and marks the queues of pairs t lacks as removed. A queue
+// whose concurrency changed is replaced: the new one starts before the old
+// one stops, which is safe since both pull the same durable consumer.
+// Called with r.mu held.
+func (r *Router) syncQueues(ctx context.Context, t *table) error {
+	for key, b := range t.bindings {
+		conc := cmp.Or(b.target.Concurrency, r.opts.concurrency)
+		old := r.queues[key]
+		if old != nil && old.concurrency == conc {
+			old.removed.Store(false)
+			continue
+		}
+		q, err := r.openQueue(ctx, key, conc)
+		if err != nil {
+			return err
+		}
+		r.queues[key] = q
+		if old != nil {
+			r.qwg.Go(old.stop)
+		}
+	}
+	for key, q := range r.queues {
+		if _, ok := t.bindings[key]; !ok && !q.removed.Swap(true) {
+			r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).
+				Msg("target removed: what is still queued for it goes to the dead-letter queue")
+		}
+	}
+	return nil
+}
+
+// openQueue creates or updates the pair's durable consumer and starts
+// pulling from it.
+func (r *Router) openQueue(ctx context.Context, key targetKey, conc int) (*queue, error) {
+	name := bus.QueueName(key.bus, key.rule, key.target)
+	cons, err := r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, jetstream.ConsumerConfig{
+		Durable:       name,
+		Description:   fmt.Sprintf("auditbus deliveries: bus %s rule %s target %s", key.bus, key.rule, key.target),
+		FilterSubject: bus.DeliverySubject(key.bus, key.rule, key.target),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       r.opts.ackWait,
+		MaxDeliver:    -1, // the router enforces the target's retry bounds itself
+		MaxAckPending: conc,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		Metadata:      map[string]string{metaBus: key.bus, metaRule: key.rule, metaTarget: key.target},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue of rule %q target %q: %w", key.rule, key.target, err)
+	}
+	return r.startQueue(key, cons, conc), nil
+}
+
+func (r *Router) startQueue(key targetKey, cons jetstream.Consumer, conc int) *queue {
+	ctx, cancel := context.WithCancel(r.qctx)
+	q := &queue{key: key, cons: cons, concurrency: conc, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(q.done)
+		r.pull(ctx, r.work, cons, conc, func(work context.Context, msg jetstream.Msg) { r.deliver(work, q, msg) })
+	}()
+	return q
+}
+
+// stop ends fetching and waits for the queue's workers. Safe to call twice.
+func (q *queue) stop() {
+	q.cancel()
+	<-q.done
+}
+
+// adoptOrphans starts, as removed, the queues found on the bus that belong
+// to no pair of the rules: their deliveries are dead-lettered rather than
+// left on the bus forever. Called with r.mu held.
+func (r *Router) adoptOrphans(ctx context.Context) error {
+	stream, err := r.js.Stream(ctx, bus.DeliveriesStream)
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", bus.DeliveriesStream, err)
+	}
+	list := stream.ListConsumers(ctx)
+	for info := range list.Info() {
+		md := info.Config.Metadata
+		key := targetKey{md[metaBus], md[metaRule], md[metaTarget]}
+		if key.rule == "" || r.queues[key] != nil {
+			continue
+		}
+		cons, err := stream.Consumer(ctx, info.Name)
+		if err != nil {
+			return fmt.Errorf("queue %s: %w", info.Name, err)
+		}
+		q := r.startQueue(key, cons, r.opts.concurrency)
+		q.removed.Store(true)
+		r.queues[key] = q
+		r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).
+			Msg("queue of a target no rule has: draining it to the dead-letter queue")
+	}
+	if err := list.Err(); err != nil && !errors.Is(err, jetstream.ErrEndOfData) {
+		return fmt.Errorf("list queues: %w", err)
+	}
+	return nil
+}
