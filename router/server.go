@@ -249,6 +249,7 @@ func (s *Server) startHTTP() error {
 		api.WithReadiness(s.ready),
 		api.WithMetrics(s.reg, s.reg),
 		api.WithRuleStore(s.rules),
+		api.WithDLQ(s.router),
 		api.WithSigningCert(s.signer.CertPEM()),
 	}
 	if s.cfg.RedactKeys != nil {

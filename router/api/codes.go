@@ -11,20 +11,23 @@ import (
 
 // Error codes. They are part of the API contract: never renumber one.
 const (
-	CodeMalformed        = "AB.1001" // 400: body is not valid JSON / UTF-8 / base64, or has the wrong shape
-	CodeMissingAttribute = "AB.1002" // 400: a required CloudEvents attribute is absent or empty
-	CodeInvalidAttribute = "AB.1003" // 400: an attribute has a bad name, type or value
-	CodeUnsupportedMedia = "AB.1004" // 415: a content type the endpoint does not accept (CloudEvents modes; YAML or JSON for rules)
-	CodeTooLarge         = "AB.1005" // 413: body over the configured limit
-	CodeInvalidParameter = "AB.1006" // 400: a query parameter is invalid (e.g. bus)
-	CodeInvalidRule      = "AB.1007" // 400: a rule document is invalid; "errors" lists every problem with line and column
-	CodeNotFound         = "AB.4040" // 404: no such endpoint
-	CodeRuleNotFound     = "AB.4041" // 404: no such rule on that bus
-	CodeMethodNotAllowed = "AB.4050" // 405: endpoint exists, method does not
-	CodeRuleConflict     = "AB.4090" // 409: the rule is defined by a rule file, so the API cannot change it
-	CodePrecondition     = "AB.4120" // 412: If-Match does not match the rule's current revision
-	CodeInternal         = "AB.5000" // 500: a bug; the log has details
-	CodeUnavailable      = "AB.5030" // 503: the bus (or the rules bucket) did not answer; retrying is safe
+	CodeMalformed          = "AB.1001" // 400: body is not valid JSON / UTF-8 / base64, or has the wrong shape
+	CodeMissingAttribute   = "AB.1002" // 400: a required CloudEvents attribute is absent or empty
+	CodeInvalidAttribute   = "AB.1003" // 400: an attribute has a bad name, type or value
+	CodeUnsupportedMedia   = "AB.1004" // 415: a content type the endpoint does not accept (CloudEvents modes; YAML or JSON for rules)
+	CodeTooLarge           = "AB.1005" // 413: body over the configured limit
+	CodeInvalidParameter   = "AB.1006" // 400: a query parameter is invalid (e.g. bus)
+	CodeInvalidRule        = "AB.1007" // 400: a rule document is invalid; "errors" lists every problem with line and column
+	CodeInvalidRedrive     = "AB.1008" // 400: a DLQ redrive names neither ids nor a rule, or too many ids
+	CodeNotFound           = "AB.4040" // 404: no such endpoint
+	CodeRuleNotFound       = "AB.4041" // 404: no such rule on that bus
+	CodeDeadLetterNotFound = "AB.4042" // 404: a DLQ redrive names an id the dead-letter queue does not hold
+	CodeTargetNotFound     = "AB.4043" // 404: no such target of that rule (DLQ redrive, target enable)
+	CodeMethodNotAllowed   = "AB.4050" // 405: endpoint exists, method does not
+	CodeRuleConflict       = "AB.4090" // 409: the rule is defined by a rule file, so the API cannot change it
+	CodePrecondition       = "AB.4120" // 412: If-Match does not match the rule's current revision
+	CodeInternal           = "AB.5000" // 500: a bug; the log has details
+	CodeUnavailable        = "AB.5030" // 503: the bus (or the rules bucket) did not answer; retrying is safe
 )
 
 // errorBody is the JSON shape of every error answer.

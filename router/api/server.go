@@ -39,6 +39,7 @@ type options struct {
 	reg            prometheus.Registerer
 	rules          RuleStore
 	signingCert    []byte // PEM; nil: no /v1/signing-cert
+	dlq            DLQ
 }
 
 // Option configures the Server.
@@ -98,6 +99,10 @@ func New(pub Publisher, opts ...Option) *Server {
 		s.route("/v1/rules", map[string]http.HandlerFunc{http.MethodGet: s.listRules})
 		s.route("/v1/rules/{name}", map[string]http.HandlerFunc{http.MethodGet: s.getRule, http.MethodPut: s.putRule, http.MethodDelete: s.deleteRule})
 		s.route("/v1/rules:test", map[string]http.HandlerFunc{http.MethodPost: s.testRule})
+	}
+	if o.dlq != nil {
+		s.route("/v1/dlq", map[string]http.HandlerFunc{http.MethodGet: s.listDLQ})
+		s.route("/v1/dlq:redrive", map[string]http.HandlerFunc{http.MethodPost: s.redriveDLQ})
 	}
 	if o.signingCert != nil {
 		s.route("/v1/signing-cert", map[string]http.HandlerFunc{http.MethodGet: s.signingCert})
