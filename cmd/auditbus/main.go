@@ -25,6 +25,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the router: embedded NATS JetStream, HTTP API, rules, delivery", runServe},
 		{"publish", "send CloudEvents from a file or stdin to a running server", runPublish},
+		{"dlq", "list and redrive dead letters of a running server", runDLQ},
 		{"rules", "validate rule files, explain which rules match an event, or benchmark matching", runRules},
 		{"version", "print the version", runVersion},
 	}
