@@ -250,6 +250,7 @@ func (s *Server) startHTTP() error {
 		api.WithMetrics(s.reg, s.reg),
 		api.WithRuleStore(s.rules),
 		api.WithDLQ(s.router),
+		api.WithTargetControl(s.router),
 		api.WithSigningCert(s.signer.CertPEM()),
 	}
 	if s.cfg.RedactKeys != nil {

@@ -22,7 +22,7 @@ func (s *Server) listRules(w http.ResponseWriter, _ *http.Request) {
 	all := s.opts.rules.List()
 	out := make([]ruleJSON, len(all))
 	for i, st := range all {
-		out[i] = ruleView(st, false)
+		out[i] = s.withTargetState(ruleView(st, false))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"rules": out})
 }
@@ -39,7 +39,7 @@ func (s *Server) getRule(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeRuleNotFound, fmt.Sprintf("no rule %q on bus %q", name, bus))
 		return
 	}
-	writeRule(w, http.StatusOK, st)
+	s.writeRule(w, http.StatusOK, st)
 }
 
 // putRule validates the body as one rule document and stores it as an API
@@ -74,7 +74,7 @@ func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusCreated
 		w.Header().Set("Location", "/v1/rules/"+name+"?bus="+st.Bus)
 	}
-	writeRule(w, status, st)
+	s.writeRule(w, status, st)
 }
 
 // deleteRule removes an API rule of ?bus= (default "default"): 204.
@@ -128,11 +128,11 @@ func precondition(w http.ResponseWriter, r *http.Request) (*Precondition, bool) 
 	return &Precondition{Revision: rev}, true
 }
 
-func writeRule(w http.ResponseWriter, status int, st StoredRule) {
+func (s *Server) writeRule(w http.ResponseWriter, status int, st StoredRule) {
 	if st.Revision > 0 {
 		w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(st.Revision, 10)))
 	}
-	writeJSON(w, status, ruleView(st, true))
+	writeJSON(w, status, s.withTargetState(ruleView(st, true)))
 }
 
 // problem is one problem of an invalid rule document.

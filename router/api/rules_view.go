@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/auditbus/auditbus/router/dispatch"
 )
 
 // ruleJSON is a rule as the rules endpoints show it. Target settings are
@@ -32,6 +34,8 @@ type ruleJSON struct {
 type targetJSON struct {
 	ID   string `json:"id"`
 	Kind string `json:"kind"`
+	// State is set when the target is disabled (it answered 410 Gone).
+	State *dispatch.TargetState `json:"state,omitempty"`
 }
 
 // ruleView renders st; withDoc adds an API rule's masked document.

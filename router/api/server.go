@@ -40,6 +40,7 @@ type options struct {
 	rules          RuleStore
 	signingCert    []byte // PEM; nil: no /v1/signing-cert
 	dlq            DLQ
+	targets        TargetControl
 }
 
 // Option configures the Server.
@@ -99,6 +100,9 @@ func New(pub Publisher, opts ...Option) *Server {
 		s.route("/v1/rules", map[string]http.HandlerFunc{http.MethodGet: s.listRules})
 		s.route("/v1/rules/{name}", map[string]http.HandlerFunc{http.MethodGet: s.getRule, http.MethodPut: s.putRule, http.MethodDelete: s.deleteRule})
 		s.route("/v1/rules:test", map[string]http.HandlerFunc{http.MethodPost: s.testRule})
+		if o.targets != nil {
+			s.route("/v1/rules/{name}/targets/{action}", map[string]http.HandlerFunc{http.MethodPost: s.enableTarget})
+		}
 	}
 	if o.dlq != nil {
 		s.route("/v1/dlq", map[string]http.HandlerFunc{http.MethodGet: s.listDLQ})

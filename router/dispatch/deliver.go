@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -25,6 +27,7 @@ type attempt struct {
 	err      error     // nil: delivered
 	dead     string    // non-empty: dead-letter at once for this reason
 	handBack bool      // shutdown interrupted the attempt
+	held     bool      // the target is disabled: not attempted, kept queued
 	maxN     int
 	maxAge   time.Duration
 }
@@ -36,6 +39,8 @@ func (r *Router) deliver(ctx context.Context, q *queue, msg jetstream.Msg) {
 	a := r.newAttempt(q.key, msg)
 	if b := t.bindings[q.key]; b == nil {
 		a.dead = "target removed"
+	} else if r.isDisabled(q.key) {
+		a.held = true
 	} else {
 		stop := r.keepAlive(msg)
 		r.try(ctx, b, msg, &a)
@@ -79,6 +84,14 @@ func (r *Router) try(ctx context.Context, b *binding, msg jetstream.Msg, a *atte
 	if a.err != nil && ctx.Err() != nil {
 		a.handBack = true
 	}
+}
+
+// gone reports whether the target answered 410 Gone: it says it will
+// never take deliveries again, which an operator must look at, so the
+// target is disabled rather than each delivery dead-lettered.
+func (a *attempt) gone() bool {
+	var se *sinks.Error
+	return errors.As(a.err, &se) && se.Status == http.StatusGone
 }
 
 // exhausted says why a failed delivery must not be retried, "" if it may.

@@ -192,7 +192,6 @@ func TestFailuresEndInTheDLQ(t *testing.T) {
 		{"500 until max_attempts", 500, "    retry: {max_attempts: 3}\n", 3, "retries exhausted: 3 attempts"},
 		{"400 at once", 400, "", 1, "rejected by target"},
 		{"413 at once", 413, "", 1, "rejected by target"},
-		{"410 at once", 410, "", 1, "rejected by target"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hook := newCounter(t, tc.status)
@@ -425,5 +424,36 @@ func TestSetRulesAfterStopIsRefused(t *testing.T) {
 	e.stop()
 	if err := e.router.SetRules(context.Background(), compileRules(t, hookRule("http://127.0.0.1:2/", ""))); err != dispatch.ErrStopped {
 		t.Errorf("SetRules after stop = %v, want ErrStopped", err)
+	}
+}
+
+func TestGoneTargetIsDisabledUntilEnabled(t *testing.T) {
+	hook := newCounter(t, 410, 200)
+	e := startRouter(t, hookRule(hook.URL, ""), dispatch.WithConcurrency(1))
+	e.publish(t, "g1", "g2", "g3")
+	waitFor(t, "target disabled", func() bool { return e.router.TargetState("default", "deletes", "hook").Disabled })
+	kv, err := e.ns.JS.KeyValue(context.Background(), dispatch.DisabledBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Get(context.Background(), "default.deletes.hook"); err != nil {
+		t.Errorf("disabled state not persisted: %v", err)
+	}
+	bustest.WaitSettled(t, e.ns.JS, bus.StreamName, dispatch.ConsumerName, 15*time.Second)
+	if n := hook.requests.Load(); n != 1 || len(hook.delivered()) != 0 {
+		t.Errorf("requests=%d delivered=%d while disabled, want the one 410", n, len(hook.delivered()))
+	}
+	if err := e.router.EnableTarget(context.Background(), "default", "deletes", "hook"); err != nil {
+		t.Fatal(err)
+	}
+	e.settled(t)
+	if got := len(hook.delivered()); got != 3 {
+		t.Errorf("delivered %d after enabling, want 3", got)
+	}
+	if dl := e.dlq(t, dispatch.DLQFilter{}); len(dl) != 0 {
+		t.Errorf("dead letters %+v, want none: a 410 keeps deliveries queued", dl)
+	}
+	if err := e.router.EnableTarget(context.Background(), "default", "deletes", "nope"); !errors.Is(err, dispatch.ErrNoSuchTarget) {
+		t.Errorf("EnableTarget of a missing target = %v", err)
 	}
 }

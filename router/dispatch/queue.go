@@ -89,7 +89,7 @@ func (r *Router) startQueue(key targetKey, cons jetstream.Consumer, conc int) *q
 	q := &queue{key: key, cons: cons, concurrency: conc, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(q.done)
-		r.pull(ctx, r.work, cons, conc, func(work context.Context, msg jetstream.Msg) { r.deliver(work, q, msg) })
+		r.pull(ctx, r.work, cons, conc, func() bool { return r.isDisabled(key) }, func(work context.Context, msg jetstream.Msg) { r.deliver(work, q, msg) })
 	}()
 	return q
 }

@@ -44,13 +44,18 @@ type Router struct {
 	work    context.Context // in-flight deliveries; ends after the shutdown grace
 	qwg     sync.WaitGroup  // queues stopped in the background
 	closing sync.WaitGroup  // replaced tables being closed
+
+	kv         jetstream.KeyValue // DisabledBucket; nil until Open
+	disabledMu sync.RWMutex
+	disabled   map[targetKey]TargetState
 }
 
 // New returns a router reading from the events stream through js and
 // building sinks with deps. It has no rules until SetRules.
 func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 	o := buildOptions(opts)
-	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg), queues: map[targetKey]*queue{}}
+	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg), queues: map[targetKey]*queue{},
+		disabled: map[targetKey]TargetState{}}
 	empty, _, _ := buildTable(context.Background(), emptySet, deps)
 	r.table.Store(empty)
 	return r
@@ -121,6 +126,9 @@ func (r *Router) Open(ctx context.Context) error {
 	if err := bus.EnsureDeliveryStreams(ctx, r.js, bus.DeliveriesConfig{DLQMaxAge: r.opts.dlqMaxAge, Replicas: r.opts.replicas}); err != nil {
 		return err
 	}
+	if err := r.openDisabled(ctx); err != nil {
+		return err
+	}
 	c, err := r.js.CreateOrUpdateConsumer(ctx, bus.StreamName, jetstream.ConsumerConfig{
 		Durable:       ConsumerName,
 		Description:   "auditbus router: rule matching and fan-out to the target queues",
@@ -158,6 +166,10 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	}
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+	followDisabled, err := r.watchDisabled(ctx)
+	if err != nil {
+		return err
+	}
 	if err := r.startQueues(ctx, work); err != nil {
 		return err
 	}
@@ -166,7 +178,8 @@ func (r *Router) Run(ctx context.Context) (err error) {
 
 	var owned sync.WaitGroup
 	owned.Go(func() { r.pollDepths(ctx) })
-	owned.Go(func() { r.pull(ctx, work, r.cons, r.opts.workers, r.fanOut) })
+	owned.Go(followDisabled)
+	owned.Go(func() { r.pull(ctx, work, r.cons, r.opts.workers, nil, r.fanOut) })
 	<-ctx.Done()
 
 	done := make(chan struct{})
@@ -219,12 +232,17 @@ func (r *Router) stop() error {
 // pull fetches batches sized to the free workers until ctx ends and
 // handles each message in its own goroutine with the work context; it
 // returns once every handler returned. A message fetched after ctx ended
-// is handed back at once.
-func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, workers int, handle func(context.Context, jetstream.Msg)) {
+// is handed back at once. While paused (nil: never) reports true, nothing
+// is fetched.
+func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, workers int, paused func() bool, handle func(context.Context, jetstream.Msg)) {
 	var inflight sync.WaitGroup
 	defer inflight.Wait()
 	sem := make(chan struct{}, workers)
 	for ctx.Err() == nil {
+		if paused != nil && paused() {
+			sleep(ctx, pausedPoll)
+			continue
+		}
 		free := cap(sem) - len(sem)
 		if free == 0 {
 			select {
@@ -259,6 +277,9 @@ func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, worker
 		}
 	}
 }
+
+// pausedPoll is how often a paused queue checks whether it may go on.
+const pausedPoll = 250 * time.Millisecond
 
 func sleep(ctx context.Context, d time.Duration) {
 	select {

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -55,7 +56,8 @@ func (r *Router) settleEvent(msg jetstream.Msg, o eventOutcome) {
 }
 
 // settleDelivery maps one attempt to the queue message's fate: Ack when
-// delivered; NakWithDelay (backoff with jitter, at least Retry-After) when
+// delivered; NakWithDelay, keeping it queued, when the target is disabled
+// or has just answered 410 Gone (which disables it); NakWithDelay (backoff with jitter, at least Retry-After) when
 // it failed and may be retried; dead-letter, then Ack, when it must not
 // be; Nak at once when shutdown interrupted it. A dead letter that cannot
 // be stored is not acked: the delivery comes back and is dead-lettered
@@ -70,6 +72,14 @@ func (r *Router) settleDelivery(ctx context.Context, msg jetstream.Msg, a *attem
 	switch {
 	case a.handBack:
 		err = msg.Nak()
+	case a.held:
+		err = msg.NakWithDelay(pausedRetry)
+	case a.gone():
+		log.Error().Err(a.err).Msg("target answered 410 Gone: disabled until an operator enables it; its deliveries stay queued")
+		if dErr := r.disable(ctx, a.key, http.StatusGone, a.err.Error()); dErr != nil {
+			log.Error().Err(dErr).Msg("the target is disabled here only")
+		}
+		err = msg.NakWithDelay(pausedRetry)
 	case a.err == nil && a.dead == "":
 		r.metrics.deliveries.WithLabelValues(append(labels, outDelivered)...).Inc()
 		err = msg.Ack()

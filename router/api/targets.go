@@ -1,0 +1,62 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/auditbus/auditbus/router/dispatch"
+	"github.com/auditbus/auditbus/rules"
+)
+
+// TargetControl reports and changes the delivery state of targets;
+// *dispatch.Router is the real one.
+type TargetControl interface {
+	TargetState(bus, rule, target string) dispatch.TargetState
+	EnableTarget(ctx context.Context, bus, rule, target string) error
+}
+
+// WithTargetControl shows each target's state in the rules endpoints and
+// serves POST /v1/rules/{name}/targets/{id}:enable. Default: neither.
+func WithTargetControl(tc TargetControl) Option { return func(o *options) { o.targets = tc } }
+
+// enableTarget is POST /v1/rules/{name}/targets/{id}:enable?bus=: it
+// resumes deliveries to a target disabled after a 410 Gone. 200 with the
+// target's state; enabling a target that is not disabled is no error.
+func (s *Server) enableTarget(w http.ResponseWriter, r *http.Request) {
+	b, name, ok := ruleID(w, r, rules.DefaultBus)
+	if !ok {
+		return
+	}
+	id, found := strings.CutSuffix(r.PathValue("action"), ":enable")
+	if !found || !busName.MatchString(id) {
+		writeError(w, http.StatusNotFound, CodeNotFound, "no endpoint "+r.URL.Path+"; use /v1/rules/{name}/targets/{id}:enable")
+		return
+	}
+	if err := s.opts.targets.EnableTarget(r.Context(), b, name, id); err != nil {
+		if errors.Is(err, dispatch.ErrNoSuchTarget) {
+			writeError(w, http.StatusNotFound, CodeTargetNotFound, fmt.Sprintf("rule %q on bus %q has no target %q", name, b, id))
+			return
+		}
+		s.opts.log.Error().Err(err).Msg("enable target")
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "the disabled-targets bucket (NATS KV) did not answer; retrying is safe")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"bus": b, "rule": name, "target": id,
+		"state": s.opts.targets.TargetState(b, name, id)})
+}
+
+// withTargetState adds the delivery state of v's targets that have one.
+func (s *Server) withTargetState(v ruleJSON) ruleJSON {
+	if s.opts.targets == nil {
+		return v
+	}
+	for i, t := range v.Targets {
+		if st := s.opts.targets.TargetState(v.Bus, v.Name, t.ID); st.Disabled {
+			v.Targets[i].State = &st
+		}
+	}
+	return v
+}
