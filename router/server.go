@@ -233,12 +233,24 @@ func (s *Server) startRouter(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
+	ran := make(chan error, 1)
 	s.routerWG.Go(func() {
-		if err := s.router.Run(runCtx); err != nil {
+		err := s.router.Run(runCtx)
+		if err != nil {
 			s.cfg.Log.Error().Err(err).Msg("router stopped with an error")
 		}
+		ran <- err
 	})
-	return nil
+	// Ready means routing: wait until the target queues run, so /readyz
+	// never answers ready for a router still setting up.
+	select {
+	case <-s.router.Started():
+		return nil
+	case err := <-ran:
+		return cmp.Or(err, errors.New("router stopped while starting"))
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (s *Server) startHTTP() error {

@@ -36,6 +36,7 @@ type Router struct {
 	cons    jetstream.Consumer
 	ran     atomic.Bool
 	running atomic.Bool
+	started chan struct{} // closed once Run is pulling
 
 	mu      sync.Mutex // guards stopped, queues, qctx; orders SetRules against Run
 	stopped bool
@@ -55,7 +56,7 @@ type Router struct {
 func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 	o := buildOptions(opts)
 	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg), queues: map[targetKey]*queue{},
-		disabled: map[targetKey]TargetState{}}
+		disabled: map[targetKey]TargetState{}, started: make(chan struct{})}
 	empty, _, _ := buildTable(context.Background(), emptySet, deps)
 	r.table.Store(empty)
 	return r
@@ -100,6 +101,9 @@ func (r *Router) SetRules(ctx context.Context, set *rules.Set) error {
 
 // Rules returns the rule set in use.
 func (r *Router) Rules() *rules.Set { return r.table.Load().set }
+
+// Started is closed once Run pulls events and runs the target queues.
+func (r *Router) Started() <-chan struct{} { return r.started }
 
 // Running reports whether Run is pulling events.
 func (r *Router) Running() bool { return r.running.Load() }
@@ -167,14 +171,18 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	followDisabled, err := r.watchDisabled(ctx)
-	if err != nil {
-		return err
+	if err == nil {
+		err = r.startQueues(ctx, work)
 	}
-	if err := r.startQueues(ctx, work); err != nil {
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	r.running.Store(true)
 	defer r.running.Store(false)
+	close(r.started)
 
 	var owned sync.WaitGroup
 	owned.Go(func() { r.pollDepths(ctx) })
