@@ -37,7 +37,8 @@ func startRouter(t *testing.T, ruleYAML string, opts ...dispatch.Option) *env {
 	if _, err := bus.EnsureStream(ctx, ns.JS, bus.StreamConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	r := dispatch.New(ns.JS, sinks.Deps{NATS: ns.NC, Stdout: io.Discard, Guard: sinks.NewGuard(true, nil)}, append([]dispatch.Option{dispatch.WithBackoff(time.Millisecond, 20*time.Millisecond), dispatch.WithDepthInterval(50 * time.Millisecond)}, opts...)...)
+	r := dispatch.New(ns.JS, sinks.Deps{NATS: ns.NC, Stdout: io.Discard, Guard: sinks.NewGuard(true, nil)}, append([]dispatch.Option{dispatch.WithBackoff(time.Millisecond, 20*time.Millisecond), dispatch.WithDepthInterval(50 * time.Millisecond),
+		dispatch.WithShutdownGrace(200 * time.Millisecond)}, opts...)...)
 	setRules(t, r, ruleYAML)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)

@@ -261,8 +261,13 @@ func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, worker
 			}
 			continue
 		}
-		batch, err := cons.Fetch(free, jetstream.FetchMaxWait(time.Second))
+		// The fetch ends with ctx, so a stop does not wait out a pull
+		// request; a message the server sent meanwhile returns after the
+		// ack wait.
+		fctx, cancel := context.WithTimeout(ctx, fetchWait)
+		batch, err := cons.Fetch(free, jetstream.FetchContext(fctx))
 		if err != nil {
+			cancel()
 			if ctx.Err() == nil {
 				r.opts.log.Error().Err(err).Str("consumer", cons.CachedInfo().Name).Msg("fetch")
 				sleep(ctx, time.Second)
@@ -280,11 +285,16 @@ func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, worker
 				handle(work, msg)
 			})
 		}
-		if err := batch.Error(); err != nil && ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) {
+		if err := batch.Error(); err != nil && ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) &&
+			!errors.Is(err, context.DeadlineExceeded) {
 			r.opts.log.Warn().Err(err).Msg("fetch batch ended with an error")
 		}
+		cancel()
 	}
 }
+
+// fetchWait bounds one pull request.
+const fetchWait = time.Second
 
 // pausedPoll is how often a paused queue checks whether it may go on.
 const pausedPoll = 250 * time.Millisecond
