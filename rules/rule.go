@@ -16,6 +16,13 @@ type Retry struct {
 	MaxAge      time.Duration
 }
 
+// Rate is a target's delivery rate limit: PerSecond on average, with
+// bursts of up to Burst (default: PerSecond rounded up, at least 1).
+type Rate struct {
+	PerSecond float64
+	Burst     int
+}
+
 // Target is one destination of a rule. Config stays a yaml.Node so each sink
 // decodes its own settings and still reports errors with file positions.
 type Target struct {
@@ -24,6 +31,8 @@ type Target struct {
 	Config yaml.Node
 	Input  string
 	Retry  *Retry
+	// Rate limits deliveries to this target; nil means unlimited.
+	Rate *Rate
 	// Concurrency bounds the deliveries to this target in flight at once;
 	// 0 means the router's default.
 	Concurrency int

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -56,6 +57,8 @@ func (rp *ruleParser) target(n *yaml.Node) (Target, bool) {
 			input = val
 		case "retry":
 			t.Retry = rp.retry(val)
+		case "rate":
+			t.Rate = rp.rate(val)
 		case "concurrency":
 			if val.ShortTag() != "!!int" || val.Decode(&t.Concurrency) != nil || t.Concurrency < 1 || t.Concurrency > MaxConcurrency {
 				rp.fail(val, "concurrency must be an integer from 1 to %d", MaxConcurrency)
@@ -126,6 +129,36 @@ func (rp *ruleParser) retry(n *yaml.Node) *Retry {
 		default:
 			rp.fail(key, "unknown retry field %q", key.Value)
 		}
+	}
+	return r
+}
+
+func (rp *ruleParser) rate(n *yaml.Node) *Rate {
+	if n.Kind != yaml.MappingNode {
+		rp.fail(n, "rate must be a mapping with per_second and optionally burst")
+		return nil
+	}
+	r := &Rate{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := deref(n.Content[i]), deref(n.Content[i+1])
+		switch key.Value {
+		case "per_second":
+			if (val.ShortTag() != "!!int" && val.ShortTag() != "!!float") || val.Decode(&r.PerSecond) != nil || !(r.PerSecond > 0) {
+				rp.fail(val, "per_second must be a positive number")
+			}
+		case "burst":
+			if val.ShortTag() != "!!int" || val.Decode(&r.Burst) != nil || r.Burst < 1 {
+				rp.fail(val, "burst must be a positive integer")
+			}
+		default:
+			rp.fail(key, "unknown rate field %q", key.Value)
+		}
+	}
+	if r.PerSecond == 0 {
+		rp.fail(n, "rate needs per_second")
+	}
+	if r.Burst == 0 {
+		r.Burst = max(1, int(math.Ceil(r.PerSecond)))
 	}
 	return r
 }

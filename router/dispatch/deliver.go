@@ -41,6 +41,8 @@ func (r *Router) deliver(ctx context.Context, q *queue, msg jetstream.Msg) {
 		a.dead = "target removed"
 	} else if r.isDisabled(q.key) {
 		a.held = true
+	} else if q.limiter != nil && q.limiter.Wait(ctx) != nil {
+		a.handBack = true // shutdown while waiting for the rate limit
 	} else {
 		stop := r.keepAlive(msg)
 		r.try(ctx, b, msg, &a)

@@ -458,3 +458,16 @@ func TestGoneTargetIsDisabledUntilEnabled(t *testing.T) {
 		t.Errorf("EnableTarget of a missing target = %v", err)
 	}
 }
+
+func TestRateLimitSpacesDeliveries(t *testing.T) {
+	hook := newCounter(t, 200)
+	e := startRouter(t, hookRule(hook.URL, "    rate: {per_second: 50, burst: 1}\n"))
+	start := time.Now()
+	e.publish(t, "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10")
+	waitFor(t, "all delivered", func() bool { return len(hook.delivered()) == 11 })
+	// 11 deliveries at 50/s with a burst of 1 need at least 10 intervals
+	// of 20ms; only a lower bound is safe to assert.
+	if took := time.Since(start); took < 200*time.Millisecond {
+		t.Errorf("11 deliveries took %s, want at least 200ms at 50/s", took)
+	}
+}

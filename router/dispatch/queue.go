@@ -8,8 +8,10 @@ import (
 	"sync/atomic"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/time/rate"
 
 	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/rules"
 )
 
 // queue runs the deliveries of one (rule, target): a durable consumer
@@ -19,7 +21,9 @@ type queue struct {
 	key         targetKey
 	cons        jetstream.Consumer
 	concurrency int
-	removed     atomic.Bool // the pair left the rules: drain to the DLQ, then delete
+	rate        rules.Rate    // zero: unlimited
+	limiter     *rate.Limiter // nil: unlimited
+	removed     atomic.Bool   // the pair left the rules: drain to the DLQ, then delete
 	cancel      context.CancelFunc
 	done        chan struct{} // closed once fetching stopped and every worker returned
 }
@@ -40,12 +44,16 @@ const (
 func (r *Router) syncQueues(ctx context.Context, t *table) error {
 	for key, b := range t.bindings {
 		conc := cmp.Or(b.target.Concurrency, r.opts.concurrency)
+		var lim rules.Rate
+		if b.target.Rate != nil {
+			lim = *b.target.Rate
+		}
 		old := r.queues[key]
-		if old != nil && old.concurrency == conc {
+		if old != nil && old.concurrency == conc && old.rate == lim {
 			old.removed.Store(false)
 			continue
 		}
-		q, err := r.openQueue(ctx, key, conc)
+		q, err := r.openQueue(ctx, key, conc, lim)
 		if err != nil {
 			return err
 		}
@@ -65,7 +73,7 @@ func (r *Router) syncQueues(ctx context.Context, t *table) error {
 
 // openQueue creates or updates the pair's durable consumer and starts
 // pulling from it.
-func (r *Router) openQueue(ctx context.Context, key targetKey, conc int) (*queue, error) {
+func (r *Router) openQueue(ctx context.Context, key targetKey, conc int, lim rules.Rate) (*queue, error) {
 	name := bus.QueueName(key.bus, key.rule, key.target)
 	cons, err := r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, jetstream.ConsumerConfig{
 		Durable:       name,
@@ -81,12 +89,15 @@ func (r *Router) openQueue(ctx context.Context, key targetKey, conc int) (*queue
 	if err != nil {
 		return nil, fmt.Errorf("queue of rule %q target %q: %w", key.rule, key.target, err)
 	}
-	return r.startQueue(key, cons, conc), nil
+	return r.startQueue(key, cons, conc, lim), nil
 }
 
-func (r *Router) startQueue(key targetKey, cons jetstream.Consumer, conc int) *queue {
+func (r *Router) startQueue(key targetKey, cons jetstream.Consumer, conc int, lim rules.Rate) *queue {
 	ctx, cancel := context.WithCancel(r.qctx)
-	q := &queue{key: key, cons: cons, concurrency: conc, cancel: cancel, done: make(chan struct{})}
+	q := &queue{key: key, cons: cons, concurrency: conc, rate: lim, cancel: cancel, done: make(chan struct{})}
+	if lim.PerSecond > 0 {
+		q.limiter = rate.NewLimiter(rate.Limit(lim.PerSecond), max(lim.Burst, 1))
+	}
 	go func() {
 		defer close(q.done)
 		r.pull(ctx, r.work, cons, conc, func() bool { return r.isDisabled(key) }, func(work context.Context, msg jetstream.Msg) { r.deliver(work, q, msg) })
@@ -119,7 +130,7 @@ func (r *Router) adoptOrphans(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("queue %s: %w", info.Name, err)
 		}
-		q := r.startQueue(key, cons, r.opts.concurrency)
+		q := r.startQueue(key, cons, r.opts.concurrency, rules.Rate{})
 		q.removed.Store(true)
 		r.queues[key] = q
 		r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).
