@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/bus/bustest"
@@ -196,7 +197,8 @@ func TestFailuresEndInTheDLQ(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hook := newCounter(t, tc.status)
-			e := startRouter(t, hookRule(hook.URL, tc.retry))
+			reg := prometheus.NewRegistry()
+			e := startRouter(t, hookRule(hook.URL, tc.retry), dispatch.WithRegisterer(reg))
 			e.publish(t, "doomed")
 			e.settled(t)
 			dl := e.dlq(t, dispatch.DLQFilter{Rule: "deletes", Target: "hook"})
@@ -210,6 +212,17 @@ func TestFailuresEndInTheDLQ(t *testing.T) {
 			}
 			if got := hook.requests.Load(); got != int64(tc.attempts) {
 				t.Errorf("target tried %d times, want %d", got, tc.attempts)
+			}
+			retried := float64(tc.attempts - 1)
+			if retried == 0 {
+				retried = -1 // never counted, so no series
+			}
+			for outcome, want := range map[string]float64{"failed": float64(tc.attempts), "retried": retried,
+				"dead_lettered": 1, "delivered": -1} {
+				labels := map[string]string{"bus": "default", "rule": "deletes", "target": "hook", "outcome": outcome}
+				if got := value(t, reg, "auditbus_target_deliveries_total", labels); got != want {
+					t.Errorf("deliveries{outcome=%q} = %v, want %v", outcome, got, want)
+				}
 			}
 		})
 	}
@@ -324,7 +337,9 @@ func retried(t *testing.T, e *env) int {
 
 func TestHangingTargetDoesNotSlowAnother(t *testing.T) {
 	release := make(chan struct{})
+	var hanging atomic.Int64
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hanging.Add(1)
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -333,8 +348,9 @@ func TestHangingTargetDoesNotSlowAnother(t *testing.T) {
 	t.Cleanup(hang.Close)
 	t.Cleanup(func() { close(release) })
 	healthy := newCounter(t, 200)
-	src := hookRule(healthy.URL, "") + fmt.Sprintf("  - id: hang\n    webhook: {url: %q, format: raw, timeout: 1m}\n", hang.URL)
-	e := startRouter(t, src)
+	src := hookRule(healthy.URL, "") + fmt.Sprintf("  - id: hang\n    webhook: {url: %q, format: raw, timeout: 1m}\n    concurrency: 3\n", hang.URL)
+	reg := prometheus.NewRegistry()
+	e := startRouter(t, src, dispatch.WithRegisterer(reg))
 	var ids []string
 	for i := range 200 {
 		ids = append(ids, fmt.Sprint("h-", i))
@@ -343,6 +359,52 @@ func TestHangingTargetDoesNotSlowAnother(t *testing.T) {
 	// Every delivery to the healthy target arrives while the other target
 	// holds every one of its workers.
 	waitFor(t, "healthy target served", func() bool { return len(healthy.delivered()) == 200 })
+	// The hanging target holds exactly its concurrency, and the rest of its
+	// deliveries wait in its queue, which the depth gauge shows.
+	waitFor(t, "queue depth of the hanging target", func() bool {
+		return gauge(t, reg, "auditbus_target_queue_depth", "hang") == 200 &&
+			gauge(t, reg, "auditbus_target_queue_depth", "hook") == 0
+	})
+	if n := hanging.Load(); n != 3 {
+		t.Errorf("%d requests in flight to the hanging target, want its concurrency, 3", n)
+	}
+}
+
+// value reads the series of reg named name whose labels include want;
+// -1 when absent.
+func value(t *testing.T, reg *prometheus.Registry, name string, want map[string]string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for k, v := range want {
+				if have[k] != v {
+					continue series
+				}
+			}
+			if m.GetGauge() != nil {
+				return m.GetGauge().GetValue()
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return -1
+}
+
+func gauge(t *testing.T, reg *prometheus.Registry, name, target string) float64 {
+	t.Helper()
+	return value(t, reg, name, map[string]string{"target": target})
 }
 
 func TestRemovedTargetIsDrainedToTheDLQ(t *testing.T) {
