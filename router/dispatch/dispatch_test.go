@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/auditbus/auditbus/router/bus"
@@ -531,5 +532,30 @@ func TestRateLimitSpacesDeliveries(t *testing.T) {
 	// of 20ms; only a lower bound is safe to assert.
 	if took := time.Since(start); took < 200*time.Millisecond {
 		t.Errorf("11 deliveries took %s, want at least 200ms at 50/s", took)
+	}
+}
+
+// TestStrandedDeliveriesAreDrained: deliveries on a subject no queue reads
+// (queued by a replica with older rules after this one retired the target)
+// are dead-lettered by the next router to start, not left on the bus.
+func TestStrandedDeliveriesAreDrained(t *testing.T) {
+	hook := newCounter(t, 200)
+	e := startRouter(t, hookRule(hook.URL, ""))
+	m := nats.NewMsg(bus.DeliverySubject("default", "old-rule", "old-target"))
+	m.Data = []byte(`{"specversion":"1.0","id":"s1","source":"x","type":"t"}`)
+	if _, err := e.ns.JS.PublishMsg(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	second := dispatch.New(e.ns.JS, sinks.Deps{NATS: e.ns.NC, Stdout: io.Discard, Guard: sinks.NewGuard(true, nil)},
+		dispatch.WithShutdownGrace(200*time.Millisecond))
+	setRules(t, second, hookRule(hook.URL, ""))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- second.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	e.settled(t)
+	dl := e.dlq(t, dispatch.DLQFilter{Rule: "old-rule"})
+	if len(dl) != 1 || dl[0].Reason != "target removed" || dl[0].Target != "old-target" {
+		t.Errorf("dead letters %+v, want the stranded delivery", dl)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -139,5 +140,44 @@ func (r *Router) adoptOrphans(ctx context.Context) error {
 	if err := list.Err(); err != nil && !errors.Is(err, jetstream.ErrEndOfData) {
 		return fmt.Errorf("list queues: %w", err)
 	}
+	return r.adoptStranded(ctx, stream)
+}
+
+// adoptStranded gives a draining queue to every subject of the deliveries
+// stream that holds messages but has no queue: deliveries queued by a
+// replica that still ran older rules after this one retired the target's
+// queue. Without it they would wait on the WorkQueue stream forever.
+// Called with r.mu held.
+func (r *Router) adoptStranded(ctx context.Context, stream jetstream.Stream) error {
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(bus.DeliveriesPrefix+".>"))
+	if err != nil {
+		return fmt.Errorf("stream %s subjects: %w", bus.DeliveriesStream, err)
+	}
+	for subject := range info.State.Subjects {
+		key, ok := keyOfSubject(subject)
+		if !ok || r.queues[key] != nil {
+			continue
+		}
+		// Not a pair of the rules (those all have queues by now): drain it.
+		q, err := r.openQueue(ctx, key, r.opts.concurrency, rules.Rate{})
+		if err != nil {
+			return err
+		}
+		q.removed.Store(true)
+		r.queues[key] = q
+		r.opts.log.Warn().Str("subject", subject).Msg("deliveries without a queue: draining them to the dead-letter queue")
+	}
 	return nil
+}
+
+// keyOfSubject parses auditbus.deliveries.<bus>.<rule>.<target>. Bus,
+// rule and target names are valid subject tokens already, so the tokens
+// are the names.
+func keyOfSubject(subject string) (targetKey, bool) {
+	rest, ok := strings.CutPrefix(subject, bus.DeliveriesPrefix+".")
+	parts := strings.Split(rest, ".")
+	if !ok || len(parts) != 3 {
+		return targetKey{}, false
+	}
+	return targetKey{parts[0], parts[1], parts[2]}, true
 }
