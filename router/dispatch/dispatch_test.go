@@ -559,3 +559,16 @@ func TestStrandedDeliveriesAreDrained(t *testing.T) {
 		t.Errorf("dead letters %+v, want the stranded delivery", dl)
 	}
 }
+
+func TestDeadLetterKeepsCommandStderr(t *testing.T) {
+	src := "name: deletes\npattern:\n  data:\n    eventName: [DeleteCluster]\ntargets:\n" +
+		"  - id: cmd\n    function: {urn: \"urn:fss:ap-guangzhou:123:function:default:f:latest\", command: [sh, -c, \"echo boom >&2; exit 3\"]}\n" +
+		"    retry: {max_attempts: 2}\n"
+	e := startRouter(t, src)
+	e.publish(t, "c1")
+	e.settled(t)
+	dl := e.dlq(t, dispatch.DLQFilter{Target: "cmd"})
+	if len(dl) != 1 || dl[0].Attempts != 2 || dl[0].LastStatus != 3 || !strings.Contains(dl[0].Stderr, "boom") {
+		t.Errorf("dead letters %+v, want the command's exit code and stderr after 2 attempts", dl)
+	}
+}
