@@ -373,3 +373,31 @@ func TestRateLimitSpacesDeliveries(t *testing.T) {
 // TestStrandedDeliveriesAreDrained: deliveries on a subject no queue reads
 // (queued by a replica with older rules after this one retired the target)
 // are dead-lettered by the next router to start, not left on the bus.
+
+// TestRetryingDeliveryDoesNotStallItsQueue: a delivery waiting an hour for
+// its retry must not hold back the target's other deliveries, although
+// JetStream counts it as pending.
+func TestRetryingDeliveryDoesNotStallItsQueue(t *testing.T) {
+	var mu sync.Mutex
+	var good []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if string(b) == "bad" {
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		mu.Lock()
+		good = append(good, string(b))
+		mu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	e := startRouter(t, hookRule(hook.URL, "    input: 'id'\n    concurrency: 1\n"), dispatch.WithBackoff(time.Millisecond, time.Hour))
+	e.publish(t, "bad")
+	e.publish(t, "g1", "g2", "g3")
+	waitFor(t, "the other deliveries", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(good) == 3
+	})
+}

@@ -18,9 +18,12 @@
 // # Target queues
 //
 // Every (rule, target) has a durable pull consumer filtered on exactly its
-// subject (named by a hash of bus, rule and target, see bus.QueueName),
-// MaxAckPending = the target's concurrency (target setting `concurrency`,
-// default 8) and as many workers. A target that hangs or fails occupies
+// subject (named by a hash of bus, rule and target, see bus.QueueName)
+// and as many workers as the target's concurrency (target setting
+// `concurrency`, default 8). MaxAckPending is the concurrency plus room for
+// deliveries waiting for a retry, because JetStream counts those as
+// pending: equal to the concurrency, a few deliveries that keep failing
+// would stall the whole queue for their backoff. A target that hangs or fails occupies
 // only its own workers and its own ack-pending slots: other targets, even
 // of the same rule, are untouched. Queues follow SetRules: new pairs get a
 // queue before the new rules are swapped in; the queue of a removed pair

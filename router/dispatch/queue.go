@@ -29,6 +29,14 @@ type queue struct {
 	done        chan struct{} // closed once fetching stopped and every worker returned
 }
 
+// retryHeadroom is how many of a target's deliveries may wait for a retry
+// beyond its concurrency. JetStream counts a message naked with a delay
+// as pending until it comes back, so with MaxAckPending equal to the
+// concurrency a few deliveries that keep failing (say, one event a
+// receiver chokes on) would stall the whole queue for their backoff. The
+// workers, not MaxAckPending, bound concurrency (per replica).
+const retryHeadroom = 1000
+
 // Consumer metadata keys, so a router can tell which pair a queue found
 // on the bus belongs to (its name is a hash).
 const (
@@ -83,7 +91,7 @@ func (r *Router) openQueue(ctx context.Context, key targetKey, conc int, lim rul
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       r.opts.ackWait,
 		MaxDeliver:    -1, // the router enforces the target's retry bounds itself
-		MaxAckPending: conc,
+		MaxAckPending: conc + retryHeadroom,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		Metadata:      map[string]string{metaBus: key.bus, metaRule: key.rule, metaTarget: key.target},
 	})
