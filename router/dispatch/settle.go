@@ -55,13 +55,16 @@ func (r *Router) settleEvent(msg jetstream.Msg, o eventOutcome) {
 	}
 }
 
-// settleDelivery maps one attempt to the queue message's fate: Ack when
-// delivered; NakWithDelay, keeping it queued, when the target is disabled
-// or has just answered 410 Gone (which disables it); NakWithDelay (backoff with jitter, at least Retry-After) when
-// it failed and may be retried; dead-letter, then Ack, when it must not
-// be; Nak at once when shutdown interrupted it. A dead letter that cannot
-// be stored is not acked: the delivery comes back and is dead-lettered
-// again, so nothing is lost between the queue and the DLQ.
+// settleDelivery maps one attempt to the queue message's fate:
+//   - delivered: Ack;
+//   - target disabled, or it just answered 410 Gone (which disables it):
+//     NakWithDelay, so the delivery stays queued;
+//   - failed and may be retried: NakWithDelay by backoff with jitter, at
+//     least Retry-After;
+//   - must not be retried: dead-letter, then Ack; a dead letter that
+//     cannot be stored is not acked, so the delivery comes back and is
+//     dead-lettered again: nothing is lost between the queue and the DLQ;
+//   - shutdown interrupted it: Nak at once.
 func (r *Router) settleDelivery(ctx context.Context, msg jetstream.Msg, a *attempt) {
 	labels := []string{a.key.bus, a.key.rule, a.key.target}
 	log := r.opts.log.With().Str("rule", a.key.rule).Str("target", a.key.target).Uint64("attempt", a.n).Logger()
