@@ -41,9 +41,9 @@ type Config struct {
 	// from audit records; nil means sources.DefaultRedactKeys, an empty
 	// non-nil list redacts nothing.
 	RedactKeys    []string
-	Workers       int           // events processed at once; default 64
-	ShutdownGrace time.Duration // default 10s
-	AckWait       time.Duration // redelivery after a crash or restart; default 30s
+	Workers       int           // events matched and fanned out to the target queues at once; default 64
+	ShutdownGrace time.Duration // in-flight deliveries may finish within it at stop; default 10s
+	AckWait       time.Duration // redelivery of an event or delivery after a crash or restart; default 30s
 	// A delivery that keeps failing is dead-lettered after MaxDeliveries
 	// attempts or once its event was stored MaxDeliveryAge ago, unless its
 	// target sets `retry`; defaults 185 and 24h.
