@@ -30,7 +30,7 @@ type env struct {
 	stop   func()
 }
 
-func startRouter(t *testing.T, ruleYAML string, opts ...dispatch.Option) *env {
+func startRouter(t testing.TB, ruleYAML string, opts ...dispatch.Option) *env {
 	t.Helper()
 	ns := bustest.Start(t, "")
 	ctx := context.Background()
@@ -57,14 +57,14 @@ func startRouter(t *testing.T, ruleYAML string, opts ...dispatch.Option) *env {
 	return e
 }
 
-func setRules(t *testing.T, r *dispatch.Router, src string) {
+func setRules(t testing.TB, r *dispatch.Router, src string) {
 	t.Helper()
 	if err := r.SetRules(context.Background(), compileRules(t, src)); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func compileRules(t *testing.T, src string) *rules.Set {
+func compileRules(t testing.TB, src string) *rules.Set {
 	t.Helper()
 	parsed, err := rules.ParseFile("test.yaml", []byte(src), rules.WithTargetCheck(sinks.Check))
 	if err != nil {
