@@ -170,6 +170,10 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	}
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+	// Ending with Run, not only with ctx: a start that fails half-way must
+	// not leave the watcher or queues it started running.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	followDisabled, err := r.watchDisabled(ctx)
 	if err == nil {
 		err = r.startQueues(ctx, work)
