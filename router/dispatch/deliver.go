@@ -41,11 +41,15 @@ func (r *Router) deliver(ctx context.Context, q *queue, msg jetstream.Msg) {
 		a.dead = "target removed"
 	} else if r.isDisabled(q.key) {
 		a.held = true
-	} else if q.limiter != nil && q.limiter.Wait(ctx) != nil {
-		a.handBack = true // shutdown while waiting for the rate limit
 	} else {
+		// Kept alive from here: a wait for the rate limit may outlast the
+		// ack wait, and JetStream would hand the message to another worker.
 		stop := r.keepAlive(msg)
-		r.try(ctx, b, msg, &a)
+		if q.limiter != nil && q.limiter.Wait(ctx) != nil {
+			a.handBack = true // shutdown while waiting for the rate limit
+		} else {
+			r.try(ctx, b, msg, &a)
+		}
 		stop()
 	}
 	r.settleDelivery(ctx, msg, &a)

@@ -49,11 +49,15 @@ func (r *Router) pollDepth(ctx context.Context, q *queue) {
 		r.mu.Unlock()
 		return
 	}
+	// The consumer is deleted before r.mu is released: a SetRules that
+	// re-adds the target meanwhile would otherwise reuse the consumer this
+	// deletes, and its deliveries would sit unread.
 	delete(r.queues, q.key)
-	r.mu.Unlock()
-	q.stop()
-	r.metrics.depth.DeleteLabelValues(labels...)
 	if err := r.js.DeleteConsumer(ctx, info.Stream, info.Name); err != nil {
 		r.opts.log.Warn().Err(err).Str("consumer", info.Name).Msg("deleting the queue of a removed target")
 	}
+	r.mu.Unlock()
+	q.stop()
+	r.metrics.depth.DeleteLabelValues(labels...)
+	r.forgetDisabled(ctx, q.key)
 }

@@ -144,13 +144,30 @@ func (r *Router) EnableTarget(ctx context.Context, busName, rule, target string)
 	if r.table.Load().bindings[key] == nil {
 		return fmt.Errorf("%w: bus %q rule %q target %q", ErrNoSuchTarget, busName, rule, target)
 	}
+	if err := r.clearDisabled(ctx, key); err != nil {
+		return fmt.Errorf("enable target: %w", err)
+	}
+	return nil
+}
+
+// clearDisabled forgets that key's target was disabled, locally and in
+// the bucket.
+func (r *Router) clearDisabled(ctx context.Context, key targetKey) error {
 	if r.kv != nil {
 		if err := r.kv.Delete(ctx, kvKey(key)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-			return fmt.Errorf("enable target: %w", err)
+			return err
 		}
 	}
 	r.disabledMu.Lock()
 	delete(r.disabled, key)
 	r.disabledMu.Unlock()
 	return nil
+}
+
+// forgetDisabled clears the state of a retired target, so that a target
+// of the same name added later starts enabled; a failure is only logged.
+func (r *Router) forgetDisabled(ctx context.Context, key targetKey) {
+	if err := r.clearDisabled(ctx, key); err != nil {
+		r.opts.log.Warn().Err(err).Str("rule", key.rule).Str("target", key.target).Msg("forgetting a retired target's disabled state")
+	}
 }

@@ -3,10 +3,11 @@ package dispatch
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -124,7 +125,7 @@ func (r *Router) Redrive(ctx context.Context, req RedriveRequest) (RedriveResult
 		if err := r.requeue(ctx, dl, target); err != nil {
 			return res, err
 		}
-		if err := stream.DeleteMsg(ctx, dl.ID); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		if err := stream.DeleteMsg(ctx, dl.ID); err != nil && !msgGone(err) {
 			return res, fmt.Errorf("delete dead letter %d after redriving it: %w", dl.ID, err)
 		}
 		res.Redriven = append(res.Redriven, dl.ID)
@@ -141,7 +142,10 @@ func (r *Router) selectDeadLetters(ctx context.Context, req RedriveRequest) ([]D
 		page, err := r.ListDLQ(ctx, DLQFilter{Bus: req.Bus, Rule: req.Rule, Target: req.Target, Limit: limit})
 		return page.Entries, err
 	}
-	if len(req.IDs) > limit {
+	ids := slices.Clone(req.IDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) > limit {
 		return nil, fmt.Errorf("%w: at most %d ids per call", ErrBadRedrive, limit)
 	}
 	stream, err := r.js.Stream(ctx, bus.DLQStream)
@@ -149,7 +153,7 @@ func (r *Router) selectDeadLetters(ctx context.Context, req RedriveRequest) ([]D
 		return nil, fmt.Errorf("stream %s: %w", bus.DLQStream, err)
 	}
 	var out []DeadLetter
-	for _, id := range req.IDs {
+	for _, id := range ids {
 		raw, err := stream.GetMsg(ctx, id)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return nil, fmt.Errorf("%w: %d", ErrNoSuchEntry, id)
@@ -173,9 +177,23 @@ func (r *Router) requeue(ctx context.Context, dl DeadLetter, target string) erro
 		data = []byte(dl.EventText)
 	}
 	m := deliveryMsg(dl.Bus, dl.Rule, target, data, time.Now())
-	m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("redrive-%d-%s", dl.ID, rand.Text()))
+	// One id per entry and target: a redrive repeated (a retried request,
+	// two operators) within the dedup window is stored once. Entry ids are
+	// stream sequences, never reused.
+	m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("redrive-%d-%s", dl.ID, target))
 	if _, err := r.js.PublishMsg(ctx, m, jetstream.WithExpectStream(bus.DeliveriesStream)); err != nil {
 		return fmt.Errorf("redrive dead letter %d: %w", dl.ID, err)
 	}
 	return nil
+}
+
+// msgGone reports whether a delete failed because the message is already
+// gone: the server answers a generic deletion failure (10057) then, not
+// the not-found code ErrMsgNotFound stands for.
+func msgGone(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return true
+	}
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == 10057 && strings.Contains(apiErr.Description, "no message found")
 }

@@ -109,7 +109,10 @@ func (r *Router) startQueue(key targetKey, cons jetstream.Consumer, conc int, li
 	}
 	go func() {
 		defer close(q.done)
-		r.pull(ctx, r.work, cons, conc, func() bool { return r.isDisabled(key) }, func(work context.Context, msg jetstream.Msg) { r.deliver(work, q, msg) })
+		// A removed queue drains to the dead-letter queue even when its
+		// target was disabled: nobody can enable a target that is gone.
+		paused := func() bool { return r.isDisabled(key) && !q.removed.Load() }
+		r.pull(ctx, r.work, cons, conc, paused, func(work context.Context, msg jetstream.Msg) { r.deliver(work, q, msg) })
 	}()
 	return q
 }
