@@ -28,5 +28,18 @@
 //
 // Each pattern compiles to readable expr text (Rule.Expr) that uses a few
 // helper functions: at(root, keys...) for path collection, isString,
-// isNumber, equalFold and inCIDR.
+// isNumber, equalFold and inCIDR. That program run over NewEnv of the event
+// (Rule.Match) is the reference semantics; Rule.Explain runs it clause by
+// clause.
+//
+// Set.Match gives the reference answers without running every program.
+// Per bus it keeps a tree of the paths the rules read and an index: each
+// rule is keyed on the exact strings or prefixes of its least shared
+// clause. The stored event's JSON is scanned once (scan.go), recording only
+// the tree's paths; the event's indexed values pick the candidates; their
+// patterns are checked by native matchers (eval.go) and their conditions
+// run on just what they read (condenv.go). An event the scan cannot read
+// exactly as sdk-go and NewEnv would is decoded in full instead (attrs.go,
+// contenttype.go). The differential test and FuzzMatch hold the two paths
+// to the reference.
 package rules

@@ -117,6 +117,7 @@ func (c *commandInvoker) run(ctx context.Context, body []byte) ([]byte, error) {
 	if cmd.ProcessState == nil { // it never started
 		return nil, c.startError(err)
 	}
+	killLeftovers(cmd) // what the program left running in its group ends with the run
 	timedOut := errors.Is(context.Cause(runCtx), errCommandTimeout)
 	if cmd.ProcessState.Success() && !timedOut {
 		// exec.ErrWaitDelay here only means a process it left behind kept

@@ -8,3 +8,5 @@ import "os/exec"
 // available: cancelling kills the process itself (exec's default), and
 // commandWaitDelay bounds the wait for any children it left.
 func killGroupOnCancel(*exec.Cmd) {}
+
+func killLeftovers(*exec.Cmd) {}

@@ -243,6 +243,29 @@ func TestFunctionCommandTimeoutKillsProcessGroup(t *testing.T) {
 	waitUntil(t, "the background sleep is killed", func() bool { return !running(pid) })
 }
 
+// TestFunctionCommandLeftoversEndWithTheRun: a command that exits at once
+// but leaves a background process does not leave it running past the run,
+// where neither the timeout nor max_concurrency would bound it.
+func TestFunctionCommandLeftoversEndWithTheRun(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	s := commandSink(t, sh(`sleep 300 </dev/null >/dev/null 2>&1 & echo $! > "$1"`, pidFile), ", timeout: 1m")
+	if err := s.Deliver(context.Background(), delivery(t)); err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the background sleep is killed after the run", func() bool { return !running(pid) })
+}
+
 // running reports whether pid is a live process (not gone, not a zombie
 // waiting for a parent to reap it).
 func running(pid int) bool {

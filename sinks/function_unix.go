@@ -23,3 +23,12 @@ func killGroupOnCancel(cmd *exec.Cmd) {
 		return err
 	}
 }
+
+// killLeftovers kills what is left of cmd's process group once the leader
+// has exited: background processes it started would otherwise run on,
+// unbounded by the timeout and by max_concurrency.
+func killLeftovers(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+}

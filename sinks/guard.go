@@ -38,8 +38,11 @@ const (
 // (127.0.0.0/8, ::1), link-local (169.254.0.0/16, fe80::/10), private
 // (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, the deprecated
 // fec0::/10), shared carrier-grade NAT space (100.64.0.0/10), multicast
-// and the reserved 240.0.0.0/4 (broadcast included); IPv4-mapped IPv6
-// addresses (::ffff:127.0.0.1) are judged as the IPv4 address they carry.
+// and the reserved 240.0.0.0/4 (broadcast included), documentation and
+// benchmarking blocks, IPv6 forms that carry an IPv4 address (IPv4-
+// compatible, local-use NAT64, 6to4, Teredo), and every address of the
+// router's own host. IPv4-mapped (::ffff:127.0.0.1) and well-known NAT64
+// (64:ff9b::7f00:1) addresses are judged as the IPv4 address they carry.
 // Everything else is allowed.
 //
 // The check runs when dialing (Control), on the address actually being
@@ -50,7 +53,8 @@ const (
 type Guard struct {
 	allowPrivate bool
 	allow        []netip.Prefix
-	resolver     *net.Resolver // nil: net.DefaultResolver (tests set one)
+	resolver     *net.Resolver       // nil: net.DefaultResolver (tests set one)
+	localAddrs   func() []netip.Addr // nil: the host's interfaces (tests set one)
 }
 
 // NewGuard returns a Guard. allowPrivate turns the check off entirely
@@ -79,10 +83,22 @@ var forbiddenRanges = []struct {
 	{netip.MustParsePrefix("169.254.0.0/16"), "a link-local address (where cloud metadata services answer)"},
 	{netip.MustParsePrefix("172.16.0.0/12"), "a private (RFC 1918) address"},
 	{netip.MustParsePrefix("192.168.0.0/16"), "a private (RFC 1918) address"},
+	{netip.MustParsePrefix("192.0.0.0/24"), "an IETF protocol assignment (special-purpose) address"},
+	{netip.MustParsePrefix("192.0.2.0/24"), "a documentation (TEST-NET) address"},
+	{netip.MustParsePrefix("198.18.0.0/15"), "a benchmarking (special-purpose) address"},
+	{netip.MustParsePrefix("198.51.100.0/24"), "a documentation (TEST-NET) address"},
+	{netip.MustParsePrefix("203.0.113.0/24"), "a documentation (TEST-NET) address"},
 	{netip.MustParsePrefix("224.0.0.0/4"), "a multicast address"},
 	{netip.MustParsePrefix("240.0.0.0/4"), "a reserved or broadcast address"},
 	{netip.MustParsePrefix("::/128"), "an unspecified address"},
 	{netip.MustParsePrefix("::1/128"), "a loopback address"},
+	// IPv6 forms that carry an IPv4 address the router cannot judge: the
+	// old IPv4-compatible form, local-use NAT64, 6to4 and Teredo. (The
+	// well-known NAT64 prefix is judged by the IPv4 address it carries.)
+	{netip.MustParsePrefix("::/96"), "an IPv4-compatible IPv6 address"},
+	{netip.MustParsePrefix("64:ff9b:1::/48"), "a local-use NAT64 address"},
+	{netip.MustParsePrefix("2002::/16"), "a 6to4 address"},
+	{netip.MustParsePrefix("2001::/32"), "a Teredo address"},
 	{netip.MustParsePrefix("fc00::/7"), "a unique local (private) address"},
 	{netip.MustParsePrefix("fe80::/10"), "a link-local address"},
 	{netip.MustParsePrefix("fec0::/10"), "a site-local (private) address"},
@@ -100,7 +116,7 @@ func (g *Guard) Check(ip netip.Addr) error {
 	if g != nil && g.allowPrivate {
 		return nil
 	}
-	what := forbiddenKind(ip)
+	what := g.forbiddenKind(ip)
 	if what == "" || g.allowed(ip) {
 		return nil
 	}
@@ -109,16 +125,64 @@ func (g *Guard) Check(ip netip.Addr) error {
 		ErrForbiddenAddress, ip, what, netip.PrefixFrom(ip, ip.BitLen())))
 }
 
-func forbiddenKind(ip netip.Addr) string {
+// nat64 is the well-known NAT64 prefix (RFC 6052): on an IPv6-only network
+// with DNS64, a name whose only A record is 10.0.0.5 resolves to
+// 64:ff9b::a00:5, and the NAT64 gateway connects to 10.0.0.5.
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+
+func (g *Guard) forbiddenKind(ip netip.Addr) string {
 	if !ip.IsValid() {
 		return "not a valid address"
+	}
+	if nat64.Contains(ip) {
+		b := ip.As16()
+		v4 := netip.AddrFrom4([4]byte(b[12:]))
+		if what := g.forbiddenKind(v4); what != "" && !g.allowed(v4) {
+			return "a NAT64 form of " + v4.String() + ", " + what
+		}
+		return ""
 	}
 	for _, r := range forbiddenRanges {
 		if r.prefix.Contains(ip) {
 			return r.what
 		}
 	}
+	if g.ownAddress(ip) {
+		// A service bound to 0.0.0.0 answers on every address of the
+		// host, and the kernel routes such a connection over loopback.
+		return "an address of the router's own host"
+	}
 	return ""
+}
+
+// ownAddress reports whether ip is assigned to one of this host's
+// interfaces. It is asked at each new connection, so addresses added
+// later count too.
+func (g *Guard) ownAddress(ip netip.Addr) bool {
+	addrs := interfaceAddrs
+	if g != nil && g.localAddrs != nil {
+		addrs = g.localAddrs
+	}
+	for _, a := range addrs() {
+		if a.Unmap() == ip {
+			return true
+		}
+	}
+	return false
+}
+
+func interfaceAddrs() []netip.Addr {
+	nets, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	out := make([]netip.Addr, 0, len(nets))
+	for _, n := range nets {
+		if p, err := netip.ParsePrefix(n.String()); err == nil {
+			out = append(out, p.Addr().WithZone(""))
+		}
+	}
+	return out
 }
 
 func (g *Guard) allowed(ip netip.Addr) bool {

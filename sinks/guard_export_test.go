@@ -3,12 +3,25 @@ package sinks
 import (
 	"context"
 	"net"
+	"net/netip"
 )
 
 // SetResolver makes g's dials resolve names with r, so tests can make a
 // name resolve to any address.
 func SetResolver(g *Guard, r *net.Resolver) *Guard {
 	g.resolver = r
+	return g
+}
+
+// SetLocalAddrs makes g take addrs for the host's own interface addresses.
+func SetLocalAddrs(g *Guard, addrs ...string) *Guard {
+	g.localAddrs = func() []netip.Addr {
+		var out []netip.Addr
+		for _, a := range addrs {
+			out = append(out, netip.MustParseAddr(a))
+		}
+		return out
+	}
 	return g
 }
 

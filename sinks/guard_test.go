@@ -60,6 +60,24 @@ func TestGuardCheck(t *testing.T) {
 		{deny, "::ffff:127.0.0.1", false},
 		{deny, "::ffff:169.254.169.254", false},
 		{deny, "::ffff:10.0.0.1", false},
+		// special-purpose IPv4 blocks, and IPv6 forms carrying IPv4
+		{deny, "192.0.2.2", false},
+		{deny, "198.18.0.1", false},
+		{deny, "203.0.113.7", false},
+		{deny, "::7f00:1", false},
+		{deny, "::a9fe:a9fe", false},
+		{deny, "64:ff9b::7f00:1", false},
+		{deny, "64:ff9b::a9fe:a9fe", false},
+		{deny, "64:ff9b::a00:5", false},
+		{deny, "64:ff9b:1::a00:5", false},
+		{deny, "2002:7f00:1::1", false},
+		{deny, "2001:0:4136:e378:8000:63bf:3fff:fdd2", false},
+		{deny, "64:ff9b::808:808", true}, // NAT64 of 8.8.8.8
+		{allowMeta, "64:ff9b::a9fe:a9fe", true},
+		// the router's own addresses
+		{sinks.SetLocalAddrs(sinks.NewGuard(false, nil), "93.184.215.14"), "93.184.215.14", false},
+		{sinks.SetLocalAddrs(sinks.NewGuard(true, nil), "93.184.215.14"), "93.184.215.14", true},
+		{sinks.SetLocalAddrs(sinks.NewGuard(false, prefixes("93.184.215.14/32")), "93.184.215.14"), "93.184.215.14", true},
 		// public addresses, and neighbours of the refused blocks
 		{deny, "93.184.215.14", true},
 		{deny, "8.8.8.8", true},

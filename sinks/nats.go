@@ -51,6 +51,11 @@ func checkSubject(s string) error {
 	if strings.HasPrefix(s, "auditbus.") {
 		return fmt.Errorf("subject %q: the auditbus.> namespace is reserved for the bus itself", s)
 	}
+	if strings.HasPrefix(s, "$") || strings.HasPrefix(s, "_INBOX.") {
+		// $JS.API, $KV.AUDITBUS_RULES, $SYS...: a rule must not drive the
+		// server's own APIs or write the rules bucket behind the API's checks.
+		return fmt.Errorf("subject %q: subjects starting with $ or _INBOX. belong to NATS itself", s)
+	}
 	for _, tok := range strings.Split(s, ".") {
 		if tok == "" || tok == "*" || tok == ">" || strings.ContainsAny(tok, " \t\r\n") {
 			return fmt.Errorf("subject %q: want dot-separated tokens without wildcards or spaces", s)

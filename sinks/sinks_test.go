@@ -153,6 +153,8 @@ func TestConfigErrors(t *testing.T) {
 		{"webhook", `{url: "http://x", secret: ""}`, "secret: invalid webhook secret: 0 bytes"},
 		{"nats", `{subject: "alerts.*"}`, "without wildcards"},
 		{"nats", `{subject: "auditbus.events.x"}`, "reserved"},
+		{"nats", `{subject: "$KV.AUDITBUS_RULES.default.x"}`, "belong to NATS itself"},
+		{"nats", `{subject: "$JS.API.STREAM.PURGE.AUDITBUS_EVENTS"}`, "belong to NATS itself"},
 		{"nats", `{}`, "subject: required"},
 		{"log", `{level: info}`, `unknown option "level"`},
 		{"carrier-pigeon", `{}`, "unknown target kind"},
