@@ -154,14 +154,7 @@ func apiCall(ctx context.Context, f dlqFlags, method, path string, body []byte) 
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Code string `json:"error_code"`
-			Msg  string `json:"error_msg"`
-		}
-		if json.Unmarshal(raw, &e) == nil && e.Code != "" {
-			return nil, fmt.Errorf("%s %s: %s", resp.Status, e.Code, e.Msg)
-		}
-		return nil, fmt.Errorf("%s: %.200s", resp.Status, raw)
+		return nil, apiError(resp.Status, raw)
 	}
 	return raw, nil
 }

@@ -129,14 +129,7 @@ func post(ctx context.Context, client *http.Client, endpoint string, b request) 
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusAccepted {
-		var e struct {
-			Code string `json:"error_code"`
-			Msg  string `json:"error_msg"`
-		}
-		if json.Unmarshal(raw, &e) == nil && e.Code != "" {
-			return nil, fmt.Errorf("%s %s: %s", resp.Status, e.Code, e.Msg)
-		}
-		return nil, fmt.Errorf("%s: %.200s", resp.Status, raw)
+		return nil, apiError(resp.Status, raw)
 	}
 	var res publishResult
 	if err := json.Unmarshal(raw, &res); err != nil {
