@@ -177,6 +177,9 @@ func TestInput(t *testing.T) {
 	if !ok || m["cluster"] != "qcs::tke:ap-guangzhou:uin/100001:cluster/cls-abc123" || m["who"] != "100001" {
 		t.Errorf("input = %#v", out)
 	}
+	if !rules[0].HasInput("out") || rules[0].HasInput("plain") {
+		t.Errorf("HasInput: out %v, plain %v; want true, false", rules[0].HasInput("out"), rules[0].HasInput("plain"))
+	}
 	if out, err := rules[0].Input("plain", env); out != nil || err != nil {
 		t.Errorf("target without input = %v, %v; want nil, nil", out, err)
 	}

@@ -87,6 +87,13 @@ func (r *Rule) match(machine *vm.VM, env Env) (bool, error) {
 	return ok, nil
 }
 
+// HasInput reports whether target targetID has an input expression, so
+// callers build the environment Input needs only when there is one.
+func (r *Rule) HasInput(targetID string) bool {
+	_, ok := r.inputs[targetID]
+	return ok
+}
+
 // Input evaluates the input expression of target targetID, returning (nil,
 // nil) when the target has none so callers can fall back to the event itself.
 func (r *Rule) Input(targetID string, env Env) (any, error) {

@@ -78,10 +78,15 @@ func (r *Router) try(ctx context.Context, b *binding, msg jetstream.Msg, a *atte
 		a.dead, a.err = "not a structured CloudEvent", err
 		return
 	}
-	payload, err := b.rule.Input(b.target.ID, rules.NewEnv(&e))
-	if err != nil {
-		a.dead, a.err = "input expression failed", err
-		return
+	// NewEnv decodes the whole payload: only a target with an input
+	// expression needs it, not every delivery.
+	var payload any
+	if b.rule.HasInput(b.target.ID) {
+		var err error
+		if payload, err = b.rule.Input(b.target.ID, rules.NewEnv(&e)); err != nil {
+			a.dead, a.err = "input expression failed", err
+			return
+		}
 	}
 	d := &sinks.Delivery{Event: &e, Bus: a.key.bus, Rule: a.key.rule, Target: a.key.target,
 		Payload: payload, Attempt: int(min(a.n, 1<<30))}
