@@ -37,6 +37,9 @@ type Delivery struct {
 	Payload any
 	// Attempt counts from 1.
 	Attempt int
+	// UnsubscribeURL is the confirmed subscription's unsubscribe_url, for
+	// smn messages of targets with confirm: true; "" otherwise.
+	UnsubscribeURL string
 	// Response is what the target answered to a successful delivery, for
 	// the router to record: set by sinks whose targets answer with content
 	// (function targets: a synchronous invocation's body, a command's
@@ -54,6 +57,9 @@ type Deps struct {
 	// certificate from PublicURL + SigningCertPath; nil in validation.
 	Signer    *Signer
 	PublicURL string // the router's base URL as receivers reach it, no trailing slash
+	// Origin is this router's name in the CloudEvents webhook handshake
+	// (WebHook-Request-Origin): by default the host of PublicURL.
+	Origin string
 }
 
 // Error is a failed delivery with what the router needs to decide on a retry.

@@ -18,6 +18,10 @@ import (
 const (
 	// SMNTypeNotification is the message type of every smn delivery.
 	SMNTypeNotification = "Notification"
+	// SMNTypeSubscriptionConfirmation is the message a target with
+	// `confirm: true` receives before its first delivery: it carries the
+	// subscribe_url the endpoint GETs to consent.
+	SMNTypeSubscriptionConfirmation = "SubscriptionConfirmation"
 	// SMNSignatureVersion is the signature_version SMN messages carry.
 	SMNSignatureVersion = "v1"
 	// SMNTimestampLayout is SMN's timestamp: ISO 8601, UTC, whole seconds.
@@ -54,20 +58,31 @@ type SMNMessage struct {
 	// else as JSON).
 	Message   string `json:"message"`
 	Timestamp string `json:"timestamp"`
-	// UnsubscribeURL is empty (and left out) until subscriptions exist.
+	// SubscribeURL is set in a SubscriptionConfirmation only: GETting it
+	// confirms the subscription.
+	SubscribeURL string `json:"subscribe_url,omitempty"`
+	// UnsubscribeURL is set in the Notifications of a confirmed
+	// subscription (`confirm: true`): GETting it stops the deliveries.
+	// Targets without confirmation have no subscription, so no URL.
 	UnsubscribeURL   string `json:"unsubscribe_url,omitempty"`
 	SignatureVersion string `json:"signature_version"`
 	Signature        string `json:"signature"`
 	SigningCertURL   string `json:"signing_cert_url"`
 }
 
-// StringToSign returns what SMN signs for a Notification: the signed keys
-// in name order (message, message_id, subject unless empty, timestamp,
-// topic_urn, type), each written as "key\nvalue\n".
+// StringToSign returns what SMN signs: the signed keys of the message's
+// type in name order, each written as "key\nvalue\n". A Notification signs
+// message, message_id, subject (unless empty), timestamp, topic_urn and
+// type; a SubscriptionConfirmation signs message, message_id,
+// subscribe_url, timestamp, topic_urn and type.
 func (m *SMNMessage) StringToSign() string {
+	third := [2]string{"subject", m.Subject}
+	if m.Type != SMNTypeNotification {
+		third = [2]string{"subscribe_url", m.SubscribeURL}
+	}
 	var b strings.Builder
 	for _, kv := range [][2]string{
-		{"message", m.Message}, {"message_id", m.MessageID}, {"subject", m.Subject},
+		{"message", m.Message}, {"message_id", m.MessageID}, third,
 		{"timestamp", m.Timestamp}, {"topic_urn", m.TopicURN}, {"type", m.Type},
 	} {
 		if kv[0] == "subject" && kv[1] == "" {
@@ -105,21 +120,27 @@ func (w *Webhook) smnMessage(d *Delivery, now time.Time) (*SMNMessage, error) {
 		return nil, err
 	}
 	m := &SMNMessage{
-		Type:             SMNTypeNotification,
-		MessageID:        messageID(d),
-		TopicURN:         jsonSafe(TopicURN(d.Bus, d.Rule)),
-		Subject:          jsonSafe(smnSubject(d)),
-		Message:          jsonSafe(content),
-		Timestamp:        now.UTC().Format(SMNTimestampLayout),
-		SignatureVersion: SMNSignatureVersion,
-		SigningCertURL:   w.publicURL + SigningCertPath,
+		Type:           SMNTypeNotification,
+		MessageID:      messageID(d),
+		TopicURN:       jsonSafe(TopicURN(d.Bus, d.Rule)),
+		Subject:        jsonSafe(smnSubject(d)),
+		Message:        jsonSafe(content),
+		Timestamp:      now.UTC().Format(SMNTimestampLayout),
+		UnsubscribeURL: d.UnsubscribeURL,
 	}
+	return m, w.signSMN(m)
+}
+
+// signSMN fills in m's signature fields.
+func (w *Webhook) signSMN(m *SMNMessage) error {
+	m.SignatureVersion = SMNSignatureVersion
+	m.SigningCertURL = w.publicURL + SigningCertPath
 	sig, err := w.signer.Sign([]byte(m.StringToSign()))
 	if err != nil {
-		return nil, Permanent(fmt.Errorf("smn format: %w", err))
+		return Permanent(fmt.Errorf("smn format: %w", err))
 	}
 	m.Signature = base64.StdEncoding.EncodeToString(sig)
-	return m, nil
+	return nil
 }
 
 // smnContent is the message string: the input payload, or the event as
@@ -139,6 +160,11 @@ func (w *Webhook) encodeSMN(req *http.Request, d *Delivery, now time.Time) ([]by
 	if err != nil {
 		return nil, err
 	}
+	return setSMNBody(req, m, SubscriptionURN(d.Bus, d.Rule, d.Target))
+}
+
+// setSMNBody writes m as req's body, with SMN's headers.
+func setSMNBody(req *http.Request, m *SMNMessage, subscriptionURN string) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false) // keep <, > and & readable; receivers decode the same values either way
@@ -150,7 +176,7 @@ func (w *Webhook) encodeSMN(req *http.Request, d *Delivery, now time.Time) ([]by
 	req.Header.Set(HeaderSMNMessageType, m.Type)
 	req.Header.Set(HeaderSMNMessageID, m.MessageID)
 	req.Header.Set(HeaderSMNTopicURN, m.TopicURN)
-	req.Header.Set(HeaderSMNSubscriptionURN, SubscriptionURN(d.Bus, d.Rule, d.Target))
+	req.Header.Set(HeaderSMNSubscriptionURN, subscriptionURN)
 	return body, nil
 }
 

@@ -13,9 +13,9 @@ import (
 var ErrSMNSignature = errors.New("smn message signature does not verify")
 
 // VerifySMN checks an smn delivery for receivers written in Go and returns
-// the decoded message: the body must be an SMN Notification whose
-// signature (base64) is the SHA256withRSA signature of its StringToSign by
-// cert's key. A body that is not such a message is an error; a signature
+// the decoded message: the body must be an SMN Notification or
+// SubscriptionConfirmation whose signature (base64) is the SHA256withRSA
+// signature of its StringToSign by cert's key. A body that is not such a message is an error; a signature
 // that does not verify is ErrSMNSignature.
 //
 // cert must come from a source the receiver trusts: fetched once from the
@@ -28,8 +28,8 @@ func VerifySMN(body []byte, cert *x509.Certificate) (*SMNMessage, error) {
 	if err := json.Unmarshal(body, &m); err != nil {
 		return nil, fmt.Errorf("smn message: %w", err)
 	}
-	if m.Type != SMNTypeNotification {
-		return nil, fmt.Errorf("smn message: type %q, want %q", m.Type, SMNTypeNotification)
+	if m.Type != SMNTypeNotification && m.Type != SMNTypeSubscriptionConfirmation {
+		return nil, fmt.Errorf("smn message: type %q, want %q or %q", m.Type, SMNTypeNotification, SMNTypeSubscriptionConfirmation)
 	}
 	sig, err := base64.StdEncoding.DecodeString(m.Signature)
 	if err != nil {

@@ -3,7 +3,6 @@ package sinks
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -35,6 +34,12 @@ type WebhookConfig struct {
 	// Secret turns on Standard Webhooks signing (see ParseSecret for its
 	// format); usually "${NAME}" from the environment.
 	Secret string `yaml:"secret"`
+	// Confirm (format smn) holds deliveries until the endpoint confirmed
+	// the SubscriptionConfirmation sent before the first one.
+	Confirm bool `yaml:"confirm"`
+	// Handshake (cloudevents formats) holds deliveries until the endpoint
+	// consented in the CloudEvents webhook OPTIONS handshake.
+	Handshake bool `yaml:"handshake"`
 }
 
 // Webhook POSTs events to an HTTP endpoint. Redirects are never followed:
@@ -46,18 +51,22 @@ type WebhookConfig struct {
 // The smn format is also signed with Deps.Signer, whose certificate is at
 // Deps.PublicURL + SigningCertPath; without them (as in `rules validate`)
 // the target still validates, but its deliveries fail for good.
+//
+// With confirm or handshake, the router must obtain the endpoint's consent
+// (RequestConsent) before delivering; the sink itself does not track it.
 type Webhook struct {
 	cfg       WebhookConfig
 	client    *http.Client
 	key       []byte  // HMAC key from the secret; nil: unsigned
 	signer    *Signer // smn format
 	publicURL string  // smn format: base of signing_cert_url
+	origin    string  // handshake: WebHook-Request-Origin
 	now       func() time.Time
 }
 
 func newWebhook(node *yaml.Node, deps Deps) (Sink, error) {
 	var cfg WebhookConfig
-	if err := decodeConfig(node, &cfg, "url", "format", "timeout", "headers", "secret"); err != nil {
+	if err := decodeConfig(node, &cfg, "url", "format", "timeout", "headers", "secret", "confirm", "handshake"); err != nil {
 		return nil, err
 	}
 	_, err := parseTargetURL(cfg.URL)
@@ -71,6 +80,9 @@ func newWebhook(node *yaml.Node, deps Deps) (Sink, error) {
 	default:
 		return nil, fmt.Errorf("format %q: want cloudevents, cloudevents-structured, raw or smn", cfg.Format)
 	}
+	if err := checkConsentConfig(&cfg); err != nil {
+		return nil, err
+	}
 	var key []byte
 	if hasKey(node, "secret") { // present but empty (an empty variable) is an error, not unsigned delivery
 		if key, err = ParseSecret(cfg.Secret); err != nil {
@@ -83,8 +95,8 @@ func newWebhook(node *yaml.Node, deps Deps) (Sink, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultWebhookTimeout
 	}
-	return &Webhook{cfg: cfg, key: key, signer: deps.Signer, publicURL: deps.PublicURL, now: time.Now,
-		client: deps.Guard.Client(cfg.Timeout)}, nil
+	return &Webhook{cfg: cfg, key: key, signer: deps.Signer, publicURL: deps.PublicURL, origin: deps.Origin,
+		now: time.Now, client: deps.Guard.Client(cfg.Timeout)}, nil
 }
 
 func hasKey(node *yaml.Node, key string) bool {
@@ -96,12 +108,15 @@ func hasKey(node *yaml.Node, key string) bool {
 	return false
 }
 
-// Connect reports an smn target that cannot sign (no signer or public URL,
-// a router bug). Otherwise it does nothing: an endpoint is only known to
-// work when it accepts a delivery.
+// Connect reports an smn target that cannot sign (no signer or public URL)
+// or a handshake target without an origin, router bugs. Otherwise it does
+// nothing: an endpoint is only known to work when it accepts a delivery.
 func (w *Webhook) Connect(context.Context) error {
 	if w.cfg.Format == FormatSMN && (w.signer == nil || w.publicURL == "") {
 		return errNoSigner
+	}
+	if w.cfg.Handshake && w.origin == "" {
+		return errNoOrigin
 	}
 	return nil
 }
@@ -120,16 +135,7 @@ func (w *Webhook) Deliver(ctx context.Context, d *Delivery) error {
 	if err != nil {
 		return err
 	}
-	resp, err := w.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("POST %s: %w", w.cfg.URL, err)
-	}
-	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return nil
-	}
-	return httpFailure(http.MethodPost, w.cfg.URL, resp, snippet)
+	return w.send(req)
 }
 
 func retryableStatus(code int) bool {

@@ -25,6 +25,9 @@ func (w *Webhook) request(ctx context.Context, d *Delivery) (*http.Request, erro
 	for k, v := range w.cfg.Headers {
 		req.Header.Set(k, v)
 	}
+	if w.cfg.Handshake { // the handshake's origin goes on every delivery (spec section 2.1)
+		req.Header.Set(HeaderRequestOrigin, w.origin)
+	}
 	now := w.now()
 	b, err := w.encode(ctx, req, d, now)
 	if err != nil {
