@@ -37,3 +37,16 @@ func (s *Server) listen() error {
 	}
 	return nil
 }
+
+// webhookOrigin is the configured origin, else the public URL's host
+// without its port: the handshake's origin is a DNS name.
+func (s *Server) webhookOrigin() string {
+	if s.cfg.WebhookOrigin != "" {
+		return s.cfg.WebhookOrigin
+	}
+	u, err := url.Parse(s.cfg.PublicURL)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}

@@ -77,8 +77,12 @@ type Config struct {
 	SigningKeyFile  string
 	SigningCertFile string
 	// PublicURL is the base URL receivers reach the API at, for the
-	// signing_cert_url of smn messages; default http://<listen address>.
+	// signing_cert_url, subscribe_url and unsubscribe_url of smn messages
+	// and the handshake's callback URL; default http://<listen address>.
 	PublicURL string
+	// WebhookOrigin is this router's WebHook-Request-Origin in the
+	// CloudEvents webhook handshake; default the host of PublicURL.
+	WebhookOrigin string
 }
 
 // Defaults.
@@ -224,7 +228,7 @@ func (s *Server) startRouter(ctx context.Context) error {
 		opts = append(opts, dispatch.WithDLQMaxAge(s.cfg.DLQMaxAge))
 	}
 	s.router = dispatch.New(s.js, sinks.Deps{NATS: s.nc, Stdout: s.cfg.Stdout, Log: s.cfg.Log,
-		Guard: s.targetGuard(), Signer: s.signer, PublicURL: s.cfg.PublicURL}, opts...)
+		Guard: s.targetGuard(), Signer: s.signer, PublicURL: s.cfg.PublicURL, Origin: s.webhookOrigin()}, opts...)
 	if err := s.rules.Start(ctx, s.js, s.router.SetRules); err != nil {
 		return err
 	}

@@ -83,7 +83,8 @@ func fetchCert(t *testing.T, url string) ([]byte, *x509.Certificate) {
 }
 
 // verifyAsReceiver is the procedure README documents: the signed keys of
-// the received JSON (subject only when not empty) sorted by name, each as
+// the received JSON (for a Notification subject, only when not empty; for
+// a SubscriptionConfirmation subscribe_url) sorted by name, each as
 // "key\nvalue\n", verified SHA256withRSA against the certificate's key.
 func verifyAsReceiver(t *testing.T, cert *x509.Certificate, body []byte) error {
 	t.Helper()
@@ -91,8 +92,12 @@ func verifyAsReceiver(t *testing.T, cert *x509.Certificate, body []byte) error {
 	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatal(err)
 	}
+	third := "subject"
+	if m["type"] != "Notification" {
+		third = "subscribe_url"
+	}
 	var s strings.Builder
-	for _, k := range []string{"message", "message_id", "subject", "timestamp", "topic_urn", "type"} {
+	for _, k := range []string{"message", "message_id", third, "timestamp", "topic_urn", "type"} {
 		if v, _ := m[k].(string); k != "subject" || v != "" {
 			fmt.Fprintf(&s, "%s\n%s\n", k, v)
 		}
@@ -162,14 +167,7 @@ func TestSMNDeliveryVerifiesAsDocumented(t *testing.T) {
 // tools skips them; CI installs them and sets AUDITBUS_REQUIRE_TOOLS, so
 // there they always run.
 func runRecipes(t *testing.T, base string, r received, tampered []byte) {
-	for _, tool := range []string{"sh", "curl", "jq", "openssl", "od"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("AUDITBUS_REQUIRE_TOOLS") != "" {
-				t.Fatalf("%s is not installed, and AUDITBUS_REQUIRE_TOOLS is set", tool)
-			}
-			t.Skipf("%s is not installed", tool)
-		}
-	}
+	requireTools(t, "sh", "curl", "jq", "openssl", "od")
 	dir := t.TempDir()
 	good, bad := filepath.Join(dir, "body.json"), filepath.Join(dir, "tampered.json")
 	if err := errors.Join(os.WriteFile(good, r.body, 0o644), os.WriteFile(bad, tampered, 0o644)); err != nil {
@@ -229,5 +227,20 @@ func TestSigningPairSurvivesRestart(t *testing.T) {
 	}
 	if r.header.Get("webhook-signature") != "" {
 		t.Errorf("a target without a secret got webhook-signature %q", r.header.Get("webhook-signature"))
+	}
+}
+
+// requireTools skips a test on a developer machine without the tools a
+// README recipe uses; CI installs them and sets AUDITBUS_REQUIRE_TOOLS, so
+// there the test always runs.
+func requireTools(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("AUDITBUS_REQUIRE_TOOLS") != "" {
+				t.Fatalf("%s is not installed, and AUDITBUS_REQUIRE_TOOLS is set", tool)
+			}
+			t.Skipf("%s is not installed", tool)
+		}
 	}
 }

@@ -74,7 +74,8 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.Var(&cidrFlag{list: &c.AllowTargetCIDRs}, "allow-target-cidrs", "internal blocks webhook and function URLs may reach (CIDR or address; repeatable, or comma-separated)")
 	fs.StringVar(&c.SigningKeyFile, "signing-key", c.SigningKeyFile, "PEM RSA private key that signs smn-format webhooks, with --signing-cert (default: a pair generated in <data-dir>/signing)")
 	fs.StringVar(&c.SigningCertFile, "signing-cert", c.SigningCertFile, "PEM X.509 certificate of --signing-key, served at /v1/signing-cert")
-	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL receivers reach the API at, for signing_cert_url in smn messages (default http://<listen address>)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL receivers reach the API at, for signing_cert_url, subscribe_url and unsubscribe_url in smn messages and the handshake's callback URL (default http://<listen address>)")
+	fs.StringVar(&c.WebhookOrigin, "webhook-origin", c.WebhookOrigin, "this router's name in the CloudEvents webhook handshake (WebHook-Request-Origin) of targets with handshake: true (default: the host of --public-url)")
 	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "log format: console or json")
 	fs.StringVar(&c.logLevel, "log-level", c.logLevel, "log level: debug, info, warn, error")
 	return fs

@@ -23,6 +23,7 @@ const (
 	CodeRuleNotFound       = "AB.4041" // 404: no such rule on that bus
 	CodeDeadLetterNotFound = "AB.4042" // 404: a DLQ redrive names an id the dead-letter queue does not hold
 	CodeTargetNotFound     = "AB.4043" // 404: no such target of that rule (DLQ redrive, target enable)
+	CodeNoSubscription     = "AB.4044" // 404: a subscribe or unsubscribe URL names no subscription, or carries a wrong or outdated token
 	CodeMethodNotAllowed   = "AB.4050" // 405: endpoint exists, method does not
 	CodeRuleConflict       = "AB.4090" // 409: the rule is defined by a rule file, so the API cannot change it
 	CodePrecondition       = "AB.4120" // 412: If-Match does not match the rule's current revision

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/dispatch"
 	"github.com/auditbus/auditbus/router/ingest"
 	"github.com/auditbus/auditbus/router/sources"
 )
@@ -103,6 +104,10 @@ func New(pub Publisher, opts ...Option) *Server {
 		if o.targets != nil {
 			s.route("/v1/rules/{name}/targets/{action}", map[string]http.HandlerFunc{http.MethodPost: s.enableTarget})
 		}
+	}
+	if o.targets != nil {
+		s.route(dispatch.SubscriptionConfirmPath, map[string]http.HandlerFunc{http.MethodGet: s.answerSubscription(o.targets.ConfirmSubscription)})
+		s.route(dispatch.SubscriptionUnsubscribePath, map[string]http.HandlerFunc{http.MethodGet: s.answerSubscription(o.targets.Unsubscribe)})
 	}
 	if o.dlq != nil {
 		s.route("/v1/dlq", map[string]http.HandlerFunc{http.MethodGet: s.listDLQ})

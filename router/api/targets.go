@@ -16,14 +16,18 @@ import (
 type TargetControl interface {
 	TargetState(bus, rule, target string) dispatch.TargetState
 	EnableTarget(ctx context.Context, bus, rule, target string) error
+	ConfirmSubscription(ctx context.Context, urn, token string) (dispatch.TargetState, error)
+	Unsubscribe(ctx context.Context, urn, token string) (dispatch.TargetState, error)
 }
 
 // WithTargetControl shows each target's state in the rules endpoints and
-// serves POST /v1/rules/{name}/targets/{id}:enable. Default: neither.
+// serves POST /v1/rules/{name}/targets/{id}:enable and the subscription
+// URLs (GET /v1/subscriptions/confirm and /unsubscribe). Default: none.
 func WithTargetControl(tc TargetControl) Option { return func(o *options) { o.targets = tc } }
 
 // enableTarget is POST /v1/rules/{name}/targets/{id}:enable?bus=: it
-// resumes deliveries to a target disabled after a 410 Gone. 200 with the
+// resumes deliveries to a held target (disabled after a 410 Gone, or
+// unsubscribed, which asks for a new subscription). 200 with the
 // target's state; enabling a target that is not disabled is no error.
 func (s *Server) enableTarget(w http.ResponseWriter, r *http.Request) {
 	b, name, ok := ruleID(w, r, rules.DefaultBus)
@@ -41,7 +45,7 @@ func (s *Server) enableTarget(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.opts.log.Error().Err(err).Msg("enable target")
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "the disabled-targets bucket (NATS KV) did not answer; retrying is safe")
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "the target-state bucket (NATS KV) did not answer; retrying is safe")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"bus": b, "rule": name, "target": id,
@@ -54,7 +58,7 @@ func (s *Server) withTargetState(v ruleJSON) ruleJSON {
 		return v
 	}
 	for i, t := range v.Targets {
-		if st := s.opts.targets.TargetState(v.Bus, v.Name, t.ID); st.Disabled {
+		if st := s.opts.targets.TargetState(v.Bus, v.Name, t.ID); st.Disabled || st.Subscription != nil {
 			v.Targets[i].State = &st
 		}
 	}

@@ -27,7 +27,7 @@ type attempt struct {
 	err      error     // nil: delivered
 	dead     string    // non-empty: dead-letter at once for this reason
 	handBack bool      // shutdown interrupted the attempt
-	held     bool      // the target is disabled: not attempted, kept queued
+	held     bool      // the target is disabled or awaits consent: not attempted, kept queued
 	maxN     int
 	maxAge   time.Duration
 }
@@ -39,7 +39,7 @@ func (r *Router) deliver(ctx context.Context, q *queue, msg jetstream.Msg) {
 	a := r.newAttempt(q.key, msg)
 	if b := t.bindings[q.key]; b == nil {
 		a.dead = "target removed"
-	} else if r.isDisabled(q.key) {
+	} else if r.isDisabled(q.key) || r.awaitsConsent(q.key, b) {
 		a.held = true
 	} else {
 		// Kept alive from here: a wait for the rate limit may outlast the
@@ -90,6 +90,9 @@ func (r *Router) try(ctx context.Context, b *binding, msg jetstream.Msg, a *atte
 	}
 	d := &sinks.Delivery{Event: &e, Bus: a.key.bus, Rule: a.key.rule, Target: a.key.target,
 		Payload: payload, Attempt: int(min(a.n, 1<<30))}
+	if c := consentOf(b); c != nil && c.ConsentMode() == sinks.ConsentConfirm {
+		d.UnsubscribeURL = r.unsubscribeURL(a.key)
+	}
 	a.err = b.sink.Deliver(ctx, d)
 	r.metrics.latency.WithLabelValues(b.target.Kind).Observe(time.Since(a.at).Seconds())
 	if a.err != nil && ctx.Err() != nil {

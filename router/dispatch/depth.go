@@ -59,5 +59,5 @@ func (r *Router) pollDepth(ctx context.Context, q *queue) {
 	r.mu.Unlock()
 	q.stop()
 	r.metrics.depth.DeleteLabelValues(labels...)
-	r.forgetDisabled(ctx, q.key)
+	r.forgetState(ctx, q.key)
 }

@@ -2,172 +2,75 @@ package dispatch
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 )
 
-// DisabledBucket is the NATS KV bucket that records disabled targets, so
-// every replica stops and resumes delivering to a target together and the
-// state survives restarts. Keys are "<bus>.<rule>.<target>".
-const DisabledBucket = "auditbus-disabled-targets"
-
-// TargetState is what the router knows about one target beyond its rule.
-type TargetState struct {
-	// Disabled: the target answered 410 Gone, so nothing is delivered to
-	// it until an operator re-enables it (EnableTarget); its deliveries
-	// stay queued meanwhile.
-	Disabled bool      `json:"disabled"`
-	Reason   string    `json:"reason,omitempty"`
-	Status   int       `json:"status,omitempty"`
-	Since    time.Time `json:"since,omitzero"`
-}
-
 // pausedRetry is how soon a delivery fetched just before its target was
-// disabled comes back; the queue does not fetch while the target is
-// disabled, so it is really held until the target is enabled.
+// held comes back; the queue does not fetch while the target is held, so
+// it is really held until the target may take deliveries again.
 const pausedRetry = time.Second
 
-func kvKey(k targetKey) string { return k.bus + "." + k.rule + "." + k.target }
-
-func keyOf(kvKey string) (targetKey, bool) {
-	parts := strings.Split(kvKey, ".")
-	if len(parts) != 3 {
-		return targetKey{}, false
-	}
-	return targetKey{parts[0], parts[1], parts[2]}, true
-}
-
-// openDisabled creates the bucket when missing.
-func (r *Router) openDisabled(ctx context.Context) error {
-	kv, err := r.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      DisabledBucket,
-		Description: "auditbus: targets disabled after answering 410 Gone",
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(r.opts.replicas, 1),
-	})
-	if err != nil {
-		return fmt.Errorf("bucket %s: %w", DisabledBucket, err)
-	}
-	r.kv = kv
-	return nil
-}
-
-// watchDisabled loads the disabled targets, then returns a function that
-// follows changes until ctx ends (run it in a goroutine the caller owns).
-func (r *Router) watchDisabled(ctx context.Context) (follow func(), err error) {
-	w, err := r.kv.WatchAll(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("watch %s: %w", DisabledBucket, err)
-	}
-	for e := range w.Updates() {
-		if e == nil { // initial values done
-			break
-		}
-		r.applyDisabled(e)
-	}
-	return func() {
-		defer w.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				if e != nil {
-					r.applyDisabled(e)
-				}
-			}
-		}
-	}, nil
-}
-
-func (r *Router) applyDisabled(e jetstream.KeyValueEntry) {
-	key, ok := keyOf(e.Key())
-	if !ok {
-		return
-	}
-	r.disabledMu.Lock()
-	defer r.disabledMu.Unlock()
-	if op := e.Operation(); op == jetstream.KeyValueDelete || op == jetstream.KeyValuePurge {
-		delete(r.disabled, key)
-		return
-	}
-	var st TargetState
-	if json.Unmarshal(e.Value(), &st) == nil {
-		st.Disabled = true
-		r.disabled[key] = st
-	}
-}
-
 func (r *Router) isDisabled(key targetKey) bool {
-	r.disabledMu.RLock()
-	defer r.disabledMu.RUnlock()
-	return r.disabled[key].Disabled
+	rec, _ := r.stateOf(key)
+	return rec.Disabled
 }
 
 // disable records that key's target is gone, locally at once and in the
-// bucket for the other replicas and the next start.
+// bucket for the other replicas and the next start; its consent is kept.
 func (r *Router) disable(ctx context.Context, key targetKey, status int, reason string) error {
-	st := TargetState{Disabled: true, Reason: reason, Status: status, Since: time.Now().UTC()}
-	r.disabledMu.Lock()
-	r.disabled[key] = st
-	r.disabledMu.Unlock()
-	if r.kv == nil {
-		return nil
+	set := func(rec *record) bool {
+		rec.Disabled, rec.Reason, rec.Status, rec.Since = true, reason, status, time.Now().UTC()
+		return true
 	}
-	body, _ := json.Marshal(st)
-	if _, err := r.kv.Put(ctx, kvKey(key), body); err != nil {
+	if _, _, err := r.updateState(ctx, key, set); err != nil {
+		rec, rev := r.stateOf(key)
+		set(&rec)
+		r.setCached(key, rec, rev)
 		return fmt.Errorf("record disabled target: %w", err)
 	}
 	return nil
 }
 
-// TargetState reports the state of one target of a rule.
-func (r *Router) TargetState(busName, rule, target string) TargetState {
-	r.disabledMu.RLock()
-	defer r.disabledMu.RUnlock()
-	return r.disabled[targetKey{busName, rule, target}]
-}
-
-// EnableTarget resumes deliveries to a target disabled after a 410; its
-// queued deliveries follow. Enabling a target that is not disabled does
-// nothing. ErrNoSuchTarget when the rules have no such target.
+// EnableTarget resumes deliveries to a target that is held: disabled after
+// a 410, or unsubscribed by its endpoint, in which case a new subscription
+// is asked for (a new confirmation or handshake) and deliveries follow
+// once the endpoint consents. For a target still waiting for consent it
+// asks again at once. Enabling a target that is not held does nothing.
+// ErrNoSuchTarget when the rules have no such target.
 func (r *Router) EnableTarget(ctx context.Context, busName, rule, target string) error {
 	key := targetKey{busName, rule, target}
 	if r.table.Load().bindings[key] == nil {
 		return fmt.Errorf("%w: bus %q rule %q target %q", ErrNoSuchTarget, busName, rule, target)
 	}
-	if err := r.clearDisabled(ctx, key); err != nil {
+	_, _, err := r.updateState(ctx, key, func(rec *record) bool {
+		changed := rec.Disabled
+		rec.Disabled, rec.Reason, rec.Status, rec.Since = false, "", 0, time.Time{}
+		switch s := rec.Subscription; {
+		case s == nil:
+		case s.Status == SubscriptionUnsubscribed:
+			rec.Subscription, rec.Token, changed = nil, "", true
+		case s.Status == SubscriptionPending:
+			s.NextRequest, changed = time.Time{}, true
+		}
+		return changed
+	})
+	if err != nil {
 		return fmt.Errorf("enable target: %w", err)
 	}
 	return nil
 }
 
-// clearDisabled forgets that key's target was disabled, locally and in
-// the bucket.
-func (r *Router) clearDisabled(ctx context.Context, key targetKey) error {
-	if r.kv != nil {
-		if err := r.kv.Delete(ctx, kvKey(key)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-			return err
-		}
-	}
-	r.disabledMu.Lock()
-	delete(r.disabled, key)
-	r.disabledMu.Unlock()
-	return nil
-}
-
-// forgetDisabled clears the state of a retired target, so that a target
-// of the same name added later starts enabled; a failure is only logged.
-func (r *Router) forgetDisabled(ctx context.Context, key targetKey) {
-	if err := r.clearDisabled(ctx, key); err != nil {
-		r.opts.log.Warn().Err(err).Str("rule", key.rule).Str("target", key.target).Msg("forgetting a retired target's disabled state")
+// forgetState clears the state of a retired target, so that a target of
+// the same name added later starts afresh (enabled, asking consent anew);
+// a failure is only logged.
+func (r *Router) forgetState(ctx context.Context, key targetKey) {
+	_, _, err := r.updateState(ctx, key, func(rec *record) bool {
+		changed := !rec.empty()
+		*rec = record{}
+		return changed
+	})
+	if err != nil {
+		r.opts.log.Warn().Err(err).Str("rule", key.rule).Str("target", key.target).Msg("forgetting a retired target's state")
 	}
 }

@@ -33,11 +33,18 @@ type env struct {
 func startRouter(t testing.TB, ruleYAML string, opts ...dispatch.Option) *env {
 	t.Helper()
 	ns := bustest.Start(t, "")
+	return startOn(t, ns, sinks.Deps{NATS: ns.NC, Stdout: io.Discard, Guard: sinks.NewGuard(true, nil)}, ruleYAML, opts...)
+}
+
+// startOn runs a router on ns with deps: a second one on the same server
+// is another replica.
+func startOn(t testing.TB, ns *bustest.Server, deps sinks.Deps, ruleYAML string, opts ...dispatch.Option) *env {
+	t.Helper()
 	ctx := context.Background()
 	if _, err := bus.EnsureStream(ctx, ns.JS, bus.StreamConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	r := dispatch.New(ns.JS, sinks.Deps{NATS: ns.NC, Stdout: io.Discard, Guard: sinks.NewGuard(true, nil)}, append([]dispatch.Option{dispatch.WithBackoff(time.Millisecond, 20*time.Millisecond), dispatch.WithDepthInterval(50 * time.Millisecond),
+	r := dispatch.New(ns.JS, deps, append([]dispatch.Option{dispatch.WithBackoff(time.Millisecond, 20*time.Millisecond), dispatch.WithDepthInterval(50 * time.Millisecond),
 		dispatch.WithShutdownGrace(200 * time.Millisecond)}, opts...)...)
 	setRules(t, r, ruleYAML)
 	runCtx, cancel := context.WithCancel(ctx)
@@ -331,7 +338,7 @@ func TestGoneTargetIsDisabledUntilEnabled(t *testing.T) {
 	e := startRouter(t, hookRule(hook.URL, ""), dispatch.WithConcurrency(1))
 	e.publish(t, "g1", "g2", "g3")
 	waitFor(t, "target disabled", func() bool { return e.router.TargetState("default", "deletes", "hook").Disabled })
-	kv, err := e.ns.JS.KeyValue(context.Background(), dispatch.DisabledBucket)
+	kv, err := e.ns.JS.KeyValue(context.Background(), dispatch.StateBucket)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ type metrics struct {
 	deliveries *prometheus.CounterVec   // by bus, rule, target, outcome
 	latency    *prometheus.HistogramVec // by target kind
 	depth      *prometheus.GaugeVec     // by bus, rule, target
+	consent    *prometheus.CounterVec   // by bus, rule, target, outcome
 }
 
 // Delivery outcomes, the values of the outcome label.
@@ -47,9 +48,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "auditbus_target_queue_depth",
 			Help: "Deliveries waiting in a target's queue or in flight (including those waiting for a retry), polled every few seconds.",
 		}, []string{"bus", "rule", "target"}),
+		consent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "auditbus_target_consent_requests_total",
+			Help: "Consent requests (SMN SubscriptionConfirmation, CloudEvents handshake) by outcome: granted (in the answer), pending (sent; waiting for the endpoint to GET its URL), failed (retried with backoff).",
+		}, []string{"bus", "rule", "target", "outcome"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.events, m.matches, m.ruleErrors, m.deliveries, m.latency, m.depth)
+		reg.MustRegister(m.events, m.matches, m.ruleErrors, m.deliveries, m.latency, m.depth, m.consent)
 	}
 	return m
 }

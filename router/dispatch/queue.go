@@ -22,8 +22,9 @@ type queue struct {
 	key         targetKey
 	cons        jetstream.Consumer
 	concurrency int
-	rate        rules.Rate    // zero: unlimited
-	limiter     *rate.Limiter // nil: unlimited
+	rate        rules.Rate    // the target's own; zero: unlimited
+	limiter     *rate.Limiter // the lower of rate and the consented cap
+	capped      atomic.Int64  // the consented cap the limiter has, per minute; 0: none
 	removed     atomic.Bool   // the pair left the rules: drain to the DLQ, then delete
 	cancel      context.CancelFunc
 	done        chan struct{} // closed once fetching stopped and every worker returned
@@ -103,18 +104,35 @@ func (r *Router) openQueue(ctx context.Context, key targetKey, conc int, lim rul
 
 func (r *Router) startQueue(key targetKey, cons jetstream.Consumer, conc int, lim rules.Rate) *queue {
 	ctx, cancel := context.WithCancel(r.qctx)
-	q := &queue{key: key, cons: cons, concurrency: conc, rate: lim, cancel: cancel, done: make(chan struct{})}
-	if lim.PerSecond > 0 {
-		q.limiter = rate.NewLimiter(rate.Limit(lim.PerSecond), max(lim.Burst, 1))
-	}
+	q := &queue{key: key, cons: cons, concurrency: conc, rate: lim, cancel: cancel, done: make(chan struct{}),
+		limiter: rate.NewLimiter(rate.Inf, 1)}
+	q.setLimit(0)
 	go func() {
 		defer close(q.done)
-		// A removed queue drains to the dead-letter queue even when its
-		// target was disabled: nobody can enable a target that is gone.
-		paused := func() bool { return r.isDisabled(key) && !q.removed.Load() }
+		paused := func() bool { return r.held(ctx, q) }
 		r.pull(ctx, r.work, cons, conc, paused, func(work context.Context, msg jetstream.Msg) { r.deliver(work, q, msg) })
 	}()
 	return q
+}
+
+// capRate limits q to the lower of its target's rate and perMinute, the
+// rate its endpoint consented to (WebHook-Allowed-Rate; 0: no cap).
+func (q *queue) capRate(perMinute int) {
+	if q.capped.Swap(int64(perMinute)) != int64(perMinute) {
+		q.setLimit(perMinute)
+	}
+}
+
+func (q *queue) setLimit(perMinute int) {
+	limit, burst := rate.Inf, 1
+	if q.rate.PerSecond > 0 {
+		limit, burst = rate.Limit(q.rate.PerSecond), max(q.rate.Burst, 1)
+	}
+	if consented := rate.Limit(float64(perMinute) / 60); perMinute > 0 && consented < limit {
+		limit, burst = consented, 1
+	}
+	q.limiter.SetLimit(limit)
+	q.limiter.SetBurst(burst)
 }
 
 // stop ends fetching and waits for the queue's workers. Safe to call twice.

@@ -46,9 +46,9 @@ type Router struct {
 	qwg     sync.WaitGroup  // queues stopped in the background
 	closing sync.WaitGroup  // replaced tables being closed
 
-	kv         jetstream.KeyValue // DisabledBucket; nil until Open
-	disabledMu sync.RWMutex
-	disabled   map[targetKey]TargetState
+	kv      jetstream.KeyValue // StateBucket; nil until Open
+	stateMu sync.RWMutex
+	states  map[targetKey]cached
 }
 
 // New returns a router reading from the events stream through js and
@@ -56,7 +56,7 @@ type Router struct {
 func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 	o := buildOptions(opts)
 	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg), queues: map[targetKey]*queue{},
-		disabled: map[targetKey]TargetState{}, started: make(chan struct{})}
+		states: map[targetKey]cached{}, started: make(chan struct{})}
 	empty, _, _ := buildTable(context.Background(), emptySet, deps)
 	r.table.Store(empty)
 	return r
@@ -130,7 +130,7 @@ func (r *Router) Open(ctx context.Context) error {
 	if err := bus.EnsureDeliveryStreams(ctx, r.js, bus.DeliveriesConfig{DLQMaxAge: r.opts.dlqMaxAge, Replicas: r.opts.replicas}); err != nil {
 		return err
 	}
-	if err := r.openDisabled(ctx); err != nil {
+	if err := r.openState(ctx); err != nil {
 		return err
 	}
 	c, err := r.js.CreateOrUpdateConsumer(ctx, bus.StreamName, jetstream.ConsumerConfig{
@@ -174,7 +174,7 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	// not leave the watcher or queues it started running.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	followDisabled, err := r.watchDisabled(ctx)
+	followState, err := r.watchState(ctx)
 	if err == nil {
 		err = r.startQueues(ctx, work)
 	}
@@ -190,7 +190,7 @@ func (r *Router) Run(ctx context.Context) (err error) {
 
 	var owned sync.WaitGroup
 	owned.Go(func() { r.pollDepths(ctx) })
-	owned.Go(followDisabled)
+	owned.Go(followState)
 	owned.Go(func() { r.pull(ctx, work, r.cons, r.opts.workers, nil, r.fanOut) })
 	<-ctx.Done()
 

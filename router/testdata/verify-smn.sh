@@ -11,8 +11,11 @@ openssl x509 -in auditbus-signing.pem -noout -fingerprint -sha256
 openssl x509 -in auditbus-signing.pem -pubkey -noout > auditbus-signing.pub
 
 # per message: rebuild the signed string, decode the signature, verify
+# (a Notification signs subject, when not empty; a SubscriptionConfirmation
+# signs subscribe_url in its place)
 jq -j '"message\n\(.message)\nmessage_id\n\(.message_id)\n"
-  + (if (.subject // "") != "" then "subject\n\(.subject)\n" else "" end)
+  + (if .type != "Notification" then "subscribe_url\n\(.subscribe_url)\n"
+     elif (.subject // "") != "" then "subject\n\(.subject)\n" else "" end)
   + "timestamp\n\(.timestamp)\ntopic_urn\n\(.topic_urn)\ntype\n\(.type)\n"' "$body" > string-to-sign
 jq -r .signature "$body" | openssl base64 -d -A > signature.bin
 openssl dgst -sha256 -verify auditbus-signing.pub -signature signature.bin string-to-sign
