@@ -133,6 +133,9 @@ func (r *Router) seekConsent(ctx context.Context, key targetKey, b *binding, c c
 		sub.RequestRate = int(b.target.Rate.PerSecond * 60)
 	}
 	consent, reqErr := c.RequestConsent(ctx, sub)
+	if ctx.Err() != nil {
+		return // shutdown cut the request short; another replica may send it once the lease ends
+	}
 	r.recordConsent(ctx, key, rec.Token, consent, reqErr)
 	switch {
 	case consent.Granted:
