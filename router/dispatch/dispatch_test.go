@@ -38,7 +38,7 @@ func startRouter(t testing.TB, ruleYAML string, opts ...dispatch.Option) *env {
 		t.Fatal(err)
 	}
 	r := dispatch.New(ns.JS, sinks.Deps{NATS: ns.NC, Stdout: io.Discard, Guard: sinks.NewGuard(true, nil)}, append([]dispatch.Option{dispatch.WithBackoff(time.Millisecond, 20*time.Millisecond), dispatch.WithDepthInterval(50 * time.Millisecond),
-		dispatch.WithShutdownGrace(200 * time.Millisecond)}, opts...)...)
+		dispatch.WithShutdownGrace(200 * time.Millisecond), dispatch.WithRemovedTargetGrace(200 * time.Millisecond)}, opts...)...)
 	setRules(t, r, ruleYAML)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
