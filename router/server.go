@@ -57,6 +57,12 @@ type Config struct {
 	Concurrency int
 	// DLQMaxAge is how long dead letters are kept; default 14 days.
 	DLQMaxAge time.Duration
+	// RemovedTargetGrace is how long the queue of a target that left the
+	// rules (or that no rule of this replica has) stays paused before its
+	// deliveries are dead-lettered; a target back within it resumes. A
+	// queue another replica still serves is never drained. Default 1m;
+	// negative: no grace.
+	RemovedTargetGrace time.Duration
 	Log       zerolog.Logger
 	Stdout    io.Writer // where log targets write; default os.Stdout
 
@@ -222,6 +228,9 @@ func (s *Server) startRouter(ctx context.Context) error {
 	}
 	if s.cfg.DLQMaxAge > 0 {
 		opts = append(opts, dispatch.WithDLQMaxAge(s.cfg.DLQMaxAge))
+	}
+	if s.cfg.RemovedTargetGrace != 0 {
+		opts = append(opts, dispatch.WithRemovedTargetGrace(s.cfg.RemovedTargetGrace))
 	}
 	s.router = dispatch.New(s.js, sinks.Deps{NATS: s.nc, Stdout: s.cfg.Stdout, Log: s.cfg.Log,
 		Guard: s.targetGuard(), Signer: s.signer, PublicURL: s.cfg.PublicURL}, opts...)
