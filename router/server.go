@@ -63,8 +63,8 @@ type Config struct {
 	// queue another replica still serves is never drained. Default 1m;
 	// negative: no grace.
 	RemovedTargetGrace time.Duration
-	Log       zerolog.Logger
-	Stdout    io.Writer // where log targets write; default os.Stdout
+	Log                zerolog.Logger
+	Stdout             io.Writer // where log targets write; default os.Stdout
 
 	// RulesReloadInterval is how often rule files are checked for changes
 	// (hot reload); default 2s, negative for never.
