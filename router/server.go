@@ -57,18 +57,19 @@ type Config struct {
 	Concurrency int
 	// DLQMaxAge is how long dead letters are kept; default 14 days.
 	DLQMaxAge time.Duration
+	Log       zerolog.Logger
+	Stdout    io.Writer // where log targets write; default os.Stdout
+
+	// RulesReloadInterval is how often rule files are checked for changes
+	// (hot reload); default 2s, negative for never.
+	RulesReloadInterval time.Duration
+
 	// RemovedTargetGrace is how long the queue of a target that left the
 	// rules (or that no rule of this replica has) stays paused before its
 	// deliveries are dead-lettered; a target back within it resumes. A
 	// queue another replica still serves is never drained. Default 1m;
 	// negative: no grace.
 	RemovedTargetGrace time.Duration
-	Log                zerolog.Logger
-	Stdout             io.Writer // where log targets write; default os.Stdout
-
-	// RulesReloadInterval is how often rule files are checked for changes
-	// (hot reload); default 2s, negative for never.
-	RulesReloadInterval time.Duration
 
 	// Webhook and function URLs may not lead to loopback, link-local,
 	// private and other internal addresses (see sinks.Guard) unless
