@@ -64,6 +64,13 @@ type Config struct {
 	// (hot reload); default 2s, negative for never.
 	RulesReloadInterval time.Duration
 
+	// RemovedTargetGrace is how long the queue of a target that left the
+	// rules (or that no rule of this replica has) stays paused before its
+	// deliveries are dead-lettered; a target back within it resumes. A
+	// queue another replica still serves is never drained. Default 1m;
+	// negative: no grace.
+	RemovedTargetGrace time.Duration
+
 	// Webhook and function URLs may not lead to loopback, link-local,
 	// private and other internal addresses (see sinks.Guard) unless
 	// AllowPrivateTargets is set or the address is in AllowTargetCIDRs.
@@ -226,6 +233,9 @@ func (s *Server) startRouter(ctx context.Context) error {
 	}
 	if s.cfg.DLQMaxAge > 0 {
 		opts = append(opts, dispatch.WithDLQMaxAge(s.cfg.DLQMaxAge))
+	}
+	if s.cfg.RemovedTargetGrace != 0 {
+		opts = append(opts, dispatch.WithRemovedTargetGrace(s.cfg.RemovedTargetGrace))
 	}
 	s.router = dispatch.New(s.js, sinks.Deps{NATS: s.nc, Stdout: s.cfg.Stdout, Log: s.cfg.Log,
 		Guard: s.targetGuard(), Signer: s.signer, PublicURL: s.cfg.PublicURL, Origin: s.webhookOrigin()}, opts...)

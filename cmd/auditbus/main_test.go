@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/auditbus/auditbus/router"
+	"github.com/auditbus/auditbus/router/dispatch"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -236,5 +237,21 @@ func TestServeStopsOnSignal(t *testing.T) {
 func TestUnknownCommand(t *testing.T) {
 	if code, _, errOut := cli(t, context.Background(), "frobnicate"); code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
 		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+func TestRemovedTargetGraceFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want time.Duration
+	}{
+		{nil, dispatch.DefaultRemovedTargetGrace},
+		{[]string{"--removed-target-grace", "90s"}, 90 * time.Second},
+		{[]string{"--removed-target-grace=0"}, 0},
+	} {
+		c := defaultServeConfig()
+		if err := parseLayered(c.flags, tt.args, io.Discard); err != nil || c.RemovedTargetGrace != tt.want {
+			t.Errorf("%q: grace %s, err %v; want %s", tt.args, c.RemovedTargetGrace, err, tt.want)
+		}
 	}
 }

@@ -45,6 +45,7 @@ func defaultServeConfig() *serveConfig {
 	c.RetryCap = dispatch.DefaultBackoffCap
 	c.Concurrency = dispatch.DefaultConcurrency
 	c.DLQMaxAge = bus.DefaultDLQMaxAge
+	c.RemovedTargetGrace = dispatch.DefaultRemovedTargetGrace
 	c.RedactKeys = sources.DefaultRedactKeys
 	return c
 }
@@ -70,6 +71,7 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.DurationVar(&c.RetryCap, "retry-cap", c.RetryCap, "largest retry delay, also the cap on a target's Retry-After")
 	fs.IntVar(&c.Concurrency, "target-concurrency", c.Concurrency, "deliveries in flight at once per target that sets no concurrency")
 	fs.DurationVar(&c.DLQMaxAge, "dlq-max-age", c.DLQMaxAge, "how long dead letters are kept")
+	fs.DurationVar(&c.RemovedTargetGrace, "removed-target-grace", c.RemovedTargetGrace, "how long the queue of a target that left the rules stays paused before its deliveries are dead-lettered (0: at once); a target back within it resumes")
 	fs.BoolVar(&c.AllowPrivateTargets, "allow-private-targets", c.AllowPrivateTargets, "let webhook and function URLs reach loopback, link-local (cloud metadata) and private addresses")
 	fs.Var(&cidrFlag{list: &c.AllowTargetCIDRs}, "allow-target-cidrs", "internal blocks webhook and function URLs may reach (CIDR or address; repeatable, or comma-separated)")
 	fs.StringVar(&c.SigningKeyFile, "signing-key", c.SigningKeyFile, "PEM RSA private key that signs smn-format webhooks, with --signing-cert (default: a pair generated in <data-dir>/signing)")
@@ -91,6 +93,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	c.Log, c.Stdout = log, stdout
+	if c.RemovedTargetGrace == 0 {
+		c.RemovedTargetGrace = -1 // the flag's 0 is no grace; Config's zero is the default
+	}
 	srv, err := router.Start(ctx, c.Config)
 	if err != nil {
 		var rerrs rules.Errors

@@ -69,13 +69,14 @@ func (r *Router) awaitsConsent(key targetKey, b *binding) bool {
 	return !consented(rec.Subscription, c)
 }
 
-// held is the pause check of q's fetch loop: a removed queue drains (to
-// the dead-letter queue) whatever its state; a disabled target holds; a
-// target waiting for consent holds and, when due, asks for it here, in
-// the queue's own goroutine. A consented rate cap is applied on the way.
+// held is the pause check of q's fetch loop: a removed queue waits until
+// it may drain (grace.go), then drains to the dead-letter queue whatever
+// its state; a disabled target holds; a target waiting for consent holds
+// and, when due, asks for it here, in the queue's own goroutine. A
+// consented rate cap is applied on the way.
 func (r *Router) held(ctx context.Context, q *queue) bool {
 	if q.removed.Load() {
-		return false
+		return !q.rm.draining.Load()
 	}
 	if r.isDisabled(q.key) {
 		return true

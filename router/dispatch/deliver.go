@@ -38,7 +38,7 @@ func (r *Router) deliver(ctx context.Context, q *queue, msg jetstream.Msg) {
 	defer t.inUse.RUnlock()
 	a := r.newAttempt(q.key, msg)
 	if b := t.bindings[q.key]; b == nil {
-		a.dead = "target removed"
+		removedAttempt(q, &a)
 	} else if r.isDisabled(q.key) || r.awaitsConsent(q.key, b) {
 		a.held = true
 	} else {

@@ -45,7 +45,7 @@ func startOn(t testing.TB, ns *bustest.Server, deps sinks.Deps, ruleYAML string,
 		t.Fatal(err)
 	}
 	r := dispatch.New(ns.JS, deps, append([]dispatch.Option{dispatch.WithBackoff(time.Millisecond, 20*time.Millisecond), dispatch.WithDepthInterval(50 * time.Millisecond),
-		dispatch.WithShutdownGrace(200 * time.Millisecond)}, opts...)...)
+		dispatch.WithShutdownGrace(200 * time.Millisecond), dispatch.WithRemovedTargetGrace(200 * time.Millisecond)}, opts...)...)
 	setRules(t, r, ruleYAML)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)

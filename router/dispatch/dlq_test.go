@@ -30,6 +30,9 @@ func TestFailuresEndInTheDLQ(t *testing.T) {
 		{"500 until max_attempts", 500, "    retry: {max_attempts: 3}\n", 3, "retries exhausted: 3 attempts"},
 		{"400 at once", 400, "", 1, "rejected by target"},
 		{"413 at once", 413, "", 1, "rejected by target"},
+		{"401 at once", 401, "", 1, "rejected by target"},
+		{"403 at once", 403, "", 1, "rejected by target"},
+		{"404 at once", 404, "", 1, "rejected by target"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hook := newCounter(t, tc.status)

@@ -27,9 +27,15 @@
 // only its own workers and its own ack-pending slots: other targets, even
 // of the same rule, are untouched. Queues follow SetRules: new pairs get a
 // queue before the new rules are swapped in; the queue of a removed pair
-// keeps running, dead-letters what is left with reason "target removed",
-// and is deleted once empty. A queue found on the bus that no rule owns
-// (removed while no router ran) is drained the same way.
+// is paused for the removed-target grace (default 1m) and resumes if the
+// pair comes back; if not, and once no other replica serves it either, it
+// dead-letters what is left with reason "target removed" and is deleted
+// once empty (grace.go). A queue found on the bus that no rule here owns
+// (removed while no router ran, or another replica's during a rolling
+// deploy) is handled the same way, and so are deliveries found on a
+// subject without a queue, which the depth poller looks for while running
+// (stranded.go). A consumer deleted under the router is recreated
+// (recreate.go).
 //
 // # Retries and the dead-letter queue
 //

@@ -26,6 +26,10 @@ const (
 	// DefaultDepthInterval is how often queue depths are polled for the
 	// queue depth gauge and for draining removed targets.
 	DefaultDepthInterval = 5 * time.Second
+	// DefaultRemovedTargetGrace is how long the queue of a (rule, target)
+	// that left the rules is kept paused, in case it comes back, before what
+	// is queued for it is dead-lettered.
+	DefaultRemovedTargetGrace = time.Minute
 )
 
 type options struct {
@@ -40,6 +44,7 @@ type options struct {
 	depthInterval time.Duration
 	dlqMaxAge     time.Duration
 	replicas      int
+	removedGrace  time.Duration
 	log           zerolog.Logger
 	reg           prometheus.Registerer
 }
@@ -48,7 +53,7 @@ func buildOptions(opts []Option) options {
 	o := options{workers: DefaultWorkers, ackWait: DefaultAckWait, grace: DefaultShutdownGrace,
 		concurrency: DefaultConcurrency, maxAttempts: DefaultMaxAttempts, maxAge: DefaultMaxAge,
 		backoffBase: DefaultBackoffBase, backoffCap: DefaultBackoffCap,
-		depthInterval: DefaultDepthInterval, log: zerolog.Nop()}
+		depthInterval: DefaultDepthInterval, removedGrace: DefaultRemovedTargetGrace, log: zerolog.Nop()}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -98,6 +103,16 @@ func WithDLQMaxAge(d time.Duration) Option { return func(o *options) { o.dlqMaxA
 // WithReplicas sets the replication factor of the deliveries and
 // dead-letter streams on a cluster. Default 1.
 func WithReplicas(n int) Option { return func(o *options) { o.replicas = n } }
+
+// WithRemovedTargetGrace sets how long the queue of a (rule, target) that
+// left the rules, or that this router found on the bus without a rule of
+// its own, stays paused before its deliveries are dead-lettered ("target
+// removed"); a pair that comes back meanwhile just resumes. A queue that
+// another replica still pulls is never drained (see grace.go). Zero
+// drains at once, as long as no other replica pulls the queue. Default 1m.
+func WithRemovedTargetGrace(d time.Duration) Option {
+	return func(o *options) { o.removedGrace = max(d, 0) }
+}
 
 // WithLogger sets the logger. Default: none.
 func WithLogger(l zerolog.Logger) Option { return func(o *options) { o.log = l } }

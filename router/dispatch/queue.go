@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/time/rate"
@@ -26,6 +27,7 @@ type queue struct {
 	limiter     *rate.Limiter // the lower of rate and the consented cap
 	capped      atomic.Int64  // the consented cap the limiter has, per minute; 0: none
 	removed     atomic.Bool   // the pair left the rules: drain to the DLQ, then delete
+	rm          removal       // when removed, and whether it may drain yet (grace.go)
 	cancel      context.CancelFunc
 	done        chan struct{} // closed once fetching stopped and every worker returned
 }
@@ -60,7 +62,7 @@ func (r *Router) syncQueues(ctx context.Context, t *table) error {
 		}
 		old := r.queues[key]
 		if old != nil && old.concurrency == conc && old.rate == lim {
-			old.removed.Store(false)
+			old.keep()
 			continue
 		}
 		q, err := r.openQueue(ctx, key, conc, lim)
@@ -73,9 +75,9 @@ func (r *Router) syncQueues(ctx context.Context, t *table) error {
 		}
 	}
 	for key, q := range r.queues {
-		if _, ok := t.bindings[key]; !ok && !q.removed.Swap(true) {
-			r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).
-				Msg("target removed: what is still queued for it goes to the dead-letter queue")
+		if _, ok := t.bindings[key]; !ok && q.remove(time.Now()) {
+			r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).Dur("grace", r.opts.removedGrace).
+				Msg("target removed: its queue is paused, and drained to the dead-letter queue if it does not come back within the grace")
 		}
 	}
 	return nil
@@ -84,18 +86,7 @@ func (r *Router) syncQueues(ctx context.Context, t *table) error {
 // openQueue creates or updates the pair's durable consumer and starts
 // pulling from it.
 func (r *Router) openQueue(ctx context.Context, key targetKey, conc int, lim rules.Rate) (*queue, error) {
-	name := bus.QueueName(key.bus, key.rule, key.target)
-	cons, err := r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, jetstream.ConsumerConfig{
-		Durable:       name,
-		Description:   fmt.Sprintf("auditbus deliveries: bus %s rule %s target %s", key.bus, key.rule, key.target),
-		FilterSubject: bus.DeliverySubject(key.bus, key.rule, key.target),
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       r.opts.ackWait,
-		MaxDeliver:    -1, // the router enforces the target's retry bounds itself
-		MaxAckPending: conc + retryHeadroom,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		Metadata:      map[string]string{metaBus: key.bus, metaRule: key.rule, metaTarget: key.target},
-	})
+	cons, err := r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.queueConfig(key, conc))
 	if err != nil {
 		return nil, fmt.Errorf("queue of rule %q target %q: %w", key.rule, key.target, err)
 	}
@@ -104,6 +95,7 @@ func (r *Router) openQueue(ctx context.Context, key targetKey, conc int, lim rul
 
 func (r *Router) startQueue(key targetKey, cons jetstream.Consumer, conc int, lim rules.Rate) *queue {
 	ctx, cancel := context.WithCancel(r.qctx)
+	cons = r.healQueue(ctx, key, cons) // recreated if deleted under it (recreate.go)
 	q := &queue{key: key, cons: cons, concurrency: conc, rate: lim, cancel: cancel, done: make(chan struct{}),
 		limiter: rate.NewLimiter(rate.Inf, 1)}
 	q.setLimit(0)
@@ -143,7 +135,9 @@ func (q *queue) stop() {
 
 // adoptOrphans starts, as removed, the queues found on the bus that belong
 // to no pair of the rules: their deliveries are dead-lettered rather than
-// left on the bus forever. Called with r.mu held.
+// left on the bus forever, but only after the removed-target grace and
+// once no other replica (whose rules may still have the pair) serves the
+// queue; see grace.go. Called with r.mu held.
 func (r *Router) adoptOrphans(ctx context.Context) error {
 	stream, err := r.js.Stream(ctx, bus.DeliveriesStream)
 	if err != nil {
@@ -161,7 +155,7 @@ func (r *Router) adoptOrphans(ctx context.Context) error {
 			return fmt.Errorf("queue %s: %w", info.Name, err)
 		}
 		q := r.startQueue(key, cons, r.opts.concurrency, rules.Rate{})
-		q.removed.Store(true)
+		q.remove(time.Now())
 		r.queues[key] = q
 		r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).
 			Msg("queue of a target no rule has: draining it to the dead-letter queue")
@@ -172,7 +166,7 @@ func (r *Router) adoptOrphans(ctx context.Context) error {
 	return r.adoptStranded(ctx, stream)
 }
 
-// adoptStranded gives a draining queue to every subject of the deliveries
+// adoptStranded gives a removed queue (grace.go) to every subject of the deliveries
 // stream that holds messages but has no queue: deliveries queued by a
 // replica that still ran older rules after this one retired the target's
 // queue. Without it they would wait on the WorkQueue stream forever.
@@ -192,7 +186,7 @@ func (r *Router) adoptStranded(ctx context.Context, stream jetstream.Stream) err
 		if err != nil {
 			return err
 		}
-		q.removed.Store(true)
+		q.remove(time.Now())
 		r.queues[key] = q
 		r.opts.log.Warn().Str("subject", subject).Msg("deliveries without a queue: draining them to the dead-letter queue")
 	}

@@ -46,6 +46,8 @@ type Router struct {
 	qwg     sync.WaitGroup  // queues stopped in the background
 	closing sync.WaitGroup  // replaced tables being closed
 
+	events atomic.Pointer[healing] // the events consumer the fan-out pulls, once Run pulls
+
 	kv      jetstream.KeyValue // StateBucket; nil until Open
 	stateMu sync.RWMutex
 	states  map[targetKey]cached
@@ -67,8 +69,9 @@ var emptySet, _ = rules.Compile(nil)
 // SetRules builds sinks for set, makes sure every (rule, target) of it has
 // its durable queue, and swaps the set in atomically: deliveries already
 // running finish with the old sinks, which are closed after them. Queues
-// of pairs the new set no longer has are drained to the dead-letter queue
-// (reason "target removed"), never dropped. On error the running set
+// of pairs the new set no longer has are paused, and drained to the
+// dead-letter queue (reason "target removed") if they do not come back
+// within the removed-target grace (grace.go), never dropped. On error the running set
 // stays. After Run returned it fails with ErrStopped.
 func (r *Router) SetRules(ctx context.Context, set *rules.Set) error {
 	t, warnings, err := buildTable(ctx, set, r.deps)
@@ -133,16 +136,7 @@ func (r *Router) Open(ctx context.Context) error {
 	if err := r.openState(ctx); err != nil {
 		return err
 	}
-	c, err := r.js.CreateOrUpdateConsumer(ctx, bus.StreamName, jetstream.ConsumerConfig{
-		Durable:       ConsumerName,
-		Description:   "auditbus router: rule matching and fan-out to the target queues",
-		FilterSubject: bus.SubjectPrefix + ".>",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       r.opts.ackWait,
-		MaxDeliver:    -1,
-		MaxAckPending: max(r.opts.workers*4, 256),
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-	})
+	c, err := r.js.CreateOrUpdateConsumer(ctx, bus.StreamName, r.eventsConsumerConfig(ctx))
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", ConsumerName, err)
 	}
@@ -191,7 +185,7 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	var owned sync.WaitGroup
 	owned.Go(func() { r.pollDepths(ctx) })
 	owned.Go(followState)
-	owned.Go(func() { r.pull(ctx, work, r.cons, r.opts.workers, nil, r.fanOut) })
+	owned.Go(func() { r.pull(ctx, work, r.healEvents(ctx, r.cons), r.opts.workers, nil, r.fanOut) })
 	<-ctx.Done()
 
 	done := make(chan struct{})

@@ -1,0 +1,252 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/auditbus/auditbus/router/bus"
+)
+
+// healing is a durable consumer that recreates itself when it was deleted
+// under the router: by an operator (`nats consumer rm`), or by another
+// replica that retired a queue this router still has a rule for. Fetch
+// does not fail then: the batch ends with jetstream.ErrConsumerDeleted
+// (a pull request was waiting) or nats.ErrNoResponders (none was), so
+// the batch's Error is where the deletion is noticed; a "no responders"
+// is confirmed with Info before anything is recreated. Everything else is
+// the current consumer's.
+type healing struct {
+	ctx      context.Context // ends with the puller; bounds recreating
+	name     string
+	recreate func(context.Context, *healing) (jetstream.Consumer, error)
+	log      zerolog.Logger
+	mu       sync.Mutex
+	cur      jetstream.Consumer
+	floor    atomic.Uint64 // the ack floor's stream sequence when Info last answered
+}
+
+// errNotRecreated: the consumer belongs to no pair of the rules any more.
+var errNotRecreated = errors.New("not recreated: its target is no longer in the rules")
+
+func (h *healing) current() jetstream.Consumer {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.cur
+}
+
+// gone reports whether err says the consumer no longer exists.
+func (h *healing) gone(err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound):
+		return true
+	case errors.Is(err, nats.ErrNoResponders):
+		ctx, cancel := context.WithTimeout(h.ctx, healTimeout)
+		defer cancel()
+		_, ierr := h.current().Info(ctx)
+		return errors.Is(ierr, jetstream.ErrConsumerNotFound)
+	}
+	return false
+}
+
+// heal recreates the consumer after err if err says it is gone; on
+// failure it waits a little, so a puller does not spin on a consumer that
+// cannot come back.
+func (h *healing) heal(err error) {
+	if h.ctx.Err() != nil || !h.gone(err) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, healTimeout)
+	defer cancel()
+	c, rerr := h.recreate(ctx, h)
+	if rerr != nil {
+		if h.ctx.Err() == nil {
+			h.log.Warn().Err(rerr).Str("consumer", h.name).Msg("consumer deleted under the router; not recreated")
+			sleep(h.ctx, time.Second)
+		}
+		return
+	}
+	h.mu.Lock()
+	h.cur = c
+	h.mu.Unlock()
+	h.log.Warn().Str("consumer", h.name).Msg("consumer deleted under the router: recreated")
+}
+
+const healTimeout = 10 * time.Second
+
+func (h *healing) Fetch(n int, opts ...jetstream.FetchOpt) (jetstream.MessageBatch, error) {
+	b, err := h.current().Fetch(n, opts...)
+	if err != nil {
+		h.heal(err)
+		return nil, err
+	}
+	return &healingBatch{MessageBatch: b, h: h}, nil
+}
+
+func (h *healing) FetchBytes(n int, opts ...jetstream.FetchOpt) (jetstream.MessageBatch, error) {
+	b, err := h.current().FetchBytes(n, opts...)
+	if err != nil {
+		h.heal(err)
+		return nil, err
+	}
+	return &healingBatch{MessageBatch: b, h: h}, nil
+}
+
+func (h *healing) FetchNoWait(n int) (jetstream.MessageBatch, error) {
+	b, err := h.current().FetchNoWait(n)
+	if err != nil {
+		h.heal(err)
+		return nil, err
+	}
+	return &healingBatch{MessageBatch: b, h: h}, nil
+}
+
+func (h *healing) Consume(handler jetstream.MessageHandler, opts ...jetstream.PullConsumeOpt) (jetstream.ConsumeContext, error) {
+	return h.current().Consume(handler, opts...)
+}
+
+func (h *healing) Messages(opts ...jetstream.PullMessagesOpt) (jetstream.MessagesContext, error) {
+	return h.current().Messages(opts...)
+}
+
+func (h *healing) Next(opts ...jetstream.FetchOpt) (jetstream.Msg, error) {
+	return h.current().Next(opts...)
+}
+
+func (h *healing) Info(ctx context.Context) (*jetstream.ConsumerInfo, error) {
+	info, err := h.current().Info(ctx)
+	if err == nil {
+		h.floor.Store(info.AckFloor.Stream)
+	}
+	return info, err
+}
+
+func (h *healing) CachedInfo() *jetstream.ConsumerInfo { return h.current().CachedInfo() }
+
+// healingBatch notices, when the puller reads how the batch ended, that
+// the consumer was deleted, and recreates it before the next fetch.
+type healingBatch struct {
+	jetstream.MessageBatch
+	h    *healing
+	once sync.Once
+}
+
+func (b *healingBatch) Error() error {
+	err := b.MessageBatch.Error()
+	b.once.Do(func() { b.h.heal(err) })
+	return err
+}
+
+// healQueue wraps the consumer of key's queue, pulled until ctx ends. It
+// is recreated only while key is a pair of the rules: a removed queue's
+// consumer deleted by someone else has nothing left to drain (the depth
+// poller drops the queue, and the sweep finds later deliveries).
+func (r *Router) healQueue(ctx context.Context, key targetKey, cons jetstream.Consumer) jetstream.Consumer {
+	return &healing{ctx: ctx, cur: cons, name: bus.QueueName(key.bus, key.rule, key.target), log: r.opts.log,
+		recreate: func(ctx context.Context, _ *healing) (jetstream.Consumer, error) {
+			// Not r.mu.Lock: Run holds r.mu while it waits for the
+			// queues to stop at shutdown.
+			for !r.mu.TryLock() {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				sleep(ctx, 10*time.Millisecond)
+			}
+			defer r.mu.Unlock()
+			q := r.queues[key]
+			if q == nil || q.removed.Load() || r.stopped {
+				return nil, errNotRecreated
+			}
+			// Under r.mu, like the retirement: a queue retired meanwhile
+			// is no longer in r.queues and is not brought back.
+			return r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.queueConfig(key, q.concurrency))
+		}}
+}
+
+// queueConfig is the durable consumer of key's queue.
+func (r *Router) queueConfig(key targetKey, conc int) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       bus.QueueName(key.bus, key.rule, key.target),
+		Description:   fmt.Sprintf("auditbus deliveries: bus %s rule %s target %s", key.bus, key.rule, key.target),
+		FilterSubject: bus.DeliverySubject(key.bus, key.rule, key.target),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       r.opts.ackWait,
+		MaxDeliver:    -1, // the router enforces the target's retry bounds itself
+		MaxAckPending: conc + retryHeadroom,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		Metadata:      map[string]string{metaBus: key.bus, metaRule: key.rule, metaTarget: key.target},
+	}
+}
+
+// eventsConsumerConfig is the shared durable consumer of the events
+// stream. A consumer recreated after a deletion starts after the last
+// ack floor seen (recreateEvents); Open keeps that start, which JetStream
+// would refuse to change anyway.
+func (r *Router) eventsConsumerConfig(ctx context.Context) jetstream.ConsumerConfig {
+	cfg := jetstream.ConsumerConfig{
+		Durable:       ConsumerName,
+		Description:   "auditbus router: rule matching and fan-out to the target queues",
+		FilterSubject: bus.SubjectPrefix + ".>",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       r.opts.ackWait,
+		MaxDeliver:    -1,
+		MaxAckPending: max(r.opts.workers*4, 256),
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+	if c, err := r.js.Consumer(ctx, bus.StreamName, ConsumerName); err == nil {
+		if old := c.CachedInfo().Config; old.DeliverPolicy == jetstream.DeliverByStartSequencePolicy {
+			cfg.DeliverPolicy, cfg.OptStartSeq = old.DeliverPolicy, old.OptStartSeq
+		}
+	}
+	return cfg
+}
+
+// healEvents wraps the events consumer for the fan-out puller, and keeps
+// it for the depth poller, which reads its ack floor (pollEventsFloor).
+func (r *Router) healEvents(ctx context.Context, cons jetstream.Consumer) jetstream.Consumer {
+	h := &healing{ctx: ctx, cur: cons, name: ConsumerName, log: r.opts.log, recreate: r.recreateEvents}
+	r.events.Store(h)
+	return h
+}
+
+// recreateEvents recreates the events consumer, or takes the one another
+// replica recreated first. It does not start from the beginning of the
+// stream as Open would for a new bus: that would fan out again every
+// stored event (days of them), and their deliveries' message ids are
+// remembered only for the duplicate window. It starts after the ack floor
+// the depth poller last saw, so what is fanned out again is at most a
+// poll interval's worth of events, recent enough to be deduplicated.
+func (r *Router) recreateEvents(ctx context.Context, h *healing) (jetstream.Consumer, error) {
+	if c, err := r.js.Consumer(ctx, bus.StreamName, ConsumerName); err == nil {
+		return c, nil
+	}
+	if err := bus.EnsureDeliveryStreams(ctx, r.js, bus.DeliveriesConfig{DLQMaxAge: r.opts.dlqMaxAge, Replicas: r.opts.replicas}); err != nil {
+		return nil, err
+	}
+	cfg := r.eventsConsumerConfig(ctx)
+	if floor := h.floor.Load(); floor > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, floor+1
+	}
+	c, err := r.js.CreateConsumer(ctx, bus.StreamName, cfg)
+	if errors.Is(err, jetstream.ErrConsumerExists) {
+		return r.js.Consumer(ctx, bus.StreamName, ConsumerName)
+	}
+	return c, err
+}
+
+// pollEventsFloor reads the events consumer's state, for the ack floor a
+// recreated consumer starts after.
+func (r *Router) pollEventsFloor(ctx context.Context) {
+	if h := r.events.Load(); h != nil {
+		_, _ = h.Info(ctx)
+	}
+}
