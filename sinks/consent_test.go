@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/auditbus/auditbus/sinks"
@@ -25,6 +26,13 @@ var sub = &sinks.Subscription{Bus: "default", Rule: "r", Target: "t",
 // answering each way: only an answer naming the origin (or "*") is
 // consent, whatever its status.
 func TestHandshake(t *testing.T) {
+	// Where a redirect points: it would consent, had it been followed.
+	var followed atomic.Int64
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		followed.Add(1)
+		w.Header().Set("WebHook-Allowed-Origin", "*")
+	}))
+	defer elsewhere.Close()
 	for _, tc := range []struct {
 		name    string
 		status  int
@@ -42,7 +50,7 @@ func TestHandshake(t *testing.T) {
 		{name: "unreadable rate", status: 200, headers: map[string]string{"WebHook-Allowed-Origin": "*", "WebHook-Allowed-Rate": "lots"}, detail: `"lots" is neither`},
 		{name: "zero rate", status: 200, headers: map[string]string{"WebHook-Allowed-Origin": "*", "WebHook-Allowed-Rate": "0"}, detail: "neither"},
 		{name: "refused", status: 405, headers: map[string]string{"WebHook-Allowed-Origin": "*"}, failed: true},
-		{name: "redirect not followed", status: 307, headers: map[string]string{"Location": "https://elsewhere.example/", "WebHook-Allowed-Origin": "*"}, failed: true},
+		{name: "redirect not followed", status: 307, headers: map[string]string{"Location": elsewhere.URL}, failed: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got *http.Request
@@ -77,6 +85,9 @@ func TestHandshake(t *testing.T) {
 			}
 			if !strings.Contains(c.Detail, tc.detail) {
 				t.Errorf("detail %q, want it to contain %q", c.Detail, tc.detail)
+			}
+			if n := followed.Load(); n != 0 {
+				t.Errorf("a redirect was followed (%d requests)", n)
 			}
 		})
 	}

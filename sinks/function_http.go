@@ -22,6 +22,7 @@ const errSnippetBytes = 512
 // httpInvoker calls a function through its HTTP invocation endpoint.
 type httpInvoker struct {
 	url     string
+	shown   string // url redacted, for errors
 	async   bool
 	headers map[string]string
 	client  *http.Client
@@ -34,7 +35,7 @@ func newHTTPInvoker(node *yaml.Node, cfg FunctionConfig, guard *Guard) (*httpInv
 	if _, err := parseTargetURL(cfg.URL); err != nil {
 		return nil, err
 	}
-	h := &httpInvoker{url: cfg.URL, headers: cfg.Headers}
+	h := &httpInvoker{url: cfg.URL, shown: RedactURL(cfg.URL), headers: cfg.Headers}
 	switch cfg.Invocation {
 	case "", InvocationSync:
 	case InvocationAsync:
@@ -58,7 +59,7 @@ func (h *httpInvoker) close() { h.client.CloseIdleConnections() }
 func (h *httpInvoker) invoke(ctx context.Context, body []byte, contentType string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewReader(body))
 	if err != nil {
-		return nil, Permanent(fmt.Errorf("build request for %s: %w", h.url, err))
+		return nil, Permanent(fmt.Errorf("build request for %s: %w", h.shown, err))
 	}
 	for k, v := range h.headers {
 		req.Header.Set(k, v)
@@ -66,7 +67,7 @@ func (h *httpInvoker) invoke(ctx context.Context, body []byte, contentType strin
 	req.Header.Set("Content-Type", contentType)
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("POST %s: %w", h.url, err)
+		return nil, requestError(http.MethodPost, h.shown, err)
 	}
 	defer resp.Body.Close()
 	// The status decides: an answer cut short by a broken connection is
@@ -80,9 +81,9 @@ func (h *httpInvoker) invoke(ctx context.Context, body []byte, contentType strin
 	case h.async && ok:
 		return nil, Permanent(fmt.Errorf("POST %s: async invocation answered %d %s, want 202 Accepted "+
 			"(is this a synchronous endpoint? the function may have run already, so it is not retried): %q",
-			h.url, resp.StatusCode, http.StatusText(resp.StatusCode), snippet(answer)))
+			h.shown, resp.StatusCode, http.StatusText(resp.StatusCode), snippet(answer)))
 	}
-	return nil, httpFailure(http.MethodPost, h.url, resp, snippet(answer))
+	return nil, httpFailure(http.MethodPost, h.shown, resp, snippet(answer))
 }
 
 func snippet(b []byte) []byte {

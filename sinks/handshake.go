@@ -42,12 +42,12 @@ func (w *Webhook) handshake(ctx context.Context, s *Subscription) (Consent, erro
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return Consent{}, fmt.Errorf("OPTIONS %s: %w", w.cfg.URL, err)
+		return Consent{}, requestError(http.MethodOptions, w.shown, err)
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		return Consent{}, httpFailure(http.MethodOptions, w.cfg.URL, resp, snippet)
+		return Consent{}, httpFailure(http.MethodOptions, w.shown, resp, snippet)
 	}
 	return w.readConsent(resp.Header), nil
 }

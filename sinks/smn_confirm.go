@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -54,14 +53,14 @@ func (w *Webhook) confirmSubscription(ctx context.Context, s *Subscription) erro
 func (w *Webhook) send(req *http.Request) error {
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", req.Method, w.cfg.URL, err)
+		return requestError(req.Method, w.shown, err)
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	return httpFailure(req.Method, w.cfg.URL, resp, snippet)
+	return httpFailure(req.Method, w.shown, resp, snippet)
 }
 
 // randomID is a message id for a message that is not a delivery: 32 hex

@@ -61,6 +61,7 @@ type Webhook struct {
 	signer    *Signer // smn format
 	publicURL string  // smn format: base of signing_cert_url
 	origin    string  // handshake: WebHook-Request-Origin
+	shown     string  // the URL redacted, for errors
 	now       func() time.Time
 }
 
@@ -95,7 +96,7 @@ func newWebhook(node *yaml.Node, deps Deps) (Sink, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultWebhookTimeout
 	}
-	return &Webhook{cfg: cfg, key: key, signer: deps.Signer, publicURL: deps.PublicURL, origin: deps.Origin,
+	return &Webhook{cfg: cfg, key: key, signer: deps.Signer, publicURL: deps.PublicURL, origin: deps.Origin, shown: RedactURL(cfg.URL),
 		now: time.Now, client: deps.Guard.Client(cfg.Timeout)}, nil
 }
 

@@ -2,14 +2,12 @@ package api
 
 import (
 	"encoding/json"
-	"maps"
-	"net/url"
-	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/auditbus/auditbus/router/dispatch"
+	"github.com/auditbus/auditbus/sinks"
 )
 
 // ruleJSON is a rule as the rules endpoints show it. Target settings are
@@ -57,7 +55,7 @@ func ruleView(st StoredRule, withDoc bool) ruleJSON {
 }
 
 // Masked replaces a secret in a shown document.
-const Masked = "***"
+const Masked = sinks.Redacted
 
 // secretWords mark a settings key whose value is masked wherever it
 // appears in a key (ignoring case, '-' and '_'): "secret", "api_key",
@@ -107,7 +105,7 @@ func mask(n *yaml.Node, depth int) {
 			case isSecretKey(key):
 				*val = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: Masked}
 			case strings.EqualFold(key, "url") && val.Kind == yaml.ScalarNode:
-				val.Value = maskURL(val.Value)
+				val.Value = sinks.RedactURL(val.Value)
 			}
 		}
 	}
@@ -124,28 +122,4 @@ func isSecretKey(key string) bool {
 		}
 	}
 	return false
-}
-
-// maskURL masks a URL's password and query values.
-func maskURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return Masked
-	}
-	if u.RawQuery != "" {
-		q := u.Query()
-		keys := slices.Sorted(maps.Keys(q))
-		for i, k := range keys {
-			keys[i] = url.QueryEscape(k) + "=" + Masked
-		}
-		u.RawQuery = strings.Join(keys, "&")
-	}
-	if _, ok := u.User.Password(); !ok {
-		return u.String()
-	}
-	user := u.User.Username()
-	u.User = nil
-	// url.UserPassword would escape the mask itself.
-	scheme, rest, _ := strings.Cut(u.String(), "//")
-	return scheme + "//" + url.PathEscape(user) + ":" + Masked + "@" + rest
 }

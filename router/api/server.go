@@ -106,8 +106,10 @@ func New(pub Publisher, opts ...Option) *Server {
 		}
 	}
 	if o.targets != nil {
-		s.route(dispatch.SubscriptionConfirmPath, map[string]http.HandlerFunc{http.MethodGet: s.answerSubscription(o.targets.ConfirmSubscription)})
-		s.route(dispatch.SubscriptionUnsubscribePath, map[string]http.HandlerFunc{http.MethodGet: s.answerSubscription(o.targets.Unsubscribe)})
+		// GET or POST, as the CloudEvents webhook spec lets a callback be.
+		confirm, unsubscribe := s.answerSubscription(s.confirmSubscription), s.answerSubscription(s.unsubscribe)
+		s.route(dispatch.SubscriptionConfirmPath, map[string]http.HandlerFunc{http.MethodGet: confirm, http.MethodPost: confirm})
+		s.route(dispatch.SubscriptionUnsubscribePath, map[string]http.HandlerFunc{http.MethodGet: unsubscribe, http.MethodPost: unsubscribe})
 	}
 	if o.dlq != nil {
 		s.route("/v1/dlq", map[string]http.HandlerFunc{http.MethodGet: s.listDLQ})

@@ -1,29 +1,52 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
 	"github.com/auditbus/auditbus/router/dispatch"
+	"github.com/auditbus/auditbus/sinks"
 )
 
-// answerSubscription serves a subscription URL, GET
+// subscriptionAnswer applies an endpoint's answer to the subscription
+// urn names, if token is its token.
+type subscriptionAnswer func(r *http.Request, urn, token string) (dispatch.TargetState, error)
+
+// badAllowedRate is a callback whose WebHook-Allowed-Rate is unreadable.
+type badAllowedRate struct{ error }
+
+func (s *Server) confirmSubscription(r *http.Request, urn, token string) (dispatch.TargetState, error) {
+	perMinute, err := sinks.AllowedRate(r.Header.Get(sinks.HeaderAllowedRate))
+	if err != nil {
+		return dispatch.TargetState{}, badAllowedRate{err}
+	}
+	return s.opts.targets.ConfirmSubscription(r.Context(), urn, token, perMinute)
+}
+
+func (s *Server) unsubscribe(r *http.Request, urn, token string) (dispatch.TargetState, error) {
+	return s.opts.targets.Unsubscribe(r.Context(), urn, token)
+}
+
+// answerSubscription serves a subscription URL,
 // /v1/subscriptions/{confirm,unsubscribe}?subscription_urn=&token=: the
 // subscribe_url and unsubscribe_url of smn messages and the handshake's
-// callback URL. The token is the credential, since the endpoint that
-// GETs them holds no API token: these URLs are capabilities, as SMN's
-// are. 200 with the subscription's state; AB.4044 for an unknown
-// subscription or a wrong token alike.
-func (s *Server) answerSubscription(answer func(ctx context.Context, urn, token string) (dispatch.TargetState, error)) http.HandlerFunc {
+// callback URL (GET or POST; a callback may carry WebHook-Allowed-Rate).
+// The token is the credential, since the endpoint that calls them holds
+// no API token: these URLs are capabilities, as SMN's are. 200 with the
+// subscription's status; AB.4044 for an unknown subscription or a wrong
+// token alike.
+func (s *Server) answerSubscription(answer subscriptionAnswer) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		urn, token := r.URL.Query().Get("subscription_urn"), r.URL.Query().Get("token")
 		if urn == "" || token == "" {
 			writeError(w, http.StatusBadRequest, CodeInvalidParameter, "subscription_urn and token are required (use the URL exactly as the message carried it)")
 			return
 		}
-		st, err := answer(r.Context(), urn, token)
+		st, err := answer(r, urn, token)
+		var badRate badAllowedRate
 		switch {
+		case errors.As(err, &badRate):
+			writeError(w, http.StatusBadRequest, CodeInvalidParameter, err.Error())
 		case errors.Is(err, dispatch.ErrNoSubscription):
 			writeError(w, http.StatusNotFound, CodeNoSubscription, "no subscription "+urn+" with that token: the target may be gone, the URL outdated (a new subscription was asked for), or altered")
 		case err != nil:

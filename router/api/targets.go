@@ -16,7 +16,7 @@ import (
 type TargetControl interface {
 	TargetState(bus, rule, target string) dispatch.TargetState
 	EnableTarget(ctx context.Context, bus, rule, target string) error
-	ConfirmSubscription(ctx context.Context, urn, token string) (dispatch.TargetState, error)
+	ConfirmSubscription(ctx context.Context, urn, token string, perMinute int) (dispatch.TargetState, error)
 	Unsubscribe(ctx context.Context, urn, token string) (dispatch.TargetState, error)
 }
 

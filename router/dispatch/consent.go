@@ -3,7 +3,9 @@ package dispatch
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"net/url"
 	"time"
 
@@ -42,31 +44,50 @@ func consentOf(b *binding) consenter {
 	return nil
 }
 
-// consented reports whether s is consent to c's current mode and URL.
-func consented(s *Subscription, c consenter) bool {
-	return s != nil && s.Status == SubscriptionConfirmed && s.Mode == c.ConsentMode() && s.Endpoint == c.Endpoint()
+// endpointSum is the digest a subscription keeps of the URL it is for:
+// enough to notice a new URL, without storing one that may hold secrets.
+func endpointSum(c consenter) string {
+	sum := sha256.Sum256([]byte(c.Endpoint()))
+	return hex.EncodeToString(sum[:])
+}
+
+// sameRound reports whether rec's subscription is for c's mode and URL.
+func sameRound(rec *record, c consenter) bool {
+	return rec.Subscription != nil && rec.Subscription.Mode == c.ConsentMode() && rec.EndpointSum == endpointSum(c)
+}
+
+// consented reports whether rec holds consent to c's current mode and URL.
+func consented(rec *record, c consenter) bool {
+	return sameRound(rec, c) && rec.Subscription.Status == SubscriptionConfirmed
 }
 
 // consentDue reports whether a consent request should be sent now: no
-// round yet, the URL or mode changed, or a pending round's next request
-// is due. An unsubscribed endpoint is not asked again until an operator
-// enables the target.
-func consentDue(s *Subscription, c consenter, now time.Time) bool {
-	if s == nil || s.Mode != c.ConsentMode() || s.Endpoint != c.Endpoint() {
+// round yet, or a pending round's next request is due. A round for
+// another URL or mode is replaced once its next request is due or its
+// last one is a lease old, so that two replicas whose rules disagree for
+// a while (a rolling change) take turns at most once a lease instead of
+// replacing each other's round on every poll. An unsubscribed endpoint
+// is not asked again until an operator enables the target.
+func consentDue(rec *record, c consenter, now time.Time) bool {
+	s := rec.Subscription
+	switch {
+	case s == nil:
 		return true
+	case !sameRound(rec, c):
+		return !now.Before(s.NextRequest) || !now.Before(s.LastRequest.Add(consentLease))
 	}
 	return s.Status == SubscriptionPending && !now.Before(s.NextRequest)
 }
 
-// awaitsConsent reports, from the cached state, whether b's deliveries are
-// held for consent.
-func (r *Router) awaitsConsent(key targetKey, b *binding) bool {
-	c := consentOf(b)
-	if c == nil {
-		return false
-	}
+// holds reports, from the cached state, whether b's deliveries are held:
+// the target is disabled, or awaits its endpoint's consent.
+func (r *Router) holds(key targetKey, b *binding) bool {
 	rec, _ := r.stateOf(key)
-	return !consented(rec.Subscription, c)
+	if rec.Disabled {
+		return true
+	}
+	c := consentOf(b)
+	return c != nil && !consented(&rec, c)
 }
 
 // held is the pause check of q's fetch loop: a removed queue waits until
@@ -81,12 +102,15 @@ func (r *Router) held(ctx context.Context, q *queue) bool {
 	if r.isDisabled(q.key) {
 		return true
 	}
+	// The table is released before a consent request: a rule swap must
+	// not wait for an endpoint. Its sink stays usable meanwhile (closing
+	// a webhook only drops idle connections).
 	t := r.acquire()
-	defer t.inUse.RUnlock()
 	b := t.bindings[q.key]
+	t.inUse.RUnlock()
 	c := consentOf(b)
 	rec, _ := r.stateOf(q.key)
-	if c == nil || consented(rec.Subscription, c) {
+	if c == nil || consented(&rec, c) {
 		perMinute := 0
 		if c != nil {
 			perMinute = rec.Subscription.RatePerMinute
@@ -94,7 +118,7 @@ func (r *Router) held(ctx context.Context, q *queue) bool {
 		q.capRate(perMinute)
 		return false
 	}
-	if consentDue(rec.Subscription, c, time.Now()) {
+	if consentDue(&rec, c, time.Now()) {
 		r.seekConsent(ctx, q.key, b, c)
 	}
 	return true
@@ -108,17 +132,16 @@ func (r *Router) seekConsent(ctx context.Context, key targetKey, b *binding, c c
 	log := r.opts.log.With().Str("rule", key.rule).Str("target", key.target).Str("mode", c.ConsentMode()).Logger()
 	now := time.Now()
 	rec, claimed, err := r.updateState(ctx, key, func(rec *record) bool {
-		s := rec.Subscription
-		if !consentDue(s, c, now) {
+		if !consentDue(rec, c, now) {
 			return false // another replica claimed it, or the endpoint consented
 		}
-		if s == nil || s.Mode != c.ConsentMode() || s.Endpoint != c.Endpoint() {
-			rec.Token = newToken()
-			s = &Subscription{Status: SubscriptionPending, Mode: c.ConsentMode(), Endpoint: c.Endpoint()}
+		if !sameRound(rec, c) {
+			rec.Token, rec.EndpointSum = newToken(), endpointSum(c)
+			rec.Subscription = &Subscription{Status: SubscriptionPending, Mode: c.ConsentMode(), Endpoint: sinks.RedactURL(c.Endpoint())}
 		}
+		s := rec.Subscription
 		s.Requests++
 		s.LastRequest, s.NextRequest = now, now.Add(consentLease)
-		rec.Subscription = s
 		return true
 	})
 	if err != nil {
@@ -159,6 +182,9 @@ func (r *Router) recordConsent(ctx context.Context, key targetKey, token string,
 		if s == nil || rec.Token != token || s.Status != SubscriptionPending {
 			return false
 		}
+		// The claim set NextRequest; zero means an operator's enable asked
+		// for another request meanwhile, which must not be pushed back.
+		askAgain := s.NextRequest.IsZero()
 		switch {
 		case consent.Granted:
 			s.Status, s.ConfirmedAt, s.RatePerMinute, s.LastError, s.NextRequest = SubscriptionConfirmed, now.UTC(), consent.PerMinute, "", time.Time{}
@@ -167,6 +193,9 @@ func (r *Router) recordConsent(ctx context.Context, key targetKey, token string,
 			s.NextRequest = now.Add(retryDelay(uint64(s.Requests), r.opts.backoffBase, r.opts.backoffCap, sinks.RetryAfter(reqErr)))
 		default:
 			s.LastError, s.NextRequest = consent.Detail, now.Add(consentResend)
+		}
+		if askAgain && !consent.Granted {
+			s.NextRequest = time.Time{}
 		}
 		return true
 	})

@@ -39,15 +39,18 @@ func (r *Router) deliver(ctx context.Context, q *queue, msg jetstream.Msg) {
 	a := r.newAttempt(q.key, msg)
 	if b := t.bindings[q.key]; b == nil {
 		removedAttempt(q, &a)
-	} else if r.isDisabled(q.key) || r.awaitsConsent(q.key, b) {
+	} else if r.holds(q.key, b) {
 		a.held = true
 	} else {
 		// Kept alive from here: a wait for the rate limit may outlast the
 		// ack wait, and JetStream would hand the message to another worker.
 		stop := r.keepAlive(msg)
-		if q.limiter != nil && q.limiter.Wait(ctx) != nil {
+		switch {
+		case q.limiter.Wait(ctx) != nil:
 			a.handBack = true // shutdown while waiting for the rate limit
-		} else {
+		case r.holds(q.key, b):
+			a.held = true // disabled, or consent withdrawn, during the wait
+		default:
 			r.try(ctx, b, msg, &a)
 		}
 		stop()

@@ -32,31 +32,41 @@ func (r *Router) disable(ctx context.Context, key targetKey, status int, reason 
 	return nil
 }
 
-// EnableTarget resumes deliveries to a target that is held: disabled after
-// a 410, or unsubscribed by its endpoint, in which case a new subscription
-// is asked for (a new confirmation or handshake) and deliveries follow
-// once the endpoint consents. For a target still waiting for consent it
-// asks again at once. Enabling a target that is not held does nothing.
-// ErrNoSuchTarget when the rules have no such target.
+// EnableTarget resumes deliveries to a target that is held. A target
+// disabled after a 410, or unsubscribed by its endpoint, that asks for
+// consent gets a new subscription (a new confirmation or handshake, with
+// a new token): the endpoint said it is gone, so whoever answers at the
+// URL now must consent again, and deliveries follow once it does. For a
+// target still waiting for consent it asks again at once. Enabling a
+// target that is not held does nothing. ErrNoSuchTarget when the rules
+// have no such target.
 func (r *Router) EnableTarget(ctx context.Context, busName, rule, target string) error {
 	key := targetKey{busName, rule, target}
 	if r.table.Load().bindings[key] == nil {
 		return fmt.Errorf("%w: bus %q rule %q target %q", ErrNoSuchTarget, busName, rule, target)
 	}
 	_, _, err := r.updateState(ctx, key, func(rec *record) bool {
-		changed := rec.Disabled
+		wasDisabled := rec.Disabled
 		rec.Disabled, rec.Reason, rec.Status, rec.Since = false, "", 0, time.Time{}
 		switch s := rec.Subscription; {
 		case s == nil:
-		case s.Status == SubscriptionUnsubscribed:
-			rec.Subscription, rec.Token, changed = nil, "", true
+		case wasDisabled || s.Status == SubscriptionUnsubscribed:
+			rec.Subscription, rec.Token, rec.EndpointSum = nil, "", ""
+			return true
 		case s.Status == SubscriptionPending:
-			s.NextRequest, changed = time.Time{}, true
+			s.NextRequest = time.Time{}
+			return true
 		}
-		return changed
+		return wasDisabled
 	})
 	if err != nil {
 		return fmt.Errorf("enable target: %w", err)
+	}
+	// A disable the bucket did not take (see disable) lives in the local
+	// cache only: clear it there too.
+	if rec, rev := r.stateOf(key); rec.Disabled {
+		rec.Disabled, rec.Reason, rec.Status, rec.Since = false, "", 0, time.Time{}
+		r.setCached(key, rec, rev)
 	}
 	return nil
 }

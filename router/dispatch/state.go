@@ -42,9 +42,11 @@ const (
 // Subscription is one target's consent: deliveries are held (queued, not
 // lost) until Status is confirmed for the target's current mode and URL.
 type Subscription struct {
-	Status   string `json:"status"`
-	Mode     string `json:"mode"`     // sinks.ConsentConfirm or sinks.ConsentHandshake
-	Endpoint string `json:"endpoint"` // the URL consent was asked of; a new URL asks anew
+	Status string `json:"status"`
+	Mode   string `json:"mode"` // sinks.ConsentConfirm or sinks.ConsentHandshake
+	// Endpoint is the URL consent was asked of, redacted (sinks.RedactURL);
+	// a new URL asks anew.
+	Endpoint string `json:"endpoint"`
 	// Requests counts the consent requests sent in this round.
 	Requests       int       `json:"requests"`
 	LastRequest    time.Time `json:"last_request,omitzero"`
@@ -58,10 +60,12 @@ type Subscription struct {
 }
 
 // record is a target's state as stored: the token in its subscribe and
-// unsubscribe URLs is kept here and never shown by TargetState.
+// unsubscribe URLs, and the digest of the URL the subscription is for,
+// are kept here and never shown by TargetState.
 type record struct {
 	TargetState
-	Token string `json:"token,omitempty"`
+	Token       string `json:"token,omitempty"`
+	EndpointSum string `json:"endpoint_sum,omitempty"`
 }
 
 func (rec *record) empty() bool { return !rec.Disabled && rec.Subscription == nil }

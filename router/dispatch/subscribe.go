@@ -26,18 +26,19 @@ var ErrNoSubscription = errors.New("no such subscription, or not its token")
 
 // ConfirmSubscription is the endpoint's consent, given by GETting its
 // subscribe_url (or the handshake's callback URL): the target's held
-// deliveries start. Confirming twice is no error. It returns the
-// target's new state.
-func (r *Router) ConfirmSubscription(ctx context.Context, urn, token string) (TargetState, error) {
+// deliveries start, at most perMinute a minute when that is above 0 (the
+// callback's WebHook-Allowed-Rate). Confirming twice is no error; the
+// second may change the rate. It returns the target's new state.
+func (r *Router) ConfirmSubscription(ctx context.Context, urn, token string, perMinute int) (TargetState, error) {
 	return r.answerSubscription(ctx, urn, token, func(s *Subscription) bool {
-		switch s.Status {
-		case SubscriptionConfirmed:
+		if s.Status == SubscriptionConfirmed && s.RatePerMinute == perMinute {
 			return false
-		case SubscriptionPending:
-			s.Status, s.ConfirmedAt, s.LastError, s.NextRequest = SubscriptionConfirmed, time.Now().UTC(), "", time.Time{}
-			return true
 		}
-		return false
+		if s.Status == SubscriptionPending {
+			s.ConfirmedAt = time.Now().UTC()
+		}
+		s.Status, s.RatePerMinute, s.LastError, s.NextRequest = SubscriptionConfirmed, perMinute, "", time.Time{}
+		return true
 	}, SubscriptionPending, SubscriptionConfirmed)
 }
 
