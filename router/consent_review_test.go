@@ -37,14 +37,7 @@ func TestHandshakeCallbackByPOST(t *testing.T) {
 	hook := newHandshakeHook(t, func(int) http.Header { return nil })
 	s := start(t, t.TempDir(), nil, writeRules(t, handshakeRuleURL(hook.URL)))
 	sendEvent(t, s, "post-1", "DeleteCluster")
-	waitFor(t, "a handshake", func() (bool, string) {
-		hook.mu.Lock()
-		defer hook.mu.Unlock()
-		return hook.callback != "", "no OPTIONS yet"
-	})
-	hook.mu.Lock()
-	callback := hook.callback
-	hook.mu.Unlock()
+	callback := hook.awaitCallback(t)
 	req, _ := http.NewRequest(http.MethodPost, callback, nil)
 	if status, body := do(t, req); status != http.StatusOK {
 		t.Errorf("POST callback: %d %v; the spec allows GET or POST", status, body)
@@ -57,14 +50,7 @@ func TestCallbackAllowedRateIsRecorded(t *testing.T) {
 	hook := newHandshakeHook(t, func(int) http.Header { return nil })
 	s := start(t, t.TempDir(), nil, writeRules(t, handshakeRuleURL(hook.URL)))
 	sendEvent(t, s, "rate-1", "DeleteCluster")
-	waitFor(t, "a handshake", func() (bool, string) {
-		hook.mu.Lock()
-		defer hook.mu.Unlock()
-		return hook.callback != "", "no OPTIONS yet"
-	})
-	hook.mu.Lock()
-	callback := hook.callback
-	hook.mu.Unlock()
+	callback := hook.awaitCallback(t)
 	req, _ := http.NewRequest(http.MethodGet, callback, nil)
 	req.Header.Set("WebHook-Allowed-Rate", "6")
 	if status, body := do(t, req); status != http.StatusOK {

@@ -185,11 +185,17 @@ func do(t *testing.T, req *http.Request) (int, map[string]any) {
 // streamMsgs counts the events stored on the bus.
 func streamMsgs(t *testing.T, s *router.Server) uint64 {
 	t.Helper()
+	return streamCount(t, s, bus.StreamName)
+}
+
+// streamCount counts the messages of a stream.
+func streamCount(t *testing.T, s *router.Server, stream string) uint64 {
+	t.Helper()
 	js, err := jetstream.New(s.NATS())
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := js.Stream(context.Background(), bus.StreamName)
+	st, err := js.Stream(context.Background(), stream)
 	if err != nil {
 		t.Fatal(err)
 	}

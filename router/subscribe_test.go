@@ -2,7 +2,6 @@ package router_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,8 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/router/bus"
@@ -42,19 +39,7 @@ func smnMessages(t *testing.T, hook *webhook, typ string) []sinks.SMNMessage {
 // queuedDeliveries counts the deliveries waiting in the target queues.
 func queuedDeliveries(t *testing.T, s *router.Server) uint64 {
 	t.Helper()
-	js, err := jetstream.New(s.NATS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := js.Stream(context.Background(), bus.DeliveriesStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State.Msgs
+	return streamCount(t, s, bus.DeliveriesStream)
 }
 
 // get fetches a subscription URL as an endpoint does, and decodes the answer.
@@ -234,6 +219,20 @@ func newHandshakeHook(t *testing.T, answer func(n int) http.Header) *handshakeHo
 		w.WriteHeader(http.StatusOK)
 	})
 	return h
+}
+
+// awaitCallback waits for the validation request and returns its
+// WebHook-Request-Callback.
+func (h *handshakeHook) awaitCallback(t *testing.T) string {
+	t.Helper()
+	waitFor(t, "a handshake", func() (bool, string) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.callback != "", "no OPTIONS yet"
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.callback
 }
 
 // TestHandshakeConsent: with handshake: true, a 200 without

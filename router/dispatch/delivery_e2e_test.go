@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -95,18 +96,36 @@ func TestMaxAgeEndsInTheDLQ(t *testing.T) {
 	}
 }
 
+// bodyCounter counts the deliveries it receives by body.
+type bodyCounter struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+func newBodyCounter(t *testing.T) *bodyCounter {
+	h := &bodyCounter{seen: map[string]int{}}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		h.mu.Lock()
+		h.seen[string(b)]++
+		h.mu.Unlock()
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+// counts returns a copy of the counts so far.
+func (h *bodyCounter) counts() map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return maps.Clone(h.seen)
+}
+
 // Two routers with the same rules on one NATS server share every queue:
 // every event of a batch arrives, and duplicates are rare.
 func TestTwoRoutersDeliverEveryEvent(t *testing.T) {
-	var mu sync.Mutex
-	seen := map[string]int{}
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		seen[string(b)]++
-		mu.Unlock()
-	}))
-	t.Cleanup(hook.Close)
+	hook := newBodyCounter(t)
 	src := hookRule(hook.URL, "    input: 'id'\n")
 	e := startRouter(t, src)
 	e.replica(t, src)
@@ -117,8 +136,7 @@ func TestTwoRoutersDeliverEveryEvent(t *testing.T) {
 	}
 	e.publish(t, ids...)
 	e.settled(t)
-	mu.Lock()
-	defer mu.Unlock()
+	seen := hook.counts()
 	dups := 0
 	for _, id := range ids {
 		c := seen[id]

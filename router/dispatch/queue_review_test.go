@@ -2,11 +2,7 @@ package dispatch_test
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,15 +14,7 @@ import (
 // A delivery waiting for its target's rate limit longer than the ack wait
 // is kept alive, so JetStream does not hand it to another worker too.
 func TestRateLimitWaitDoesNotDuplicate(t *testing.T) {
-	var mu sync.Mutex
-	seen := map[string]int{}
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		seen[string(b)]++
-		mu.Unlock()
-	}))
-	t.Cleanup(hook.Close)
+	hook := newBodyCounter(t)
 	e := startRouter(t, hookRule(hook.URL, "    input: 'id'\n    rate: {per_second: 2, burst: 1}\n    concurrency: 8\n"),
 		dispatch.WithAckWait(500*time.Millisecond))
 	e.publish(t, "a", "b", "c", "d", "e", "f", "g", "h", "i", "j")
@@ -35,8 +23,7 @@ func TestRateLimitWaitDoesNotDuplicate(t *testing.T) {
 	ci, _ := c.Info(context.Background())
 	t.Logf("queue consumer: ack wait %s, delivered %+v, redelivered %d, ack pending %d", ci.Config.AckWait, ci.Delivered, ci.NumRedelivered, ci.NumAckPending)
 	e.settled(t)
-	mu.Lock()
-	defer mu.Unlock()
+	seen := hook.counts()
 	dups := 0
 	for _, n := range seen {
 		dups += n - 1
