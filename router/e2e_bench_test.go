@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,6 +53,22 @@ func benchEnv(b *testing.B, name string, def int) int {
 		b.Fatalf("%s=%q: want a positive integer", name, v)
 	}
 	return n
+}
+
+// cpuTime is the CPU time this process used so far, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the process's CPU time per event since cpu0, a figure
+// much less disturbed by other work on a shared machine than events/s,
+// and the cores busy on average (of GOMAXPROCS) over wall.
+func reportCPU(b *testing.B, cpu0 time.Duration, wall time.Duration, events int) {
+	used := cpuTime() - cpu0
+	b.ReportMetric(float64(used.Microseconds())/float64(events), "cpu-µs/event")
+	b.ReportMetric(used.Seconds()/wall.Seconds(), "cores")
 }
 
 // benchTargets are the fan-outs measured: 1 and 10 webhook targets per event.
@@ -226,7 +243,7 @@ func BenchmarkE2EThroughput(b *testing.B) {
 			run := strconv.FormatInt(time.Now().UnixNano(), 36)
 
 			b.ResetTimer()
-			start := time.Now()
+			start, cpu0 := time.Now(), cpuTime()
 			var next atomic.Int64
 			var wg sync.WaitGroup
 			errs := make(chan error, senders)
@@ -255,6 +272,7 @@ func BenchmarkE2EThroughput(b *testing.B) {
 			secs := end.Sub(start).Seconds()
 			b.ReportMetric(float64(b.N)/secs, "events/s")
 			b.ReportMetric(float64(b.N*targets)/secs, "deliveries/s")
+			reportCPU(b, cpu0, end.Sub(start), b.N)
 		})
 	}
 }
@@ -285,7 +303,7 @@ func BenchmarkE2ELatency(b *testing.B) {
 			inflight := make(chan struct{}, 256) // open loop, but not unbounded
 			var failed atomic.Pointer[error]
 			var wg sync.WaitGroup
-			start := time.Now()
+			start, cpu0 := time.Now(), cpuTime()
 			for i, n := 0, 0; i < b.N && failed.Load() == nil; i, n = i+batchSize, n+1 {
 				due := start.Add(time.Duration(n) * interval)
 				time.Sleep(time.Until(due))
@@ -302,8 +320,9 @@ func BenchmarkE2ELatency(b *testing.B) {
 			if err := failed.Load(); err != nil {
 				b.Fatal(*err)
 			}
-			hook.waitDeliveries(b, int64(b.N*targets), 2*time.Minute)
+			end := hook.waitDeliveries(b, int64(b.N*targets), 2*time.Minute)
 			b.StopTimer()
+			reportCPU(b, cpu0, end.Sub(start), b.N)
 			hook.record.Store(false)
 			hook.mu.Lock()
 			lat := slices.Clone(hook.latencies)
@@ -366,7 +385,7 @@ func BenchmarkJetStreamCeiling(b *testing.B) {
 	defer cc.Stop()
 
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	var futures []jetstream.PubAckFuture
 	for i := range b.N {
 		m := nats.NewMsg(subject)
@@ -394,5 +413,7 @@ func BenchmarkJetStreamCeiling(b *testing.B) {
 		time.Sleep(200 * time.Microsecond)
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+	wall := time.Since(start)
+	b.ReportMetric(float64(b.N)/wall.Seconds(), "events/s")
+	reportCPU(b, cpu0, wall, b.N)
 }
