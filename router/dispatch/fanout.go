@@ -69,17 +69,27 @@ func (r *Router) enqueue(ctx context.Context, msg jetstream.Msg, busName string,
 			futures = append(futures, f)
 		}
 	}
+	// Bounded: a PubAck that never comes (the server lost the request,
+	// say, across a reconnect) must not hold the event and a worker forever.
+	wait := time.NewTimer(r.opts.pubAckWait)
+	defer wait.Stop()
 	for _, f := range futures {
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
 			return fmt.Errorf("queue delivery on %s: %w", f.Msg().Subject, err)
+		case <-wait.C:
+			return fmt.Errorf("queue delivery on %s: %w within %s", f.Msg().Subject, errNoPubAck, r.opts.pubAckWait)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
 	return nil
 }
+
+// errNoPubAck is what enqueue reports when JetStream did not acknowledge
+// a delivery within the PubAck wait.
+var errNoPubAck = errors.New("no acknowledgement from JetStream")
 
 // deliveryMsg is the queue message of one delivery: the stored event
 // unchanged, and who it is for in headers.
