@@ -3,7 +3,6 @@ package dispatch
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -77,7 +76,9 @@ func (r *Router) try(ctx context.Context, b *binding, msg jetstream.Msg, a *atte
 		a.maxAge = cmp.Or(b.target.Retry.MaxAge, a.maxAge)
 	}
 	var e event.Event
-	if err := json.Unmarshal(msg.Data(), &e); err != nil {
+	// The event's own decoder: json.Unmarshal would scan the whole
+	// message twice (validate, then find the value's end) before calling it.
+	if err := e.UnmarshalJSON(msg.Data()); err != nil {
 		a.dead, a.err = "not a structured CloudEvent", err
 		return
 	}

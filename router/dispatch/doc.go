@@ -9,7 +9,9 @@
 // publishes one delivery message to the AUDITBUS_DELIVERIES stream
 // (WorkQueue retention) on auditbus.deliveries.<bus>.<rule>.<target>: the
 // stored event unchanged, with bus, rule, target and the time the event
-// was stored in headers. It waits for every PubAck, then acks the event.
+// was stored in headers. It waits for every PubAck, then acks the event;
+// when they do not all come within the PubAck wait (WithPubAckWait, 5s),
+// the event is handed back and matched again a second later.
 // A delivery's message id is the event's message id plus rule and
 // target, so re-matching an event after a crash (it was never acked)
 // queues nothing twice within the duplicate window. An event that matches

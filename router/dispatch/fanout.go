@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -69,17 +70,27 @@ func (r *Router) enqueue(ctx context.Context, msg jetstream.Msg, busName string,
 			futures = append(futures, f)
 		}
 	}
+	// Bounded: a PubAck that never comes (the server lost the request,
+	// say, across a reconnect) must not hold the event and a worker forever.
+	wait := time.NewTimer(r.opts.pubAckWait)
+	defer wait.Stop()
 	for _, f := range futures {
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
 			return fmt.Errorf("queue delivery on %s: %w", f.Msg().Subject, err)
+		case <-wait.C:
+			return fmt.Errorf("queue delivery on %s: %w within %s", f.Msg().Subject, errNoPubAck, r.opts.pubAckWait)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
 	return nil
 }
+
+// errNoPubAck is what enqueue reports when JetStream did not acknowledge
+// a delivery within the PubAck wait.
+var errNoPubAck = errors.New("no acknowledgement from JetStream")
 
 // deliveryMsg is the queue message of one delivery: the stored event
 // unchanged, and who it is for in headers.
@@ -104,20 +115,30 @@ func ruleOf(err error) string {
 }
 
 // keepAlive tells JetStream a message is still being worked on, so a slow
-// target does not make the server hand it to another worker meanwhile.
+// target does not make the server hand it to another worker meanwhile. A
+// timer rather than a goroutine with a ticker: it runs for every delivery,
+// and almost every delivery is over long before it first fires.
 func (r *Router) keepAlive(msg jetstream.Msg) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		tick := time.NewTicker(r.opts.ackWait / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-tick.C:
-				_ = msg.InProgress()
-			case <-done:
-				return
-			}
+	every := r.opts.ackWait / 3
+	var (
+		mu      sync.Mutex
+		stopped bool
+		t       *time.Timer
+	)
+	mu.Lock()
+	defer mu.Unlock()
+	t = time.AfterFunc(every, func() {
+		_ = msg.InProgress()
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			t.Reset(every)
 		}
-	}()
-	return func() { close(done) }
+	})
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		t.Stop()
+	}
 }

@@ -23,6 +23,10 @@ const (
 	// n-th retry waits a random time in [0, min(cap, base*2^(n-1))].
 	DefaultBackoffBase = time.Second
 	DefaultBackoffCap  = 5 * time.Minute
+	// DefaultPubAckWait bounds the wait for JetStream to acknowledge the
+	// deliveries of one event; past it the event is handed back and
+	// matched again a little later.
+	DefaultPubAckWait = 5 * time.Second
 	// DefaultDepthInterval is how often queue depths are polled for the
 	// queue depth gauge and for draining removed targets.
 	DefaultDepthInterval = 5 * time.Second
@@ -42,6 +46,7 @@ type options struct {
 	backoffBase   time.Duration
 	backoffCap    time.Duration
 	depthInterval time.Duration
+	pubAckWait    time.Duration
 	dlqMaxAge     time.Duration
 	replicas      int
 	removedGrace  time.Duration
@@ -53,7 +58,8 @@ func buildOptions(opts []Option) options {
 	o := options{workers: DefaultWorkers, ackWait: DefaultAckWait, grace: DefaultShutdownGrace,
 		concurrency: DefaultConcurrency, maxAttempts: DefaultMaxAttempts, maxAge: DefaultMaxAge,
 		backoffBase: DefaultBackoffBase, backoffCap: DefaultBackoffCap,
-		depthInterval: DefaultDepthInterval, removedGrace: DefaultRemovedTargetGrace, log: zerolog.Nop()}
+		depthInterval: DefaultDepthInterval, pubAckWait: DefaultPubAckWait, removedGrace: DefaultRemovedTargetGrace,
+		log: zerolog.Nop()}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -96,6 +102,19 @@ func WithBackoff(base, cap time.Duration) Option {
 
 // WithDepthInterval sets how often queue depths are polled. Default 5s.
 func WithDepthInterval(d time.Duration) Option { return func(o *options) { o.depthInterval = d } }
+
+// WithPubAckWait bounds the wait for JetStream's acknowledgements of the
+// deliveries queued for one event. When it passes, the event is not acked
+// but handed back (Nak with a short delay) and matched again; deliveries
+// already stored are not queued twice, their message ids deduplicate them.
+// Default 5s.
+func WithPubAckWait(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.pubAckWait = d
+		}
+	}
+}
 
 // WithDLQMaxAge sets how long dead letters are kept. Default 14 days.
 func WithDLQMaxAge(d time.Duration) Option { return func(o *options) { o.dlqMaxAge = d } }

@@ -19,6 +19,13 @@ type member struct {
 
 // DecodeStructured decodes one event in the CloudEvents JSON format.
 func DecodeStructured(b []byte) (event.Event, error) {
+	if e, ok := decodeStructuredFast(b); ok {
+		return e, nil
+	}
+	return decodeStructuredStrict(b)
+}
+
+func decodeStructuredStrict(b []byte) (event.Event, error) {
 	dec, err := newJSONDecoder(b)
 	if err != nil {
 		return event.Event{}, err
@@ -37,6 +44,13 @@ func DecodeStructured(b []byte) (event.Event, error) {
 // them or an error naming the first bad element's index; an empty array
 // gives an empty, non-nil slice.
 func DecodeBatch(b []byte) ([]event.Event, error) {
+	if events, ok := decodeBatchFast(b); ok {
+		return events, nil
+	}
+	return decodeBatchStrict(b)
+}
+
+func decodeBatchStrict(b []byte) ([]event.Event, error) {
 	dec, err := newJSONDecoder(b)
 	if err != nil {
 		return nil, err
