@@ -73,7 +73,9 @@ func (r *Router) pollDepth(ctx context.Context, q *queue) {
 	r.mu.Unlock()
 	q.stop()
 	r.metrics.depth.DeleteLabelValues(labels...)
-	r.forgetState(ctx, q.key)
+	// The target's state (disabled, consent) is kept: another replica
+	// may still have the target, held after a 410, and erasing the
+	// shared state would release it there.
 }
 
 // dropQueue stops a removed queue whose consumer is gone (another replica

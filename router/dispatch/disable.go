@@ -70,17 +70,3 @@ func (r *Router) EnableTarget(ctx context.Context, busName, rule, target string)
 	}
 	return nil
 }
-
-// forgetState clears the state of a retired target, so that a target of
-// the same name added later starts afresh (enabled, asking consent anew);
-// a failure is only logged.
-func (r *Router) forgetState(ctx context.Context, key targetKey) {
-	_, _, err := r.updateState(ctx, key, func(rec *record) bool {
-		changed := !rec.empty()
-		*rec = record{}
-		return changed
-	})
-	if err != nil {
-		r.opts.log.Warn().Err(err).Str("rule", key.rule).Str("target", key.target).Msg("forgetting a retired target's state")
-	}
-}

@@ -65,12 +65,15 @@ func (r *Router) syncQueues(ctx context.Context, t *table) error {
 			old.keep()
 			continue
 		}
-		q, err := r.openQueue(ctx, key, conc, lim)
+		q, err := r.openQueue(ctx, key, conc, lim, false)
 		if err != nil {
 			return err
 		}
 		r.queues[key] = q
 		if old != nil {
+			// Back in the rules: what the old queue still has in flight
+			// must not be dead-lettered as removed.
+			old.keep()
 			r.qwg.Go(old.stop)
 		}
 	}
@@ -84,21 +87,27 @@ func (r *Router) syncQueues(ctx context.Context, t *table) error {
 }
 
 // openQueue creates or updates the pair's durable consumer and starts
-// pulling from it.
-func (r *Router) openQueue(ctx context.Context, key targetKey, conc int, lim rules.Rate) (*queue, error) {
+// pulling from it; removed starts it as a removed queue (grace.go).
+func (r *Router) openQueue(ctx context.Context, key targetKey, conc int, lim rules.Rate, removed bool) (*queue, error) {
 	cons, err := r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.queueConfig(key, conc))
 	if err != nil {
 		return nil, fmt.Errorf("queue of rule %q target %q: %w", key.rule, key.target, err)
 	}
-	return r.startQueue(key, cons, conc, lim), nil
+	return r.startQueue(key, cons, conc, lim, removed), nil
 }
 
-func (r *Router) startQueue(key targetKey, cons jetstream.Consumer, conc int, lim rules.Rate) *queue {
+// startQueue starts pulling cons for key. A removed queue is marked so
+// before its fetch loop starts: fetching first would hold (and count as
+// attempts) deliveries it is only meant to drain.
+func (r *Router) startQueue(key targetKey, cons jetstream.Consumer, conc int, lim rules.Rate, removed bool) *queue {
 	ctx, cancel := context.WithCancel(r.qctx)
 	cons = r.healQueue(ctx, key, cons) // recreated if deleted under it (recreate.go)
 	q := &queue{key: key, cons: cons, concurrency: conc, rate: lim, cancel: cancel, done: make(chan struct{}),
 		limiter: rate.NewLimiter(rate.Inf, 1)}
 	q.setLimit(0)
+	if removed {
+		q.remove(time.Now())
+	}
 	go func() {
 		defer close(q.done)
 		paused := func() bool { return r.held(ctx, q) }
@@ -154,9 +163,7 @@ func (r *Router) adoptOrphans(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("queue %s: %w", info.Name, err)
 		}
-		q := r.startQueue(key, cons, r.opts.concurrency, rules.Rate{})
-		q.remove(time.Now())
-		r.queues[key] = q
+		r.queues[key] = r.startQueue(key, cons, r.opts.concurrency, rules.Rate{}, true)
 		r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).
 			Msg("queue of a target no rule has: draining it to the dead-letter queue")
 	}
@@ -182,11 +189,10 @@ func (r *Router) adoptStranded(ctx context.Context, stream jetstream.Stream) err
 			continue
 		}
 		// Not a pair of the rules (those all have queues by now): drain it.
-		q, err := r.openQueue(ctx, key, r.opts.concurrency, rules.Rate{})
+		q, err := r.openQueue(ctx, key, r.opts.concurrency, rules.Rate{}, true)
 		if err != nil {
 			return err
 		}
-		q.remove(time.Now())
 		r.queues[key] = q
 		r.opts.log.Warn().Str("subject", subject).Msg("deliveries without a queue: draining them to the dead-letter queue")
 	}

@@ -31,6 +31,9 @@ type healing struct {
 	mu       sync.Mutex
 	cur      jetstream.Consumer
 	floor    atomic.Uint64 // the ack floor's stream sequence when Info last answered
+	// stream is when the events stream the floor belongs to was created:
+	// a floor says nothing about a stream deleted and created anew.
+	stream time.Time
 }
 
 // errNotRecreated: the consumer belongs to no pair of the rules any more.
@@ -212,8 +215,16 @@ func (r *Router) eventsConsumerConfig(ctx context.Context) jetstream.ConsumerCon
 
 // healEvents wraps the events consumer for the fan-out puller, and keeps
 // it for the depth poller, which reads its ack floor (pollEventsFloor).
+// The floor starts as Open saw it, so a deletion before the first poll
+// does not restart the fan-out from the stream's beginning.
 func (r *Router) healEvents(ctx context.Context, cons jetstream.Consumer) jetstream.Consumer {
 	h := &healing{ctx: ctx, cur: cons, name: ConsumerName, log: r.opts.log, recreate: r.recreateEvents}
+	if info := cons.CachedInfo(); info != nil {
+		h.floor.Store(info.AckFloor.Stream)
+	}
+	if st, err := r.js.Stream(ctx, bus.StreamName); err == nil {
+		h.stream = st.CachedInfo().Created
+	}
 	r.events.Store(h)
 	return h
 }
@@ -224,7 +235,9 @@ func (r *Router) healEvents(ctx context.Context, cons jetstream.Consumer) jetstr
 // stored event (days of them), and their deliveries' message ids are
 // remembered only for the duplicate window. It starts after the ack floor
 // the depth poller last saw, so what is fanned out again is at most a
-// poll interval's worth of events, recent enough to be deduplicated.
+// poll interval's worth of events, recent enough to be deduplicated. A
+// stream created anew (deleted, then recreated by a start) has had none
+// of its events fanned out: its consumer starts at its beginning.
 func (r *Router) recreateEvents(ctx context.Context, h *healing) (jetstream.Consumer, error) {
 	if c, err := r.js.Consumer(ctx, bus.StreamName, ConsumerName); err == nil {
 		return c, nil
@@ -232,8 +245,16 @@ func (r *Router) recreateEvents(ctx context.Context, h *healing) (jetstream.Cons
 	if err := bus.EnsureDeliveryStreams(ctx, r.js, bus.DeliveriesConfig{DLQMaxAge: r.opts.dlqMaxAge, Replicas: r.opts.replicas}); err != nil {
 		return nil, err
 	}
+	st, err := r.js.Stream(ctx, bus.StreamName)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", bus.StreamName, err)
+	}
 	cfg := r.eventsConsumerConfig(ctx)
-	if floor := h.floor.Load(); floor > 0 {
+	switch floor := h.floor.Load(); {
+	case !h.stream.IsZero() && !st.CachedInfo().Created.Equal(h.stream):
+		r.opts.log.Warn().Str("stream", bus.StreamName).Msg("the events stream was created anew: its consumer starts at its beginning")
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverAllPolicy, 0
+	case floor > 0:
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, floor+1
 	}
 	c, err := r.js.CreateConsumer(ctx, bus.StreamName, cfg)

@@ -3,7 +3,6 @@ package dispatch
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -46,15 +45,14 @@ func (r *Router) sweepStranded(ctx context.Context) {
 		cons, err := stream.Consumer(ctx, bus.QueueName(key.bus, key.rule, key.target))
 		switch {
 		case err == nil:
-			q = r.startQueue(key, cons, r.opts.concurrency, rules.Rate{})
+			q = r.startQueue(key, cons, r.opts.concurrency, rules.Rate{}, true)
 		case errors.Is(err, jetstream.ErrConsumerNotFound):
-			q, err = r.openQueue(ctx, key, r.opts.concurrency, rules.Rate{})
+			q, err = r.openQueue(ctx, key, r.opts.concurrency, rules.Rate{}, true)
 		}
 		if err != nil {
 			r.logSweep(ctx, err)
 			continue
 		}
-		q.remove(time.Now())
 		r.queues[key] = q
 		r.opts.log.Warn().Str("subject", subject).Uint64("deliveries", n).
 			Msg("deliveries for a target no rule here has: queued for the dead-letter queue unless the target comes back or another replica serves it")
