@@ -33,31 +33,40 @@ const (
 	consentResend = time.Hour
 )
 
-// consentOf returns b's sink when it asks for consent, else nil.
-func consentOf(b *binding) consenter {
+// consent is a binding's sink that asks for consent, with what identifies
+// a round: its mode and the digest a subscription keeps of the URL (enough
+// to notice a new URL, without storing one that may hold secrets). Built
+// once with the table, since the pause check and every delivery read it.
+type consent struct {
+	consenter
+	mode, sum string
+}
+
+// newConsent returns s as a consent when it asks for one, else nil.
+func newConsent(s sinks.Sink) *consent {
+	c, ok := s.(consenter)
+	if !ok || c.ConsentMode() == "" {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(c.Endpoint()))
+	return &consent{consenter: c, mode: c.ConsentMode(), sum: hex.EncodeToString(sum[:])}
+}
+
+// consentOf returns b's consent, nil when b is nil or asks for none.
+func consentOf(b *binding) *consent {
 	if b == nil {
 		return nil
 	}
-	if c, ok := b.sink.(consenter); ok && c.ConsentMode() != "" {
-		return c
-	}
-	return nil
-}
-
-// endpointSum is the digest a subscription keeps of the URL it is for:
-// enough to notice a new URL, without storing one that may hold secrets.
-func endpointSum(c consenter) string {
-	sum := sha256.Sum256([]byte(c.Endpoint()))
-	return hex.EncodeToString(sum[:])
+	return b.consent
 }
 
 // sameRound reports whether rec's subscription is for c's mode and URL.
-func sameRound(rec *record, c consenter) bool {
-	return rec.Subscription != nil && rec.Subscription.Mode == c.ConsentMode() && rec.EndpointSum == endpointSum(c)
+func sameRound(rec *record, c *consent) bool {
+	return rec.Subscription != nil && rec.Subscription.Mode == c.mode && rec.EndpointSum == c.sum
 }
 
 // consented reports whether rec holds consent to c's current mode and URL.
-func consented(rec *record, c consenter) bool {
+func consented(rec *record, c *consent) bool {
 	return sameRound(rec, c) && rec.Subscription.Status == SubscriptionConfirmed
 }
 
@@ -68,7 +77,7 @@ func consented(rec *record, c consenter) bool {
 // a while (a rolling change) take turns at most once a lease instead of
 // replacing each other's round on every poll. An unsubscribed endpoint
 // is not asked again until an operator enables the target.
-func consentDue(rec *record, c consenter, now time.Time) bool {
+func consentDue(rec *record, c *consent, now time.Time) bool {
 	s := rec.Subscription
 	switch {
 	case s == nil:
@@ -128,16 +137,16 @@ func (r *Router) held(ctx context.Context, q *queue) bool {
 // so that one replica sends it, sends it, and records the answer unless
 // the state moved on meanwhile (the endpoint GET its URL while the
 // request was in flight, or an operator enabled the target).
-func (r *Router) seekConsent(ctx context.Context, key targetKey, b *binding, c consenter) {
-	log := r.opts.log.With().Str("rule", key.rule).Str("target", key.target).Str("mode", c.ConsentMode()).Logger()
+func (r *Router) seekConsent(ctx context.Context, key targetKey, b *binding, c *consent) {
+	log := r.opts.log.With().Str("rule", key.rule).Str("target", key.target).Str("mode", c.mode).Logger()
 	now := time.Now()
 	rec, claimed, err := r.updateState(ctx, key, func(rec *record) bool {
 		if !consentDue(rec, c, now) {
 			return false // another replica claimed it, or the endpoint consented
 		}
 		if !sameRound(rec, c) {
-			rec.Token, rec.EndpointSum = newToken(), endpointSum(c)
-			rec.Subscription = &Subscription{Status: SubscriptionPending, Mode: c.ConsentMode(), Endpoint: sinks.RedactURL(c.Endpoint())}
+			rec.Token, rec.EndpointSum = newToken(), c.sum
+			rec.Subscription = &Subscription{Status: SubscriptionPending, Mode: c.mode, Endpoint: sinks.RedactURL(c.Endpoint())}
 		}
 		s := rec.Subscription
 		s.Requests++

@@ -94,7 +94,7 @@ func (r *Router) try(ctx context.Context, b *binding, msg jetstream.Msg, a *atte
 	}
 	d := &sinks.Delivery{Event: &e, Bus: a.key.bus, Rule: a.key.rule, Target: a.key.target,
 		Payload: payload, Attempt: int(min(a.n, 1<<30))}
-	if c := consentOf(b); c != nil && c.ConsentMode() == sinks.ConsentConfirm {
+	if c := consentOf(b); c != nil && c.mode == sinks.ConsentConfirm {
 		d.UnsubscribeURL = r.unsubscribeURL(a.key)
 	}
 	a.err = b.sink.Deliver(ctx, d)

@@ -173,32 +173,6 @@ func (r *Router) adoptOrphans(ctx context.Context) error {
 	return r.adoptStranded(ctx, stream)
 }
 
-// adoptStranded gives a removed queue (grace.go) to every subject of the deliveries
-// stream that holds messages but has no queue: deliveries queued by a
-// replica that still ran older rules after this one retired the target's
-// queue. Without it they would wait on the WorkQueue stream forever.
-// Called with r.mu held.
-func (r *Router) adoptStranded(ctx context.Context, stream jetstream.Stream) error {
-	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(bus.DeliveriesPrefix+".>"))
-	if err != nil {
-		return fmt.Errorf("stream %s subjects: %w", bus.DeliveriesStream, err)
-	}
-	for subject := range info.State.Subjects {
-		key, ok := keyOfSubject(subject)
-		if !ok || r.queues[key] != nil {
-			continue
-		}
-		// Not a pair of the rules (those all have queues by now): drain it.
-		q, err := r.openQueue(ctx, key, r.opts.concurrency, rules.Rate{}, true)
-		if err != nil {
-			return err
-		}
-		r.queues[key] = q
-		r.opts.log.Warn().Str("subject", subject).Msg("deliveries without a queue: draining them to the dead-letter queue")
-	}
-	return nil
-}
-
 // keyOfSubject parses auditbus.deliveries.<bus>.<rule>.<target>. Bus,
 // rule and target names are valid subject tokens already, so the tokens
 // are the names.

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -17,16 +18,9 @@ import (
 // still running older rules, publishes it after the retirement deleted
 // the consumer. The stream is a WorkQueue nobody else would read it from,
 // so without the sweep it would wait there until the next start. The
-// sweep runs with every depth poll; a subject whose consumer still exists
-// (another replica's queue) gets a queue on that consumer, which only
-// drains once nobody serves it.
+// sweep runs with every depth poll, and at start (adoptStranded).
 func (r *Router) sweepStranded(ctx context.Context) {
 	stream, err := r.js.Stream(ctx, bus.DeliveriesStream)
-	if err != nil {
-		r.logSweep(ctx, err)
-		return
-	}
-	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(bus.DeliveriesPrefix+".>"))
 	if err != nil {
 		r.logSweep(ctx, err)
 		return
@@ -36,6 +30,21 @@ func (r *Router) sweepStranded(ctx context.Context) {
 	if r.stopped || r.qctx == nil || ctx.Err() != nil {
 		return
 	}
+	if err := r.adoptStranded(ctx, stream); err != nil {
+		r.logSweep(ctx, err)
+	}
+}
+
+// adoptStranded does the sweep's work: a subject whose consumer still
+// exists (another replica's queue) gets a queue on that consumer, which
+// only drains once nobody serves it; one without gets a new consumer. It
+// tries every subject and returns what failed. Called with r.mu held.
+func (r *Router) adoptStranded(ctx context.Context, stream jetstream.Stream) error {
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(bus.DeliveriesPrefix+".>"))
+	if err != nil {
+		return fmt.Errorf("stream %s subjects: %w", bus.DeliveriesStream, err)
+	}
+	var errs []error
 	for subject, n := range info.State.Subjects {
 		key, ok := keyOfSubject(subject)
 		if !ok || n == 0 || r.queues[key] != nil {
@@ -50,13 +59,14 @@ func (r *Router) sweepStranded(ctx context.Context) {
 			q, err = r.openQueue(ctx, key, r.opts.concurrency, rules.Rate{}, true)
 		}
 		if err != nil {
-			r.logSweep(ctx, err)
+			errs = append(errs, err)
 			continue
 		}
 		r.queues[key] = q
 		r.opts.log.Warn().Str("subject", subject).Uint64("deliveries", n).
 			Msg("deliveries for a target no rule here has: queued for the dead-letter queue unless the target comes back or another replica serves it")
 	}
+	return errors.Join(errs...)
 }
 
 func (r *Router) logSweep(ctx context.Context, err error) {

@@ -24,9 +24,10 @@ type targetKey struct{ bus, rule, target string }
 
 // binding is what a queue worker needs to deliver to one pair.
 type binding struct {
-	rule   *rules.Rule
-	target rules.Target
-	sink   sinks.Sink
+	rule    *rules.Rule
+	target  rules.Target
+	sink    sinks.Sink
+	consent *consent // nil: the target asks for no consent
 }
 
 // buildTable creates a sink for every target of every rule (disabled rules
@@ -45,7 +46,7 @@ func buildTable(ctx context.Context, set *rules.Set, deps sinks.Deps) (*table, [
 				t.close()
 				return nil, nil, fmt.Errorf("rule %q target %q: %w", r.Name, tg.ID, err)
 			}
-			t.bindings[targetKey{r.Bus, r.Name, tg.ID}] = &binding{rule: r, target: tg, sink: s}
+			t.bindings[targetKey{r.Bus, r.Name, tg.ID}] = &binding{rule: r, target: tg, sink: s, consent: newConsent(s)}
 			if err := s.Connect(ctx); err != nil {
 				warnings = append(warnings, fmt.Errorf("rule %q target %q: connect: %w", r.Name, tg.ID, err))
 			}
