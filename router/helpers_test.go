@@ -153,17 +153,11 @@ func auditEvent(t testing.TB, id, name string, errorCode int) event.Event {
 // post sends body to the server's /v1/events.
 func post(t *testing.T, s *router.Server, contentType string, body []byte, header http.Header) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "http://"+s.Addr()+"/v1/events", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	status, _, out := call(t, s, http.MethodPost, "/v1/events", contentType, body, header)
+	if out == nil {
+		t.Fatalf("POST /v1/events: answer %d has no JSON body", status)
 	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	return do(t, req)
+	return status, out
 }
 
 // do sends req and decodes the JSON answer.
