@@ -27,9 +27,13 @@ func (s *Server) listen() error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
 	}
-	s.ln = ln
+	s.ln = newLimitListener(ln, s.cfg.MaxConnections)
 	if s.cfg.PublicURL == "" {
-		s.cfg.PublicURL = "http://" + ln.Addr().String()
+		scheme := "http://"
+		if s.tls != nil {
+			scheme = "https://"
+		}
+		s.cfg.PublicURL = scheme + ln.Addr().String()
 		if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
 			s.cfg.Log.Warn().Str("public_url", s.cfg.PublicURL).
 				Msg("the API listens on a wildcard address, so the signing_cert_url of smn messages names no reachable host; set --public-url")

@@ -3,6 +3,7 @@ package router
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/auditbus/auditbus/router/api"
+	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/dispatch"
 	"github.com/auditbus/auditbus/router/ruleset"
@@ -90,6 +92,31 @@ type Config struct {
 	// WebhookOrigin is this router's WebHook-Request-Origin in the
 	// CloudEvents webhook handshake; default the host of PublicURL.
 	WebhookOrigin string
+
+	// AuthFile lists the identities that may call the API (auth.ParseFile),
+	// reloaded when it changes. Without one every request is allowed, and
+	// Start refuses a Listen beyond loopback unless InsecureNoAuth is set.
+	AuthFile       string
+	InsecureNoAuth bool
+	// AuthFailureBurst failed authentications from one address are
+	// answered 401, then the address gets 429 until it regains them at
+	// AuthFailureRate per second; defaults 10 and 1, a negative rate turns
+	// this off.
+	AuthFailureBurst int
+	AuthFailureRate  float64
+	// TLSCertFile and TLSKeyFile serve the API over TLS (reloaded when
+	// they change); TLSClientCAFile verifies client certificates, which
+	// the auth file maps to identities.
+	TLSCertFile, TLSKeyFile, TLSClientCAFile string
+	// MaxHeaderBytes bounds a request's headers; default 64 KiB.
+	MaxHeaderBytes int
+	// MaxConnections bounds the API's open connections; more wait in the
+	// listen backlog. Default 1024.
+	MaxConnections int
+	// IngestRate limits each client's ingest requests per second (burst
+	// IngestBurst, default 2x the rate); 0: no limit.
+	IngestRate  float64
+	IngestBurst int
 }
 
 // Defaults.
@@ -97,6 +124,10 @@ const (
 	DefaultListen     = "127.0.0.1:8080"
 	DefaultDataDir    = "./data"
 	DefaultNATSListen = "127.0.0.1:4222"
+	// DefaultMaxHeaderBytes is far above what any client of the API sends
+	// and far below what a flood of connections could make costly.
+	DefaultMaxHeaderBytes = 64 << 10
+	DefaultMaxConnections = 1024
 )
 
 // Server is a running auditbus.
@@ -114,7 +145,11 @@ type Server struct {
 	routerWG sync.WaitGroup
 	stopErr  error
 	cancel   context.CancelFunc
-	signer   *sinks.Signer // signs smn-format webhooks
+	signer   *sinks.Signer       // signs smn-format webhooks
+	auth     *auth.Authenticator // nil without an auth file
+	tls      *tls.Config         // nil without TLS
+	bgCancel context.CancelFunc  // stops auth file reloading
+	bgWG     sync.WaitGroup
 }
 
 // LoadRules loads rule files and directories, validating every target's
@@ -154,6 +189,9 @@ func checkRule(r *rules.Rule) rules.Errors {
 // Start, the server runs until Stop, reloading rule files as they change.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	cfg = withDefaults(cfg)
+	if err := checkExposure(cfg); err != nil {
+		return nil, err
+	}
 	s := &Server{cfg: cfg, reg: prometheus.NewRegistry()}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.rules = ruleset.New(ruleset.WithFiles(cfg.Rules...), ruleset.WithPollInterval(cfg.RulesReloadInterval),
@@ -164,6 +202,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := s.loadSigning(); err != nil {
+		return nil, err
+	}
+	if err := s.loadAccess(); err != nil {
 		return nil, err
 	}
 	if err := s.startBus(ctx); err != nil {
@@ -199,6 +240,12 @@ func withDefaults(c Config) Config {
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = api.DefaultMaxBodyBytes
+	}
+	if c.MaxHeaderBytes == 0 {
+		c.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = DefaultMaxConnections
 	}
 	return c
 }
@@ -278,6 +325,10 @@ func (s *Server) startHTTP() error {
 		api.WithDLQ(s.router),
 		api.WithTargetControl(s.router),
 		api.WithSigningCert(s.signer.CertPEM()),
+		api.WithIngestRate(s.cfg.IngestRate, cmp.Or(s.cfg.IngestBurst, int(2*s.cfg.IngestRate))),
+	}
+	if s.auth != nil {
+		opts = append(opts, api.WithAuth(s.auth))
 	}
 	if s.cfg.RedactKeys != nil {
 		opts = append(opts, api.WithRedactKeys(s.cfg.RedactKeys))
@@ -287,9 +338,16 @@ func (s *Server) startHTTP() error {
 	}
 	handler := api.New(bus.NewPublisher(s.js), opts...)
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+		ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: s.cfg.MaxHeaderBytes,
+		TLSConfig: s.tls, ErrorLog: httpErrorLog(s.cfg.Log)}
 	go func() {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if s.tls != nil {
+			err = s.http.ServeTLS(ln, "", "")
+		} else {
+			err = s.http.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.cfg.Log.Error().Err(err).Msg("HTTP server stopped")
 		}
 	}()
@@ -347,6 +405,10 @@ func (s *Server) Stop(ctx context.Context) error {
 		}
 		if s.rules != nil {
 			s.rules.Stop()
+		}
+		if s.bgCancel != nil {
+			s.bgCancel()
+			s.bgWG.Wait()
 		}
 		if s.cancel != nil {
 			s.cancel()

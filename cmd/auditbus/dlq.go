@@ -33,6 +33,7 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 type dlqFlags struct {
 	base, bus, rule, target string
 	timeout                 time.Duration
+	client                  clientFlags
 }
 
 func (f *dlqFlags) register(fs *flag.FlagSet) {
@@ -41,6 +42,7 @@ func (f *dlqFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.rule, "rule", "", "only dead letters of this rule")
 	fs.StringVar(&f.target, "target", "", "only dead letters of this target")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout per request")
+	f.client.register(fs)
 }
 
 func runDLQList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -144,7 +146,11 @@ func apiCall(ctx context.Context, f dlqFlags, method, path string, body []byte) 
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := (&http.Client{Timeout: f.timeout}).Do(req)
+	client, err := f.client.httpClient(f.timeout)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ type publishFlags struct {
 	file, base, bus, format, cluster, product string
 	batch                                     int
 	timeout                                   time.Duration
+	client                                    clientFlags
 }
 
 func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,6 +41,7 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&f.product, "product", "", "k8s-audit: the product (k8s, tke, cce, ...)")
 	fs.IntVar(&f.batch, "batch", 100, "events or records per request")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout per request")
+	f.client.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -57,7 +59,11 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return sendAll(ctx, &http.Client{Timeout: f.timeout}, endpoint, bodies, count, stdout, stderr)
+	client, err := f.client.httpClient(f.timeout)
+	if err != nil {
+		return err
+	}
+	return sendAll(ctx, client, endpoint, bodies, count, stdout, stderr)
 }
 
 // sendAll posts each body in turn, reporting progress on a terminal; an

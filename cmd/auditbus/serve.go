@@ -47,6 +47,8 @@ func defaultServeConfig() *serveConfig {
 	c.DLQMaxAge = bus.DefaultDLQMaxAge
 	c.RemovedTargetGrace = dispatch.DefaultRemovedTargetGrace
 	c.RedactKeys = sources.DefaultRedactKeys
+	c.MaxHeaderBytes = router.DefaultMaxHeaderBytes
+	c.MaxConnections = router.DefaultMaxConnections
 	return c
 }
 
@@ -78,6 +80,15 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.StringVar(&c.SigningCertFile, "signing-cert", c.SigningCertFile, "PEM X.509 certificate of --signing-key, served at /v1/signing-cert")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL receivers reach the API at, for signing_cert_url, subscribe_url and unsubscribe_url in smn messages and the handshake's callback URL (default http://<listen address>)")
 	fs.StringVar(&c.WebhookOrigin, "webhook-origin", c.WebhookOrigin, "this router's name in the CloudEvents webhook handshake (WebHook-Request-Origin) of targets with handshake: true (default: the host of --public-url)")
+	fs.StringVar(&c.AuthFile, "auth-file", c.AuthFile, "YAML file of the identities that may call the API (reloaded on change); see `auditbus token create`")
+	fs.BoolVar(&c.InsecureNoAuth, "insecure-no-auth", c.InsecureNoAuth, "serve a non-loopback --listen without --auth-file (only behind something else that does the access control)")
+	fs.StringVar(&c.TLSCertFile, "tls-cert", c.TLSCertFile, "PEM certificate (chain) to serve the API over TLS, with --tls-key; reloaded on change")
+	fs.StringVar(&c.TLSKeyFile, "tls-key", c.TLSKeyFile, "PEM private key of --tls-cert")
+	fs.StringVar(&c.TLSClientCAFile, "tls-client-ca", c.TLSClientCAFile, "PEM CA certificates that client certificates are verified against; the auth file maps them to identities")
+	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", c.MaxHeaderBytes, "largest accepted request header block")
+	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "API connections open at once; more wait in the listen backlog")
+	fs.Float64Var(&c.IngestRate, "ingest-rate", c.IngestRate, "ingest requests per second each client (identity, or address without auth) may make (0: no limit)")
+	fs.IntVar(&c.IngestBurst, "ingest-burst", c.IngestBurst, "ingest requests a client may make at once before --ingest-rate applies (default 2x the rate)")
 	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "log format: console or json")
 	fs.StringVar(&c.logLevel, "log-level", c.logLevel, "log level: debug, info, warn, error")
 	return fs

@@ -3,32 +3,40 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 
+	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/ingest"
 )
 
 // Error codes. They are part of the API contract: never renumber one.
 const (
-	CodeMalformed          = "AB.1001" // 400: body is not valid JSON / UTF-8 / base64, or has the wrong shape
-	CodeMissingAttribute   = "AB.1002" // 400: a required CloudEvents attribute is absent or empty
-	CodeInvalidAttribute   = "AB.1003" // 400: an attribute has a bad name, type or value
-	CodeUnsupportedMedia   = "AB.1004" // 415: a content type the endpoint does not accept (CloudEvents modes; YAML or JSON for rules)
-	CodeTooLarge           = "AB.1005" // 413: body over the configured limit
-	CodeInvalidParameter   = "AB.1006" // 400: a query parameter is invalid (e.g. bus)
-	CodeInvalidRule        = "AB.1007" // 400: a rule document is invalid; "errors" lists every problem with line and column
-	CodeInvalidRedrive     = "AB.1008" // 400: a DLQ redrive names neither ids nor a rule, or too many ids
-	CodeNotFound           = "AB.4040" // 404: no such endpoint
-	CodeRuleNotFound       = "AB.4041" // 404: no such rule on that bus
-	CodeDeadLetterNotFound = "AB.4042" // 404: a DLQ redrive names an id the dead-letter queue does not hold
-	CodeTargetNotFound     = "AB.4043" // 404: no such target of that rule (DLQ redrive, target enable)
-	CodeNoSubscription     = "AB.4044" // 404: a subscribe or unsubscribe URL names no subscription, or carries a wrong or outdated token
-	CodeMethodNotAllowed   = "AB.4050" // 405: endpoint exists, method does not
-	CodeRuleConflict       = "AB.4090" // 409: the rule is defined by a rule file, so the API cannot change it
-	CodePrecondition       = "AB.4120" // 412: If-Match does not match the rule's current revision
-	CodeInternal           = "AB.5000" // 500: a bug; the log has details
-	CodeUnavailable        = "AB.5030" // 503: the bus (or the rules bucket) did not answer; retrying is safe
+	CodeMalformed          = "AB.1001"                // 400: body is not valid JSON / UTF-8 / base64, or has the wrong shape
+	CodeMissingAttribute   = "AB.1002"                // 400: a required CloudEvents attribute is absent or empty
+	CodeInvalidAttribute   = "AB.1003"                // 400: an attribute has a bad name, type or value
+	CodeUnsupportedMedia   = "AB.1004"                // 415: a content type the endpoint does not accept (CloudEvents modes; YAML or JSON for rules)
+	CodeTooLarge           = "AB.1005"                // 413: body over the configured limit
+	CodeInvalidParameter   = "AB.1006"                // 400: a query parameter is invalid (e.g. bus)
+	CodeInvalidRule        = "AB.1007"                // 400: a rule document is invalid; "errors" lists every problem with line and column
+	CodeInvalidRedrive     = "AB.1008"                // 400: a DLQ redrive names neither ids nor a rule, or too many ids
+	CodeUnauthenticated    = auth.CodeUnauthenticated // 401: no valid identity (see WWW-Authenticate)
+	CodeForbidden          = auth.CodeForbidden       // 403: the identity lacks the endpoint's action, or may not use the bus
+	CodeNotFound           = "AB.4040"                // 404: no such endpoint
+	CodeRuleNotFound       = "AB.4041"                // 404: no such rule on that bus
+	CodeDeadLetterNotFound = "AB.4042"                // 404: a DLQ redrive names an id the dead-letter queue does not hold
+	CodeTargetNotFound     = "AB.4043"                // 404: no such target of that rule (DLQ redrive, target enable)
+	CodeNoSubscription     = "AB.4044"                // 404: a subscribe or unsubscribe URL names no subscription, or carries a wrong or outdated token
+	CodeMethodNotAllowed   = "AB.4050"                // 405: endpoint exists, method does not
+	CodeRuleConflict       = "AB.4090"                // 409: the rule is defined by a rule file, so the API cannot change it
+	CodePrecondition       = "AB.4120"                // 412: If-Match does not match the rule's current revision
+	CodeThrottled          = auth.CodeThrottled       // 429: too many failed authentication attempts from this address
+	CodeRateLimited        = "AB.4291"                // 429: the client is over its ingest rate (--ingest-rate)
+	CodeInternal           = "AB.5000"                // 500: a bug; the log has details
+	CodeUnavailable        = "AB.5030"                // 503: the bus (or the rules bucket) did not answer; retrying is safe
 )
 
 // errorBody is the JSON shape of every error answer.
@@ -92,4 +100,48 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+// writeAuthError answers a refusal of the Authorizer.
+func writeAuthError(w http.ResponseWriter, err error) {
+	var e *auth.Error
+	if !errors.As(err, &e) {
+		e = &auth.Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Msg: err.Error()}
+	}
+	switch e.Status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", auth.Challenge)
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(e.RetryAfter.Seconds())))))
+	}
+	writeJSON(w, e.Status, errorBody{Code: e.Code, Message: e.Msg})
+}
+
+// permitBus answers 403 and returns false when the request's identity may
+// not use bus.
+func permitBus(w http.ResponseWriter, r *http.Request, bus string) bool {
+	if auth.BusAllowed(r.Context(), bus) {
+		return true
+	}
+	writeAuthError(w, auth.Forbidden(auth.FromContext(r.Context()), bus))
+	return false
+}
+
+// scopeBus is the bus a request that may name none (a DLQ listing or
+// redrive: every bus) works on. An identity limited to buses must stay in
+// them: its one bus is the default, and one with several must name one.
+func scopeBus(w http.ResponseWriter, r *http.Request, bus string) (string, bool) {
+	id := auth.FromContext(r.Context())
+	if id == nil || id.Buses() == nil {
+		return bus, true
+	}
+	if bus != "" {
+		return bus, permitBus(w, r, bus)
+	}
+	if buses := id.Buses(); len(buses) == 1 {
+		return buses[0], true
+	}
+	writeAuthError(w, &auth.Error{Status: http.StatusForbidden, Code: CodeForbidden,
+		Msg: fmt.Sprintf("identity %q is limited to buses %v: name one (bus)", id.Name, id.Buses())})
+	return "", false
 }

@@ -36,6 +36,10 @@ func (s *Server) listDLQ(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	var ok bool
+	if f.Bus, ok = scopeBus(w, r, f.Bus); !ok {
+		return
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > dispatch.MaxDLQLimit {
@@ -82,10 +86,14 @@ func (s *Server) redriveDLQ(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b redriveBody
+	var ok bool
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
 		writeError(w, http.StatusBadRequest, CodeMalformed, "redrive request: "+err.Error())
+		return
+	}
+	if b.Bus, ok = scopeBus(w, r, b.Bus); !ok {
 		return
 	}
 	res, err := s.opts.dlq.Redrive(r.Context(), dispatch.RedriveRequest{IDs: b.IDs, Bus: b.Bus, Rule: b.Rule,

@@ -27,7 +27,7 @@ type acceptedBody struct {
 // (default "default") and answers 202 once JetStream acknowledged them all.
 func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 	bus, ok := s.busParam(w, r)
-	if !ok {
+	if !ok || !s.admit(w, r) {
 		return
 	}
 	events, err := ingest.Decode(r, ingest.WithMaxBodyBytes(s.opts.maxBody))
@@ -42,13 +42,13 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 func (s *Server) busParam(w http.ResponseWriter, r *http.Request) (string, bool) {
 	bus := r.URL.Query().Get("bus")
 	if bus == "" {
-		return "default", true
+		bus = "default"
 	}
 	if !busName.MatchString(bus) {
 		s.reject(w, http.StatusBadRequest, CodeInvalidParameter, fmt.Sprintf("bus %q: want [a-z0-9][a-z0-9-]{0,63}", bus))
 		return "", false
 	}
-	return bus, true
+	return bus, permitBus(w, r, bus)
 }
 
 // store publishes events and answers 202 with their ids once JetStream

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
+	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/ingest"
 	"github.com/auditbus/auditbus/rules"
 )
@@ -17,12 +20,14 @@ var ruleMediaTypes = map[string]bool{"": true, "application/yaml": true, "applic
 	"text/yaml": true, "text/x-yaml": true, "application/json": true}
 
 // listRules answers every running rule, from files and the API, without
-// documents or target settings.
-func (s *Server) listRules(w http.ResponseWriter, _ *http.Request) {
+// documents or target settings (only those of the identity's buses).
+func (s *Server) listRules(w http.ResponseWriter, r *http.Request) {
 	all := s.opts.rules.List()
-	out := make([]ruleJSON, len(all))
-	for i, st := range all {
-		out[i] = s.withTargetState(ruleView(st, false))
+	out := make([]ruleJSON, 0, len(all))
+	for _, st := range all {
+		if auth.BusAllowed(r.Context(), st.Bus) {
+			out = append(out, s.withTargetState(ruleView(st, false)))
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"rules": out})
 }
@@ -64,6 +69,9 @@ func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, code, publicMessage(code, err))
 		return
 	}
+	if bus == "" && !permitBus(w, r, documentBus(doc)) {
+		return
+	}
 	st, created, err := s.opts.rules.Put(r.Context(), bus, name, doc, pre)
 	if err != nil {
 		s.ruleError(w, err, "; nothing stored")
@@ -95,7 +103,8 @@ func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) {
 }
 
 // ruleID reads {name} and ?bus= (defaultBus when absent), answering 400
-// itself when one is not a valid name.
+// itself when one is not a valid name, and 403 for a bus the identity may
+// not use.
 func ruleID(w http.ResponseWriter, r *http.Request, defaultBus string) (bus, name string, ok bool) {
 	name, bus = r.PathValue("name"), r.URL.Query().Get("bus")
 	if bus == "" {
@@ -106,6 +115,9 @@ func ruleID(w http.ResponseWriter, r *http.Request, defaultBus string) (bus, nam
 			writeError(w, http.StatusBadRequest, CodeInvalidParameter, fmt.Sprintf("%s %q: want [a-z0-9][a-z0-9-]{0,63}", p[0], p[1]))
 			return "", "", false
 		}
+	}
+	if bus != "" && !permitBus(w, r, bus) {
+		return "", "", false
 	}
 	return bus, name, true
 }
@@ -180,4 +192,17 @@ func writeInvalidRule(w http.ResponseWriter, errs rules.Errors, suffix string) {
 	}
 	body.Message = fmt.Sprintf("%d problem(s) in the rule%s: %s", len(errs), suffix, strings.Join(msgs, "; "))
 	writeJSON(w, http.StatusBadRequest, body)
+}
+
+// documentBus is the bus a rule document names, for checking a PUT
+// without ?bus= before it is stored: "default" when it names none, and
+// whatever it holds when it does not parse (the store then refuses it).
+func documentBus(doc []byte) string {
+	var head struct {
+		Bus any `yaml:"bus"`
+	}
+	if yaml.Unmarshal(doc, &head) != nil || head.Bus == nil {
+		return rules.DefaultBus
+	}
+	return fmt.Sprint(head.Bus)
 }

@@ -44,7 +44,7 @@ func (s *Server) testRule(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, CodeMalformed, fmt.Sprintf(`body: %v; want {"rule": ..., "event": {...}} or {"name": ..., "bus": ..., "event": {...}}`, err))
 		return
 	}
-	rule, ok := s.ruleUnderTest(w, req)
+	rule, ok := s.ruleUnderTest(w, r, req)
 	if !ok {
 		return
 	}
@@ -63,7 +63,7 @@ func (s *Server) testRule(w http.ResponseWriter, r *http.Request) {
 
 // ruleUnderTest parses the request's rule, or finds the running rule it
 // names, answering the problem itself.
-func (s *Server) ruleUnderTest(w http.ResponseWriter, req testRequest) (*rules.Rule, bool) {
+func (s *Server) ruleUnderTest(w http.ResponseWriter, r *http.Request, req testRequest) (*rules.Rule, bool) {
 	switch {
 	case len(req.Rule) > 0 && req.Name != "":
 		writeError(w, http.StatusBadRequest, CodeMalformed, `give "rule" or "name", not both`)
@@ -83,6 +83,9 @@ func (s *Server) ruleUnderTest(w http.ResponseWriter, req testRequest) (*rules.R
 		bus := req.Bus
 		if bus == "" {
 			bus = rules.DefaultBus
+		}
+		if !permitBus(w, r, bus) {
+			return nil, false
 		}
 		if st, ok := s.opts.rules.Get(bus, req.Name); ok && st.Rule != nil {
 			return st.Rule, true

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
+	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/dispatch"
 	"github.com/auditbus/auditbus/router/ingest"
@@ -42,6 +43,8 @@ type options struct {
 	signingCert    []byte // PEM; nil: no /v1/signing-cert
 	dlq            DLQ
 	targets        TargetControl
+	auth           Authorizer
+	ingest         *auth.Limits // per-client ingest rate; nil: none
 }
 
 // Option configures the Server.
@@ -73,6 +76,18 @@ func WithMetrics(reg prometheus.Registerer, g prometheus.Gatherer) Option {
 	return func(o *options) { o.reg, o.gatherer = reg, g }
 }
 
+// Authorizer decides whether a request may call an endpoint requiring
+// action; *auth.Authenticator is the real one. The error it returns is
+// answered as it is when it is an *auth.Error, else as a 401.
+type Authorizer interface {
+	Authorize(r *http.Request, action string) (*auth.Identity, error)
+}
+
+// WithAuth requires every endpoint but /healthz, /readyz, the signing
+// certificate and the subscription URLs to be authorized by a. Default:
+// no auth, every request allowed.
+func WithAuth(a Authorizer) Option { return func(o *options) { o.auth = a } }
+
 // Server is the HTTP API. It is an http.Handler.
 type Server struct {
 	pub     Publisher
@@ -91,35 +106,38 @@ func New(pub Publisher, opts ...Option) *Server {
 		opt(&o)
 	}
 	s := &Server{pub: pub, opts: o, mux: http.NewServeMux(), metrics: newMetrics(o.reg)}
-	s.route("/v1/events", map[string]http.HandlerFunc{http.MethodPost: s.postEvents})
-	s.route("/v1/sources/cloudaudit", map[string]http.HandlerFunc{http.MethodPost: s.postSource(s.cloudAudit)})
-	s.route("/v1/sources/cts", map[string]http.HandlerFunc{http.MethodPost: s.postSource(s.cts)})
-	s.route("/v1/sources/k8s-audit", map[string]http.HandlerFunc{http.MethodPost: s.postSource(s.k8sAudit)})
-	s.route("/healthz", map[string]http.HandlerFunc{http.MethodGet: s.healthz})
-	s.route("/readyz", map[string]http.HandlerFunc{http.MethodGet: s.readyz})
+	s.route("/v1/events", methods{http.MethodPost: {auth.ActionEventsPut, s.postEvents}})
+	s.route("/v1/sources/cloudaudit", methods{http.MethodPost: {auth.ActionSourcesPut, s.postSource(s.cloudAudit)}})
+	s.route("/v1/sources/cts", methods{http.MethodPost: {auth.ActionSourcesPut, s.postSource(s.cts)}})
+	s.route("/v1/sources/k8s-audit", methods{http.MethodPost: {auth.ActionSourcesPut, s.postSource(s.k8sAudit)}})
+	s.route("/healthz", methods{http.MethodGet: {public, s.healthz}})
+	s.route("/readyz", methods{http.MethodGet: {public, s.readyz}})
 	if o.rules != nil {
-		s.route("/v1/rules", map[string]http.HandlerFunc{http.MethodGet: s.listRules})
-		s.route("/v1/rules/{name}", map[string]http.HandlerFunc{http.MethodGet: s.getRule, http.MethodPut: s.putRule, http.MethodDelete: s.deleteRule})
-		s.route("/v1/rules:test", map[string]http.HandlerFunc{http.MethodPost: s.testRule})
+		s.route("/v1/rules", methods{http.MethodGet: {auth.ActionRulesRead, s.listRules}})
+		s.route("/v1/rules/{name}", methods{http.MethodGet: {auth.ActionRulesRead, s.getRule},
+			http.MethodPut: {auth.ActionRulesWrite, s.putRule}, http.MethodDelete: {auth.ActionRulesWrite, s.deleteRule}})
+		s.route("/v1/rules:test", methods{http.MethodPost: {auth.ActionRulesTest, s.testRule}})
 		if o.targets != nil {
-			s.route("/v1/rules/{name}/targets/{action}", map[string]http.HandlerFunc{http.MethodPost: s.enableTarget})
+			s.route("/v1/rules/{name}/targets/{action}", methods{http.MethodPost: {auth.ActionTargetsWrite, s.enableTarget}})
 		}
 	}
 	if o.targets != nil {
 		// GET or POST, as the CloudEvents webhook spec lets a callback be.
-		confirm, unsubscribe := s.answerSubscription(s.confirmSubscription), s.answerSubscription(s.unsubscribe)
-		s.route(dispatch.SubscriptionConfirmPath, map[string]http.HandlerFunc{http.MethodGet: confirm, http.MethodPost: confirm})
-		s.route(dispatch.SubscriptionUnsubscribePath, map[string]http.HandlerFunc{http.MethodGet: unsubscribe, http.MethodPost: unsubscribe})
+		// Public: the URL itself is the capability (it carries the token).
+		confirm := endpoint{public, s.answerSubscription(s.confirmSubscription)}
+		unsubscribe := endpoint{public, s.answerSubscription(s.unsubscribe)}
+		s.route(dispatch.SubscriptionConfirmPath, methods{http.MethodGet: confirm, http.MethodPost: confirm})
+		s.route(dispatch.SubscriptionUnsubscribePath, methods{http.MethodGet: unsubscribe, http.MethodPost: unsubscribe})
 	}
 	if o.dlq != nil {
-		s.route("/v1/dlq", map[string]http.HandlerFunc{http.MethodGet: s.listDLQ})
-		s.route("/v1/dlq:redrive", map[string]http.HandlerFunc{http.MethodPost: s.redriveDLQ})
+		s.route("/v1/dlq", methods{http.MethodGet: {auth.ActionDLQRead, s.listDLQ}})
+		s.route("/v1/dlq:redrive", methods{http.MethodPost: {auth.ActionDLQRedrive, s.redriveDLQ}})
 	}
 	if o.signingCert != nil {
-		s.route("/v1/signing-cert", map[string]http.HandlerFunc{http.MethodGet: s.signingCert})
+		s.route("/v1/signing-cert", methods{http.MethodGet: {public, s.signingCert}})
 	}
 	if o.gatherer != nil {
-		s.route("/metrics", map[string]http.HandlerFunc{http.MethodGet: promhttp.HandlerFor(o.gatherer, promhttp.HandlerOpts{}).ServeHTTP})
+		s.route("/metrics", methods{http.MethodGet: {auth.ActionMetricsRead, promhttp.HandlerFor(o.gatherer, promhttp.HandlerOpts{}).ServeHTTP}})
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no endpoint "+r.URL.Path)
@@ -127,18 +145,39 @@ func New(pub Publisher, opts ...Option) *Server {
 	return s
 }
 
-// route registers path with one handler per method, answering other
-// methods with a JSON 405 rather than ServeMux's plain-text one.
-func (s *Server) route(path string, byMethod map[string]http.HandlerFunc) {
+// public marks an endpoint anyone may call, with or without auth.
+const public = ""
+
+// endpoint is one method of a path: the action it requires and its handler.
+type endpoint struct {
+	action string
+	h      http.HandlerFunc
+}
+
+type methods map[string]endpoint
+
+// route registers path with one endpoint per method, answering other
+// methods with a JSON 405 rather than ServeMux's plain-text one. With
+// auth, an endpoint's action is checked before its handler runs, which
+// finds the identity in the request's context (auth.FromContext).
+func (s *Server) route(path string, byMethod methods) {
 	allow := strings.Join(slices.Sorted(maps.Keys(byMethod)), ", ")
 	s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-		h, ok := byMethod[r.Method]
+		ep, ok := byMethod[r.Method]
 		if !ok {
 			w.Header().Set("Allow", allow)
 			writeError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not allowed on "+path+"; use "+allow)
 			return
 		}
-		h(w, r)
+		if ep.action != public && s.opts.auth != nil {
+			id, err := s.opts.auth.Authorize(r, ep.action)
+			if err != nil {
+				writeAuthError(w, err)
+				return
+			}
+			r = r.WithContext(auth.NewContext(r.Context(), id))
+		}
+		ep.h(w, r)
 	})
 }
 

@@ -46,7 +46,7 @@ func (s *Server) k8sAudit(r *http.Request, body []byte) ([]event.Event, error) {
 func (s *Server) postSource(conv convert) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		bus, ok := s.busParam(w, r)
-		if !ok {
+		if !ok || !s.admit(w, r) {
 			return
 		}
 		if err := checkRecordsContentType(r); err != nil {

@@ -86,7 +86,8 @@ func decodeDeadLetter(raw *jetstream.RawStreamMsg) (DeadLetter, error) {
 
 // RedriveRequest selects dead letters to deliver again: by IDs, or by
 // Rule (and optionally Bus and Target), at most Limit of them (default and
-// cap MaxDLQLimit) per call. ToTarget sends them to another target of the
+// cap MaxDLQLimit) per call. IDs with a Bus must all be entries of that
+// bus (ErrNoSuchEntry otherwise). ToTarget sends them to another target of the
 // same rule instead of their own.
 type RedriveRequest struct {
 	IDs               []uint64
@@ -164,6 +165,9 @@ func (r *Router) selectDeadLetters(ctx context.Context, req RedriveRequest) ([]D
 		dl, err := decodeDeadLetter(raw)
 		if err != nil {
 			return nil, err
+		}
+		if req.Bus != "" && dl.Bus != req.Bus {
+			return nil, fmt.Errorf("%w: %d on bus %q", ErrNoSuchEntry, id, req.Bus)
 		}
 		out = append(out, dl)
 	}
