@@ -49,22 +49,28 @@ const DefaultSignatureMaxBodyBytes = 1 << 20
 var ErrNoSignature = errors.New("no SDK-HMAC-SHA256 signature")
 
 // The reasons a SignatureError carries; test them with errors.Is. Every one
-// means the request presented a signature and must be refused (401, or 413
-// for ErrSignatureBodyTooLarge). ErrReplayed and ErrReplayCacheFull (see
+// means the request presented a signature and must be refused: 401, except
+// ErrSignatureBodyTooLarge (413) and ErrSignatureBodyRead (the client went
+// away or sent a short body: 400). ErrReplayed and ErrReplayCacheFull (see
 // ReplayCache) are reasons too.
 var (
-	ErrSignatureMalformed     = errors.New("malformed SDK-HMAC-SHA256 Authorization header")
-	ErrSignatureAlgorithm     = errors.New("unsupported signing algorithm")
-	ErrSignatureUnsigned      = errors.New("required header not signed")
-	ErrSignatureDate          = errors.New("missing or malformed X-Sdk-Date")
-	ErrSignatureSkew          = errors.New("X-Sdk-Date outside the allowed clock skew")
-	ErrSignatureUnknownKey    = errors.New("unknown access key")
-	ErrSignatureBody          = errors.New("body does not match its signed hash")
-	ErrSignatureBodyTooLarge  = errors.New("body too large to verify")
-	ErrSignatureMismatch      = errors.New("signature does not match")
-	ErrSignatureBodyRead      = errors.New("reading the body failed")
-	otherHuaweiSigningSchemes = []string{"SDK-HMAC-SM3", "SDK-ECDSA-P256-SHA256", "SDK-SM2-SM3", "V11-HMAC-SHA256", "V11-HMAC-SM3"}
+	ErrSignatureMalformed    = errors.New("malformed SDK-HMAC-SHA256 Authorization header")
+	ErrSignatureAlgorithm    = errors.New("unsupported signing algorithm")
+	ErrSignatureUnsigned     = errors.New("required header not signed")
+	ErrSignatureDate         = errors.New("missing or malformed X-Sdk-Date")
+	ErrSignatureSkew         = errors.New("X-Sdk-Date outside the allowed clock skew")
+	ErrSignatureUnknownKey   = errors.New("unknown access key")
+	ErrSignatureBody         = errors.New("body does not match its signed hash")
+	ErrSignatureBodyTooLarge = errors.New("body too large to verify")
+	ErrSignatureMismatch     = errors.New("signature does not match")
+	ErrSignatureBodyRead     = errors.New("reading the body failed")
 )
+
+// otherHuaweiSigningSchemes are the SDK's other algorithms (HttpConfig
+// SigningAlgorithm HmacSM3, EcdsaP256SHA256, SM2SM3, and derived-key
+// signing): recognised so that they get a clear ErrSignatureAlgorithm rather
+// than ErrNoSignature, not verified.
+var otherHuaweiSigningSchemes = []string{"SDK-HMAC-SM3", "SDK-ECDSA-P256-SHA256", "SDK-SM2-SM3", "V11-HMAC-SHA256"}
 
 // SignatureError is the error of a refused signed request: Reason is one of
 // the ErrSignature* sentinels, ErrReplayed or ErrReplayCacheFull; AccessKey is
@@ -164,10 +170,15 @@ func NewSignatureVerifier(lookup func(accessKey string) (secretKey []byte, ok bo
 
 // Verify checks r's signature and returns the access key it was made with.
 // It reads the body (at most the configured maximum) to hash it and leaves
-// r.Body readable again from the start. The signed host is r.Host; X-Sdk-Date
-// must be signed and within the skew; a Host need not be signed, since the
-// SDK does not sign it. Errors: ErrNoSignature when r carries no Huawei SDK
-// signature; otherwise a *SignatureError whose Reason tells why.
+// r.Body readable again from the start. X-Sdk-Date must be signed and within
+// the skew; Host need not be, since the SDK signs it only when the caller
+// adds a Host header (then it is checked against r.Host). Headers the SDK
+// leaves unsigned (Content-Type, names with '_', and any the client did not
+// list) are not protected. Each signature is accepted once: since X-Sdk-Date
+// has one-second resolution, a client sending byte-identical requests within
+// the same second has the second refused as ErrReplayed. Errors:
+// ErrNoSignature when r carries no Huawei SDK signature; otherwise a
+// *SignatureError whose Reason tells why.
 func (v *SignatureVerifier) Verify(r *http.Request) (accessKey string, err error) {
 	a, err := findAuthorization(r.Header)
 	if err != nil {
