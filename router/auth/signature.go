@@ -49,22 +49,28 @@ const DefaultSignatureMaxBodyBytes = 1 << 20
 var ErrNoSignature = errors.New("no SDK-HMAC-SHA256 signature")
 
 // The reasons a SignatureError carries; test them with errors.Is. Every one
-// means the request presented a signature and must be refused (401, or 413
-// for ErrSignatureBodyTooLarge). ErrReplayed and ErrReplayCacheFull (see
+// means the request presented a signature and must be refused: 401, except
+// ErrSignatureBodyTooLarge (413) and ErrSignatureBodyRead (the client went
+// away or sent a short body: 400). ErrReplayed and ErrReplayCacheFull (see
 // ReplayCache) are reasons too.
 var (
-	ErrSignatureMalformed     = errors.New("malformed SDK-HMAC-SHA256 Authorization header")
-	ErrSignatureAlgorithm     = errors.New("unsupported signing algorithm")
-	ErrSignatureUnsigned      = errors.New("required header not signed")
-	ErrSignatureDate          = errors.New("missing or malformed X-Sdk-Date")
-	ErrSignatureSkew          = errors.New("X-Sdk-Date outside the allowed clock skew")
-	ErrSignatureUnknownKey    = errors.New("unknown access key")
-	ErrSignatureBody          = errors.New("body does not match its signed hash")
-	ErrSignatureBodyTooLarge  = errors.New("body too large to verify")
-	ErrSignatureMismatch      = errors.New("signature does not match")
-	ErrSignatureBodyRead      = errors.New("reading the body failed")
-	otherHuaweiSigningSchemes = []string{"SDK-HMAC-SM3", "SDK-ECDSA-P256-SHA256", "SDK-SM2-SM3", "V11-HMAC-SHA256", "V11-HMAC-SM3"}
+	ErrSignatureMalformed    = errors.New("malformed SDK-HMAC-SHA256 Authorization header")
+	ErrSignatureAlgorithm    = errors.New("unsupported signing algorithm")
+	ErrSignatureUnsigned     = errors.New("required header not signed")
+	ErrSignatureDate         = errors.New("missing or malformed X-Sdk-Date")
+	ErrSignatureSkew         = errors.New("X-Sdk-Date outside the allowed clock skew")
+	ErrSignatureUnknownKey   = errors.New("unknown access key")
+	ErrSignatureBody         = errors.New("body does not match its signed hash")
+	ErrSignatureBodyTooLarge = errors.New("body too large to verify")
+	ErrSignatureMismatch     = errors.New("signature does not match")
+	ErrSignatureBodyRead     = errors.New("reading the body failed")
 )
+
+// otherHuaweiSigningSchemes are the SDK's other algorithms (HttpConfig
+// SigningAlgorithm HmacSM3, EcdsaP256SHA256, SM2SM3, and derived-key
+// signing): recognised so that they get a clear ErrSignatureAlgorithm rather
+// than ErrNoSignature, not verified.
+var otherHuaweiSigningSchemes = []string{"SDK-HMAC-SM3", "SDK-ECDSA-P256-SHA256", "SDK-SM2-SM3", "V11-HMAC-SHA256"}
 
 // SignatureError is the error of a refused signed request: Reason is one of
 // the ErrSignature* sentinels, ErrReplayed or ErrReplayCacheFull; AccessKey is
@@ -164,10 +170,15 @@ func NewSignatureVerifier(lookup func(accessKey string) (secretKey []byte, ok bo
 
 // Verify checks r's signature and returns the access key it was made with.
 // It reads the body (at most the configured maximum) to hash it and leaves
-// r.Body readable again from the start. The signed host is r.Host; X-Sdk-Date
-// must be signed and within the skew; a Host need not be signed, since the
-// SDK does not sign it. Errors: ErrNoSignature when r carries no Huawei SDK
-// signature; otherwise a *SignatureError whose Reason tells why.
+// r.Body readable again from the start. X-Sdk-Date must be signed and within
+// the skew; Host need not be, since the SDK signs it only when the caller
+// adds a Host header (then it is checked against r.Host). Headers the SDK
+// leaves unsigned (Content-Type, names with '_', and any the client did not
+// list) are not protected. Each signature is accepted once: since X-Sdk-Date
+// has one-second resolution, a client sending byte-identical requests within
+// the same second has the second refused as ErrReplayed. Errors:
+// ErrNoSignature when r carries no Huawei SDK signature; otherwise a
+// *SignatureError whose Reason tells why.
 func (v *SignatureVerifier) Verify(r *http.Request) (accessKey string, err error) {
 	a, err := findAuthorization(r.Header)
 	if err != nil {
@@ -279,7 +290,15 @@ func (v *SignatureVerifier) readBody(r *http.Request, access string) ([]byte, er
 	if r.ContentLength > v.maxBody {
 		return nil, sigErr(ErrSignatureBodyTooLarge, access, fmt.Sprintf("Content-Length %d, limit %d", r.ContentLength, v.maxBody))
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, v.maxBody+1))
+	var body []byte
+	var err error
+	if r.ContentLength > 0 {
+		// net/http ends the body at Content-Length, so one exact read does.
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(io.LimitReader(r.Body, v.maxBody+1))
+	}
 	if err != nil {
 		e := sigErr(ErrSignatureBodyRead, access, "")
 		e.cause = err
@@ -287,6 +306,10 @@ func (v *SignatureVerifier) readBody(r *http.Request, access string) ([]byte, er
 	}
 	if int64(len(body)) > v.maxBody {
 		return nil, sigErr(ErrSignatureBodyTooLarge, access, fmt.Sprintf("more than %d bytes", v.maxBody))
+	}
+	if len(body) == 0 {
+		r.Body = http.NoBody
+		return nil, nil
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return body, nil
@@ -298,7 +321,12 @@ func writeStringToSign(w io.Writer, r *http.Request, query url.Values, a sdkAuth
 	canonical := sha256.New()
 	writeCanonicalRequest(canonical, r, query, a.signedHeaders, contentHash)
 	var sum [sha256.Size]byte
-	fmt.Fprintf(w, "%s\n%s\n%x", SignatureAlgorithm, date.UTC().Format(SignatureDateFormat), canonical.Sum(sum[:0]))
+	buf := make([]byte, 0, len(SignatureAlgorithm)+len(SignatureDateFormat)+2+hex.EncodedLen(sha256.Size))
+	buf = append(buf, SignatureAlgorithm+"\n"...)
+	buf = date.UTC().AppendFormat(buf, SignatureDateFormat)
+	buf = append(buf, '\n')
+	buf = hex.AppendEncode(buf, canonical.Sum(sum[:0]))
+	w.Write(buf)
 }
 
 // writeCanonicalRequest writes the SDK's canonical request: method, URI,
@@ -413,102 +441,4 @@ func appendEscaped(buf []byte, s string) []byte {
 func isUnreserved(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
 		c == '-' || c == '_' || c == '.' || c == '~'
-}
-
-// sdkAuthorization is a parsed SDK-HMAC-SHA256 Authorization header.
-type sdkAuthorization struct {
-	access        string
-	signedHeaders []string
-	signature     [sha256.Size]byte
-}
-
-// maxAccessKeyLen bounds Access= (Huawei access keys are 20 characters).
-const maxAccessKeyLen = 128
-
-// parseSignatureAuthorization parses
-// "SDK-HMAC-SHA256 Access=AK, SignedHeaders=h1;h2, Signature=hex": each of
-// the three fields exactly once, in any order; SignedHeaders lower-case
-// header names; Signature 64 hex digits.
-func parseSignatureAuthorization(header string) (sdkAuthorization, error) {
-	var a sdkAuthorization
-	scheme, params, _ := strings.Cut(header, " ")
-	if !strings.EqualFold(scheme, SignatureAlgorithm) {
-		return a, fmt.Errorf("scheme %q, want %s", scheme, SignatureAlgorithm)
-	}
-	var seen [3]bool
-	for field := range strings.SplitSeq(params, ",") {
-		name, val, ok := strings.Cut(strings.TrimSpace(field), "=")
-		if !ok {
-			return a, fmt.Errorf("field %q is not name=value", field)
-		}
-		i := slices.Index([]string{"Access", "SignedHeaders", "Signature"}, name)
-		if i < 0 {
-			return a, fmt.Errorf("unknown field %q", name)
-		}
-		if seen[i] {
-			return a, fmt.Errorf("field %s given twice", name)
-		}
-		seen[i] = true
-		var err error
-		switch i {
-		case 0:
-			a.access, err = parseAccessKey(val)
-		case 1:
-			a.signedHeaders, err = parseSignedHeaders(val)
-		case 2:
-			err = parseSignatureHex(&a.signature, val)
-		}
-		if err != nil {
-			return a, err
-		}
-	}
-	for i, name := range []string{"Access", "SignedHeaders", "Signature"} {
-		if !seen[i] {
-			return a, fmt.Errorf("field %s missing", name)
-		}
-	}
-	return a, nil
-}
-
-func parseAccessKey(s string) (string, error) {
-	if s == "" || len(s) > maxAccessKeyLen {
-		return "", fmt.Errorf("Access is %d bytes, want 1 to %d", len(s), maxAccessKeyLen)
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] >= 0x7f || s[i] == ',' || s[i] == ';' {
-			return "", fmt.Errorf("Access has byte %#x at %d; want printable ASCII without space, ',' or ';'", s[i], i)
-		}
-	}
-	return s, nil
-}
-
-func parseSignedHeaders(s string) ([]string, error) {
-	names := strings.Split(s, ";")
-	for _, n := range names {
-		if n == "" {
-			return nil, fmt.Errorf("SignedHeaders %q has an empty name", s)
-		}
-		for i := 0; i < len(n); i++ {
-			if c := n[i]; !isHeaderNameByte(c) {
-				return nil, fmt.Errorf("SignedHeaders name %q has byte %#x; want lower-case header names", n, c)
-			}
-		}
-	}
-	return names, nil
-}
-
-// isHeaderNameByte accepts RFC 9110 token bytes other than upper-case
-// letters: the SDK signs names lower-cased.
-func isHeaderNameByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
-
-func parseSignatureHex(dst *[sha256.Size]byte, s string) error {
-	if len(s) != hex.EncodedLen(sha256.Size) {
-		return fmt.Errorf("Signature is %d characters, want %d hex digits", len(s), hex.EncodedLen(sha256.Size))
-	}
-	if _, err := hex.Decode(dst[:], []byte(s)); err != nil {
-		return fmt.Errorf("Signature: %w", err)
-	}
-	return nil
 }
