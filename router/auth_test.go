@@ -28,7 +28,7 @@ const (
 
 // writeAuthFile writes an auth file with the test identities, and extra
 // entries, returning its path.
-func writeAuthFile(t *testing.T, extra string) string {
+func writeAuthFile(t testing.TB, extra string) string {
 	t.Helper()
 	doc := fmt.Sprintf(`identities:
   - name: admin
@@ -71,6 +71,7 @@ func protectedEndpoints(t *testing.T, entryID func() string) []endpointCase {
 		{auth.ActionSourcesPut, "POST", "/v1/sources/cloudaudit", "application/json", record, 202},
 		{auth.ActionSourcesPut, "POST", "/v1/sources/cts", "application/json", trace, 202},
 		{auth.ActionSourcesPut, "POST", "/v1/sources/k8s-audit?cluster=prod", "application/json", k8s, 202},
+		{auth.ActionSourcesPut, "POST", "/v1/sources/k8s-audit/prod", "application/json", k8s, 202},
 		{auth.ActionRulesRead, "GET", "/v1/rules", "", "", 200},
 		{auth.ActionRulesRead, "GET", "/v1/rules/tke-cluster-deleted", "", "", 200},
 		{auth.ActionRulesWrite, "PUT", "/v1/rules/auth-new", "application/yaml", newRule, 201},

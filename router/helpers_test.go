@@ -26,7 +26,7 @@ import (
 
 // start runs a whole auditbus in-process on dataDir with the given rule
 // files, stopping it with t.Cleanup.
-func start(t *testing.T, dataDir string, mutate func(*router.Config), ruleFiles ...string) *router.Server {
+func start(t testing.TB, dataDir string, mutate func(*router.Config), ruleFiles ...string) *router.Server {
 	t.Helper()
 	cfg := router.Config{
 		Listen:        "127.0.0.1:0",
@@ -306,4 +306,34 @@ func sendEvent(t *testing.T, s *router.Server, id, eventName string) {
 	if status, answer := post(t, s, "application/cloudevents+json", body, nil); status != http.StatusAccepted {
 		t.Fatalf("post %s: %d %v", id, status, answer)
 	}
+}
+
+// storedEvents reads every event on the events stream, in order.
+func storedEvents(t *testing.T, s *router.Server) []event.Event {
+	t.Helper()
+	js, err := jetstream.New(s.NATS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(context.Background(), bus.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []event.Event
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := st.GetMsg(context.Background(), seq)
+		if err != nil {
+			t.Fatalf("event %d: %v", seq, err)
+		}
+		var e event.Event
+		if err := json.Unmarshal(m.Data, &e); err != nil {
+			t.Fatalf("event %d: %v", seq, err)
+		}
+		out = append(out, e)
+	}
+	return out
 }

@@ -126,8 +126,26 @@ func TestSourceBatchWithBadRecordsStoresNothing(t *testing.T) {
 	if n := streamMsgs(t, s); n != 0 {
 		t.Errorf("stream holds %d events after a rejected batch", n)
 	}
-	if status, answer := postRaw(t, s, "/v1/sources/k8s-audit?cluster=bad%20name", eventList(k8sEvent("a", "ResponseComplete", 200))); status != 400 || answer["error_code"] != "AB.1006" {
-		t.Errorf("bad cluster parameter: %d %v", status, answer)
+	for _, path := range []string{"/v1/sources/k8s-audit?cluster=bad%20name", "/v1/sources/k8s-audit/bad%20name", "/v1/sources/k8s-audit/prod?cluster=dev"} {
+		if status, answer := postRaw(t, s, path, eventList(k8sEvent("a", "ResponseComplete", 200))); status != 400 || answer["error_code"] != "AB.1006" {
+			t.Errorf("%s: %d %v, want 400 AB.1006", path, status, answer)
+		}
+	}
+	if n := streamMsgs(t, s); n != 0 {
+		t.Errorf("stream holds %d events after bad cluster parameters", n)
+	}
+}
+
+// TestK8sAuditClusterInPath: a kubeconfig's server URL loses its query
+// string in client-go, so the cluster can be the last path segment.
+func TestK8sAuditClusterInPath(t *testing.T) {
+	s := start(t, t.TempDir(), nil)
+	if status, answer := postRaw(t, s, "/v1/sources/k8s-audit/prod-eu", eventList(k8sEvent("p-1", "ResponseComplete", 200))); status != 202 {
+		t.Fatalf("post: %d %v", status, answer)
+	}
+	e := storedEvents(t, s)[0]
+	if got := e.Extensions()["cluster"]; got != "prod-eu" {
+		t.Errorf("cluster extension %v, want prod-eu", got)
 	}
 }
 

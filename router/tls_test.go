@@ -29,7 +29,7 @@ type testCA struct {
 	pem  []byte
 }
 
-func newTestCA(t *testing.T, name string) *testCA {
+func newTestCA(t testing.TB, name string) *testCA {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
@@ -45,7 +45,7 @@ func newTestCA(t *testing.T, name string) *testCA {
 
 // issue returns a leaf's PEM certificate and key, for a server (with
 // 127.0.0.1 as its address) or a client.
-func (ca *testCA) issue(t *testing.T, subject pkix.Name, server bool) (certPEM, keyPEM []byte) {
+func (ca *testCA) issue(t testing.TB, subject pkix.Name, server bool) (certPEM, keyPEM []byte) {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
@@ -64,7 +64,7 @@ func (ca *testCA) issue(t *testing.T, subject pkix.Name, server bool) (certPEM, 
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 }
 
-func writeFile(t *testing.T, path string, data []byte) string {
+func writeFile(t testing.TB, path string, data []byte) string {
 	t.Helper()
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
@@ -73,7 +73,7 @@ func writeFile(t *testing.T, path string, data []byte) string {
 }
 
 // tlsClient trusts ca and presents the given client certificate, if any.
-func tlsClient(t *testing.T, ca *testCA, certPEM, keyPEM []byte) *http.Client {
+func tlsClient(t testing.TB, ca *testCA, certPEM, keyPEM []byte) *http.Client {
 	t.Helper()
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca.pem)
@@ -93,20 +93,28 @@ func tlsClient(t *testing.T, ca *testCA, certPEM, keyPEM []byte) *http.Client {
 // tlsServer starts auditbus on TLS, asking for client certificates of
 // clientCA, with an auth file mapping the common name kube-apiserver and
 // the subject "CN=shipper,O=audit" to identities that may post records.
-func tlsServer(t *testing.T, serverCA, clientCA *testCA) (*router.Server, string) {
+func tlsServer(t testing.TB, serverCA, clientCA *testCA) (*router.Server, string) {
+	return tlsServerFor(t, serverCA, clientCA, true)
+}
+
+// tlsServerFor is tlsServer, without the auth file unless withAuth.
+func tlsServerFor(t testing.TB, serverCA, clientCA *testCA, withAuth bool) (*router.Server, string) {
 	t.Helper()
 	dir := t.TempDir()
 	certPEM, keyPEM := serverCA.issue(t, pkix.Name{CommonName: "auditbus"}, true)
 	certFile := writeFile(t, filepath.Join(dir, "tls.crt"), certPEM)
 	keyFile := writeFile(t, filepath.Join(dir, "tls.key"), keyPEM)
 	caFile := writeFile(t, filepath.Join(dir, "client-ca.crt"), clientCA.pem)
-	authFile := writeAuthFile(t, `  - name: kube-apiserver-prod
+	authFile := ""
+	if withAuth {
+		authFile = writeAuthFile(t, `  - name: kube-apiserver-prod
     certificates: [{common_name: kube-apiserver}]
-    actions: [sources:put]
+    actions: [sources:put, rules:read]
   - name: shipper
     certificates: [{subject: "CN=shipper,O=audit"}]
     actions: [events:put]
 `)
+	}
 	s := start(t, t.TempDir(), func(c *router.Config) {
 		c.TLSCertFile, c.TLSKeyFile, c.TLSClientCAFile, c.AuthFile = certFile, keyFile, caFile, authFile
 	})
@@ -177,7 +185,7 @@ func TestClientCertificates(t *testing.T) {
 }
 
 // certClient presents a certificate issuer made for subject.
-func certClient(t *testing.T, serverCA, issuer *testCA, subject pkix.Name) *http.Client {
+func certClient(t testing.TB, serverCA, issuer *testCA, subject pkix.Name) *http.Client {
 	certPEM, keyPEM := issuer.issue(t, subject, false)
 	return tlsClient(t, serverCA, certPEM, keyPEM)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/router/api"
+	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/dispatch"
 	"github.com/auditbus/auditbus/router/ruleset"
@@ -48,6 +49,8 @@ func defaultServeConfig() *serveConfig {
 	c.RemovedTargetGrace = dispatch.DefaultRemovedTargetGrace
 	c.RedactKeys = sources.DefaultRedactKeys
 	c.MaxHeaderBytes = router.DefaultMaxHeaderBytes
+	c.AuthFailureBurst = auth.DefaultFailureBurst
+	c.AuthFailureRate = auth.DefaultFailureRate
 	c.MaxConnections = router.DefaultMaxConnections
 	return c
 }
@@ -82,6 +85,8 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.StringVar(&c.WebhookOrigin, "webhook-origin", c.WebhookOrigin, "this router's name in the CloudEvents webhook handshake (WebHook-Request-Origin) of targets with handshake: true (default: the host of --public-url)")
 	fs.StringVar(&c.AuthFile, "auth-file", c.AuthFile, "YAML file of the identities that may call the API (reloaded on change); see `auditbus token create`")
 	fs.BoolVar(&c.InsecureNoAuth, "insecure-no-auth", c.InsecureNoAuth, "serve a non-loopback --listen without --auth-file (only behind something else that does the access control)")
+	fs.IntVar(&c.AuthFailureBurst, "auth-failure-burst", c.AuthFailureBurst, "failed authentications one address may make at once before it is answered 429")
+	fs.Float64Var(&c.AuthFailureRate, "auth-failure-rate", c.AuthFailureRate, "failed authentications per second one address regains after the burst (negative: no limit)")
 	fs.StringVar(&c.TLSCertFile, "tls-cert", c.TLSCertFile, "PEM certificate (chain) to serve the API over TLS, with --tls-key; reloaded on change")
 	fs.StringVar(&c.TLSKeyFile, "tls-key", c.TLSKeyFile, "PEM private key of --tls-cert")
 	fs.StringVar(&c.TLSClientCAFile, "tls-client-ca", c.TLSClientCAFile, "PEM CA certificates that client certificates are verified against; the auth file maps them to identities")

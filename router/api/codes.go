@@ -111,7 +111,7 @@ func writeAuthError(w http.ResponseWriter, err error) {
 	switch e.Status {
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", auth.Challenge)
-	case http.StatusTooManyRequests:
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(e.RetryAfter.Seconds())))))
 	}
 	writeJSON(w, e.Status, errorBody{Code: e.Code, Message: e.Msg})

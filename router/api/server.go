@@ -110,6 +110,7 @@ func New(pub Publisher, opts ...Option) *Server {
 	s.route("/v1/sources/cloudaudit", methods{http.MethodPost: {auth.ActionSourcesPut, s.postSource(s.cloudAudit)}})
 	s.route("/v1/sources/cts", methods{http.MethodPost: {auth.ActionSourcesPut, s.postSource(s.cts)}})
 	s.route("/v1/sources/k8s-audit", methods{http.MethodPost: {auth.ActionSourcesPut, s.postSource(s.k8sAudit)}})
+	s.route("/v1/sources/k8s-audit/{cluster}", methods{http.MethodPost: {auth.ActionSourcesPut, s.postSource(s.k8sAudit)}})
 	s.route("/healthz", methods{http.MethodGet: {public, s.healthz}})
 	s.route("/readyz", methods{http.MethodGet: {public, s.readyz}})
 	if o.rules != nil {

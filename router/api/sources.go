@@ -26,12 +26,21 @@ func (s *Server) cts(r *http.Request, body []byte) ([]event.Event, error) {
 	return sources.CTS(body, s.opts.redactor)
 }
 
-// k8sAudit takes ?cluster=NAME (required unless records name their
-// cluster) and ?product= (default k8s), as the apiserver's audit webhook
-// config points at one URL per cluster.
+// k8sAudit takes the cluster from the path (/v1/sources/k8s-audit/NAME),
+// else ?cluster= (required unless records name their cluster), and
+// ?product= (default k8s), as the apiserver's audit webhook config points
+// at one URL per cluster. The path form is what a kubeconfig can carry:
+// client-go drops a server URL's query string.
 func (s *Server) k8sAudit(r *http.Request, body []byte) ([]event.Event, error) {
 	q := r.URL.Query()
 	cluster, product := q.Get("cluster"), q.Get("product")
+	if p := r.PathValue("cluster"); p != "" {
+		if cluster != "" && cluster != p {
+			return nil, &ingest.Error{Kind: errInvalidParameter, Index: -1,
+				Msg: fmt.Sprintf("cluster %s in the path and %s in ?cluster= differ", ingest.Quote(p), ingest.Quote(cluster))}
+		}
+		cluster = p
+	}
 	for _, p := range []struct{ name, value string }{{"cluster", cluster}, {"product", product}} {
 		if p.value != "" && !clusterName.MatchString(p.value) {
 			return nil, &ingest.Error{Kind: errInvalidParameter, Index: -1,

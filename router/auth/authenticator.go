@@ -201,7 +201,7 @@ func (a *Authenticator) authenticate(r *http.Request) (*Identity, *Error) {
 			return nil, unauthenticated("scheme", "unsupported Authorization scheme: use Bearer <token> or SDK-HMAC-SHA256", nil)
 		}
 		if err != nil {
-			return nil, unauthenticated("signature", "the request signature is not valid", err)
+			return nil, signatureRefusal(err)
 		}
 		k, ok := t.keys[ak]
 		if !ok { // removed by a reload between the two look-ups
@@ -224,6 +224,24 @@ func (a *Authenticator) authenticate(r *http.Request) (*Identity, *Error) {
 		return presented(id, "certificate"), nil
 	}
 	return nil, unauthenticated("missing", "authentication required: send Authorization: Bearer <token> (or X-Auth-Token), sign the request with an access key (SDK-HMAC-SHA256), or present a client certificate", nil)
+}
+
+// signatureRefusal answers a signature that did not verify: 401, but for
+// what is no fault of the credential: a body over the limit (413), one that
+// could not be read (400), and a replay cache full of live signatures
+// (503: a limit of this server, and the request may be retried).
+func signatureRefusal(err error) *Error {
+	e := unauthenticated("signature", "the request signature is not valid", err)
+	switch {
+	case errors.Is(err, ErrSignatureBodyTooLarge):
+		e.Status, e.Code, e.Msg = http.StatusRequestEntityTooLarge, "AB.1005", "the body is too large to verify its signature"
+	case errors.Is(err, ErrSignatureBodyRead):
+		e.Status, e.Code, e.Msg = http.StatusBadRequest, "AB.1001", "the body could not be read to verify its signature"
+	case errors.Is(err, ErrReplayCacheFull):
+		e.Status, e.Code, e.Msg = http.StatusServiceUnavailable, "AB.5030", "too many signed requests within the clock skew window to remember them all; retry later"
+		e.RetryAfter = time.Second
+	}
+	return e
 }
 
 // presented is a copy of id that says how it was presented.

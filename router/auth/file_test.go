@@ -113,3 +113,15 @@ func TestGrants(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleAuthFile: the example the docs point at loads.
+func TestExampleAuthFile(t *testing.T) {
+	t.Setenv("AUDITBUS_CTS_SCRIPTS_SK", "example-secret-key-of-forty-characters!!")
+	tab, err := ParseFile("../../examples/auth.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.names) != 4 || len(tab.keys) != 1 || len(tab.certs) != 1 {
+		t.Errorf("identities %v, %d access keys, %d certificate matches", tab.names, len(tab.keys), len(tab.certs))
+	}
+}

@@ -19,7 +19,7 @@ import (
 )
 
 // The golden requests in testdata/sdk were built and signed by the Huawei
-// Cloud Go SDK (compat/huaweicloud writes them: go -C compat/huaweicloud
+// Cloud Go SDK (router/compat/huaweicloud writes them: go -C router/compat/huaweicloud
 // test -run TestGolden -update), with this key pair, at this date.
 const (
 	goldenAK   = "HPUAEXAMPLEAK0000001"

@@ -23,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite "+goldenDir+" from the SDK's si
 // goldenDir holds the SDK-signed requests router/auth's unit tests replay,
 // so that those tests check the verifier against the SDK without importing
 // it.
-const goldenDir = "../../router/auth/testdata/sdk"
+const goldenDir = "../../auth/testdata/sdk"
 
 // goldenDate is the X-Sdk-Date the golden requests are signed at: the SDK
 // signs at a date preset in the header, which makes its output
