@@ -263,3 +263,35 @@ func TestExposedWithoutAuthRefused(t *testing.T) {
 		t.Errorf("--insecure-no-auth: GET /v1/rules %d, want 200", resp.StatusCode)
 	}
 }
+
+// TestIngestRate: a client over --ingest-rate is answered 429 with
+// Retry-After and nothing is stored; the limit is per identity, so
+// another identity from the same address still gets through.
+func TestIngestRate(t *testing.T) {
+	s := start(t, t.TempDir(), func(c *router.Config) {
+		c.AuthFile, c.IngestRate, c.IngestBurst = writeAuthFile(t, ""), 0.001, 2
+	})
+	send := func(id, token string) (int, http.Header, map[string]any) {
+		body, _ := json.Marshal(auditEvent(t, id, "DeleteCluster", 0))
+		return call(t, s, "POST", "/v1/events", "application/cloudevents+json", body, bearer(token))
+	}
+	for i := range 2 {
+		if status, _, answer := send(fmt.Sprint("rate-", i), adminToken); status != 202 {
+			t.Fatalf("request %d within the burst: %d %v", i, status, answer)
+		}
+	}
+	status, header, answer := send("rate-2", adminToken)
+	if status != 429 || answer["error_code"] != "AB.4291" || header.Get("Retry-After") == "" {
+		t.Errorf("over the rate: %d %v Retry-After %q, want 429 AB.4291 with Retry-After", status, answer, header.Get("Retry-After"))
+	}
+	if n := streamMsgs(t, s); n != 2 {
+		t.Errorf("stream holds %d events, want the 2 within the burst", n)
+	}
+	if status, _, answer := send("rate-3", prodToken+"x"); status != 401 {
+		t.Errorf("a wrong token is refused before the rate is counted: %d %v", status, answer)
+	}
+	body, _ := json.Marshal(auditEvent(t, "rate-4", "DeleteCluster", 0))
+	if status, _, answer := call(t, s, "POST", "/v1/events?bus=prod", "application/cloudevents+json", body, bearer(prodToken)); status != 202 {
+		t.Errorf("another identity: %d %v, want 202", status, answer)
+	}
+}
