@@ -87,7 +87,11 @@ func (r *Redactor) walk(v any, embed int) (any, bool) {
 		changed := false
 		for i, el := range x {
 			var c bool
-			x[i], c = r.walk(el, embed)
+			if i > 0 && r.secretFlag(x[i-1]) {
+				x[i], c = redactValue(el)
+			} else {
+				x[i], c = r.walk(el, embed)
+			}
 			changed = changed || c
 		}
 		return x, changed
@@ -95,6 +99,13 @@ func (r *Redactor) walk(v any, embed int) (any, bool) {
 		return r.embedded(x, embed)
 	}
 	return v, false
+}
+
+// secretFlag reports whether v is a command-line flag naming a secret
+// whose value is the next argument: args: ["--api-token", "..."].
+func (r *Redactor) secretFlag(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.HasPrefix(s, "-") && !strings.ContainsAny(s, "= ") && r.keys.secret(s)
 }
 
 // redactValue is what a secret key's value becomes: Redacted, except for

@@ -130,13 +130,7 @@ func (r *Redactor) redactAssignments(s string) (string, bool) {
 	if !strings.ContainsAny(s, "=:") && !strings.Contains(s, "--") {
 		return s, false
 	}
-	out, changed := replaceAll(assignment, s, func(m []string) string {
-		name := NormalKey(m[2])
-		if !r.keys.secretNormal(name) && !(queryOnlyKeys[name] && strings.ContainsAny(m[1], "?&#;")) {
-			return m[0]
-		}
-		return redactValueIn(m[0], m[3])
-	})
+	out, changed := r.assignments(s)
 	if !strings.Contains(out, "--") {
 		return out, changed
 	}
@@ -147,6 +141,43 @@ func (r *Redactor) redactAssignments(s string) (string, bool) {
 		return redactValueIn(m[0], m[3])
 	})
 	return out, changed || c
+}
+
+// assignments redacts the values of secret names. After an ordinary name
+// the search goes on from its value, not past it, since a bare value may
+// run into the next assignment ("url=https://h/cb#access_token=...").
+func (r *Redactor) assignments(s string) (string, bool) {
+	var b strings.Builder
+	changed, pos := false, 0
+	for pos < len(s) {
+		loc := assignment.FindStringSubmatchIndex(s[pos:])
+		if loc == nil {
+			break
+		}
+		for i := range loc {
+			if loc[i] >= 0 {
+				loc[i] += pos
+			}
+		}
+		name := NormalKey(s[loc[4]:loc[5]])
+		secret := r.keys.secretNormal(name) || queryOnlyKeys[name] && strings.ContainsAny(s[loc[2]:loc[3]], "?&#;")
+		if !secret {
+			b.WriteString(s[pos:loc[6]])
+			pos = loc[6]
+			continue
+		}
+		match, value := s[loc[0]:loc[1]], s[loc[6]:loc[7]]
+		rep := redactValueIn(match, value)
+		changed = changed || rep != match
+		b.WriteString(s[pos:loc[0]])
+		b.WriteString(rep)
+		pos = loc[1]
+	}
+	if !changed {
+		return s, false
+	}
+	b.WriteString(s[pos:])
+	return b.String(), true
 }
 
 // redactValueIn replaces value, the end of match, keeping its quotes (a
