@@ -25,7 +25,9 @@ func TestRedactionCorpus(t *testing.T) {
 		name    string
 		convert func(redacttest.Placement, int) ([]event.Event, error)
 	}{
-		{"cloudaudit", func(p redacttest.Placement, i int) ([]event.Event, error) { return CloudAudit([]byte(p.CloudAudit(i)), r) }},
+		{"cloudaudit", func(p redacttest.Placement, i int) ([]event.Event, error) {
+			return CloudAudit([]byte(p.CloudAudit(i)), r)
+		}},
 		{"cts", func(p redacttest.Placement, i int) ([]event.Event, error) { return CTS([]byte(p.CTS(i)), r) }},
 		{"k8s", func(p redacttest.Placement, i int) ([]event.Event, error) {
 			return K8sAudit([]byte(p.K8s(i)), "prod", "", r)
