@@ -12,8 +12,8 @@ import (
 
 // maxEmbedDepth bounds documents inside strings inside documents: every
 // level costs a decode and an encode, and real records nest two or three
-// (a Tencent RunInstancePara inside requestParameters). Deeper strings
-// still get the value detectors.
+// (a Tencent RunInstancePara inside requestParameters). A document deeper
+// than that is replaced whole: its escaping defeats the value detectors.
 const maxEmbedDepth = 8
 
 // yamlLine is a line of a YAML mapping: "key: value", "key:" or "- key: v".
@@ -24,6 +24,9 @@ var yamlLine = regexp.MustCompile(`(?m)^[ \t]*(?:- )?[A-Za-z_][A-Za-z0-9_.\-/]*:
 func (r *Redactor) embedded(s string, embed int) (any, bool) {
 	if len(s) < 4 {
 		return s, false
+	}
+	if t := strings.TrimSpace(s); embed >= maxEmbedDepth && t != "" && (t[0] == '{' || t[0] == '[') && s != Redacted {
+		return Redacted, true
 	}
 	if embed < maxEmbedDepth {
 		if out, changed, ok := r.embeddedJSON(s, embed); ok {
