@@ -48,12 +48,24 @@ var queryOnlyKeys = map[string]bool{"code": true}
 // letters and digits dropped (so "X-Auth-Token", "x_auth_token" and
 // "xAuthToken" are one key).
 func NormalKey(k string) string {
+	if isNormal(k) {
+		return k // most keys of a record: no copy
+	}
 	return strings.Map(func(c rune) rune {
 		if unicode.IsLetter(c) || unicode.IsDigit(c) {
 			return unicode.ToLower(c)
 		}
 		return -1
 	}, k)
+}
+
+func isNormal(k string) bool {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // normalPattern folds a pattern like a key, keeping its glob characters.
@@ -72,6 +84,7 @@ type keyMatcher struct {
 	suffixes []string        // "*word" patterns, the common case, matched without path.Match
 	globs    []string
 	keep     []string // '!' patterns
+	keepSufs []string // '!*word' patterns
 	keepHits map[string]bool
 }
 
@@ -82,6 +95,8 @@ func newKeyMatcher(patterns []string) *keyMatcher {
 		n := normalPattern(strings.TrimPrefix(strings.TrimSpace(p), "!"))
 		switch {
 		case n == "":
+		case keep && strings.HasPrefix(n, "*") && !strings.ContainsAny(n[1:], "*?"):
+			m.keepSufs = append(m.keepSufs, n[1:])
 		case keep && strings.ContainsAny(n, "*?"):
 			m.keep = append(m.keep, n)
 		case keep:
@@ -121,6 +136,11 @@ func (m *keyMatcher) secret(key string) bool {
 func (m *keyMatcher) secretNormal(n string) bool {
 	if n == "" || m.keepHits[n] {
 		return false
+	}
+	for _, suf := range m.keepSufs {
+		if strings.HasSuffix(n, suf) {
+			return false
+		}
 	}
 	for _, k := range m.keep {
 		if ok, _ := path.Match(k, n); ok {

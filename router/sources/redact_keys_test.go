@@ -1,6 +1,9 @@
 package sources
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestDefaultKeyPatterns(t *testing.T) {
 	m := newKeyMatcher(DefaultRedactKeys)
@@ -36,6 +39,11 @@ func TestKeyPatternSyntax(t *testing.T) {
 		if got := m.secret(k); got != want {
 			t.Errorf("%s: redacted %v, want %v", k, got, want)
 		}
+	}
+	// The README's example.
+	readme := newKeyMatcher(strings.Split("@default,*_pin,x-internal-sig,!session_token", ","))
+	if !readme.secret("card_pin") || !readme.secret("X-Internal-Sig") || readme.secret("session_token") || !readme.secret("access_token") {
+		t.Error("the README's --redact-keys example does not do what it says")
 	}
 	if !newKeyMatcher(nil).empty() || !newKeyMatcher([]string{" ", "!x"}).empty() {
 		t.Error("no redacting patterns must redact nothing")

@@ -199,9 +199,18 @@ func redactValueIn(match, value string) string {
 	return match[:len(match)-len(value)] + open + Redacted + close
 }
 
+// tokenPrefixes are the literal starts of the prefixed tokens.
+var tokenPrefixes = []string{"gh", "github_pat_", "glpat-", "xox", "k_live_", "AIza", "npm_"}
+
 func redactPrefixed(s string) (string, bool) {
-	out, changed := replaceAll(prefixed, s, func(m []string) string { return Redacted })
-	if !strings.ContainsAny(out, "AL") {
+	out, changed := s, false
+	for _, p := range tokenPrefixes {
+		if strings.Contains(s, p) {
+			out, changed = replaceAll(prefixed, s, func(m []string) string { return Redacted })
+			break
+		}
+	}
+	if !strings.Contains(out, "AKI") && !strings.Contains(out, "ASIA") && !strings.Contains(out, "LTAI") {
 		return out, changed
 	}
 	out, c := replaceAll(keyPair, out, func(m []string) string { return m[1] + m[2] + Redacted })
