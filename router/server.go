@@ -39,13 +39,17 @@ type Config struct {
 	Rules        []string // rule files or directories
 	Stream       bus.StreamConfig
 	MaxBodyBytes int64 // default 1 MiB
-	// RedactKeys replaces the keys whose values the source endpoints redact
-	// from audit records; nil means sources.DefaultRedactKeys, an empty
-	// non-nil list redacts nothing.
-	RedactKeys    []string
-	Workers       int           // events matched and fanned out to the target queues at once; default 64
-	ShutdownGrace time.Duration // in-flight deliveries may finish within it at stop; default 10s
-	AckWait       time.Duration // redelivery of an event or delivery after a crash or restart; default 30s
+	// RedactKeys replaces the key patterns whose values the source endpoints
+	// redact from audit records; nil means sources.DefaultRedactKeys, an
+	// empty non-nil list redacts nothing.
+	RedactKeys []string
+	// RedactEventBuses are the buses whose /v1/events JSON data is redacted
+	// too (names, or api.AllBuses); nil means every bus, an empty non-nil
+	// list none.
+	RedactEventBuses []string
+	Workers          int           // events matched and fanned out to the target queues at once; default 64
+	ShutdownGrace    time.Duration // in-flight deliveries may finish within it at stop; default 10s
+	AckWait          time.Duration // redelivery of an event or delivery after a crash or restart; default 30s
 	// A delivery that keeps failing is dead-lettered after MaxDeliveries
 	// attempts or once its event was stored MaxDeliveryAge ago, unless its
 	// target sets `retry`; defaults 185 and 24h.
@@ -335,6 +339,9 @@ func (s *Server) startHTTP() error {
 		if len(s.cfg.RedactKeys) == 0 {
 			s.cfg.Log.Warn().Msg("secret redaction is off: audit records are stored with any credentials they carry")
 		}
+	}
+	if s.cfg.RedactEventBuses != nil {
+		opts = append(opts, api.WithEventRedaction(s.cfg.RedactEventBuses))
 	}
 	handler := api.New(bus.NewPublisher(s.js), opts...)
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,

@@ -52,6 +52,7 @@ func defaultServeConfig() *serveConfig {
 	c.AuthFailureBurst = auth.DefaultFailureBurst
 	c.AuthFailureRate = auth.DefaultFailureRate
 	c.MaxConnections = router.DefaultMaxConnections
+	c.RedactEventBuses = []string{api.AllBuses}
 	return c
 }
 
@@ -69,7 +70,8 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.IntVar(&c.Workers, "workers", c.Workers, "events matched and fanned out to the target queues at once")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "on SIGTERM, how long in-flight deliveries may finish before they are handed back to their queues")
 	fs.DurationVar(&c.AckWait, "ack-wait", c.AckWait, "how long an event or a delivery being processed may go unacknowledged before it is redelivered (after a crash or restart)")
-	fs.Var(redactFlag{&c.RedactKeys}, "redact-keys", `keys whose values are redacted from audit records, replacing the default list ("-" for none)`)
+	fs.Var(redactFlag{&c.RedactKeys}, "redact-keys", `key patterns whose values are redacted from audit records and event data, replacing the default list ("@default" stands for it, "!pattern" keeps keys, "-" turns all redaction off)`)
+	fs.Var(redactFlag{&c.RedactEventBuses}, "redact-events", `buses whose /v1/events JSON data is redacted like audit records ("*" every bus, "-" none)`)
 	fs.IntVar(&c.MaxDeliveries, "max-deliveries", c.MaxDeliveries, "dead-letter a delivery after this many failed attempts (targets' retry.max_attempts wins)")
 	fs.DurationVar(&c.MaxDeliveryAge, "max-delivery-age", c.MaxDeliveryAge, "dead-letter a failing delivery once its event was stored this long ago (targets' retry.max_age wins)")
 	fs.DurationVar(&c.RetryBase, "retry-base", c.RetryBase, "first retry delay ceiling; it doubles per attempt, each delay random below it (full jitter)")

@@ -35,6 +35,12 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		s.rejectErr(w, err)
 		return
 	}
+	if s.opts.redactsEvents(bus) {
+		if err := s.redactEvents(events); err != nil {
+			s.rejectErr(w, err)
+			return
+		}
+	}
 	s.store(w, r.Context(), bus, events)
 }
 

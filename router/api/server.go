@@ -37,6 +37,7 @@ type options struct {
 	log            zerolog.Logger
 	ready          func(context.Context) error
 	redactor       *sources.Redactor
+	redactBuses    []string // of /v1/events data; see WithEventRedaction
 	gatherer       prometheus.Gatherer
 	reg            prometheus.Registerer
 	rules          RuleStore
@@ -59,8 +60,9 @@ func WithPublishTimeout(d time.Duration) Option { return func(o *options) { o.pu
 // WithLogger sets the logger. Default: none.
 func WithLogger(l zerolog.Logger) Option { return func(o *options) { o.log = l } }
 
-// WithRedactKeys sets the keys whose values the source endpoints redact
-// from audit records before storing them (case-insensitive). Default
+// WithRedactKeys sets the key patterns whose values the source endpoints
+// (and /v1/events, see WithEventRedaction) redact before storing them;
+// the value detectors stay on while any pattern is given. Default
 // sources.DefaultRedactKeys; an empty list redacts nothing.
 func WithRedactKeys(keys []string) Option {
 	return func(o *options) { o.redactor = sources.NewRedactor(keys) }
@@ -101,7 +103,8 @@ var _ http.Handler = (*Server)(nil)
 // New returns the API serving pub.
 func New(pub Publisher, opts ...Option) *Server {
 	o := options{maxBody: DefaultMaxBodyBytes, publishTimeout: DefaultPublishTimeout, log: zerolog.Nop(),
-		ready: func(context.Context) error { return nil }, redactor: sources.NewRedactor(sources.DefaultRedactKeys)}
+		ready: func(context.Context) error { return nil }, redactor: sources.NewRedactor(sources.DefaultRedactKeys),
+		redactBuses: []string{AllBuses}}
 	for _, opt := range opts {
 		opt(&o)
 	}
