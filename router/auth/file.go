@@ -98,8 +98,8 @@ func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 //	    buses: [default]                # optional; default every bus
 //
 // The error is FileErrors listing every problem with line and column, or
-// the read error. A file holding an inline secret must not be readable by
-// group or others.
+// the read error. A file holding an inline secret, and a secret_file, must
+// not be readable by others nor writable by its group.
 func ParseFile(path string) (*table, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -130,8 +130,10 @@ func checkPrivate(path string) error {
 	if err != nil {
 		return fmt.Errorf("auth file: %w", err)
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("auth file %s holds a secret inline but is readable by others (mode %04o): chmod 600 it, or use secret_file or secret_env", path, st.Mode().Perm())
+	// Group read is allowed: Kubernetes mounts a Secret group-readable
+	// (fsGroup) for a container that does not run as root.
+	if st.Mode().Perm()&0o027 != 0 {
+		return fmt.Errorf("%s holds a secret but others may read it or its group may change it (mode %04o): chmod 600 (or 640) it", path, st.Mode().Perm())
 	}
 	return nil
 }

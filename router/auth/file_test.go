@@ -59,7 +59,7 @@ func TestInlineSecretNeedsPrivateFile(t *testing.T) {
 	p := filepath.Join(dir, "auth.yaml")
 	doc := "identities:\n  - name: k\n    access_keys: [{id: AK, secret: 0123456789abcdef0123}]\n    actions: [\"*\"]\n"
 	os.WriteFile(p, []byte(doc), 0o644)
-	if _, err := ParseFile(p); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+	if _, err := ParseFile(p); err == nil || !strings.Contains(err.Error(), "others may read it") {
 		t.Errorf("world-readable file with an inline secret: %v, want a refusal", err)
 	}
 	os.Chmod(p, 0o600)
@@ -74,10 +74,10 @@ func TestInlineSecretNeedsPrivateFile(t *testing.T) {
 	sk := filepath.Join(dir, "k.sk")
 	os.WriteFile(sk, []byte("fedcba9876543210fedc\n"), 0o644)
 	os.WriteFile(p, []byte("identities:\n  - name: k\n    access_keys: [{id: AK, secret_file: k.sk}]\n    actions: [\"*\"]\n"), 0o644)
-	if _, err := ParseFile(p); err == nil || !strings.Contains(err.Error(), "readable by others") {
+	if _, err := ParseFile(p); err == nil || !strings.Contains(err.Error(), "others may read it") {
 		t.Errorf("world-readable secret file: %v, want a refusal", err)
 	}
-	os.Chmod(sk, 0o600)
+	os.Chmod(sk, 0o440) // a Kubernetes Secret mounted for an fsGroup
 	tab, err = ParseFile(p)
 	if err != nil {
 		t.Fatal(err)
