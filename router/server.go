@@ -90,6 +90,12 @@ type Config struct {
 	// WebhookOrigin is this router's WebHook-Request-Origin in the
 	// CloudEvents webhook handshake; default the host of PublicURL.
 	WebhookOrigin string
+
+	// NATSUsersFile lists the subscriber users of the embedded server
+	// (bus.ParseUsers), reloaded on change. NATSAuth is how to sign in to
+	// the NATSURL server. See README "NATS access".
+	NATSUsersFile string
+	NATSAuth      bus.ClientAuth
 }
 
 // Defaults.
@@ -115,6 +121,9 @@ type Server struct {
 	stopErr  error
 	cancel   context.CancelFunc
 	signer   *sinks.Signer // signs smn-format webhooks
+
+	stopUsers context.CancelFunc // the NATS users file's watcher
+	usersWG   sync.WaitGroup
 }
 
 // LoadRules loads rule files and directories, validating every target's
@@ -355,10 +364,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		if s.nc != nil {
 			errs = append(errs, drain(s.nc))
 		}
-		if s.ns != nil {
-			s.ns.Shutdown()
-			s.ns.WaitForShutdown()
-		}
+		s.stopEmbedded()
 		s.stopErr = errors.Join(errs...)
 		s.cfg.Log.Info().Err(s.stopErr).Msg("auditbus stopped")
 	})
