@@ -155,3 +155,13 @@ func drain(nc *nats.Conn) error {
 	}
 	return nil
 }
+
+// NATSClientURL is the embedded server's client URL for other tools
+// (nats://127.0.0.1:4222), or "" with an external server or with no
+// listener (--nats-listen -).
+func (s *Server) NATSClientURL() string {
+	if s.ns == nil || s.cfg.NATSListen == "-" {
+		return ""
+	}
+	return s.ns.ClientURL()
+}
