@@ -1,19 +1,23 @@
 package router_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
+	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/auditbus/auditbus/router"
@@ -44,6 +48,13 @@ type lockedDown struct {
 
 func startLockedDown(t *testing.T) *lockedDown {
 	t.Helper()
+	return startLockedDownLogging(t, nil)
+}
+
+// startLockedDownLogging is startLockedDown with the router's log also
+// written to logs (when not nil).
+func startLockedDownLogging(t *testing.T, logs io.Writer) *lockedDown {
+	t.Helper()
 	hash, err := bcrypt.GenerateFromPassword([]byte(subPassword), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +71,9 @@ func startLockedDown(t *testing.T) *lockedDown {
 	l.srv = start(t, l.dataDir, func(c *router.Config) {
 		c.NATSListen = "127.0.0.1:0"
 		c.NATSUsersFile = l.usersFile
+		if logs != nil {
+			c.Log = zerolog.New(io.MultiWriter(logs, zerolog.NewTestWriter(t))).Level(zerolog.InfoLevel)
+		}
 	})
 	l.url = l.srv.NATSClientURL()
 	if !strings.HasPrefix(l.url, "nats://127.0.0.1:") {
@@ -406,5 +420,123 @@ func TestNATSInternalRepliesAreOutOfSubscribersReach(t *testing.T) {
 	}
 	if bus.RouterConsumer != dispatch.ConsumerName {
 		t.Fatalf("bus.RouterConsumer %q, dispatch.ConsumerName %q: the subscriber permissions guard the wrong consumer", bus.RouterConsumer, dispatch.ConsumerName)
+	}
+}
+
+func TestNATSCredentialsFilesArePrivateAndReused(t *testing.T) {
+	dir := t.TempDir()
+	seedFile := filepath.Join(dir, "nats", "auditbus.nk")
+	start(t, dir, nil).Stop(context.Background()) // in-process only: the seed is made all the same
+	first, err := os.ReadFile(seedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]os.FileMode{filepath.Dir(seedFile): 0o700, seedFile: 0o600} {
+		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != want {
+			t.Fatalf("%s: %v, mode %v, want %v", path, err, st.Mode().Perm(), want)
+		}
+	}
+
+	// A restart reuses it, and it is what the nats CLI's --nkey takes.
+	srv := start(t, dir, func(c *router.Config) { c.NATSListen = "127.0.0.1:0" })
+	if again, _ := os.ReadFile(seedFile); string(again) != string(first) {
+		t.Fatal("a restart generated a new seed")
+	}
+	opt, err := nats.NkeyOptionFromSeed(seedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(srv.NATSClientURL(), opt)
+	if err != nil {
+		t.Fatalf("connect with the seed file: %v", err)
+	}
+	nc.Close()
+	srv.Stop(context.Background())
+
+	for _, exposed := range []struct {
+		path string
+		mode os.FileMode
+	}{{seedFile, 0o644}, {filepath.Dir(seedFile), 0o755}} {
+		if err := os.Chmod(exposed.path, exposed.mode); err != nil {
+			t.Fatal(err)
+		}
+		_, err := router.Start(context.Background(), router.Config{Listen: "127.0.0.1:0", DataDir: dir, NATSListen: "-"})
+		if !errors.Is(err, bus.ErrCredentialsExposed) || !strings.Contains(err.Error(), exposed.path) {
+			t.Fatalf("start with %s at %04o: %v", exposed.path, exposed.mode, err)
+		}
+		// Back to private for the next case.
+		if err := errors.Join(os.Chmod(seedFile, 0o600), os.Chmod(filepath.Dir(seedFile), 0o700)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestNATSUsersFileReload(t *testing.T) {
+	logs := &syncLog{}
+	l := startLockedDownLogging(t, logs)
+	if _, err := l.connect(t, nats.UserInfo(subUser, subPassword)); err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := bcrypt.GenerateFromPassword([]byte("second"), bcrypt.MinCost)
+	writeFile(t, l.usersFile, fmt.Sprintf("users:\n  - name: second\n    password_bcrypt: %q\n", hash))
+	waitFor(t, "the new user admitted", func() (bool, string) {
+		_, err := l.connect(t, nats.UserInfo("second", "second"))
+		return err == nil, fmt.Sprint(err)
+	})
+	if _, err := l.connect(t, nats.UserInfo(subUser, subPassword)); !errors.Is(err, nats.ErrAuthorization) {
+		t.Fatalf("removed user: %v", err)
+	}
+
+	// A broken edit is logged and keeps the users as they were.
+	writeFile(t, l.usersFile, "users:\n  - name: second\n    password_bcrypt: plain-text\n")
+	waitFor(t, "the broken file reported", func() (bool, string) {
+		return strings.Contains(logs.String(), "NATS users not reloaded"), logs.String()
+	})
+	if _, err := l.connect(t, nats.UserInfo("second", "second")); err != nil {
+		t.Fatalf("after a broken edit: %v", err)
+	}
+}
+
+// syncLog collects log output written from several goroutines.
+type syncLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncLog) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncLog) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+func TestNATSUsersFileRefusedAtStart(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "users.yaml")
+	writeFile(t, bad, "users:\n  - name: x\n    password_bcrypt: hunter2\n")
+	for name, tc := range map[string]struct {
+		cfg  router.Config
+		want string
+	}{
+		"invalid file":            {router.Config{NATSListen: "127.0.0.1:0", NATSUsersFile: bad}, "not a bcrypt hash"},
+		"missing file":            {router.Config{NATSListen: "127.0.0.1:0", NATSUsersFile: bad + ".missing"}, "no such file"},
+		"users without listener":  {router.Config{NATSListen: "-", NATSUsersFile: bad}, "needs a NATS listener"},
+		"client auth on embedded": {router.Config{NATSListen: "-", NATSAuth: bus.ClientAuth{User: "x", Password: "y"}}, "need --nats-url"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tc.cfg.Listen, tc.cfg.DataDir = "127.0.0.1:0", t.TempDir()
+			srv, err := router.Start(context.Background(), tc.cfg)
+			if err == nil {
+				srv.Stop(context.Background())
+				t.Fatal("started")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q, want it to say %q", err, tc.want)
+			}
+		})
 	}
 }
