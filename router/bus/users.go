@@ -21,9 +21,9 @@ import (
 // which the file holds only the public key.
 type SubscriberUser struct {
 	Name         string   `yaml:"name"`
-	PasswordHash string   `yaml:"password_bcrypt"`
-	Nkey         string   `yaml:"nkey"`
-	Subjects     []string `yaml:"subjects"` // extra core subjects it may subscribe to, e.g. nats targets' subjects
+	PasswordHash string   `yaml:"password_bcrypt,omitempty"`
+	Nkey         string   `yaml:"nkey,omitempty"`
+	Subjects     []string `yaml:"subjects,omitempty"` // extra core subjects it may subscribe to, e.g. nats targets' subjects
 }
 
 // ErrUsersFile marks every problem found in a users file; the message
