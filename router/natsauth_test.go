@@ -384,13 +384,18 @@ func TestNATSPushConsumerCannotWriteElsewhere(t *testing.T) {
 	// nats-server deliver, this fails first and the permissions need
 	// another look.
 	for i := range targets {
-		m, err := l.srv.NATS().Request(fmt.Sprintf("$JS.API.CONSUMER.INFO.%s.push%d", bus.StreamName, i), nil, 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var info jetstream.ConsumerInfo
-		if err := json.Unmarshal(m.Data, &info); err != nil || info.NumPending != 1 || info.Delivered.Stream != 0 {
-			t.Fatalf("push consumer %d to %s: %v, pending %d, delivered up to %d", i, targets[i], err, info.NumPending, info.Delivered.Stream)
+		waitFor(t, "the push consumer counts the event as pending", func() (bool, string) {
+			m, err := l.srv.NATS().Request(fmt.Sprintf("$JS.API.CONSUMER.INFO.%s.push%d", bus.StreamName, i), nil, 5*time.Second)
+			if err != nil {
+				return false, err.Error()
+			}
+			info = jetstream.ConsumerInfo{}
+			err = json.Unmarshal(m.Data, &info)
+			return err == nil && info.NumPending == 1, string(m.Data)
+		})
+		if info.Delivered.Stream != 0 {
+			t.Fatalf("push consumer %d delivered to %s, up to %d", i, targets[i], info.Delivered.Stream)
 		}
 	}
 	kv, err := l.js.KeyValue(context.Background(), dispatch.StateBucket)
