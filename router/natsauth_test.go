@@ -108,7 +108,8 @@ func writeFile(t *testing.T, path, content string) {
 // connect dials the embedded server; the connection closes with the test.
 func (l *lockedDown) connect(t *testing.T, opts ...nats.Option) (*nats.Conn, error) {
 	t.Helper()
-	nc, err := nats.Connect(l.url, append([]nats.Option{nats.NoReconnect(), nats.Timeout(5 * time.Second)}, opts...)...)
+	quiet := nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}) // refusals are expected here
+	nc, err := nats.Connect(l.url, append([]nats.Option{nats.NoReconnect(), nats.Timeout(5 * time.Second), quiet}, opts...)...)
 	if err == nil {
 		t.Cleanup(nc.Close)
 	}
