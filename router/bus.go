@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -15,11 +16,16 @@ import (
 )
 
 // startBus starts the embedded server (unless NATSURL is set), connects,
-// and ensures the events stream.
+// and ensures the events stream. The embedded server takes only
+// authenticated clients: auditbus as its internal user, and the
+// subscriber users of NATSUsersFile.
 func (s *Server) startBus(ctx context.Context) error {
 	opts := []nats.Option{
 		nats.Name("auditbus"),
 		nats.MaxReconnects(-1),
+		// Replies to auditbus (KV reads of consent tokens, DLQ fetches)
+		// must not land where subscribers may listen (_INBOX.>).
+		nats.CustomInboxPrefix(bus.InternalInboxPrefix),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil { // nil is our own clean close at shutdown
 				s.cfg.Log.Warn().Err(err).Msg("NATS disconnected")
@@ -31,14 +37,20 @@ func (s *Server) startBus(ctx context.Context) error {
 	}
 	url := s.cfg.NATSURL
 	if url == "" {
-		emb, err := embeddedConfig(s.cfg)
+		o, err := s.startEmbedded()
 		if err != nil {
 			return err
 		}
-		if s.ns, err = bus.StartEmbedded(emb); err != nil {
+		opts = append(opts, o...)
+	} else {
+		if s.cfg.NATSUsersFile != "" {
+			return errors.New("--nats-users configures the embedded NATS server; with --nats-url, give users to that server")
+		}
+		o, err := s.cfg.NATSAuth.Options()
+		if err != nil {
 			return err
 		}
-		opts = append(opts, nats.InProcessServer(s.ns))
+		opts = append(opts, o...)
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
@@ -52,6 +64,44 @@ func (s *Server) startBus(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// startEmbedded loads (or makes) the internal user, reads the users file,
+// starts the server and the users file's watcher, and returns the options
+// that connect to the server as the internal user.
+func (s *Server) startEmbedded() ([]nats.Option, error) {
+	if !s.cfg.NATSAuth.IsZero() {
+		return nil, errors.New("--nats-creds, --nats-nkey, --nats-user and the --nats TLS options need --nats-url (the embedded server uses its own credentials)")
+	}
+	emb, err := embeddedConfig(s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	internal, err := bus.LoadInternalUser(s.cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	emb.Internal = internal.Public()
+	var watcher *bus.UsersWatcher
+	if s.cfg.NATSUsersFile != "" {
+		if emb.InProcessOnly {
+			return nil, errors.New("--nats-users needs a NATS listener: --nats-listen - lets no subscriber connect")
+		}
+		if watcher, err = bus.NewUsersWatcher(s.cfg.NATSUsersFile, s.cfg.Log); err != nil {
+			return nil, err
+		}
+		emb.Users = watcher.Users()
+	}
+	if s.ns, err = bus.StartEmbedded(emb); err != nil {
+		return nil, err
+	}
+	if watcher != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopUsers = cancel
+		s.usersWG.Go(func() { watcher.Run(ctx, s.ns, emb) })
+	}
+	s.cfg.Log.Info().Str("seed", internal.SeedFile).Int("subscribers", len(emb.Users)).Msg("embedded NATS requires credentials")
+	return []nats.Option{nats.InProcessServer(s.ns), internal.Option()}, nil
 }
 
 // embeddedConfig turns --nats-listen into the embedded server's address;
@@ -78,6 +128,18 @@ func embeddedConfig(c Config) (bus.EmbeddedConfig, error) {
 	return emb, nil
 }
 
+// stopEmbedded stops the users file's watcher and the embedded server.
+func (s *Server) stopEmbedded() {
+	if s.stopUsers != nil {
+		s.stopUsers()
+		s.usersWG.Wait()
+	}
+	if s.ns != nil {
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+	}
+}
+
 // drain flushes and closes the connection, waiting a bounded time.
 func drain(nc *nats.Conn) error {
 	closed := make(chan struct{})
@@ -92,4 +154,14 @@ func drain(nc *nats.Conn) error {
 		nc.Close()
 	}
 	return nil
+}
+
+// NATSClientURL is the embedded server's client URL for other tools
+// (nats://127.0.0.1:4222), or "" with an external server or with no
+// listener (--nats-listen -).
+func (s *Server) NATSClientURL() string {
+	if s.ns == nil || s.cfg.NATSListen == "-" {
+		return ""
+	}
+	return s.ns.ClientURL()
 }

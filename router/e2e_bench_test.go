@@ -348,12 +348,17 @@ func BenchmarkE2ELatency(b *testing.B) {
 // runs it, and consumed by a pull consumer that acks each one. No HTTP, no
 // matching, no fan-out.
 func BenchmarkJetStreamCeiling(b *testing.B) {
-	ns, err := bus.StartEmbedded(bus.EmbeddedConfig{DataDir: b.TempDir(), InProcessOnly: true})
+	dir := b.TempDir()
+	internal, err := bus.LoadInternalUser(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ns, err := bus.StartEmbedded(bus.EmbeddedConfig{DataDir: dir, InProcessOnly: true, Internal: internal.Public()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
-	nc, err := nats.Connect("", nats.InProcessServer(ns))
+	nc, err := nats.Connect("", nats.InProcessServer(ns), internal.Option())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -121,6 +121,11 @@ type Config struct {
 	// IngestBurst, default 2x the rate); 0: no limit.
 	IngestRate  float64
 	IngestBurst int
+	// NATSUsersFile lists the subscriber users of the embedded server
+	// (bus.ParseUsers), reloaded on change. NATSAuth is how to sign in to
+	// the NATSURL server. See README "NATS access".
+	NATSUsersFile string
+	NATSAuth      bus.ClientAuth
 }
 
 // Defaults.
@@ -154,6 +159,9 @@ type Server struct {
 	tls      *tls.Config         // nil without TLS
 	bgCancel context.CancelFunc  // stops auth file reloading
 	bgWG     sync.WaitGroup
+
+	stopUsers context.CancelFunc // the NATS users file's watcher
+	usersWG   sync.WaitGroup
 }
 
 // LoadRules loads rule files and directories, validating every target's
@@ -424,10 +432,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		if s.nc != nil {
 			errs = append(errs, drain(s.nc))
 		}
-		if s.ns != nil {
-			s.ns.Shutdown()
-			s.ns.WaitForShutdown()
-		}
+		s.stopEmbedded()
 		s.stopErr = errors.Join(errs...)
 		s.cfg.Log.Info().Err(s.stopErr).Msg("auditbus stopped")
 	})

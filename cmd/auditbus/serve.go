@@ -62,6 +62,7 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "embedded JetStream data directory")
 	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "use this NATS server or cluster instead of the embedded one")
 	fs.StringVar(&c.NATSListen, "nats-listen", c.NATSListen, `embedded NATS client address for other tools ("-": in-process only)`)
+	natsFlags(fs, &c.Config)
 	fs.Var(&listFlag{list: &c.Rules}, "rules", "rule file or directory (repeatable, or comma-separated)")
 	fs.DurationVar(&c.RulesReloadInterval, "rules-reload-interval", c.RulesReloadInterval, "how often rule files are checked for changes and reloaded (negative: never)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body")
@@ -111,6 +112,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	c.Log, c.Stdout = log, stdout
+	c.NATSAuth.Password = os.Getenv(natsPasswordEnv)
 	if c.RemovedTargetGrace == 0 {
 		c.RemovedTargetGrace = -1 // the flag's 0 is no grace; Config's zero is the default
 	}

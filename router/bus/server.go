@@ -14,13 +14,22 @@ import (
 type EmbeddedConfig struct {
 	// DataDir holds JetStream's files (under DataDir/jetstream). Required.
 	DataDir string
-	// Host and Port the server listens on for other clients (tail, publish
-	// --nats). Port 0 or -1 means a random port. Default: 127.0.0.1 and -1.
+	// Host and Port the server listens on for other clients (subscribers,
+	// the nats CLI). Port 0 or -1 means a random port. Default: 127.0.0.1
+	// and -1.
 	Host string
 	Port int
 	// InProcessOnly starts no client listener at all: only connections made
-	// with nats.InProcessServer reach the server.
+	// with nats.InProcessServer reach the server. They authenticate all the
+	// same.
 	InProcessOnly bool
+	// Internal is the public nkey of auditbus's own user (see
+	// LoadInternalUser), the one identity with full access. Required: the
+	// server never accepts anonymous clients.
+	Internal string
+	// Users are the subscriber users (see ParseUsers), each limited to
+	// SubscriberPermissions.
+	Users []SubscriberUser
 	// ReadyTimeout bounds the wait for the server to accept connections.
 	// Default 10s.
 	ReadyTimeout time.Duration
@@ -31,30 +40,14 @@ type EmbeddedConfig struct {
 var ErrNotReady = errors.New("embedded NATS server not ready")
 
 // StartEmbedded starts a NATS server with JetStream on file storage under
-// cfg.DataDir and waits until it accepts connections. The caller owns the
-// server and stops it with Shutdown followed by WaitForShutdown.
+// cfg.DataDir and waits until it accepts connections. Every client must
+// authenticate: as the internal user, or as one of cfg.Users. The caller
+// owns the server and stops it with Shutdown followed by WaitForShutdown.
 func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
-	if cfg.DataDir == "" {
-		return nil, errors.New("embedded NATS: data dir is required")
-	}
-	if cfg.Host == "" {
-		cfg.Host = "127.0.0.1"
-	}
-	if cfg.Port == 0 {
-		cfg.Port = -1
-	}
-	if cfg.ReadyTimeout == 0 {
-		cfg.ReadyTimeout = 10 * time.Second
-	}
-	opts := &server.Options{
-		ServerName: "auditbus-embedded",
-		Host:       cfg.Host,
-		Port:       cfg.Port,
-		JetStream:  true,
-		StoreDir:   filepath.Join(cfg.DataDir, "jetstream"),
-		NoSigs:     true,
-		NoLog:      true,
-		DontListen: cfg.InProcessOnly,
+	cfg = cfg.withDefaults()
+	opts, err := cfg.options()
+	if err != nil {
+		return nil, err
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
@@ -66,4 +59,65 @@ func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
 		return nil, fmt.Errorf("%w after %s (data dir %s)", ErrNotReady, cfg.ReadyTimeout, cfg.DataDir)
 	}
 	return ns, nil
+}
+
+// ReloadUsers replaces the subscriber users of a server StartEmbedded
+// started from cfg, without a restart; clients of users no longer allowed
+// are disconnected by the server. cfg must be the configuration the
+// server was started with.
+func ReloadUsers(ns *server.Server, cfg EmbeddedConfig, users []SubscriberUser) error {
+	cfg = cfg.withDefaults()
+	cfg.Users = users
+	opts, err := cfg.options()
+	if err != nil {
+		return err
+	}
+	if err := ns.ReloadOptions(opts); err != nil {
+		return fmt.Errorf("embedded NATS: reload users: %w", err)
+	}
+	return nil
+}
+
+func (cfg EmbeddedConfig) withDefaults() EmbeddedConfig {
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	if cfg.Port == 0 {
+		cfg.Port = -1
+	}
+	if cfg.ReadyTimeout == 0 {
+		cfg.ReadyTimeout = 10 * time.Second
+	}
+	return cfg
+}
+
+// options is a fresh server.Options for cfg each call, since the server
+// keeps and modifies what it is given.
+func (cfg EmbeddedConfig) options() (*server.Options, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("embedded NATS: data dir is required")
+	}
+	if cfg.Internal == "" {
+		return nil, errors.New("embedded NATS: the internal user's nkey is required")
+	}
+	opts := &server.Options{
+		ServerName: "auditbus-embedded",
+		Host:       cfg.Host,
+		Port:       cfg.Port,
+		JetStream:  true,
+		StoreDir:   filepath.Join(cfg.DataDir, "jetstream"),
+		NoSigs:     true,
+		NoLog:      true,
+		DontListen: cfg.InProcessOnly,
+		Nkeys:      []*server.NkeyUser{{Nkey: cfg.Internal}},
+	}
+	for _, u := range cfg.Users {
+		perms := SubscriberPermissions(u.Subjects)
+		if u.Nkey != "" {
+			opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: u.Nkey, Permissions: perms})
+			continue
+		}
+		opts.Users = append(opts.Users, &server.User{Username: u.Name, Password: u.PasswordHash, Permissions: perms})
+	}
+	return opts, nil
 }

@@ -4,6 +4,7 @@ package bustest
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,16 +23,25 @@ type Server struct {
 	Dir string
 }
 
-// Start runs a JetStream server on a random port with its store under
-// dir (t.TempDir() when dir is ""). Both are stopped by t.Cleanup.
+// Start runs a JetStream server on a random loopback port with its store
+// under dir (t.TempDir() when dir is ""). Both are stopped by t.Cleanup.
+// Unlike bus.StartEmbedded, the server takes anonymous clients with full
+// access, so a test can point anything at NS.ClientURL() as it would at an
+// external server; tests of authentication start their own.
 func Start(t testing.TB, dir string) *Server {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	ns, err := bus.StartEmbedded(bus.EmbeddedConfig{DataDir: dir})
+	ns, err := server.NewServer(&server.Options{ServerName: "auditbus-test", Host: "127.0.0.1", Port: server.RANDOM_PORT,
+		JetStream: true, StoreDir: filepath.Join(dir, "jetstream"), NoSigs: true, NoLog: true})
 	if err != nil {
 		t.Fatalf("start nats: %v", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		t.Fatalf("start nats: %v", bus.ErrNotReady)
 	}
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {

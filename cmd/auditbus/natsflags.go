@@ -1,0 +1,25 @@
+package main
+
+import (
+	"flag"
+
+	"github.com/auditbus/auditbus/router"
+)
+
+// natsPasswordEnv carries --nats-user's password when no file does; it is
+// not a flag, so the password never shows in ps.
+const natsPasswordEnv = "AUDITBUS_NATS_PASSWORD"
+
+// natsFlags are serve's NATS access flags: the embedded server's users
+// file, and how to sign in to a --nats-url server.
+func natsFlags(fs *flag.FlagSet, c *router.Config) {
+	fs.StringVar(&c.NATSUsersFile, "nats-users", c.NATSUsersFile, "YAML file of subscriber users of the embedded NATS server (read-only access to the events), reloaded on change; see `auditbus nats-user`")
+	a := &c.NATSAuth
+	fs.StringVar(&a.CredsFile, "nats-creds", a.CredsFile, "with --nats-url: NATS credentials file (JWT and seed, as nsc writes it)")
+	fs.StringVar(&a.NkeySeedFile, "nats-nkey", a.NkeySeedFile, "with --nats-url: file holding an nkey user seed")
+	fs.StringVar(&a.User, "nats-user", a.User, "with --nats-url: NATS user name; the password comes from --nats-password-file or "+natsPasswordEnv)
+	fs.StringVar(&a.PasswordFile, "nats-password-file", a.PasswordFile, "with --nats-url: file holding --nats-user's password")
+	fs.StringVar(&a.CAFile, "nats-ca", a.CAFile, "with --nats-url: PEM CA certificates that verify the NATS server (turns TLS on)")
+	fs.StringVar(&a.CertFile, "nats-cert", a.CertFile, "with --nats-url: PEM client certificate for NATS, with --nats-key (turns TLS on)")
+	fs.StringVar(&a.KeyFile, "nats-key", a.KeyFile, "with --nats-url: PEM private key of --nats-cert")
+}
