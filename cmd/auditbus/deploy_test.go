@@ -30,6 +30,9 @@ func TestDeployArgs(t *testing.T) {
 			if c.AuthFile == "" || c.TLSCertFile == "" || c.TLSKeyFile == "" || c.InsecureNoAuth {
 				t.Errorf("serve %q: auth file %q, TLS %q/%q, insecure %v: want auth and TLS", args[1:], c.AuthFile, c.TLSCertFile, c.TLSKeyFile, c.InsecureNoAuth)
 			}
+			if c.NATSURL != "" && c.NATSAuth.IsZero() {
+				t.Errorf("serve %q: --nats-url without credentials", args[1:])
+			}
 		})
 	}
 }
