@@ -11,7 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/rs/zerolog"
 
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/router/auth"
@@ -293,5 +296,47 @@ func TestIngestRate(t *testing.T) {
 	body, _ := json.Marshal(auditEvent(t, "rate-4", "DeleteCluster", 0))
 	if status, _, answer := call(t, s, "POST", "/v1/events?bus=prod", "application/cloudevents+json", body, bearer(prodToken)); status != 202 {
 		t.Errorf("another identity: %d %v, want 202", status, answer)
+	}
+}
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestChangesLogged: who changed a rule is in the log, with the outcome;
+// a refused change is logged as a refusal, not as a change.
+func TestChangesLogged(t *testing.T) {
+	var logs syncBuffer
+	s := start(t, t.TempDir(), func(c *router.Config) {
+		c.AuthFile, c.Log = writeAuthFile(t, ""), zerolog.New(&logs)
+	})
+	doc := []byte("name: logged\npattern:\n  type: [x]\ntargets:\n  - id: l\n    log: {}\n")
+	if status, _, answer := call(t, s, "PUT", "/v1/rules/logged", "application/yaml", doc, bearer(adminToken)); status != 201 {
+		t.Fatalf("put: %d %v", status, answer)
+	}
+	call(t, s, "DELETE", "/v1/rules/logged", "", nil, bearer(outsiderToken))
+	var changes []map[string]any
+	for line := range strings.Lines(logs.String()) {
+		var entry map[string]any
+		if json.Unmarshal([]byte(line), &entry) == nil && entry["message"] == "API change" {
+			changes = append(changes, entry)
+		}
+	}
+	if len(changes) != 1 || changes[0]["identity"] != "admin" || changes[0]["method"] != "PUT" || changes[0]["status"] != float64(201) {
+		t.Errorf("API change log entries: %v, want the admin's PUT with 201", changes)
 	}
 }

@@ -182,7 +182,28 @@ func (s *Server) route(path string, byMethod methods) {
 			r = r.WithContext(auth.NewContext(r.Context(), id))
 		}
 		ep.h(w, r)
+		if changes[ep.action] {
+			s.logChange(w, r)
+		}
 	})
+}
+
+// changes are the actions whose every use is logged: who changed the
+// rules, woke a target or sent dead letters again is part of the audit
+// trail of the audit trail.
+var changes = map[string]bool{auth.ActionRulesWrite: true, auth.ActionTargetsWrite: true, auth.ActionDLQRedrive: true}
+
+func (s *Server) logChange(w http.ResponseWriter, r *http.Request) {
+	who := "(auth off)"
+	if id := auth.FromContext(r.Context()); id != nil {
+		who = id.Name
+	}
+	status := 0
+	if rec, ok := w.(*statusRecorder); ok {
+		status = rec.status
+	}
+	s.opts.log.Info().Str("identity", who).Str("method", r.Method).Str("path", r.URL.Path).
+		Str("query", r.URL.RawQuery).Int("status", status).Str("client", r.RemoteAddr).Msg("API change")
 }
 
 // ServeHTTP serves the API.
