@@ -24,6 +24,7 @@ type DeadLetter struct {
 	Rule   string `json:"rule"`
 	Target string `json:"target"`
 	// Reason says why the delivery ended here: "rejected by target",
+	// "undeliverable as built" (sinks.ErrUnbuildable: never sent),
 	// "retries exhausted: …", "target removed", "input expression
 	// failed", "not a structured CloudEvent"; or ReasonUnreadable for an
 	// event that never became a delivery (unreadable.go), whose Rule and
