@@ -35,6 +35,9 @@ func newHTTPInvoker(node *yaml.Node, cfg FunctionConfig, guard *Guard) (*httpInv
 	if _, err := parseTargetURL(cfg.URL); err != nil {
 		return nil, err
 	}
+	if err := checkConfigHeaders(cfg.Headers); err != nil {
+		return nil, err
+	}
 	h := &httpInvoker{url: cfg.URL, shown: RedactURL(cfg.URL), headers: cfg.Headers}
 	switch cfg.Invocation {
 	case "", InvocationSync:
@@ -65,6 +68,9 @@ func (h *httpInvoker) invoke(ctx context.Context, body []byte, contentType strin
 		req.Header.Set(k, v)
 	}
 	req.Header.Set("Content-Type", contentType)
+	if err := checkHeaders(req.Header); err != nil {
+		return nil, fmt.Errorf("build request for %s: %w", h.shown, err)
+	}
 	resp, err := h.client.Do(req)
 	if err != nil {
 		return nil, requestError(http.MethodPost, h.shown, err)

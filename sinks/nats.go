@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -93,6 +94,9 @@ func (n *NATS) Deliver(ctx context.Context, d *Delivery) error {
 	msg.Header.Set("Content-Type", "application/cloudevents+json")
 	msg.Header.Set("Ce-Id", e.ID())
 	msg.Header.Set("Ce-Source", e.Source())
+	if err := checkHeaders(http.Header(msg.Header)); err != nil {
+		return fmt.Errorf("publish to %s: %w", n.subject, err)
+	}
 	if err := n.nc.PublishMsg(msg); err != nil {
 		return fmt.Errorf("publish to %s: %w", n.subject, err)
 	}

@@ -84,6 +84,9 @@ func newWebhook(node *yaml.Node, deps Deps) (Sink, error) {
 	if err := checkConsentConfig(&cfg); err != nil {
 		return nil, err
 	}
+	if err := checkConfigHeaders(cfg.Headers); err != nil {
+		return nil, err
+	}
 	var key []byte
 	if hasKey(node, "secret") { // present but empty (an empty variable) is an error, not unsigned delivery
 		if key, err = ParseSecret(cfg.Secret); err != nil {

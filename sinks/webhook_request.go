@@ -39,6 +39,9 @@ func (w *Webhook) request(ctx context.Context, d *Delivery) (*http.Request, erro
 		req.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(now.Unix(), 10))
 		req.Header.Set(HeaderWebhookSignature, signHMAC(w.key, id, now.Unix(), b))
 	}
+	if err := checkHeaders(req.Header); err != nil {
+		return nil, fmt.Errorf("build request for %s: %w", w.shown, err)
+	}
 	return req, nil
 }
 

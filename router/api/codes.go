@@ -17,12 +17,12 @@ import (
 const (
 	CodeMalformed          = "AB.1001"                // 400: body is not valid JSON / UTF-8 / base64, or has the wrong shape
 	CodeMissingAttribute   = "AB.1002"                // 400: a required CloudEvents attribute is absent or empty
-	CodeInvalidAttribute   = "AB.1003"                // 400: an attribute has a bad name, type or value
+	CodeInvalidAttribute   = "AB.1003"                // 400: an attribute has a bad name, type or value (control characters included), or data the router could not process
 	CodeUnsupportedMedia   = "AB.1004"                // 415: a content type the endpoint does not accept (CloudEvents modes; YAML or JSON for rules)
 	CodeTooLarge           = "AB.1005"                // 413: body over the configured limit
 	CodeInvalidParameter   = "AB.1006"                // 400: a query parameter is invalid (e.g. bus)
 	CodeInvalidRule        = "AB.1007"                // 400: a rule document is invalid; "errors" lists every problem with line and column
-	CodeInvalidRedrive     = "AB.1008"                // 400: a DLQ redrive names neither ids nor a rule, or too many ids
+	CodeInvalidRedrive     = "AB.1008"                // 400: a DLQ redrive names neither ids nor a rule, too many ids, or an unreadable event's entry
 	CodeUnauthenticated    = auth.CodeUnauthenticated // 401: no valid identity (see WWW-Authenticate)
 	CodeForbidden          = auth.CodeForbidden       // 403: the identity lacks the endpoint's action, or may not use the bus
 	CodeNotFound           = "AB.4040"                // 404: no such endpoint

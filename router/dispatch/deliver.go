@@ -115,6 +115,8 @@ func (a *attempt) gone() bool {
 // exhausted says why a failed delivery must not be retried, "" if it may.
 func (a *attempt) exhausted() string {
 	switch {
+	case errors.Is(a.err, sinks.ErrUnbuildable):
+		return "undeliverable as built"
 	case !sinks.Retryable(a.err):
 		return "rejected by target"
 	case a.n >= uint64(a.maxN):

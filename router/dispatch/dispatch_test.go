@@ -277,7 +277,7 @@ func TestHangingTargetDoesNotSlowAnother(t *testing.T) {
 
 // value reads the series of reg named name whose labels include want;
 // -1 when absent.
-func TestPoisonMessageIsTerminatedAndOthersFlow(t *testing.T) {
+func TestPoisonMessageIsDeadLetteredAndOthersFlow(t *testing.T) {
 	hook := newCounter(t, 200)
 	e := startRouter(t, hookRule(hook.URL, ""))
 	if _, err := e.ns.JS.Publish(context.Background(), "auditbus.events.default._._._", []byte("not a cloudevent")); err != nil {
@@ -291,6 +291,9 @@ func TestPoisonMessageIsTerminatedAndOthersFlow(t *testing.T) {
 	c, _ := e.ns.JS.Consumer(context.Background(), bus.StreamName, dispatch.ConsumerName)
 	if info, _ := c.Info(context.Background()); info.Delivered.Stream != 2 || info.NumRedelivered != 0 {
 		t.Errorf("consumer %+v: poison must be terminated, not redelivered", info.Delivered)
+	}
+	if dl := e.dlq(t, dispatch.DLQFilter{}); len(dl) != 1 || dl[0].Reason != dispatch.ReasonUnreadable {
+		t.Errorf("dead letters %+v, want the poison's", dl)
 	}
 }
 

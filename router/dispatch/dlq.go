@@ -24,8 +24,11 @@ type DeadLetter struct {
 	Rule   string `json:"rule"`
 	Target string `json:"target"`
 	// Reason says why the delivery ended here: "rejected by target",
+	// "undeliverable as built" (sinks.ErrUnbuildable: never sent),
 	// "retries exhausted: …", "target removed", "input expression
-	// failed", "not a structured CloudEvent".
+	// failed", "not a structured CloudEvent"; or ReasonUnreadable for an
+	// event that never became a delivery (unreadable.go), whose Rule and
+	// Target are "".
 	Reason   string `json:"reason"`
 	Attempts uint64 `json:"attempts"`
 	// EnqueuedAt is when the event was first stored (max_age counts from
@@ -50,6 +53,14 @@ type DeadLetter struct {
 	LastStatus     int       `json:"last_status,omitempty"` // HTTP status or exit code
 	LastError      string    `json:"last_error,omitempty"`
 	Stderr         string    `json:"stderr,omitempty"` // a command target's standard error
+	// EventSubject and EventSequence say where an unreadable event is on
+	// the events stream; set only for ReasonUnreadable entries.
+	EventSubject  string `json:"event_subject,omitempty"`
+	EventSequence uint64 `json:"event_sequence,omitempty"`
+	// EventTruncated: the event was too large to fit in the entry, which
+	// holds its first bytes in EventText; the whole of it is on the events
+	// stream at EventSequence.
+	EventTruncated bool `json:"event_truncated,omitempty"`
 	// Event is the stored event, unchanged; EventText holds it instead when
 	// it is not JSON.
 	Event     json.RawMessage `json:"event,omitempty"`
@@ -74,20 +85,34 @@ func (r *Router) deadLetter(ctx context.Context, msg jetstream.Msg, a *attempt, 
 			dl.LastStatus, dl.Stderr = ce.ExitCode, string(ce.Stderr)
 		}
 	}
-	if json.Valid(msg.Data()) {
-		dl.Event = msg.Data()
-	} else {
-		dl.EventText = string(msg.Data())
+	setEvent(&dl, msg.Data())
+	var msgID string
+	if md, err := msg.Metadata(); err == nil {
+		msgID = fmt.Sprintf("dlq-%d", md.Sequence.Stream)
 	}
+	return r.storeDeadLetter(ctx, &dl, bus.DLQSubject(a.key.bus, a.key.rule, a.key.target), msgID)
+}
+
+func setEvent(dl *DeadLetter, data []byte) {
+	if json.Valid(data) {
+		dl.Event = data
+	} else {
+		dl.EventText = string(data)
+	}
+}
+
+// storeDeadLetter publishes dl on subject with message id msgID ("" for
+// none) and waits for JetStream's acknowledgement.
+func (r *Router) storeDeadLetter(ctx context.Context, dl *DeadLetter, subject, msgID string) error {
 	body, err := json.Marshal(dl)
 	if err != nil {
 		return fmt.Errorf("encode dead letter: %w", err)
 	}
-	m := nats.NewMsg(bus.DLQSubject(a.key.bus, a.key.rule, a.key.target))
+	m := nats.NewMsg(subject)
 	m.Data = body
 	m.Header.Set("Content-Type", "application/json")
-	if md, err := msg.Metadata(); err == nil {
-		m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("dlq-%d", md.Sequence.Stream))
+	if msgID != "" {
+		m.Header.Set(jetstream.MsgIDHeader, msgID)
 	}
 	if _, err := r.js.PublishMsg(ctx, m, jetstream.WithExpectStream(bus.DLQStream)); err != nil {
 		return fmt.Errorf("store dead letter: %w", err)

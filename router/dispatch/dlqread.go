@@ -27,7 +27,8 @@ var (
 	ErrNoSuchTarget = errors.New("no such rule target")
 	// ErrNoSuchEntry: a redrive names an id the DLQ does not hold.
 	ErrNoSuchEntry = errors.New("no such dead letter")
-	// ErrBadRedrive: a redrive names neither ids nor a rule.
+	// ErrBadRedrive: a redrive names neither ids nor a rule, too many
+	// ids, or the entry of an unreadable event (ReasonUnreadable).
 	ErrBadRedrive = errors.New("redrive needs ids or a rule")
 )
 
@@ -169,9 +170,20 @@ func (r *Router) selectDeadLetters(ctx context.Context, req RedriveRequest) ([]D
 		if req.Bus != "" && dl.Bus != req.Bus {
 			return nil, fmt.Errorf("%w: %d on bus %q", ErrNoSuchEntry, id, req.Bus)
 		}
+		if dl.Rule == "" {
+			return nil, unreadableRedrive(dl)
+		}
 		out = append(out, dl)
 	}
 	return out, nil
+}
+
+// unreadableRedrive refuses to redrive an unreadable event: it matched no
+// rule, so there is no queue to put it on, and it would fail the same way
+// again. Checked for every id before any is redriven.
+func unreadableRedrive(dl DeadLetter) error {
+	return fmt.Errorf("%w: dead letter %d holds an event the router could not read (%s), so it belongs to no rule or target and cannot be redriven; correct the event and send it to POST /v1/events",
+		ErrBadRedrive, dl.ID, dl.LastError)
 }
 
 // requeue stores dl's event as a delivery to target and waits for the ack.

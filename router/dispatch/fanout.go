@@ -23,7 +23,7 @@ func (r *Router) fanOut(ctx context.Context, msg jetstream.Msg) {
 	busName := bus.BusOf(msg.Subject())
 	res, err := set.Match(busName, msg.Data())
 	if err != nil {
-		r.settleEvent(msg, eventOutcome{poison: err.Error()})
+		r.settleEvent(ctx, msg, eventOutcome{poison: err.Error()})
 		return
 	}
 	for _, err := range res.Errors {
@@ -31,17 +31,17 @@ func (r *Router) fanOut(ctx context.Context, msg jetstream.Msg) {
 		r.metrics.ruleErrors.WithLabelValues(busName, ruleOf(err)).Inc()
 	}
 	if len(res.Rules) == 0 {
-		r.settleEvent(msg, eventOutcome{})
+		r.settleEvent(ctx, msg, eventOutcome{})
 		return
 	}
 	for _, rule := range res.Rules {
 		r.metrics.matches.WithLabelValues(busName, rule.Name).Inc()
 	}
 	if err := r.enqueue(ctx, msg, busName, res.Rules); err != nil {
-		r.settleEvent(msg, eventOutcome{retry: err, handBack: ctx.Err() != nil})
+		r.settleEvent(ctx, msg, eventOutcome{retry: err, handBack: ctx.Err() != nil})
 		return
 	}
-	r.settleEvent(msg, eventOutcome{})
+	r.settleEvent(ctx, msg, eventOutcome{})
 }
 
 // enqueue publishes the deliveries of one event asynchronously and waits

@@ -25,7 +25,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "auditbus_router_events_total",
-			Help: "Events the router settled, by outcome: acked (matched nothing, or queued for every matched target), redelivered (queueing failed; retried later), handed_back (shutdown), poison (not a CloudEvent; terminated).",
+			Help: "Events the router settled, by outcome: acked (matched nothing, or queued for every matched target), redelivered (queueing failed; retried later), handed_back (shutdown), poison (not a CloudEvent; dead-lettered, then terminated).",
 		}, []string{"outcome"}),
 		matches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "auditbus_rule_matches_total",

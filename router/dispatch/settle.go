@@ -21,22 +21,30 @@ import (
 type eventOutcome struct {
 	retry    error  // queueing failed; try again later
 	handBack bool   // shutdown interrupted the work
-	poison   string // the stored message can never be processed
+	poison   string // the stored message can never be processed: why
 }
 
 // eventRetryDelay is how long an event whose deliveries could not be
 // queued waits before it is matched again.
 const eventRetryDelay = time.Second
 
-func (r *Router) settleEvent(msg jetstream.Msg, o eventOutcome) {
+// An unreadable event is terminated only once its dead letter is stored;
+// until then it comes back, so it is never only in a log line.
+func (r *Router) settleEvent(ctx context.Context, msg jetstream.Msg, o eventOutcome) {
 	var (
 		err   error
 		label string
 	)
 	switch {
 	case o.poison != "":
+		if dlqErr := r.deadLetterEvent(ctx, msg, o.poison); dlqErr != nil {
+			label = "redelivered"
+			r.opts.log.Error().Err(dlqErr).Str("subject", msg.Subject()).Str("reason", o.poison).Msg("storing the dead letter of an unreadable event failed; the event comes back")
+			err = msg.NakWithDelay(eventRetryDelay)
+			break
+		}
 		label = "poison"
-		r.opts.log.Error().Str("subject", msg.Subject()).Str("reason", o.poison).Msg("terminating unreadable event")
+		r.opts.log.Error().Str("subject", msg.Subject()).Str("reason", o.poison).Msg("unreadable event dead-lettered")
 		err = msg.TermWithReason(o.poison)
 	case o.handBack:
 		label = "handed_back"

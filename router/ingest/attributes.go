@@ -93,6 +93,9 @@ func setContextAttribute(ctx *event.EventContextV1, name, s string) error {
 		}
 		return invalid(name, "is empty; when present it must be a non-empty string")
 	}
+	if err := checkControl(name, s); err != nil {
+		return err
+	}
 	var err error
 	switch name {
 	case "specversion":

@@ -43,3 +43,19 @@ func BenchmarkDecodeStructured(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCheckJSONData is the cost the data limits add to every event
+// with JSON data, to compare with BenchmarkDecodeStructured.
+func BenchmarkCheckJSONData(b *testing.B) {
+	e, err := DecodeStructured(auditEvent)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := e.Data()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if err := checkJSONData("data", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -99,8 +99,13 @@ func setBase64Data(e *event.Event, ctx *event.EventContextV1, raw json.RawMessag
 	if b == nil {
 		b = []byte{}
 	}
-	if mt := mediaTypeOf(ctx); mt != "" && isJSONMediaType(mt) && (!utf8.Valid(b) || !json.Valid(b)) {
-		return newError(ErrMalformed, "data_base64", "datacontenttype %q declares JSON but the decoded bytes are not valid UTF-8 JSON", *ctx.DataContentType)
+	if mt := mediaTypeOf(ctx); mt != "" && isJSONMediaType(mt) {
+		if err := checkJSONData("data_base64", b); err != nil {
+			return err
+		}
+		if !utf8.Valid(b) || !json.Valid(b) {
+			return newError(ErrMalformed, "data_base64", "datacontenttype %q declares JSON but the decoded bytes are not valid UTF-8 JSON", *ctx.DataContentType)
+		}
 	}
 	e.DataEncoded, e.DataBase64 = b, true
 	return nil
@@ -120,6 +125,11 @@ func setBinaryData(e *event.Event, ctx *event.EventContextV1, body []byte) error
 		e.DataBase64 = true
 	case isJSONMediaType(mt):
 		if !utf8.Valid(body) || !json.Valid(body) {
+			// Past 10,000 levels json.Valid fails too: say why. Within
+			// them, Validate applies the limits.
+			if err := checkJSONData("data", body); err != nil {
+				return err
+			}
 			return malformed("Content-Type %q declares JSON but the body is not valid UTF-8 JSON", *ctx.DataContentType)
 		}
 		e.DataBase64 = !writtenAsJSON(mt)

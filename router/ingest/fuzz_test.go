@@ -27,6 +27,7 @@ var fuzzSeeds = []string{
 // such normalisation.
 func checkRoundTrip(t *testing.T, e event.Event) {
 	t.Helper()
+	checkRouterReads(t, e)
 	var exact bytes.Buffer
 	if err := event.WriteJson(&e, &exact); err != nil {
 		t.Fatalf("accepted event does not write: %v", err)
@@ -99,5 +100,26 @@ func FuzzDecodeBatch(f *testing.F) {
 		if err != nil || len(again) != len(events) {
 			t.Fatalf("marshalled batch %s: %d events, error %v", all, len(again), err)
 		}
+	})
+}
+
+// FuzzDecodeBinary fuzzes the header values (percent-encoded as the
+// binding sends them) and the body of a binary-mode request.
+func FuzzDecodeBinary(f *testing.F) {
+	f.Add("id-1", "t", "sub", "ap-guangzhou", "application/json", []byte(`{"a":[1,2.5e3,"x"]}`))
+	f.Add("a%00b", "t", "", "", "text/plain", []byte("hi"))
+	f.Add("1", "t", "s%C2%85", "r", "application/vnd.x+json", []byte(`[[[]]]`))
+	f.Add("1", "t", "", "", "", []byte{0, 1, 2})
+	f.Fuzz(func(t *testing.T, id, typ, subject, region, ct string, body []byte) {
+		r := binaryRequest(string(body), [2]string{"ce-id", id}, [2]string{"ce-type", typ},
+			[2]string{"ce-subject", subject}, [2]string{"ce-region", region}, [2]string{"Content-Type", ct})
+		events, err := Decode(r)
+		if err != nil {
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("error %v is %T, not *Error", err, err)
+			}
+			return
+		}
+		checkRoundTrip(t, events[0])
 	})
 }

@@ -85,7 +85,10 @@ func checkExtensions(ctx *event.EventContextV1) error {
 			if !utf8.ValidString(v) {
 				return invalid(name, "is not valid UTF-8")
 			}
-		case bool, int32, []byte, types.URI, types.URIRef, types.Timestamp:
+			if err := checkControl(name, v); err != nil {
+				return err
+			}
+		case bool, int32, []byte, types.URI, types.URIRef, types.Timestamp: // URIs are written percent-encoded
 		default:
 			return invalid(name, "has Go type %T, which is not a CloudEvents type", v)
 		}
@@ -94,20 +97,37 @@ func checkExtensions(ctx *event.EventContextV1) error {
 }
 
 // checkData guarantees the event can be written as structured JSON and
-// read back unchanged; see data.go for how sdk-go writes data.
+// read back unchanged (see data.go for how sdk-go writes data), and that
+// data declared JSON is JSON the router can process (checkJSONData).
 func checkData(e *event.Event, ctx *event.EventContextV1) error {
-	if e.DataEncoded == nil || e.DataBase64 {
+	if e.DataEncoded == nil {
 		return nil
 	}
 	mt := mediaTypeOf(ctx)
-	if writtenAsJSON(mt) {
-		if !utf8.Valid(e.DataEncoded) || !json.Valid(e.DataEncoded) {
-			return invalid("data", "is not valid JSON, but the datacontenttype %q says it is", mt)
+	if e.DataBase64 {
+		// Rules parse binary data declared JSON (a +json type) as JSON.
+		if mt != "" && isJSONMediaType(mt) {
+			return checkJSONValue(e.DataEncoded, mt)
 		}
 		return nil
 	}
+	if writtenAsJSON(mt) {
+		return checkJSONValue(e.DataEncoded, mt)
+	}
 	if !utf8.Valid(e.DataEncoded) {
 		return invalid("data", "is not UTF-8 text, so it must be carried as binary (data_base64)")
+	}
+	return nil
+}
+
+// checkJSONValue checks the limits first: past 10,000 levels json.Valid
+// fails too, and "too deep" is the more useful of the two answers.
+func checkJSONValue(b []byte, mt string) error {
+	if err := checkJSONData("data", b); err != nil {
+		return err
+	}
+	if !utf8.Valid(b) || !json.Valid(b) {
+		return invalid("data", "is not valid JSON, but the datacontenttype %q says it is", mt)
 	}
 	return nil
 }
