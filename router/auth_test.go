@@ -1,17 +1,13 @@
 package router_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -87,34 +83,6 @@ func protectedEndpoints(t *testing.T, entryID func() string) []endpointCase {
 	}
 }
 
-// callAny is call for endpoints whose success is not JSON (/metrics):
-// errors are JSON, and a 2xx body is returned under "text".
-func callAny(t *testing.T, s *router.Server, method, path, contentType string, body []byte, header http.Header) (int, http.Header, map[string]any) {
-	t.Helper()
-	req, err := http.NewRequest(method, "http://"+s.Addr()+path, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	maps.Copy(req.Header, header)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if json.Unmarshal(raw, &out) != nil && len(raw) > 0 {
-		if resp.StatusCode >= 300 {
-			t.Fatalf("%s %s: error answer %d is not JSON: %.200q", method, path, resp.StatusCode, raw)
-		}
-		out = map[string]any{"text": string(raw[:min(len(raw), 100)])}
-	}
-	return resp.StatusCode, resp.Header, out
-}
-
 // snapshot is what a refused request must not change: the events and the
 // DLQ stored, the rules (with their revisions) and their targets' states.
 func snapshot(t *testing.T, s *router.Server) string {
@@ -163,7 +131,7 @@ func TestEveryEndpointNeedsItsAction(t *testing.T) {
 				{"wrong x-auth-token", http.Header{"X-Auth-Token": {"abt_wrong"}}, 401, auth.CodeUnauthenticated},
 				{"without the action", bearer(outsiderToken), 403, auth.CodeForbidden},
 			} {
-				status, header, answer := callAny(t, s, ep.method, ep.path, ep.contentType, []byte(ep.body), refused.header)
+				status, header, answer := call(t, s, ep.method, ep.path, ep.contentType, []byte(ep.body), refused.header)
 				if status != refused.status || answer["error_code"] != refused.code {
 					t.Errorf("%s: %d %v, want %d %s", refused.name, status, answer, refused.status, refused.code)
 				}
@@ -177,7 +145,7 @@ func TestEveryEndpointNeedsItsAction(t *testing.T) {
 			if after := snapshot(t, s); after != before {
 				t.Errorf("refused requests changed state:\nbefore %s\nafter  %s", before, after)
 			}
-			if status, _, answer := callAny(t, s, ep.method, ep.path, ep.contentType, []byte(ep.body), bearer(adminToken)); status != ep.ok {
+			if status, _, answer := call(t, s, ep.method, ep.path, ep.contentType, []byte(ep.body), bearer(adminToken)); status != ep.ok {
 				t.Errorf("with the action: %d %v, want %d", status, answer, ep.ok)
 			}
 			settled(t, s) // a redriven delivery dead-letters again before the next snapshot
@@ -297,24 +265,6 @@ func TestIngestRate(t *testing.T) {
 	if status, _, answer := call(t, s, "POST", "/v1/events?bus=prod", "application/cloudevents+json", body, bearer(prodToken)); status != 202 {
 		t.Errorf("another identity: %d %v, want 202", status, answer)
 	}
-}
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestChangesLogged: who changed a rule is in the log, with the outcome;

@@ -45,15 +45,7 @@ func TestDeployNATSConfig(t *testing.T) {
 		Permissions: &server.Permissions{Subscribe: &server.SubjectPermission{Allow: []string{"alerts.>"}}}})
 	opts.Host, opts.Port, opts.StoreDir, opts.NoSigs, opts.NoLog = "127.0.0.1", server.RANDOM_PORT, t.TempDir(), true, true
 	opts.Cluster, opts.Routes, opts.ServerName = server.ClusterOpts{}, nil, "deploy-test"
-	ns, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("NATS from deploy/nats-cluster.conf not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	ns := runNATS(t, opts)
 
 	rule := "name: to-nats\npattern:\n  type: [\"tke:CloudEvent:ApiCall\"]\ntargets:\n  - id: out\n    nats: {subject: alerts.tke}\n"
 	s := start(t, t.TempDir(), func(c *router.Config) {

@@ -1,7 +1,6 @@
 package router_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -471,7 +469,7 @@ func TestNATSCredentialsFilesArePrivateAndReused(t *testing.T) {
 }
 
 func TestNATSUsersFileReload(t *testing.T) {
-	logs := &syncLog{}
+	logs := &syncBuffer{}
 	l := startLockedDownLogging(t, logs)
 	if _, err := l.connect(t, nats.UserInfo(subUser, subPassword)); err != nil {
 		t.Fatal(err)
@@ -494,24 +492,6 @@ func TestNATSUsersFileReload(t *testing.T) {
 	if _, err := l.connect(t, nats.UserInfo("second", "second")); err != nil {
 		t.Fatalf("after a broken edit: %v", err)
 	}
-}
-
-// syncLog collects log output written from several goroutines.
-type syncLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncLog) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
 }
 
 func TestNATSUsersFileRefusedAtStart(t *testing.T) {

@@ -2,16 +2,10 @@ package router_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,13 +31,19 @@ func startExternal(t *testing.T, password, nkeyPub string, tlsCfg *tls.Config) *
 	if tlsCfg != nil {
 		opts.TLSConfig, opts.TLS, opts.TLSVerify = tlsCfg, true, tlsCfg.ClientAuth == tls.RequireAndVerifyClientCert
 	}
+	return runNATS(t, opts)
+}
+
+// runNATS starts a NATS server with opts, stopping it with the test.
+func runNATS(t *testing.T, opts *server.Options) *server.Server {
+	t.Helper()
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	go ns.Start()
 	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("external NATS not ready")
+		t.Fatal("NATS server not ready")
 	}
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	return ns
@@ -100,13 +100,17 @@ func TestExternalNATSCredentials(t *testing.T) {
 
 func TestExternalNATSOverTLSWithClientCertificate(t *testing.T) {
 	dir := t.TempDir()
-	ca, caKey := newCA(t)
-	caFile := writePEM(t, dir, "ca.pem", "CERTIFICATE", ca.Raw)
-	serverCert := issue(t, ca, caKey, "nats-server", dir, "server", x509.ExtKeyUsageServerAuth)
-	clientCertFile, clientKeyFile := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client-key.pem")
-	issue(t, ca, caKey, "auditbus", dir, "client", x509.ExtKeyUsageClientAuth)
+	ca := newTestCA(t, "test CA")
+	caFile := writeFile(t, filepath.Join(dir, "ca.pem"), ca.pem)
+	serverCert, err := tls.X509KeyPair(ca.issue(t, pkix.Name{CommonName: "nats-server"}, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientPEM, clientKeyPEM := ca.issue(t, pkix.Name{CommonName: "auditbus"}, false)
+	clientCertFile := writeFile(t, filepath.Join(dir, "client.pem"), clientPEM)
+	clientKeyFile := writeFile(t, filepath.Join(dir, "client-key.pem"), clientKeyPEM)
 	pool := x509.NewCertPool()
-	pool.AddCert(ca)
+	pool.AddCert(ca.cert)
 	kp, _ := nkeys.CreateUser()
 	pub, _ := kp.PublicKey()
 	ns := startExternal(t, "s3cret", pub, &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientCAs: pool,
@@ -131,60 +135,4 @@ func TestExternalNATSOverTLSWithClientCertificate(t *testing.T) {
 		srv.Stop(context.Background())
 		t.Fatal("started without the client certificate the server requires")
 	}
-}
-
-func newCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, key
-}
-
-// issue signs a certificate for 127.0.0.1, writes it and its key as
-// <name>.pem and <name>-key.pem in dir, and returns the pair.
-func issue(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, cn, dir, name string, usage x509.ExtKeyUsage) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-		KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile := writePEM(t, dir, name+".pem", "CERTIFICATE", der)
-	keyFile := writePEM(t, dir, name+"-key.pem", "PRIVATE KEY", keyDER)
-	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pair
-}
-
-func writePEM(t *testing.T, dir, name, kind string, der []byte) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	writeFile(t, path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}))
-	return path
 }

@@ -19,24 +19,6 @@ import (
 	"github.com/auditbus/auditbus/router/sources/redacttest"
 )
 
-// lockedBuffer is a bytes.Buffer written by the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.b.Bytes())
-}
-
 // bodies records every request body a server receives, answering status.
 type bodies struct {
 	*httptest.Server
@@ -107,7 +89,7 @@ func TestRedactionCorpusEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	hook, failing := newBodies(t, http.StatusOK), newBodies(t, http.StatusBadRequest)
-	stdout, logs := &lockedBuffer{}, &lockedBuffer{}
+	stdout, logs := &syncBuffer{}, &syncBuffer{}
 	rule := fmt.Sprintf("name: corpus\npattern:\n  principal: [%q]\ntargets:\n  - id: hook\n    webhook: {url: %q}\n"+
 		"  - id: out\n    log: {}\n  - id: bad\n    webhook: {url: %q}\n", redacttest.Principal, hook.URL, failing.URL)
 	s := start(t, t.TempDir(), func(c *router.Config) {
