@@ -108,7 +108,7 @@ func (s *Server) startEmbedded() ([]nats.Option, error) {
 // "-" keeps it in-process only (no TCP listener, as tests want). Port 0
 // picks a free port.
 func embeddedConfig(c Config) (bus.EmbeddedConfig, error) {
-	emb := bus.EmbeddedConfig{DataDir: c.DataDir}
+	emb := bus.EmbeddedConfig{DataDir: c.DataDir, MaxPayload: bus.PayloadFor(c.MaxBodyBytes)}
 	if c.NATSListen == "-" {
 		emb.InProcessOnly = true
 		return emb, nil

@@ -61,7 +61,7 @@ func errorStatus(err error) (int, string) {
 	switch {
 	case errors.Is(err, errInvalidParameter):
 		return http.StatusBadRequest, CodeInvalidParameter
-	case errors.Is(err, ingest.ErrTooLarge):
+	case errors.Is(err, ingest.ErrTooLarge), errors.Is(err, bus.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, CodeTooLarge
 	case errors.Is(err, ingest.ErrUnsupportedMediaType):
 		return http.StatusUnsupportedMediaType, CodeUnsupportedMedia

@@ -20,6 +20,16 @@ const ContentType = "application/cloudevents+json"
 // because their message ids deduplicate them.
 var ErrUnavailable = errors.New("bus unavailable")
 
+// ErrTooLarge reports an event the bus could not carry through to its
+// targets and dead-letter queue: its stored form plus DeadLetterHeadroom
+// exceeds the NATS server's max_payload. Nothing of the request is stored.
+var ErrTooLarge = errors.New("event too large for the bus")
+
+// DeadLetterHeadroom is what a delivery or dead letter may add to its
+// event (headers, rule, target, attempts, the last error), kept free of
+// every stored event so each can still be queued and dead-lettered.
+const DeadLetterHeadroom = 16 << 10
+
 // Result is the outcome of one stored event.
 type Result struct {
 	ID        string
@@ -45,10 +55,15 @@ func (p *Publisher) Publish(ctx context.Context, bus string, events []event.Even
 	// Encode everything first, so an event that cannot be encoded fails the
 	// request before any of it is stored.
 	msgs := make([]*nats.Msg, len(events))
+	limit := p.js.Conn().MaxPayload() - DeadLetterHeadroom
 	for i := range events {
 		msg, err := Message(bus, &events[i])
 		if err != nil {
 			return nil, fmt.Errorf("event %d: %w", i, err)
+		}
+		if n := int64(len(msg.Data)); n > limit {
+			return nil, fmt.Errorf("%w: event %d (id %q) is %d bytes as stored; the bus carries at most %d (its NATS max_payload %d, less %d for the event's dead letter): raise max_payload on the NATS server",
+				ErrTooLarge, i, events[i].ID(), n, limit, p.js.Conn().MaxPayload(), DeadLetterHeadroom)
 		}
 		msgs[i] = msg
 	}

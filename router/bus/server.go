@@ -30,9 +30,21 @@ type EmbeddedConfig struct {
 	// Users are the subscriber users (see ParseUsers), each limited to
 	// SubscriberPermissions.
 	Users []SubscriberUser
+	// MaxPayload is the largest message the server carries; default
+	// PayloadFor(1 MiB).
+	MaxPayload int32
 	// ReadyTimeout bounds the wait for the server to accept connections.
 	// Default 10s.
 	ReadyTimeout time.Duration
+}
+
+// PayloadFor is the NATS max_payload that carries every event an API
+// with a maxBody request limit accepts, with its deliveries and dead
+// letters: a binary-mode body grows by a third as data_base64, and a dead
+// letter adds DeadLetterHeadroom. Never below NATS's own 1 MiB default,
+// nor above its 64 MiB ceiling.
+func PayloadFor(maxBody int64) int32 {
+	return int32(min(max(maxBody*3/2+4*DeadLetterHeadroom, 1<<20), 64<<20))
 }
 
 // ErrNotReady is returned when the embedded server does not become ready in
@@ -79,6 +91,9 @@ func ReloadUsers(ns *server.Server, cfg EmbeddedConfig, users []SubscriberUser) 
 }
 
 func (cfg EmbeddedConfig) withDefaults() EmbeddedConfig {
+	if cfg.MaxPayload == 0 {
+		cfg.MaxPayload = PayloadFor(1 << 20)
+	}
 	if cfg.Host == "" {
 		cfg.Host = "127.0.0.1"
 	}
@@ -110,6 +125,7 @@ func (cfg EmbeddedConfig) options() (*server.Options, error) {
 		NoLog:      true,
 		DontListen: cfg.InProcessOnly,
 		Nkeys:      []*server.NkeyUser{{Nkey: cfg.Internal}},
+		MaxPayload: cfg.MaxPayload,
 	}
 	for _, u := range cfg.Users {
 		perms := SubscriberPermissions(u.Subjects)
