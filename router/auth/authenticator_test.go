@@ -12,6 +12,10 @@ import (
 
 // writeAuthFile writes an auth file granting each token its actions.
 func writeAuthFile(t *testing.T, path string, identities ...string) {
+	writeAuthFileTB(t, path, identities...)
+}
+
+func writeAuthFileTB(t testing.TB, path string, identities ...string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte("identities:\n"+strings.Join(identities, "")), 0o600); err != nil {
 		t.Fatal(err)

@@ -57,15 +57,10 @@ type certMatch struct {
 
 // table is a compiled auth file.
 type table struct {
-	tokens []tokenEntry // scanned in full with constant-time compares
+	tokens map[[32]byte]*Identity // by the SHA-256 of the token
 	keys   map[string]accessKey
 	certs  []certMatch
 	names  []string
-}
-
-type tokenEntry struct {
-	sum []byte // SHA-256 of the token
-	id  *Identity
 }
 
 // parser collects an auth file's problems with their positions.
@@ -140,7 +135,7 @@ func checkPrivate(path string) error {
 
 func parse(path string, raw []byte) (*table, bool, error) {
 	p := &parser{file: path, dir: filepath.Dir(path), seen: map[string]*yaml.Node{},
-		t: &table{keys: map[string]accessKey{}}}
+		t: &table{tokens: map[[32]byte]*Identity{}, keys: map[string]accessKey{}}}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&doc); err != nil {
@@ -283,7 +278,7 @@ func (p *parser) tokens(n *yaml.Node, what string, id *Identity) {
 			continue
 		}
 		if p.claim(c, "token\x00"+strings.ToLower(hexSum), "this token") {
-			p.t.tokens = append(p.t.tokens, tokenEntry{sum: sum, id: id})
+			p.t.tokens[[32]byte(sum)] = id
 		}
 	}
 }
