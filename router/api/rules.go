@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/ingest"
 	"github.com/auditbus/auditbus/rules"
@@ -69,8 +67,17 @@ func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, code, publicMessage(code, err))
 		return
 	}
-	if bus == "" && !permitBus(w, r, documentBus(doc)) {
-		return
+	if id := auth.FromContext(r.Context()); id != nil && id.Buses() != nil {
+		// The bus the parsed rule names is the one it would run on,
+		// whatever the document looks like (aliases, empty documents).
+		parsed, err := s.opts.rules.Validate(bus, name, doc)
+		if err != nil {
+			s.ruleError(w, err, "; nothing stored")
+			return
+		}
+		if !permitBus(w, r, parsed.Bus) {
+			return
+		}
 	}
 	st, created, err := s.opts.rules.Put(r.Context(), bus, name, doc, pre)
 	if err != nil {
@@ -192,17 +199,4 @@ func writeInvalidRule(w http.ResponseWriter, errs rules.Errors, suffix string) {
 	}
 	body.Message = fmt.Sprintf("%d problem(s) in the rule%s: %s", len(errs), suffix, strings.Join(msgs, "; "))
 	writeJSON(w, http.StatusBadRequest, body)
-}
-
-// documentBus is the bus a rule document names, for checking a PUT
-// without ?bus= before it is stored: "default" when it names none, and
-// whatever it holds when it does not parse (the store then refuses it).
-func documentBus(doc []byte) string {
-	var head struct {
-		Bus any `yaml:"bus"`
-	}
-	if yaml.Unmarshal(doc, &head) != nil || head.Bus == nil {
-		return rules.DefaultBus
-	}
-	return fmt.Sprint(head.Bus)
 }

@@ -52,7 +52,18 @@ func (m *Manager) parseDocument(bus, name string, doc []byte) (*rules.Rule, []by
 		}
 		return nil, nil, sorted(refuseEnv(errs, envRefs(root)))
 	}
-	return v.rules[0], filled, nil
+	r := v.rules[0]
+	// The parsed rule decides, not the node identity looked at: an alias
+	// (bus: *b) or an empty document before the rule must not carry it to
+	// another bus or name than the one it is stored under.
+	for _, want := range []field{{"name", name}, {"bus", bus}} {
+		got := map[string]string{"name": r.Name, "bus": r.Bus}[want.key]
+		if want.value != "" && got != want.value {
+			return nil, nil, rules.Errors{{Pos: rules.Position{File: label, Line: 1, Col: 1}, Rule: name,
+				Msg: fmt.Sprintf("%s %q differs from %q, the %s the rule is stored under (the URL's or the key's)", want.key, got, want.value, want.key)}}
+		}
+	}
+	return r, filled, nil
 }
 
 // singleMapping returns the document's one mapping. A document that does
