@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -288,5 +289,35 @@ func TestChangesLogged(t *testing.T) {
 	}
 	if len(changes) != 1 || changes[0]["identity"] != "admin" || changes[0]["method"] != "PUT" || changes[0]["status"] != float64(201) {
 		t.Errorf("API change log entries: %v, want the admin's PUT with 201", changes)
+	}
+}
+
+// TestReadyzKeepsRuleProblemsPrivate: with auth, the public /readyz only
+// counts broken rule sources (their messages quote target URLs, which may
+// hold secrets), and GET /v1/rules has the messages for rules:read.
+func TestReadyzKeepsRuleProblemsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rules.yaml")
+	replaceFile(t, path, deleteRule("https://hooks.example/ok"))
+	s := start(t, t.TempDir(), func(c *router.Config) {
+		c.AuthFile, c.RulesReloadInterval = writeAuthFile(t, ""), 10*time.Millisecond
+	}, dir)
+	replaceFile(t, path, strings.Replace(deleteRule("htps://hooks.example/services/s3cr3t-w3bh00k"), "tke-cluster-deleted", "typo", 1))
+	waitFor(t, "the broken edit counted by /readyz", func() (bool, string) {
+		_, _, body := call(t, s, "GET", "/readyz", "", nil, nil)
+		detail, _ := body["rules"].(map[string]any)
+		return detail["broken"] == float64(1), fmt.Sprint(body)
+	})
+	_, _, body := call(t, s, "GET", "/readyz", "", nil, nil)
+	if raw, _ := json.Marshal(body); strings.Contains(string(raw), "s3cr3t") || strings.Contains(string(raw), path) {
+		t.Errorf("public /readyz quotes the problem: %s", raw)
+	}
+	_, _, list := call(t, s, "GET", "/v1/rules", "", nil, bearer(adminToken))
+	if errs, _ := list["errors"].([]any); len(errs) != 1 || !strings.Contains(fmt.Sprint(errs[0]), path) {
+		t.Errorf("GET /v1/rules errors: %v, want the problem", list["errors"])
+	}
+	_, _, list = call(t, s, "GET", "/v1/rules", "", nil, bearer(prodToken))
+	if _, shown := list["errors"]; shown {
+		t.Errorf("a bus-limited identity sees rule file problems: %v", list["errors"])
 	}
 }

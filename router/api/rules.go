@@ -27,7 +27,13 @@ func (s *Server) listRules(w http.ResponseWriter, r *http.Request) {
 			out = append(out, s.withTargetState(ruleView(st, false)))
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rules": out})
+	answer := map[string]any{"rules": out}
+	if id := auth.FromContext(r.Context()); id == nil || id.Buses() == nil {
+		// Broken rule files are not tied to a bus: only for identities
+		// that see every bus.
+		answer["errors"] = append([]string{}, s.opts.rules.Status().Errors...)
+	}
+	writeJSON(w, http.StatusOK, answer)
 }
 
 // getRule answers one rule of ?bus= (default "default"); an API rule comes

@@ -224,7 +224,14 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	body := map[string]any{"status": "ready"}
 	if s.opts.rules != nil {
-		body["rules"] = s.opts.rules.Status()
+		st := s.opts.rules.Status()
+		if s.opts.auth != nil {
+			// Public: rule problems quote files and target URLs, which
+			// may hold secrets; GET /v1/rules has them for rules:read.
+			body["rules"] = map[string]int{"loaded": st.Loaded, "broken": len(st.Errors)}
+		} else {
+			body["rules"] = st
+		}
 	}
 	if err := s.opts.ready(r.Context()); err != nil {
 		body["status"], body["detail"] = "not ready", err.Error()
