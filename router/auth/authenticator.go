@@ -33,10 +33,12 @@ type Authenticator struct {
 	loaded []byte // the file's bytes last compiled, for change detection
 	sig    *SignatureVerifier
 	// failures slows an address that keeps failing: each failure takes
-	// a token, and while its bucket is empty every request from it is
-	// answered 429 before its credentials are looked at. Tokens are 256
-	// bits, unguessable anyway; this bounds how fast a leaked list can be
-	// tried and keeps failure log lines to a trickle.
+	// a token, and while its bucket is empty its failed attempts are
+	// answered 429 instead of 401, unlogged. A valid credential from the
+	// address still gets through, so one bad client behind a NAT or a
+	// proxy locks nobody else out. Tokens are 256 bits, unguessable
+	// anyway; this bounds how fast a leaked list can be tested and keeps
+	// failure log lines to a trickle.
 	failures *Limits
 	log      zerolog.Logger
 	metrics  *metrics
@@ -150,18 +152,19 @@ func (a *Authenticator) secretKey(ak string) ([]byte, bool) {
 }
 
 // Authorize authenticates r and checks that its identity may perform
-// action. It returns the identity, or an *Error to answer: 429 while the
-// client's address is throttled for failing, 401 (CodeUnauthenticated)
-// without a valid identity, 403 (CodeForbidden) naming the missing action.
+// action. It returns the identity, or an *Error to answer: 401
+// (CodeUnauthenticated) without a valid identity, 429 (CodeThrottled)
+// instead while the client's address has failed too often, 403
+// (CodeForbidden) naming the missing action.
 func (a *Authenticator) Authorize(r *http.Request, action string) (*Identity, error) {
-	addr := ClientKey(r)
-	if wait := a.blocked(addr); wait > 0 {
-		a.metrics.failures.WithLabelValues("throttled").Inc()
-		return nil, &Error{Status: http.StatusTooManyRequests, Code: CodeThrottled, RetryAfter: wait,
-			Msg: "too many failed authentication attempts from this address; retry later"}
-	}
 	id, e := a.authenticate(r)
 	if e != nil {
+		addr := ClientKey(r)
+		if wait := a.blocked(addr); wait > 0 {
+			a.metrics.failures.WithLabelValues("throttled").Inc()
+			return nil, &Error{Status: http.StatusTooManyRequests, Code: CodeThrottled, RetryAfter: wait,
+				Msg: "too many failed authentication attempts from this address; retry later"}
+		}
 		if a.failures != nil {
 			a.failures.Take(addr)
 		}

@@ -37,7 +37,7 @@ func TestReplayCache(t *testing.T) {
 		{"everything expired: evicted on the next call", 4, 50 * time.Minute, 45 * time.Minute, nil, 1},
 	}
 	for _, s := range steps {
-		err := c.Remember(sigN(s.sig), t0.Add(s.expires), t0.Add(s.now))
+		err := c.Remember("AK", sigN(s.sig), t0.Add(s.expires), t0.Add(s.now))
 		if !errors.Is(err, s.want) || c.Len() != s.wantLen {
 			t.Fatalf("%s: Remember = %v with %d held; want %v with %d", s.name, err, c.Len(), s.want, s.wantLen)
 		}
@@ -54,9 +54,9 @@ func TestReplayCacheConcurrent(t *testing.T) {
 	errs := make([]error, workers)
 	for i := range workers {
 		wg.Go(func() {
-			errs[i] = c.Remember(sigN(0), now.Add(time.Minute), now)
+			errs[i] = c.Remember("AK", sigN(0), now.Add(time.Minute), now)
 			for j := 1; j <= 100; j++ {
-				if err := c.Remember(sigN(i*1000+j), now.Add(time.Minute), now); err != nil {
+				if err := c.Remember("AK", sigN(i*1000+j), now.Add(time.Minute), now); err != nil {
 					t.Errorf("distinct signature refused: %v", err)
 				}
 			}
@@ -89,7 +89,7 @@ func BenchmarkReplayCacheFull(b *testing.B) {
 		b.StartTimer()
 		c := NewReplayCache(0)
 		for i := range DefaultReplayCapacity {
-			c.Remember(sigN(i), now.Add(time.Duration(i%900)*time.Second), now)
+			c.Remember("AK", sigN(i), now.Add(time.Duration(i%900)*time.Second), now)
 		}
 		b.StopTimer()
 		runtime.GC()
@@ -97,5 +97,30 @@ func BenchmarkReplayCacheFull(b *testing.B) {
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/DefaultReplayCapacity, "bytes/entry")
 		runtime.KeepAlive(c)
 		b.StartTimer()
+	}
+}
+
+// TestReplayCapacityPerKey: a key that fills its share of the cache is
+// refused, and another key's signatures are still remembered (found in
+// review: one cache for all let any key holder lock out every other).
+func TestReplayCapacityPerKey(t *testing.T) {
+	c := NewReplayCache(2)
+	now := time.Unix(1_700_000_000, 0)
+	for i := range 2 {
+		if err := c.Remember("FLOODER", sigN(i), now.Add(time.Minute), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Remember("FLOODER", sigN(2), now.Add(time.Minute), now); !errors.Is(err, ErrReplayCacheFull) {
+		t.Errorf("third signature of a full key: %v, want ErrReplayCacheFull", err)
+	}
+	if err := c.Remember("OPS", sigN(3), now.Add(time.Minute), now); err != nil {
+		t.Errorf("another key while the first is full: %v", err)
+	}
+	if err := c.Remember("FLOODER", sigN(4), now.Add(2*time.Minute), now.Add(time.Minute)); err != nil {
+		t.Errorf("after the key's signatures expired: %v", err)
+	}
+	if n := c.Len(); n != 1 { // every signature of the first minute expired
+		t.Errorf("Len %d after eviction, want 1", n)
 	}
 }

@@ -206,7 +206,7 @@ func (v *SignatureVerifier) Verify(r *http.Request) (accessKey string, err error
 		return "", sigErr(ErrSignatureMismatch, a.access, "")
 	}
 	now := v.now()
-	if err := v.replay.Remember(a.signature, date.Add(v.skew), now); err != nil {
+	if err := v.replay.Remember(a.access, a.signature, date.Add(v.skew), now); err != nil {
 		return "", sigErr(err, a.access, "")
 	}
 	return a.access, nil
