@@ -27,7 +27,7 @@ func (s *Server) listen() error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
 	}
-	s.ln = newLimitListener(ln, s.cfg.MaxConnections)
+	s.ln = newLimitListener(ln, s.cfg.MaxConnections, s.cfg.MaxClientConnections)
 	if s.cfg.PublicURL == "" {
 		scheme := "http://"
 		if s.tls != nil {

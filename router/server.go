@@ -115,8 +115,10 @@ type Config struct {
 	// MaxHeaderBytes bounds a request's headers; default 64 KiB.
 	MaxHeaderBytes int
 	// MaxConnections bounds the API's open connections; more wait in the
-	// listen backlog. Default 1024.
-	MaxConnections int
+	// listen backlog, and idle keep-alive connections are closed to make
+	// room. MaxClientConnections bounds those of one address. Defaults
+	// 1024 and 128.
+	MaxConnections, MaxClientConnections int
 	// IngestRate limits each client's ingest requests per second (burst
 	// IngestBurst, default 2x the rate); 0: no limit.
 	IngestRate  float64
@@ -135,8 +137,9 @@ const (
 	DefaultNATSListen = "127.0.0.1:4222"
 	// DefaultMaxHeaderBytes is far above what any client of the API sends
 	// and far below what a flood of connections could make costly.
-	DefaultMaxHeaderBytes = 64 << 10
-	DefaultMaxConnections = 1024
+	DefaultMaxHeaderBytes       = 64 << 10
+	DefaultMaxConnections       = 1024
+	DefaultMaxClientConnections = 128
 )
 
 // Server is a running auditbus.
@@ -259,6 +262,9 @@ func withDefaults(c Config) Config {
 	if c.MaxConnections == 0 {
 		c.MaxConnections = DefaultMaxConnections
 	}
+	if c.MaxClientConnections == 0 {
+		c.MaxClientConnections = DefaultMaxClientConnections
+	}
 	return c
 }
 
@@ -355,6 +361,9 @@ func (s *Server) startHTTP() error {
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: s.cfg.MaxHeaderBytes,
 		TLSConfig: s.tls, ErrorLog: httpErrorLog(s.cfg.Log)}
+	if ll, ok := s.ln.(*limitListener); ok {
+		s.http.ConnState = ll.connState
+	}
 	go func() {
 		var err error
 		if s.tls != nil {

@@ -52,6 +52,7 @@ func defaultServeConfig() *serveConfig {
 	c.AuthFailureBurst = auth.DefaultFailureBurst
 	c.AuthFailureRate = auth.DefaultFailureRate
 	c.MaxConnections = router.DefaultMaxConnections
+	c.MaxClientConnections = router.DefaultMaxClientConnections
 	c.RedactEventBuses = []string{api.AllBuses}
 	return c
 }
@@ -94,7 +95,8 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.StringVar(&c.TLSKeyFile, "tls-key", c.TLSKeyFile, "PEM private key of --tls-cert")
 	fs.StringVar(&c.TLSClientCAFile, "tls-client-ca", c.TLSClientCAFile, "PEM CA certificates that client certificates are verified against; the auth file maps them to identities")
 	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", c.MaxHeaderBytes, "largest accepted request header block")
-	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "API connections open at once; more wait in the listen backlog")
+	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "API connections open at once; more wait in the listen backlog, and idle keep-alive connections are closed to make room")
+	fs.IntVar(&c.MaxClientConnections, "max-client-connections", c.MaxClientConnections, "API connections one client address may hold open (raise it behind a proxy)")
 	fs.Float64Var(&c.IngestRate, "ingest-rate", c.IngestRate, "ingest requests per second each client (identity, or address without auth) may make (0: no limit)")
 	fs.IntVar(&c.IngestBurst, "ingest-burst", c.IngestBurst, "ingest requests a client may make at once before --ingest-rate applies (default 2x the rate)")
 	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "log format: console or json")
