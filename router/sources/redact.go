@@ -131,7 +131,7 @@ func (r *Redactor) object(m map[string]any, embed int) (any, bool) {
 	pairValue := r.secretPair(m)
 	for k, val := range m {
 		var c bool
-		if r.keys.secret(k) || pairValue != "" && strings.EqualFold(k, pairValue) {
+		if (r.keys.secret(k) && !secretReference(val)) || pairValue != "" && strings.EqualFold(k, pairValue) {
 			m[k], c = redactValue(val)
 		} else {
 			m[k], c = r.walk(val, embed)
@@ -142,6 +142,29 @@ func (r *Redactor) object(m map[string]any, embed int) (any, bool) {
 		changed = true
 	}
 	return m, changed
+}
+
+// referenceKeys are the fields of a Kubernetes reference to a Secret (a
+// volume's or projected volume's secret: {secretName, items, ...}), which
+// names the Secret and holds no value of it.
+var referenceKeys = []string{"secretname", "name", "items", "defaultmode", "optional", "key", "path", "mode"}
+
+// secretReference reports whether v, under a secret-looking key, is a
+// reference to a Secret, which rules match on (secretName), rather than
+// the secret itself: then it is walked, not replaced whole.
+func secretReference(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) == 0 {
+		return false
+	}
+	for k := range m {
+		if !isOneOf(NormalKey(k), referenceKeys) {
+			return false
+		}
+	}
+	_, named := m["secretName"]
+	_, name := m["name"]
+	return named || name
 }
 
 // pairNames and pairValues are the keys (folded) of name/value pairs:

@@ -25,8 +25,9 @@ var (
 	// HTTP credentials after their scheme (RFC 7235 token68).
 	authScheme = regexp.MustCompile(`(?i)\b(bearer|basic)[ \t]+([A-Za-z0-9._~+/-]+=*)`)
 
-	// A password in a URL's userinfo: scheme://user:password@host.
-	userinfo = regexp.MustCompile(`\b([A-Za-z][A-Za-z0-9+.-]{0,20}://[^/?#@\s:"']*):([^/?#@\s"']+)@`)
+	// A password in a URL's userinfo: scheme://user:password@host. The
+	// password runs to the authority's last @, since passwords hold @ too.
+	userinfo = regexp.MustCompile(`\b([A-Za-z][A-Za-z0-9+.-]{0,20}://[^/?#@\s:"']*):([^/?#\s"']+)@`)
 
 	// name=value and name: value, as in query strings, fragments, form
 	// bodies, properties and env files, YAML lines, command lines and
@@ -168,6 +169,9 @@ func (r *Redactor) assignments(s string) (string, bool) {
 			pos = loc[6]
 			continue
 		}
+		if end := lineValueEnd(s, loc[4], loc[6], loc[7]); end > loc[7] {
+			loc[1], loc[7] = end, end
+		}
 		match, value := s[loc[0]:loc[1]], s[loc[6]:loc[7]]
 		rep := redactValueIn(match, value)
 		changed = changed || rep != match
@@ -180,6 +184,40 @@ func (r *Redactor) assignments(s string) (string, bool) {
 	}
 	b.WriteString(s[pos:])
 	return b.String(), true
+}
+
+// lineValueEnd is where the value of a secret name that starts a line
+// (a properties, env or YAML line) really ends: at the end of the line,
+// since such values hold & , ; and spaces; for a YAML block scalar
+// (password: |), after the more indented lines that follow. Values of
+// names inside a line (query strings, form bodies) end where the pattern
+// found, as does a quoted value.
+func lineValueEnd(s string, nameStart, valueStart, valueEnd int) int {
+	lineStart := strings.LastIndexByte(s[:nameStart], '\n') + 1
+	lead := strings.TrimLeft(s[lineStart:nameStart], " \t")
+	if lead != "" && lead != "export " || strings.ContainsAny(s[valueStart:valueStart+1], `"'\`) || s[valueStart:valueEnd] == Redacted {
+		return valueEnd
+	}
+	end := len(s)
+	if nl := strings.IndexByte(s[valueStart:], '\n'); nl >= 0 {
+		end = valueStart + nl
+	}
+	if v := strings.TrimSpace(s[valueStart:end]); v != "" && strings.IndexAny(v[:1], "|>") == 0 && len(v) <= 3 {
+		indent := nameStart - lineStart
+		for end < len(s) {
+			next := end + 1
+			stop := strings.IndexByte(s[next:], '\n')
+			line := s[next:]
+			if stop >= 0 {
+				line = s[next : next+stop]
+			}
+			if strings.TrimSpace(line) != "" && len(line)-len(strings.TrimLeft(line, " \t")) <= indent {
+				break
+			}
+			end = next + len(line)
+		}
+	}
+	return max(end, valueEnd)
 }
 
 // redactValueIn replaces value, the end of match, keeping its quotes (a

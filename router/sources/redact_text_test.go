@@ -15,7 +15,7 @@ func TestValueDetectors(t *testing.T) {
 		{"pem without end", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl", "-----BEGIN OPENSSH PRIVATE KEY-----[REDACTED]"},
 		{"certificate kept", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"},
 		{"jwt", "sent eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl ok", "sent [REDACTED] ok"},
-		{"bearer", "Authorization=Bearer abcdefgh12345678", "Authorization=[REDACTED] [REDACTED]"},
+		{"bearer", "Authorization=Bearer abcdefgh12345678", "Authorization=[REDACTED]"},
 		{"bearer in prose", "upstream Bearer 0123456789abcdef refused", "upstream Bearer [REDACTED] refused"},
 		{"short bearer is prose", "Bearer realm=api", "Bearer realm=api"},
 		{"basic", "got Basic YWxpY2U6c2VjcmV0", "got Basic [REDACTED]"},
@@ -37,6 +37,14 @@ func TestValueDetectors(t *testing.T) {
 		{"access key id alone kept", "key AKIAIOSFODNN7EXAMPLE rotated", "key AKIAIOSFODNN7EXAMPLE rotated"},
 		{"times and arns kept", "2021-03-11T02:42:39Z qcs::cvm:ap-guangzhou:uin/1:instance/ins-1", "2021-03-11T02:42:39Z qcs::cvm:ap-guangzhou:uin/1:instance/ins-1"},
 		{"already redacted", "password=[REDACTED]&t=Bearer [REDACTED]", "password=[REDACTED]&t=Bearer [REDACTED]"},
+		// Found in review: a line's value runs to the end of the line.
+		{"properties value with &", "db.user=app\ndb.password=Tr0ub4dor&3xKq\n", "db.user=app\ndb.password=[REDACTED]\n"},
+		{"properties value with ;", "spring.datasource.password=Pl4nt;X9zz", "spring.datasource.password=[REDACTED]"},
+		{"value with spaces", "password = correct horse battery staple", "password = [REDACTED]"},
+		{"env export", "export DB_PASSWORD=a b&c\nHOME=/root", "export DB_PASSWORD=[REDACTED]\nHOME=/root"},
+		{"yaml block scalar", "image: x\npassword: |\n  Pl4ntBlock33\n  more\nnext: y\n", "image: x\npassword: [REDACTED]\nnext: y\n"},
+		{"query inside a line keeps its neighbours", "GET /cb?code=abc&state=xyz", "GET /cb?code=[REDACTED]&state=xyz"},
+		{"url password with @", "mysql://root:Pl4nt@9Zq@db.internal:3306/app", "mysql://root:[REDACTED]@db.internal:3306/app"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
