@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,7 +31,8 @@ const (
 type Authenticator struct {
 	path   string
 	table  atomic.Pointer[table]
-	loaded []byte // the file's bytes last compiled, for change detection
+	reload sync.Mutex // serializes Reload (Run's and callers')
+	loaded []byte     // the file's bytes last compiled, for change detection; under reload
 	sig    *SignatureVerifier
 	// failures slows an address that keeps failing: each failure takes
 	// a token, and while its bucket is empty its failed attempts are
@@ -127,6 +129,8 @@ func (a *Authenticator) Run(ctx context.Context) {
 // Reload reads the file again if it changed; the error is why the new
 // version was refused (the old one stays).
 func (a *Authenticator) Reload() error {
+	a.reload.Lock()
+	defer a.reload.Unlock()
 	raw, err := os.ReadFile(a.path)
 	if err == nil && bytes.Equal(raw, a.loaded) {
 		return nil
