@@ -519,3 +519,28 @@ func TestNATSUsersFileRefusedAtStart(t *testing.T) {
 		})
 	}
 }
+
+// TestNATSSubscriberConsumersBounded: subscribers, who cannot delete the
+// consumers they make, cannot make more than the events stream allows
+// (found in review: 300 durables, unbounded).
+func TestNATSSubscriberConsumersBounded(t *testing.T) {
+	l := startLockedDown(t)
+	_, js := l.subscriber(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	made := 0
+	var err error
+	for made < bus.DefaultMaxConsumers+5 {
+		if _, err = js.CreateConsumer(ctx, bus.StreamName, jetstream.ConsumerConfig{Durable: fmt.Sprintf("siem-%d", made)}); err != nil {
+			break
+		}
+		made++
+	}
+	if !errors.Is(err, jetstream.ErrMaximumConsumersLimit) {
+		t.Fatalf("after %d consumers: %v, want the stream's consumer limit", made, err)
+	}
+	// The router's own consumer is one of the limit's.
+	if made != bus.DefaultMaxConsumers-1 {
+		t.Errorf("a subscriber made %d consumers, want %d", made, bus.DefaultMaxConsumers-1)
+	}
+}

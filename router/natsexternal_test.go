@@ -14,10 +14,12 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/bus/bustest"
 )
 
 // startExternal runs a separate NATS server with JetStream that knows a
@@ -134,5 +136,23 @@ func TestExternalNATSOverTLSWithClientCertificate(t *testing.T) {
 	if srv, err := router.Start(context.Background(), router.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NATSURL: url, NATSAuth: noCert}); err == nil {
 		srv.Stop(context.Background())
 		t.Fatal("started without the client certificate the server requires")
+	}
+}
+
+// TestEventsStreamGainsTheConsumerBound: an events stream made before the
+// bound existed is updated to it at start, not refused.
+func TestEventsStreamGainsTheConsumerBound(t *testing.T) {
+	external := bustest.Start(t, "")
+	ctx := context.Background()
+	if _, err := external.JS.CreateStream(ctx, jetstream.StreamConfig{Name: bus.StreamName, Subjects: []string{bus.SubjectPrefix + ".>"}}); err != nil {
+		t.Fatal(err)
+	}
+	start(t, t.TempDir(), func(c *router.Config) { c.NATSURL = external.NS.ClientURL() })
+	st, err := external.JS.Stream(ctx, bus.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.CachedInfo().Config.MaxConsumers; got != bus.DefaultMaxConsumers {
+		t.Errorf("max consumers %d, want %d", got, bus.DefaultMaxConsumers)
 	}
 }

@@ -15,6 +15,10 @@ const StreamName = "AUDITBUS_EVENTS"
 const (
 	DefaultMaxAge          = 7 * 24 * time.Hour
 	DefaultDuplicateWindow = time.Hour
+	// DefaultMaxConsumers bounds the events stream's consumers: the
+	// router's one, and those subscriber users make (which they cannot
+	// delete), so that no subscriber can load the server without bound.
+	DefaultMaxConsumers = 256
 )
 
 // StreamConfig is what an operator may tune about the events stream.
@@ -27,6 +31,9 @@ type StreamConfig struct {
 	DuplicateWindow time.Duration
 	// Replicas is the stream's replication factor on a cluster. Default 1.
 	Replicas int
+	// MaxConsumers bounds the stream's consumers; default
+	// DefaultMaxConsumers, negative for no bound.
+	MaxConsumers int
 }
 
 func (c StreamConfig) withDefaults() StreamConfig {
@@ -42,6 +49,9 @@ func (c StreamConfig) withDefaults() StreamConfig {
 	if c.Replicas == 0 {
 		c.Replicas = 1
 	}
+	if c.MaxConsumers == 0 {
+		c.MaxConsumers = DefaultMaxConsumers
+	}
 	return c
 }
 
@@ -51,15 +61,16 @@ func (c StreamConfig) withDefaults() StreamConfig {
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (jetstream.Stream, error) {
 	cfg = cfg.withDefaults()
 	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        StreamName,
-		Description: "auditbus: normalized CloudEvents, one subject per bus/product/kind/action",
-		Subjects:    []string{SubjectPrefix + ".>"},
-		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
-		MaxAge:      cfg.MaxAge,
-		Duplicates:  cfg.DuplicateWindow,
-		Replicas:    cfg.Replicas,
-		Discard:     jetstream.DiscardOld,
+		Name:         StreamName,
+		Description:  "auditbus: normalized CloudEvents, one subject per bus/product/kind/action",
+		Subjects:     []string{SubjectPrefix + ".>"},
+		Storage:      jetstream.FileStorage,
+		Retention:    jetstream.LimitsPolicy,
+		MaxAge:       cfg.MaxAge,
+		Duplicates:   cfg.DuplicateWindow,
+		Replicas:     cfg.Replicas,
+		Discard:      jetstream.DiscardOld,
+		MaxConsumers: max(cfg.MaxConsumers, -1),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", StreamName, err)
