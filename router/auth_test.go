@@ -321,3 +321,24 @@ func TestReadyzKeepsRuleProblemsPrivate(t *testing.T) {
 		t.Errorf("a bus-limited identity sees rule file problems: %v", list["errors"])
 	}
 }
+
+// TestAuthFileReloadedWhileServing: a token added to the auth file of a
+// running server works within the poll interval, and one removed stops.
+func TestAuthFileReloadedWhileServing(t *testing.T) {
+	path := writeAuthFile(t, "")
+	s := start(t, t.TempDir(), func(c *router.Config) { c.AuthFile = path })
+	const newToken = "abt_added-while-serving"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := strings.Replace(string(doc), "  - name: outsider\n", "  - name: newcomer\n    tokens: [\""+auth.HashToken(newToken)+"\"]\n    actions: [rules:read]\n  - name: outsider\n", 1)
+	replaceFile(t, path, strings.Replace(without, auth.HashToken(adminToken), auth.HashToken("abt_admin-rotated"), 1))
+	waitFor(t, "the added token admitted", func() (bool, string) {
+		status, _, answer := call(t, s, "GET", "/v1/rules", "", nil, bearer(newToken))
+		return status == 200, fmt.Sprint(status, answer)
+	})
+	if status, _, _ := call(t, s, "GET", "/v1/rules", "", nil, bearer(adminToken)); status != 401 {
+		t.Errorf("the rotated-out token: %d, want 401", status)
+	}
+}

@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -78,5 +82,40 @@ func TestTokenCreateRefusals(t *testing.T) {
 	code, out, _ := cli(t, context.Background(), "token", "create", "--name", "sdk", "--action", "cts:*", "--access-key")
 	if code != 0 || !regexp.MustCompile(`access key: [A-Z0-9]{20}\nsecret key: [A-Za-z0-9]{40}\n`).MatchString(out) || !strings.Contains(out, "secret_file: sdk.sk") {
 		t.Errorf("--access-key: exit %d:\n%s", code, out)
+	}
+}
+
+// TestClientOverTLS: publish and dlq reach an https server they trust
+// through --ca-cert (AUDITBUS_CA_CERT), and refuse one they do not.
+func TestClientOverTLS(t *testing.T) {
+	// httptest's certificate is for 127.0.0.1; serve auditbus with it.
+	ts := httptest.NewTLSServer(http.NotFoundHandler())
+	ts.Close()
+	dir := t.TempDir()
+	leaf := ts.TLS.Certificates[0]
+	keyDER, err := x509.MarshalPKCS8PrivateKey(leaf.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	srv, err := router.Start(context.Background(), router.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NATSListen: "-",
+		TLSCertFile: certFile, TLSKeyFile: keyFile, Log: zerolog.Nop(), Stdout: &bytes.Buffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(context.Background())
+	url := "https://" + srv.Addr()
+	publish := []string{"publish", "--url", url, "--file", "../../examples/events/tke-delete-cluster.json"}
+	if code, _, errOut := cli(t, context.Background(), publish...); code != 1 || !strings.Contains(errOut, "certificate") {
+		t.Errorf("publish to an untrusted server: exit %d: %s", code, errOut)
+	}
+	if code, out, errOut := cli(t, context.Background(), append(publish, "--ca-cert", certFile)...); code != 0 || !strings.Contains(out, "1 new") {
+		t.Errorf("publish with --ca-cert: exit %d: %s %s", code, out, errOut)
+	}
+	t.Setenv("AUDITBUS_CA_CERT", certFile)
+	if code, _, errOut := cli(t, context.Background(), "dlq", "list", "--url", url); code != 0 {
+		t.Errorf("dlq list with AUDITBUS_CA_CERT: exit %d: %s", code, errOut)
 	}
 }
