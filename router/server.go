@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 
@@ -163,6 +164,8 @@ type Server struct {
 	bgCancel context.CancelFunc  // stops auth file reloading
 	bgWG     sync.WaitGroup
 
+	lock *os.File // holds the data dir (lockDataDir) until Stop
+
 	stopUsers context.CancelFunc // the NATS users file's watcher
 	usersWG   sync.WaitGroup
 }
@@ -216,10 +219,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.rules.LoadFiles(); err != nil {
 		return nil, err
 	}
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.lock = lock
 	if err := s.loadSigning(); err != nil {
+		lock.Close()
 		return nil, err
 	}
 	if err := s.loadAccess(); err != nil {
+		lock.Close()
 		return nil, err
 	}
 	if err := s.startBus(ctx); err != nil {
@@ -442,6 +452,9 @@ func (s *Server) Stop(ctx context.Context) error {
 			errs = append(errs, drain(s.nc))
 		}
 		s.stopEmbedded()
+		if s.lock != nil {
+			s.lock.Close()
+		}
 		s.stopErr = errors.Join(errs...)
 		s.cfg.Log.Info().Err(s.stopErr).Msg("auditbus stopped")
 	})
