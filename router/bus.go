@@ -34,6 +34,16 @@ func (s *Server) startBus(ctx context.Context) error {
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			s.cfg.Log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("NATS reconnected")
 		}),
+		// Without a handler nats.go prints asynchronous errors (a
+		// subscription's consumer gone during an outage, a slow consumer)
+		// to stderr, outside the structured log.
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			ev := s.cfg.Log.Warn().Err(err)
+			if sub != nil {
+				ev = ev.Str("subject", sub.Subject)
+			}
+			ev.Msg("NATS asynchronous error")
+		}),
 	}
 	url := s.cfg.NATSURL
 	if url == "" {

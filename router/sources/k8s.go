@@ -22,9 +22,11 @@ import (
 // object, an array, or NDJSON. Lists are flattened: a *BatchError's index
 // counts audit events across the whole body.
 //
-//	id            auditID + "-" + stage (just auditID without a stage), so the
-//	              stages of one request are distinct events and a re-posted
-//	              batch dedups; auditID is required
+//	id            <auditID>-<stage>-<digest> (the digest: 8 bytes of SHA-256
+//	              over the cluster and the compacted event), so the stages
+//	              of one request are distinct events, a re-posted batch
+//	              dedups, and a client's Audit-ID header cannot collide with
+//	              another event's; auditID is required
 //	source        <product>.k8s, or k8s for the default product
 //	type          <product>:CloudEvent:ApiCall (every audit event is an API call)
 //	subject       the object's REST path, /api/v1/namespaces/<ns>/<resource>/<name>
