@@ -118,7 +118,7 @@ func (s *Server) startEmbedded() ([]nats.Option, error) {
 // "-" keeps it in-process only (no TCP listener, as tests want). Port 0
 // picks a free port.
 func embeddedConfig(c Config) (bus.EmbeddedConfig, error) {
-	emb := bus.EmbeddedConfig{DataDir: c.DataDir, MaxPayload: bus.PayloadFor(c.MaxBodyBytes)}
+	emb := bus.EmbeddedConfig{DataDir: c.DataDir, MaxPayload: bus.PayloadFor(c.MaxBodyBytes), MaxStore: c.NATSMaxStore}
 	if c.NATSListen == "-" {
 		emb.InProcessOnly = true
 		return emb, nil
