@@ -56,6 +56,9 @@ func (s *Server) startBus(ctx context.Context) error {
 		if s.cfg.NATSUsersFile != "" {
 			return errors.New("--nats-users configures the embedded NATS server; with --nats-url, give users to that server")
 		}
+		if s.cfg.NATSMaxStore != 0 {
+			return errors.New("--nats-max-store limits the embedded NATS server; with --nats-url, set max_file_store on that server")
+		}
 		o, err := s.cfg.NATSAuth.Options()
 		if err != nil {
 			return err
