@@ -56,6 +56,9 @@ func (s *Server) startBus(ctx context.Context) error {
 		if s.cfg.NATSUsersFile != "" {
 			return errors.New("--nats-users configures the embedded NATS server; with --nats-url, give users to that server")
 		}
+		if s.cfg.NATSMaxStore != 0 {
+			return errors.New("--nats-max-store limits the embedded NATS server; with --nats-url, set max_file_store on that server")
+		}
 		o, err := s.cfg.NATSAuth.Options()
 		if err != nil {
 			return err
@@ -118,7 +121,7 @@ func (s *Server) startEmbedded() ([]nats.Option, error) {
 // "-" keeps it in-process only (no TCP listener, as tests want). Port 0
 // picks a free port.
 func embeddedConfig(c Config) (bus.EmbeddedConfig, error) {
-	emb := bus.EmbeddedConfig{DataDir: c.DataDir, MaxPayload: bus.PayloadFor(c.MaxBodyBytes)}
+	emb := bus.EmbeddedConfig{DataDir: c.DataDir, MaxPayload: bus.PayloadFor(c.MaxBodyBytes), MaxStore: c.NATSMaxStore}
 	if c.NATSListen == "-" {
 		emb.InProcessOnly = true
 		return emb, nil

@@ -129,6 +129,10 @@ type Config struct {
 	// the NATSURL server. See README "NATS access".
 	NATSUsersFile string
 	NATSAuth      bus.ClientAuth
+	// NATSMaxStore bounds the embedded server's JetStream storage in
+	// bytes (see bus.EmbeddedConfig.MaxStore); 0: nats-server's default,
+	// 75% of the data dir's free space at start.
+	NATSMaxStore int64
 }
 
 // Defaults.
@@ -150,6 +154,8 @@ type Server struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	router   *dispatch.Router
+	pub      *bus.Publisher
+	store    storeWatch // JetStream storage use, for /readyz and /metrics
 	rules    *ruleset.Manager
 	http     *http.Server
 	ln       net.Listener
@@ -236,6 +242,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.Stop(context.Background())
 		return nil, err
 	}
+	s.startStoreWatch(ctx)
 	// Targets need the public URL, which may name the port the listener got.
 	if err := s.listen(); err != nil {
 		s.Stop(context.Background())
@@ -367,7 +374,8 @@ func (s *Server) startHTTP() error {
 	if s.cfg.RedactEventBuses != nil {
 		opts = append(opts, api.WithEventRedaction(s.cfg.RedactEventBuses))
 	}
-	handler := api.New(bus.NewPublisher(s.js), opts...)
+	s.pub = bus.NewPublisher(s.js)
+	handler := api.New(s.pub, opts...)
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: s.cfg.MaxHeaderBytes,
 		TLSConfig: s.tls, ErrorLog: httpErrorLog(s.cfg.Log)}
@@ -389,7 +397,7 @@ func (s *Server) startHTTP() error {
 }
 
 // ready is the /readyz check: the router is running, the bus connection is
-// up and the stream answers.
+// up, the stream answers and JetStream has room to store (storageReady).
 func (s *Server) ready(ctx context.Context) error {
 	if !s.router.Running() {
 		return errors.New("router is not running")
@@ -400,7 +408,7 @@ func (s *Server) ready(ctx context.Context) error {
 	if _, err := s.js.Stream(ctx, bus.StreamName); err != nil {
 		return fmt.Errorf("stream %s: %w", bus.StreamName, err)
 	}
-	return nil
+	return s.storageReady(ctx)
 }
 
 // natsDescription says which NATS the server uses, for the start-up log.

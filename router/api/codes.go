@@ -37,7 +37,12 @@ const (
 	CodeRateLimited        = "AB.4291"                // 429: the client is over its ingest rate (--ingest-rate)
 	CodeInternal           = "AB.5000"                // 500: a bug; the log has details
 	CodeUnavailable        = "AB.5030"                // 503: the bus (or the rules bucket) did not answer; retrying is safe
+	CodeStorageFull        = "AB.5070"                // 507: JetStream refused to store for lack of storage; retrying is safe once it clears
 )
+
+// storageRetryAfter is the Retry-After of a 507: room comes back when an
+// operator frees space or old events expire, not within a second.
+const storageRetryAfter = "30"
 
 // errorBody is the JSON shape of every error answer.
 type errorBody struct {
@@ -47,8 +52,11 @@ type errorBody struct {
 
 // writeError answers with code and msg, at the status the code implies.
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	if status == http.StatusServiceUnavailable {
+	switch status {
+	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
+	case http.StatusInsufficientStorage:
+		w.Header().Set("Retry-After", storageRetryAfter)
 	}
 	writeJSON(w, status, errorBody{Code: code, Message: msg})
 }
@@ -71,6 +79,8 @@ func errorStatus(err error) (int, string) {
 		return http.StatusBadRequest, CodeInvalidAttribute
 	case errors.Is(err, ingest.ErrMalformed):
 		return http.StatusBadRequest, CodeMalformed
+	case errors.Is(err, bus.ErrStorageFull):
+		return http.StatusInsufficientStorage, CodeStorageFull
 	case errors.Is(err, bus.ErrUnavailable):
 		return http.StatusServiceUnavailable, CodeUnavailable
 	default:
@@ -85,6 +95,9 @@ func publicMessage(code string, err error) string {
 	switch code {
 	case CodeUnavailable:
 		return "the bus did not acknowledge every event of the request in time; some may be stored, and re-sending the whole request is safe (duplicates are recognised by source and id)"
+	case CodeStorageFull:
+		// err names JetStream's cause and the refused event, no internals.
+		return err.Error() + ": free space or raise --nats-max-store; nothing more will be accepted until it clears; events of the request before the refused one may be stored, and re-sending the whole request is safe (duplicates are recognised by source and id)"
 	case CodeInternal:
 		return "internal error; the server log has the details"
 	}

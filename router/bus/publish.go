@@ -15,7 +15,8 @@ import (
 const ContentType = "application/cloudevents+json"
 
 // ErrUnavailable reports that JetStream did not acknowledge a publish: the
-// server is down, the stream is missing or full, or the context ended. Some
+// server is down, the stream is missing, or the context ended (a refusal
+// for lack of storage is ErrStorageFull instead). Some
 // events of the batch may have been stored; re-sending the batch is safe
 // because their message ids deduplicate them.
 var ErrUnavailable = errors.New("bus unavailable")
@@ -40,7 +41,8 @@ type Result struct {
 
 // Publisher stores events on the events stream.
 type Publisher struct {
-	js jetstream.JetStream
+	js      jetstream.JetStream
+	refused refusals
 }
 
 // NewPublisher returns a Publisher using js.
@@ -49,8 +51,10 @@ func NewPublisher(js jetstream.JetStream) *Publisher {
 }
 
 // Publish stores events on bus. It sends them all asynchronously and returns
-// only after JetStream acknowledged every one, or the first failure wrapped in
-// ErrUnavailable. Results are in the order of events.
+// only after JetStream acknowledged every one, or the first failure: wrapped
+// in ErrStorageFull when JetStream refused for lack of storage (remembered
+// for StorageRefusal until a publish succeeds), in ErrUnavailable otherwise.
+// Results are in the order of events.
 func (p *Publisher) Publish(ctx context.Context, bus string, events []event.Event) ([]Result, error) {
 	// Encode everything first, so an event that cannot be encoded fails the
 	// request before any of it is stored.
@@ -81,11 +85,16 @@ func (p *Publisher) Publish(ctx context.Context, bus string, events []event.Even
 		case ack := <-f.Ok():
 			results[i] = Result{ID: events[i].ID(), Subject: f.Msg().Subject, Sequence: ack.Sequence, Duplicate: ack.Duplicate}
 		case err := <-f.Err():
+			if full := storageRefusal(err); full != nil {
+				p.refused.record(full)
+				return nil, fmt.Errorf("%w: event %d (id %q)", full, i, events[i].ID())
+			}
 			return nil, fmt.Errorf("%w: event %d (id %q): %v", ErrUnavailable, i, events[i].ID(), err)
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w: waiting for acknowledgements: %v", ErrUnavailable, ctx.Err())
 		}
 	}
+	p.refused.clear(Refusal{})
 	return results, nil
 }
 

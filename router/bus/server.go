@@ -36,6 +36,13 @@ type EmbeddedConfig struct {
 	// ReadyTimeout bounds the wait for the server to accept connections.
 	// Default 10s.
 	ReadyTimeout time.Duration
+	// MaxStore is the most bytes JetStream stores on disk (every stream,
+	// bucket and dead letter together); past it a publish is refused with
+	// ErrStorageFull. 0 leaves it to nats-server: 75% of the free space of
+	// DataDir's filesystem at start, plus 75% of what JetStream already
+	// stores there. The server's effective value is in JetStreamConfig.
+	// Only file storage counts: auditbus keeps nothing in memory streams.
+	MaxStore int64
 }
 
 // PayloadFor is the NATS max_payload that carries every event an API
@@ -115,6 +122,9 @@ func (cfg EmbeddedConfig) options() (*server.Options, error) {
 	if cfg.Internal == "" {
 		return nil, errors.New("embedded NATS: the internal user's nkey is required")
 	}
+	if cfg.MaxStore < 0 {
+		return nil, fmt.Errorf("embedded NATS: max store %d bytes: want 0 (nats-server's default) or more", cfg.MaxStore)
+	}
 	opts := &server.Options{
 		ServerName: "auditbus-embedded",
 		Host:       cfg.Host,
@@ -126,6 +136,9 @@ func (cfg EmbeddedConfig) options() (*server.Options, error) {
 		DontListen: cfg.InProcessOnly,
 		Nkeys:      []*server.NkeyUser{{Nkey: cfg.Internal}},
 		MaxPayload: cfg.MaxPayload,
+	}
+	if cfg.MaxStore > 0 {
+		opts.JetStreamMaxStore = cfg.MaxStore
 	}
 	for _, u := range cfg.Users {
 		perms := SubscriberPermissions(u.Subjects)
