@@ -342,3 +342,32 @@ func TestAuthFileReloadedWhileServing(t *testing.T) {
 		t.Errorf("the rotated-out token: %d, want 401", status)
 	}
 }
+
+// TestKubernetesEndpointErrorsAreStatus: the kube-apiserver's webhook
+// client (client-go) reads an error only as a Kubernetes Status, so the
+// audit endpoints' errors are Status objects too, beside error_code and
+// error_msg; other endpoints' are not.
+func TestKubernetesEndpointErrorsAreStatus(t *testing.T) {
+	s := start(t, t.TempDir(), func(c *router.Config) { c.AuthFile = writeAuthFile(t, "") })
+	for _, tc := range []struct {
+		name, path, body, token string
+		status                  int
+		reason, code            string
+	}{
+		{"wrong token", "/v1/sources/k8s-audit/prod", "{}", "abt_wrong", 401, "Unauthorized", auth.CodeUnauthenticated},
+		{"without the action", "/v1/sources/k8s-audit/prod", "{}", outsiderToken, 403, "Forbidden", auth.CodeForbidden},
+		{"bad body", "/v1/sources/k8s-audit/prod", "{", adminToken, 400, "BadRequest", "AB.1001"},
+		{"no cluster", "/v1/sources/k8s-audit", `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"a","stage":"ResponseComplete","verb":"get","requestURI":"/","user":{"username":"u"},"stageTimestamp":"2024-01-01T00:00:00Z"}]}`, adminToken, 400, "BadRequest", ""},
+	} {
+		status, _, answer := call(t, s, "POST", tc.path, "application/json", []byte(tc.body), bearer(tc.token))
+		msg, _ := answer["message"].(string)
+		if status != tc.status || answer["kind"] != "Status" || answer["apiVersion"] != "v1" || answer["status"] != "Failure" ||
+			answer["reason"] != tc.reason || answer["code"] != float64(tc.status) || !strings.Contains(msg, fmt.Sprint(answer["error_msg"])) ||
+			(tc.code != "" && answer["error_code"] != tc.code) {
+			t.Errorf("%s: %d %v, want a %d Status with reason %s and the error_msg in its message", tc.name, status, answer, tc.status, tc.reason)
+		}
+	}
+	if _, _, answer := call(t, s, "POST", "/v1/sources/cts", "application/json", []byte("{"), bearer(adminToken)); answer["kind"] != nil {
+		t.Errorf("a CTS endpoint error is a Kubernetes Status: %v", answer)
+	}
+}

@@ -58,7 +58,7 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	case http.StatusInsufficientStorage:
 		w.Header().Set("Retry-After", storageRetryAfter)
 	}
-	writeJSON(w, status, errorBody{Code: code, Message: msg})
+	writeErrorBody(w, status, errorBody{Code: code, Message: msg})
 }
 
 // errInvalidParameter marks a bad query parameter inside an ingest.Error.
@@ -127,7 +127,7 @@ func writeAuthError(w http.ResponseWriter, err error) {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(e.RetryAfter.Seconds())))))
 	}
-	writeJSON(w, e.Status, errorBody{Code: e.Code, Message: e.Msg})
+	writeErrorBody(w, e.Status, errorBody{Code: e.Code, Message: e.Msg})
 }
 
 // permitBus answers 403 and returns false when the request's identity may

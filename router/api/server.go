@@ -112,8 +112,9 @@ func New(pub Publisher, opts ...Option) *Server {
 	s.route("/v1/events", methods{http.MethodPost: {auth.ActionEventsPut, s.postEvents}})
 	s.route("/v1/sources/cloudaudit", methods{http.MethodPost: {auth.ActionSourcesPut, s.postSource(s.cloudAudit)}})
 	s.route("/v1/sources/cts", methods{http.MethodPost: {auth.ActionSourcesPut, s.postSource(s.cts)}})
-	s.route("/v1/sources/k8s-audit", methods{http.MethodPost: {auth.ActionSourcesPut, s.postSource(s.k8sAudit)}})
-	s.route("/v1/sources/k8s-audit/{cluster}", methods{http.MethodPost: {auth.ActionSourcesPut, s.postSource(s.k8sAudit)}})
+	k8s := methods{http.MethodPost: {auth.ActionSourcesPut, s.postSource(s.k8sAudit)}}
+	s.routeKube("/v1/sources/k8s-audit", k8s)
+	s.routeKube("/v1/sources/k8s-audit/{cluster}", k8s)
 	s.route("/healthz", methods{http.MethodGet: {public, s.healthz}})
 	s.route("/readyz", methods{http.MethodGet: {public, s.readyz}})
 	if o.rules != nil {
@@ -164,9 +165,18 @@ type methods map[string]endpoint
 // methods with a JSON 405 rather than ServeMux's plain-text one. With
 // auth, an endpoint's action is checked before its handler runs, which
 // finds the identity in the request's context (auth.FromContext).
-func (s *Server) route(path string, byMethod methods) {
+func (s *Server) route(path string, byMethod methods) { s.handle(path, byMethod, false) }
+
+// routeKube is route for the endpoints the kube-apiserver posts to: their
+// errors are Kubernetes Status objects too (see kubeStatusWriter).
+func (s *Server) routeKube(path string, byMethod methods) { s.handle(path, byMethod, true) }
+
+func (s *Server) handle(path string, byMethod methods, kubeStatus bool) {
 	allow := strings.Join(slices.Sorted(maps.Keys(byMethod)), ", ")
 	s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		if kubeStatus {
+			w = kubeStatusWriter{w}
+		}
 		ep, ok := byMethod[r.Method]
 		if !ok {
 			w.Header().Set("Allow", allow)
