@@ -1,11 +1,13 @@
 package router_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/router/bus/bustest"
@@ -51,5 +53,27 @@ func TestEventTooLargeForTheBus(t *testing.T) {
 	}
 	if n := streamMsgs(t, s); n != 0 {
 		t.Errorf("stream holds %d events", n)
+	}
+}
+
+// TestPublishTimeout: with the bus gone, an ingest request answers 503
+// after --publish-timeout, well before a client's own timeout (here 5s,
+// against the default 10s the setting replaces).
+func TestPublishTimeout(t *testing.T) {
+	external := bustest.Start(t, "")
+	s := start(t, t.TempDir(), func(c *router.Config) {
+		c.NATSURL, c.PublishTimeout = external.NS.ClientURL(), 300*time.Millisecond
+	})
+	external.Stop()
+	body, _ := json.Marshal(auditEvent(t, "timeout-1", "DeleteCluster", 0))
+	req, _ := http.NewRequest("POST", "http://"+s.Addr()+"/v1/events", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/cloudevents+json")
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("no answer within the client's 5s: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("answer %d (Retry-After %q), want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }

@@ -40,6 +40,10 @@ type Config struct {
 	Rules        []string // rule files or directories
 	Stream       bus.StreamConfig
 	MaxBodyBytes int64 // default 1 MiB
+	// PublishTimeout bounds an ingest request's wait for JetStream's
+	// acknowledgements before it answers 503; default 10s. Keep it below
+	// the clients' own timeouts (the kube-apiserver's webhook: 30s).
+	PublishTimeout time.Duration
 	// RedactKeys replaces the key patterns whose values the source endpoints
 	// redact from audit records; nil means sources.DefaultRedactKeys, an
 	// empty non-nil list redacts nothing.
@@ -353,6 +357,7 @@ func (s *Server) startHTTP() error {
 	ln := s.ln
 	opts := []api.Option{
 		api.WithMaxBodyBytes(s.cfg.MaxBodyBytes),
+		api.WithPublishTimeout(cmp.Or(s.cfg.PublishTimeout, api.DefaultPublishTimeout)),
 		api.WithLogger(s.cfg.Log),
 		api.WithReadiness(s.ready),
 		api.WithMetrics(s.reg, s.reg),

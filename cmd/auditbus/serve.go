@@ -34,6 +34,7 @@ func defaultServeConfig() *serveConfig {
 	c.DataDir = router.DefaultDataDir
 	c.NATSListen = router.DefaultNATSListen
 	c.MaxBodyBytes = api.DefaultMaxBodyBytes
+	c.PublishTimeout = api.DefaultPublishTimeout
 	c.RulesReloadInterval = ruleset.DefaultPollInterval
 	c.Stream.MaxAge = bus.DefaultMaxAge
 	c.Stream.DuplicateWindow = bus.DefaultDuplicateWindow
@@ -68,6 +69,7 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.Var(&listFlag{list: &c.Rules}, "rules", "rule file or directory (repeatable, or comma-separated)")
 	fs.DurationVar(&c.RulesReloadInterval, "rules-reload-interval", c.RulesReloadInterval, "how often rule files are checked for changes and reloaded (negative: never)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body")
+	fs.DurationVar(&c.PublishTimeout, "publish-timeout", c.PublishTimeout, "how long an ingest request waits for the bus to acknowledge its events before answering 503 (keep it below clients' timeouts)")
 	fs.DurationVar(&c.Stream.MaxAge, "stream-max-age", c.Stream.MaxAge, "how long the events stream keeps events")
 	fs.DurationVar(&c.Stream.DuplicateWindow, "dedup-window", c.Stream.DuplicateWindow, "how long a re-sent event (same source and id) is recognised as a duplicate")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "events matched and fanned out to the target queues at once")
