@@ -130,7 +130,7 @@ type Config struct {
 	IngestBurst int
 	// NATSUsersFile lists the subscriber users of the embedded server
 	// (bus.ParseUsers), reloaded on change. NATSAuth is how to sign in to
-	// the NATSURL server. See README "NATS access".
+	// the NATSURL server. See deploy/README.md, "NATS access".
 	NATSUsersFile string
 	NATSAuth      bus.ClientAuth
 	// NATSMaxStore bounds the embedded server's JetStream storage in

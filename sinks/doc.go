@@ -11,5 +11,5 @@
 // Webhooks can be signed two ways: Standard Webhooks HMAC headers when a
 // target has a secret (receivers check them with Verify), and the smn
 // format's RSA signature by a Signer (receivers check it with VerifySMN or
-// the openssl recipe in README).
+// the openssl recipe in sinks/README.md).
 package sinks

@@ -255,3 +255,12 @@ func TestRemovedTargetGraceFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalHookExampleValid: the rule file the Quickstart starts the
+// server with beside the examples loads.
+func TestLocalHookExampleValid(t *testing.T) {
+	code, out, errOut := cli(t, context.Background(), "rules", "validate", "../../examples/rules", "../../examples/my-local-hook.yaml")
+	if code != 0 || !strings.HasPrefix(out, "7 rules OK") {
+		t.Errorf("exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+}
