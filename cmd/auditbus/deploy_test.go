@@ -37,6 +37,9 @@ func TestDeployArgs(t *testing.T) {
 			if c.NATSURL != "" && c.NATSAuth.IsZero() {
 				t.Errorf("%q: --nats-url without credentials", line)
 			}
+			if c.NATSURL != "" && c.Stream.Replicas < 3 {
+				t.Errorf("%q: replicas on a NATS cluster with streams of %d replica(s): one node down stops the bus", line, c.Stream.Replicas)
+			}
 			if c.NATSURL != "" && c.SigningKeyFile == "" {
 				t.Errorf("%q: replicas on a NATS cluster, each with a signing key of its own", line)
 			}

@@ -37,6 +37,7 @@ func defaultServeConfig() *serveConfig {
 	c.PublishTimeout = api.DefaultPublishTimeout
 	c.RulesReloadInterval = ruleset.DefaultPollInterval
 	c.Stream.MaxAge = bus.DefaultMaxAge
+	c.Stream.Replicas = 1
 	c.Stream.DuplicateWindow = bus.DefaultDuplicateWindow
 	c.Workers = dispatch.DefaultWorkers
 	c.ShutdownGrace = dispatch.DefaultShutdownGrace
@@ -71,6 +72,7 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body")
 	fs.DurationVar(&c.PublishTimeout, "publish-timeout", c.PublishTimeout, "how long an ingest request waits for the bus to acknowledge its events before answering 503 (keep it below clients' timeouts)")
 	fs.DurationVar(&c.Stream.MaxAge, "stream-max-age", c.Stream.MaxAge, "how long the events stream keeps events")
+	fs.IntVar(&c.Stream.Replicas, "stream-replicas", c.Stream.Replicas, "replicas of the events, deliveries and DLQ streams and the KV buckets on a NATS cluster (3 for a 3-node cluster); an existing stream's count is changed to it at start")
 	fs.DurationVar(&c.Stream.DuplicateWindow, "dedup-window", c.Stream.DuplicateWindow, "how long a re-sent event (same source and id) is recognised as a duplicate")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "events matched and fanned out to the target queues at once")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "on SIGTERM, how long in-flight deliveries may finish before they are handed back to their queues")
