@@ -184,8 +184,8 @@ func streamMsgs(t *testing.T, s *router.Server) uint64 {
 	return streamCount(t, s, bus.StreamName)
 }
 
-// streamCount counts the messages of a stream.
-func streamCount(t *testing.T, s *router.Server, stream string) uint64 {
+// streamOf is a stream of the server's bus.
+func streamOf(t *testing.T, s *router.Server, stream string) jetstream.Stream {
 	t.Helper()
 	js, err := jetstream.New(s.NATS())
 	if err != nil {
@@ -195,7 +195,13 @@ func streamCount(t *testing.T, s *router.Server, stream string) uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := st.Info(context.Background())
+	return st
+}
+
+// streamCount counts the messages of a stream.
+func streamCount(t *testing.T, s *router.Server, stream string) uint64 {
+	t.Helper()
+	info, err := streamOf(t, s, stream).Info(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,14 +322,7 @@ func sendEvent(t *testing.T, s *router.Server, id, eventName string) {
 // storedEvents reads every event on the events stream, in order.
 func storedEvents(t *testing.T, s *router.Server) []event.Event {
 	t.Helper()
-	js, err := jetstream.New(s.NATS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := js.Stream(context.Background(), bus.StreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := streamOf(t, s, bus.StreamName)
 	info, err := st.Info(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/cloudevents/sdk-go/v2/event"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/auditbus/auditbus/router"
@@ -106,15 +105,7 @@ func oneEvent(t *testing.T, id string) []byte {
 // purge makes room the way an operator would: nats stream purge.
 func purge(t *testing.T, s *router.Server) {
 	t.Helper()
-	js, err := jetstream.New(s.NATS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := js.Stream(context.Background(), bus.StreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Purge(context.Background()); err != nil {
+	if err := streamOf(t, s, bus.StreamName).Purge(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
