@@ -2,7 +2,6 @@ package router
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"log"
 	"strings"
@@ -43,9 +42,7 @@ func (s *Server) loadAccess() error {
 		s.cfg.Log.Warn().Str("auth_file", s.cfg.AuthFile).Msg("identities name client certificates, but without --tls-client-ca no client is asked for one")
 	}
 	s.auth = a
-	ctx, cancel := context.WithCancel(context.Background())
-	s.bgCancel = cancel
-	s.bgWG.Go(func() { a.Run(ctx) })
+	s.bgWG.Go(func() { a.Run(s.bgCtx) })
 	return nil
 }
 

@@ -109,9 +109,7 @@ func (s *Server) startEmbedded() ([]nats.Option, error) {
 		return nil, err
 	}
 	if watcher != nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		s.stopUsers = cancel
-		s.usersWG.Go(func() { watcher.Run(ctx, s.ns, emb) })
+		s.bgWG.Go(func() { watcher.Run(s.bgCtx, s.ns, emb) })
 	}
 	s.cfg.Log.Info().Str("seed", internal.SeedFile).Int("subscribers", len(emb.Users)).Msg("embedded NATS requires credentials")
 	return []nats.Option{nats.InProcessServer(s.ns), internal.Option()}, nil
@@ -141,12 +139,9 @@ func embeddedConfig(c Config) (bus.EmbeddedConfig, error) {
 	return emb, nil
 }
 
-// stopEmbedded stops the users file's watcher and the embedded server.
+// stopEmbedded stops the embedded server; its users file's watcher has
+// stopped with the others.
 func (s *Server) stopEmbedded() {
-	if s.stopUsers != nil {
-		s.stopUsers()
-		s.usersWG.Wait()
-	}
 	if s.ns != nil {
 		s.ns.Shutdown()
 		s.ns.WaitForShutdown()

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"sync"
+
+	"github.com/auditbus/auditbus/router/auth"
 )
 
 // limitListener bounds the API's connections, so a flood of idle or slow
@@ -13,7 +15,8 @@ import (
 //     kernel's backlog, and when none is free it first closes a keep-alive
 //     connection idle between requests (its client reconnects, as HTTP
 //     clients do for an idle connection the server closed);
-//   - at most perClient from one address: more are closed as accepted.
+//   - at most perClient from one address (an IPv6 client's /64, as
+//     auth.AddrKey keys it): more are closed as accepted.
 //
 // The http.Server must report connection states to connState.
 type limitListener struct {
@@ -74,7 +77,7 @@ func (l *limitListener) acquire() error {
 // admit wraps c, or closes it (freeing its slot) when its address is at
 // its limit.
 func (l *limitListener) admit(c net.Conn) *limitConn {
-	client := clientHost(c.RemoteAddr())
+	client := auth.AddrKey(c.RemoteAddr().String())
 	l.mu.Lock()
 	if l.byClient[client] >= l.perClient {
 		l.mu.Unlock()
@@ -129,13 +132,6 @@ func (l *limitListener) connState(c net.Conn, state http.ConnState) {
 	} else {
 		delete(l.idle, lc)
 	}
-}
-
-func clientHost(a net.Addr) string {
-	if tcp, ok := a.(*net.TCPAddr); ok {
-		return tcp.IP.String()
-	}
-	return a.String()
 }
 
 type limitConn struct {

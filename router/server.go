@@ -171,13 +171,13 @@ type Server struct {
 	signer   *sinks.Signer       // signs smn-format webhooks
 	auth     *auth.Authenticator // nil without an auth file
 	tls      *tls.Config         // nil without TLS
-	bgCancel context.CancelFunc  // stops auth file reloading
+	// bgCtx is the watchers' (auth file, NATS users file): Stop ends them.
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
 	bgWG     sync.WaitGroup
 
 	lock *os.File // holds the data dir (lockDataDir) until Stop
 
-	stopUsers context.CancelFunc // the NATS users file's watcher
-	usersWG   sync.WaitGroup
 }
 
 // LoadRules loads rule files and directories, validating every target's
@@ -221,6 +221,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, reg: prometheus.NewRegistry()}
+	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.rules = ruleset.New(ruleset.WithFiles(cfg.Rules...), ruleset.WithPollInterval(cfg.RulesReloadInterval),
 		ruleset.WithParseOptions(ruleParseOptions()...), ruleset.WithCheck(checkRule),
@@ -453,10 +454,8 @@ func (s *Server) Stop(ctx context.Context) error {
 		if s.rules != nil {
 			s.rules.Stop()
 		}
-		if s.bgCancel != nil {
-			s.bgCancel()
-			s.bgWG.Wait()
-		}
+		s.bgCancel()
+		s.bgWG.Wait()
 		if s.cancel != nil {
 			s.cancel()
 			s.routerWG.Wait()

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/bus"
@@ -125,7 +126,7 @@ func writeAuthError(w http.ResponseWriter, err error) {
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", auth.Challenge)
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(e.RetryAfter.Seconds())))))
+		setRetryAfter(w, e.RetryAfter)
 	}
 	writeErrorBody(w, e.Status, errorBody{Code: e.Code, Message: e.Msg})
 }
@@ -157,4 +158,9 @@ func scopeBus(w http.ResponseWriter, r *http.Request, bus string) (string, bool)
 	writeAuthError(w, &auth.Error{Status: http.StatusForbidden, Code: CodeForbidden,
 		Msg: fmt.Sprintf("identity %q is limited to buses %v: name one (bus)", id.Name, id.Buses())})
 	return "", false
+}
+
+// setRetryAfter says to retry after d, in whole seconds, at least one.
+func setRetryAfter(w http.ResponseWriter, d time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))))
 }

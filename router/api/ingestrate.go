@@ -2,9 +2,7 @@ package api
 
 import (
 	"fmt"
-	"math"
 	"net/http"
-	"strconv"
 
 	"github.com/auditbus/auditbus/router/auth"
 )
@@ -38,7 +36,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	s.metrics.rejected.WithLabelValues(CodeRateLimited).Inc()
-	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+	setRetryAfter(w, wait)
 	writeError(w, http.StatusTooManyRequests, CodeRateLimited, fmt.Sprintf("%s is over its ingest rate; retry after %s, nothing was stored", key, wait.Round(1e6)))
 	return false
 }

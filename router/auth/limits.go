@@ -85,10 +85,13 @@ func (l *Limits) makeRoom(now time.Time) {
 // ClientKey is the address a request comes from, as a Limits key: the
 // IP, or an IPv6 client's /64 (one host usually has all of it). The
 // connection's address, never a forwarded header a client can write.
-func ClientKey(r *http.Request) string {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+func ClientKey(r *http.Request) string { return AddrKey(r.RemoteAddr) }
+
+// AddrKey is ClientKey for a connection's remote address (host:port).
+func AddrKey(remote string) string {
+	ap, err := netip.ParseAddrPort(remote)
 	if err != nil {
-		return r.RemoteAddr
+		return remote
 	}
 	a := ap.Addr().Unmap()
 	if a.Is4() {
