@@ -102,9 +102,9 @@ type fault struct {
 // fault to the end of the last refused request that started after it
 // (and before the next fault), per replica; 0 when nothing was refused.
 type refusalWindow struct {
-	fault     fault
+	fault      fault
 	perReplica map[int]time.Duration
-	refused   int
+	refused    int
 }
 
 // refusalWindows assigns every refused answer to the last fault before it
