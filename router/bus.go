@@ -59,6 +59,9 @@ func (s *Server) startBus(ctx context.Context) error {
 		if s.cfg.NATSMaxStore != 0 {
 			return errors.New("--nats-max-store limits the embedded NATS server; with --nats-url, set max_file_store on that server")
 		}
+		if s.cfg.NATSSyncInterval != 0 {
+			return errors.New("--nats-sync-interval configures the embedded NATS server; with --nats-url, set sync_interval on that server")
+		}
 		o, err := s.cfg.NATSAuth.Options()
 		if err != nil {
 			return err
@@ -119,7 +122,8 @@ func (s *Server) startEmbedded() ([]nats.Option, error) {
 // "-" keeps it in-process only (no TCP listener, as tests want). Port 0
 // picks a free port.
 func embeddedConfig(c Config) (bus.EmbeddedConfig, error) {
-	emb := bus.EmbeddedConfig{DataDir: c.DataDir, MaxPayload: bus.PayloadFor(c.MaxBodyBytes), MaxStore: c.NATSMaxStore}
+	emb := bus.EmbeddedConfig{DataDir: c.DataDir, MaxPayload: bus.PayloadFor(c.MaxBodyBytes), MaxStore: c.NATSMaxStore,
+		SyncInterval: c.NATSSyncInterval}
 	if c.NATSListen == "-" {
 		emb.InProcessOnly = true
 		return emb, nil

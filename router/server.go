@@ -137,6 +137,10 @@ type Config struct {
 	// bytes (see bus.EmbeddedConfig.MaxStore); 0: nats-server's default,
 	// 75% of the data dir's free space at start.
 	NATSMaxStore int64
+	// NATSSyncInterval is how often the embedded server fsyncs JetStream's
+	// files (see bus.EmbeddedConfig.SyncInterval); 0: every write, before
+	// the event is answered 202. See deploy/README.md, "Durability".
+	NATSSyncInterval time.Duration
 }
 
 // Defaults.

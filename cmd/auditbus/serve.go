@@ -66,6 +66,7 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "use this NATS server or cluster instead of the embedded one")
 	fs.StringVar(&c.NATSListen, "nats-listen", c.NATSListen, `embedded NATS client address for other tools ("-": in-process only)`)
 	fs.Int64Var(&c.NATSMaxStore, "nats-max-store", c.NATSMaxStore, "most bytes the embedded JetStream stores before it refuses events with 507 (0: 75% of the data dir's free space at start)")
+	fs.DurationVar(&c.NATSSyncInterval, "nats-sync-interval", c.NATSSyncInterval, "how often the embedded JetStream fsyncs its files (0: every write, before the event is answered; a longer interval is faster but a power failure loses what it wrote within it)")
 	natsFlags(fs, &c.Config)
 	fs.Var(&listFlag{list: &c.Rules}, "rules", "rule file or directory (repeatable, or comma-separated)")
 	fs.DurationVar(&c.RulesReloadInterval, "rules-reload-interval", c.RulesReloadInterval, "how often rule files are checked for changes and reloaded (negative: never)")

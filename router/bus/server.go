@@ -43,6 +43,15 @@ type EmbeddedConfig struct {
 	// stores there. The server's effective value is in JetStreamConfig.
 	// Only file storage counts: auditbus keeps nothing in memory streams.
 	MaxStore int64
+	// SyncInterval is how often JetStream fsyncs its files. 0 (the
+	// default) fsyncs every write before the publish is acknowledged
+	// (nats-server's sync_interval: always), so an event answered 202
+	// survives a power failure or OS crash; a positive interval lets a
+	// power failure lose what was written within the last interval
+	// (nats-server's own default is 2 minutes). A crash of the process
+	// alone needs no fsync: what was written is in the OS's page cache.
+	// Negative is an error.
+	SyncInterval time.Duration
 }
 
 // PayloadFor is the NATS max_payload that carries every event an API
@@ -139,6 +148,14 @@ func (cfg EmbeddedConfig) options() (*server.Options, error) {
 	}
 	if cfg.MaxStore > 0 {
 		opts.JetStreamMaxStore = cfg.MaxStore
+	}
+	switch {
+	case cfg.SyncInterval < 0:
+		return nil, fmt.Errorf("embedded NATS: sync interval %s: want 0 (fsync every write) or more", cfg.SyncInterval)
+	case cfg.SyncInterval == 0:
+		opts.SyncAlways = true
+	default:
+		opts.SyncInterval = cfg.SyncInterval
 	}
 	for _, u := range cfg.Users {
 		perms := SubscriberPermissions(u.Subjects)
