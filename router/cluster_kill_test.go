@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,11 +68,10 @@ func TestClusterKillsUnderLoad(t *testing.T) {
 		t.Fatalf("events stream has %d replicas, want 3", info.Config.Replicas)
 	}
 
-	load := &ingestLoad{addrs: []string{replicas[0].addr, replicas[1].addr}, token: token,
-		client: &http.Client{Timeout: refusalBound}}
+	load := newIngestLoad(t, token, &http.Client{Timeout: refusalBound}, replicas[0].addr, replicas[1].addr)
 	ctx, stopLoad := context.WithCancel(context.Background())
 	loadDone := make(chan struct{})
-	go func() { defer close(loadDone); load.run(ctx, t, 4, 20*time.Millisecond) }()
+	go func() { defer close(loadDone); load.run(ctx, 4, 20*time.Millisecond) }()
 	t.Cleanup(func() { stopLoad(); <-loadDone })
 
 	time.Sleep(3 * time.Second) // steady load first
@@ -252,7 +252,7 @@ func checkRefusalsClear(t *testing.T, answers []ingestAnswer, replicaKill fault)
 			var ne net.Error
 			if errors.As(a.err, &ne) && ne.Timeout() {
 				t.Errorf("%s to replica %d hung for %s: %v", a.id, a.replica, a.end.Sub(a.start), a.err)
-			} else if !containsInt(replicaKill.replicas, a.replica) || a.end.Before(replicaKill.at) {
+			} else if !slices.Contains(replicaKill.replicas, a.replica) || a.end.Before(replicaKill.at) {
 				t.Errorf("%s to replica %d: no answer though that process was not killed: %v", a.id, a.replica, a.err)
 			}
 		case a.status != http.StatusServiceUnavailable || a.retryAfter == "" || a.code == "":

@@ -225,20 +225,3 @@ func (s *serveProc) startReady(t *testing.T) {
 	s.start(t)
 	waitWithin(t, 60*time.Second, s.name+" ready", s.ready)
 }
-
-// waitWithin polls cond every 20ms until it holds, failing the test with
-// the last state after d.
-func waitWithin(t *testing.T, d time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within %s; last state: %s", what, d, state)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}

@@ -272,14 +272,21 @@ func call(t *testing.T, s *router.Server, method, path, contentType string, body
 // after 15s.
 func waitFor(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	waitWithin(t, 15*time.Second, what, cond)
+}
+
+// waitWithin polls cond every 10ms until it holds, failing the test with
+// the last state after d.
+func waitWithin(t *testing.T, d time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		ok, state := cond()
 		if ok {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within 15s; last state: %s", what, state)
+			t.Fatalf("%s: not reached within %s; last state: %s", what, d, state)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -31,21 +32,33 @@ func (a ingestAnswer) refused() bool { return a.status != http.StatusAccepted }
 // senders to every replica in turn until its context ends, recording
 // every answer.
 type ingestLoad struct {
-	addrs   []string
-	token   string
-	client  *http.Client
+	addrs  []string
+	token  string
+	client *http.Client
+	// event is the body sent, an event whose id is idPlaceholder.
+	event   []byte
 	mu      sync.Mutex
 	answers []ingestAnswer
 }
 
+const idPlaceholder = "ID-PLACEHOLDER"
+
+func newIngestLoad(t *testing.T, token string, client *http.Client, addrs ...string) *ingestLoad {
+	body, err := json.Marshal(auditEvent(t, idPlaceholder, "DeleteCluster", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &ingestLoad{addrs: addrs, token: token, client: client, event: body}
+}
+
 // run sends with senders goroutines, pausing pause between a sender's
 // requests, until ctx ends; it returns when every sender has stopped.
-func (l *ingestLoad) run(ctx context.Context, t *testing.T, senders int, pause time.Duration) {
+func (l *ingestLoad) run(ctx context.Context, senders int, pause time.Duration) {
 	var wg sync.WaitGroup
 	for s := range senders {
 		wg.Go(func() {
 			for n := 0; ctx.Err() == nil; n++ {
-				l.send(t, fmt.Sprintf("kill-%d-%d", s, n), (s+n)%len(l.addrs))
+				l.send(fmt.Sprintf("kill-%d-%d", s, n), (s+n)%len(l.addrs))
 				select {
 				case <-ctx.Done():
 				case <-time.After(pause):
@@ -56,8 +69,8 @@ func (l *ingestLoad) run(ctx context.Context, t *testing.T, senders int, pause t
 	wg.Wait()
 }
 
-func (l *ingestLoad) send(t *testing.T, id string, replica int) {
-	body, _ := json.Marshal(auditEvent(t, id, "DeleteCluster", 0))
+func (l *ingestLoad) send(id string, replica int) {
+	body := bytes.Replace(l.event, []byte(idPlaceholder), []byte(id), 1)
 	a := ingestAnswer{id: id, replica: replica, start: time.Now()}
 	req, _ := http.NewRequest(http.MethodPost, "http://"+l.addrs[replica]+"/v1/events", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/cloudevents+json")
@@ -121,11 +134,12 @@ func refusalWindows(answers []ingestAnswer, faults []fault) ([]refusalWindow, []
 			continue
 		}
 		i := sort.Search(len(faults), func(i int) bool { return faults[i].at.After(a.start) }) - 1
-		// A request in flight when the fault struck belongs to it too.
-		if i+1 < len(faults) && a.end.After(faults[i+1].at) {
+		// A request in flight when a fault struck its replica belongs to
+		// that fault.
+		if i+1 < len(faults) && a.end.After(faults[i+1].at) && slices.Contains(faults[i+1].replicas, a.replica) {
 			i++
 		}
-		if i < 0 || !containsInt(faults[i].replicas, a.replica) {
+		if i < 0 || !slices.Contains(faults[i].replicas, a.replica) {
 			unexplained = append(unexplained, a)
 			continue
 		}
@@ -142,15 +156,6 @@ func (w refusalWindow) longest() time.Duration {
 		d = max(d, v)
 	}
 	return d
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // answerKinds counts the answers by status (and error code), for the log
