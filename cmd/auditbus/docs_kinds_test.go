@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/auditbus/auditbus/internal/doccheck"
+	"github.com/auditbus/auditbus/router/auth"
+	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/ingest"
+	"github.com/auditbus/auditbus/rules"
+	"github.com/auditbus/auditbus/sinks"
+)
+
+// fileKinds are the <!-- check: KIND --> markers of file-like blocks, each
+// validated as the code that reads such a file would.
+var fileKinds = map[string]func(root string, b doccheck.Block) error{
+	"rule":       checkRule,
+	"targets":    checkTargets,
+	"event":      checkEvent,
+	"auth":       func(_ string, b doccheck.Block) error { return auth.Check(b.Where(), []byte(b.Text)) },
+	"nats-users": func(_ string, b doccheck.Block) error { _, err := bus.ParseUsers(b.Where(), []byte(b.Text)); return err },
+	"yaml":       checkYAML,
+	"json":       checkElidedJSON,
+	"go":         checkGoSnippet,
+	"commands":   checkGoCommands,
+	"args":       checkArgs,
+}
+
+func checkFileBlock(root string, b doccheck.Block) error {
+	if len(b.Marker.Args) != 1 {
+		return fmt.Errorf("want one kind: <!-- check: KIND --> with KIND one of %s", kindNames())
+	}
+	f, ok := fileKinds[b.Marker.Args[0]]
+	if !ok {
+		return fmt.Errorf("unknown kind %q: want one of %s", b.Marker.Args[0], kindNames())
+	}
+	return f(root, b)
+}
+
+func kindNames() string {
+	return "rule, targets, event, auth, nats-users, yaml, json, go, commands, args"
+}
+
+// checkRule loads the block as a rule file, as `auditbus rules validate
+// --strict` does: every error, and every lint warning, fails. ${VAR}
+// references count as set.
+func checkRule(_ string, b doccheck.Block) error {
+	rs, err := rules.ParseFile(b.Where(), []byte(b.Text), rules.WithTargetCheck(sinks.Check),
+		rules.WithLookupEnv(func(string) (string, bool) { return "whsec_ZG9jLWNoZWNrLXNlY3JldC1kb2MtY2hlY2stc2VjcmV0", true }))
+	if err != nil {
+		return err
+	}
+	if len(rs) == 0 {
+		return errors.New("the block holds no rule")
+	}
+	var warnings []string
+	for _, w := range lintRules(rs) {
+		if w.Severity == rules.SeverityWarning {
+			warnings = append(warnings, w.String())
+		}
+	}
+	if len(warnings) > 0 {
+		return fmt.Errorf("rules validate --strict would refuse it:\n%s", strings.Join(warnings, "\n"))
+	}
+	return nil
+}
+
+// checkTargets loads a `targets:` list as the targets of a rule.
+func checkTargets(root string, b doccheck.Block) error {
+	if !strings.HasPrefix(b.Text, "targets:") {
+		return errors.New("a targets block starts with `targets:`; use <!-- check: rule --> for a whole rule")
+	}
+	b.Text = "name: doc-example\npattern:\n  source: [doc.example]\n" + b.Text
+	return checkRule(root, b)
+}
+
+// checkEvent decodes the block as POST /v1/events would, in structured
+// mode (a JSON array: batched mode).
+func checkEvent(_ string, b doccheck.Block) error {
+	ct := "application/cloudevents+json"
+	if strings.HasPrefix(strings.TrimSpace(b.Text), "[") {
+		ct = "application/cloudevents-batch+json"
+	}
+	r := httptest.NewRequest(http.MethodPost, "/v1/events", strings.NewReader(b.Text))
+	r.Header.Set("Content-Type", ct)
+	_, err := ingest.Decode(r)
+	return err
+}
+
+// checkYAML parses the block (a kubeconfig, a compose file, ...) as YAML:
+// every document must parse, and the first must be a mapping.
+func checkYAML(_ string, b doccheck.Block) error {
+	dec := yaml.NewDecoder(strings.NewReader(b.Text))
+	for i := 0; ; i++ {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			if i > 0 && err.Error() == "EOF" {
+				return nil
+			}
+			return err
+		}
+		if i == 0 && (len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode) {
+			return errors.New("not a YAML mapping")
+		}
+	}
+}
+
+// elision is how a doc shortens a JSON example: `...` for members or
+// elements left out, or for a value.
+var (
+	elidedMembers = regexp.MustCompile(`,\s*\.\.\.\s*([}\]])|([{\[])\s*\.\.\.\s*,`)
+	elidedValue   = regexp.MustCompile(`\.\.\.`)
+)
+
+// checkElidedJSON parses a JSON example in which `...` stands for members,
+// elements or values left out (inside strings it is text): what is shown
+// must be JSON.
+func checkElidedJSON(_ string, b doccheck.Block) error {
+	s := elidedMembers.ReplaceAllString(b.Text, "$1$2")
+	s = replaceOutsideStrings(s, elidedValue, "null")
+	dec := json.NewDecoder(strings.NewReader(s))
+	for {
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			if err.Error() == "EOF" {
+				return nil
+			}
+			return fmt.Errorf("not JSON once `...` is read as left-out members or values: %w\n%s", err, s)
+		}
+	}
+}
+
+// replaceOutsideStrings replaces re's matches that are not inside a JSON
+// string.
+func replaceOutsideStrings(s string, re *regexp.Regexp, with string) string {
+	var out strings.Builder
+	in, esc, last := false, false, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case esc:
+			esc = false
+		case in && c == '\\':
+			esc = true
+		case c == '"':
+			if !in {
+				out.WriteString(re.ReplaceAllString(s[last:i], with))
+				last = i
+			}
+			in = !in
+		}
+	}
+	out.WriteString(s[last:])
+	return out.String()
+}
+
+// checkFrom: the block's text is in the named shipped file, verbatim (the
+// whole file, or a run of whole lines of it).
+func checkFrom(root string, b doccheck.Block) error {
+	if len(b.Marker.Args) != 1 {
+		return errors.New("want one file: <!-- from: PATH --> (PATH from the repository root)")
+	}
+	raw, err := os.ReadFile(filepath.Join(root, b.Marker.Args[0]))
+	if err != nil {
+		return fmt.Errorf("the file the block is from: %w", err)
+	}
+	if !bytes.HasPrefix(raw, []byte(b.Text)) && !bytes.Contains(raw, []byte("\n"+b.Text)) {
+		return fmt.Errorf("the block is not in %s word for word: copy it from the file again (or fix the file)", b.Marker.Args[0])
+	}
+	return nil
+}
+
+// repoPath finds paths into the repository in a doc: words starting with
+// one of its top directories, after white space, @ (curl's --data @file),
+// a quote, a backtick, `(` or `=`.
+var repoPath = regexp.MustCompile("(?:^|[\\s@'\"`(=])(?:\\./)?((?:examples|deploy|router|rules|sinks|cmd|internal)/[A-Za-z0-9_./*-]*)")
+
+// missingPaths lists the paths text names that do not exist under root.
+func missingPaths(root, text string) []string {
+	var missing []string
+	for _, m := range repoPath.FindAllStringSubmatch(text, -1) {
+		p := strings.TrimRight(m[1], ".,:")
+		if dir, name, ok := cutLast(p, "."); ok && name != "" && name[0] >= 'A' && name[0] <= 'Z' {
+			p = dir // a Go name: router/auth.SignatureVerifier
+		}
+		if matches, _ := filepath.Glob(filepath.Join(root, p)); len(matches) == 0 {
+			missing = append(missing, p)
+		}
+	}
+	return missing
+}
+
+func cutLast(s, sep string) (before, after string, ok bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
+}
