@@ -28,7 +28,7 @@ var fileKinds = map[string]func(root string, b doccheck.Block) error{
 	"rule":       checkRule,
 	"targets":    checkTargets,
 	"event":      checkEvent,
-	"auth":       func(_ string, b doccheck.Block) error { return auth.Check(b.Where(), []byte(b.Text)) },
+	"auth":       checkAuthFile,
 	"nats-users": func(_ string, b doccheck.Block) error { _, err := bus.ParseUsers(b.Where(), []byte(b.Text)); return err },
 	"yaml":       checkYAML,
 	"json":       checkElidedJSON,
@@ -206,4 +206,40 @@ func cutLast(s, sep string) (before, after string, ok bool) {
 		return s, "", false
 	}
 	return s[:i], s[i+len(sep):], true
+}
+
+var (
+	secretFileKey = regexp.MustCompile(`(?m)^\s*secret_file:\s*(\S+)`)
+	secretEnvKey  = regexp.MustCompile(`(?m)^\s*secret_env:\s*(\S+)`)
+)
+
+// checkAuthFile loads the block as serve loads --auth-file, beside the
+// secret files it names (made up for the check, mode 0600) and with the
+// environment variables it names set when they are not.
+func checkAuthFile(_ string, b doccheck.Block) error {
+	dir, err := os.MkdirTemp("", "doccheck-auth-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	const secret = "doc-check-secret-key-0123456789abcdefghij"
+	for _, m := range secretFileKey.FindAllStringSubmatch(b.Text, -1) {
+		if err := os.WriteFile(filepath.Join(dir, m[1]), []byte(secret+"\n"), 0o600); err != nil {
+			return err
+		}
+	}
+	for _, m := range secretEnvKey.FindAllStringSubmatch(b.Text, -1) {
+		if _, set := os.LookupEnv(m[1]); !set {
+			os.Setenv(m[1], secret)
+			defer os.Unsetenv(m[1])
+		}
+	}
+	file := filepath.Join(dir, "auth.yaml")
+	if err := os.WriteFile(file, []byte(b.Text), 0o600); err != nil {
+		return err
+	}
+	if _, err := auth.ParseFile(file); err != nil {
+		return fmt.Errorf("(positions are lines of the block) %w", err)
+	}
+	return nil
 }
