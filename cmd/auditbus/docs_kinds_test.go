@@ -25,16 +25,19 @@ import (
 // fileKinds are the <!-- check: KIND --> markers of file-like blocks, each
 // validated as the code that reads such a file would.
 var fileKinds = map[string]func(root string, b doccheck.Block) error{
-	"rule":       checkRule,
-	"targets":    checkTargets,
-	"event":      checkEvent,
-	"auth":       checkAuthFile,
-	"nats-users": func(_ string, b doccheck.Block) error { _, err := bus.ParseUsers(b.Where(), []byte(b.Text)); return err },
-	"yaml":       checkYAML,
-	"json":       checkElidedJSON,
-	"go":         checkGoSnippet,
-	"commands":   checkGoCommands,
-	"args":       checkArgs,
+	"rule":    checkRule,
+	"targets": checkTargets,
+	"event":   checkEvent,
+	"auth":    checkAuthFile,
+	"nats-users": func(_ string, b doccheck.Block) error {
+		_, err := bus.ParseUsers(b.Where(), []byte(b.Text))
+		return err
+	},
+	"yaml":     checkYAML,
+	"json":     checkElidedJSON,
+	"go":       checkGoSnippet,
+	"commands": checkGoCommands,
+	"args":     checkArgs,
 }
 
 func checkFileBlock(root string, b doccheck.Block) error {

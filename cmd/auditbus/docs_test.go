@@ -33,6 +33,7 @@ func TestDocs(t *testing.T) {
 			blocks[i].File = file // repository-relative in messages
 		}
 		t.Run(file, func(t *testing.T) {
+			t.Parallel() // each file's commands run against a server of its own
 			checkPaths(t, root, file)
 			checkBlocks(t, root, blocks)
 		})
