@@ -51,7 +51,7 @@ func checkTestMarker(root string, b doccheck.Block) error {
 					queue = append(queue, n.Name)
 				}
 			case *ast.CallExpr:
-				if readsBlock(n, consts, dir, filepath.Join(root, b.File), key) {
+				if readsBlock(n, consts, dir, filepath.Join(root, b.File), key) || passesKey(n, key, funcs, consts, dir, filepath.Join(root, b.File)) {
 					found = true
 				}
 			}
@@ -62,6 +62,41 @@ func checkTestMarker(root string, b doccheck.Block) error {
 		}
 	}
 	return fmt.Errorf("%s (nor any function of package %s it calls) does not read this block: call %s where it uses the block", test, pkg, want)
+}
+
+// passesKey: call hands key, as a string literal, to a function of the
+// package that reads file with doccheck.Read (a helper such as
+// recipe(t, "TestX/label", ...)).
+func passesKey(call *ast.CallExpr, key string, funcs map[string]*ast.FuncDecl, consts map[string]string, dir, file string) bool {
+	id, ok := call.Fun.(*ast.Ident)
+	if !ok || funcs[id.Name] == nil {
+		return false
+	}
+	hasKey := false
+	for _, a := range call.Args {
+		if v, ok := stringValue(a, consts); ok && v == key {
+			hasKey = true
+		}
+	}
+	if !hasKey {
+		return false
+	}
+	reads := false
+	ast.Inspect(funcs[id.Name], func(n ast.Node) bool {
+		c, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		if sel, ok := c.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Read" && len(c.Args) == 3 {
+			if x, ok := sel.X.(*ast.Ident); ok && x.Name == "doccheck" {
+				if p, ok := stringValue(c.Args[1], consts); ok && filepath.Clean(filepath.Join(dir, p)) == filepath.Clean(file) {
+					reads = true
+				}
+			}
+		}
+		return true
+	})
+	return reads
 }
 
 // readsBlock: call is doccheck.Read(_, path, key) or doccheck.Find(path,
