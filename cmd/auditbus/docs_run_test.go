@@ -131,6 +131,7 @@ func (s *session) start(line string) error {
 		return err
 	}
 	s.srv, s.srvDone = c, make(chan error, 1)
+	defer func(began time.Time) { s.t.Logf("%s: ready in %.1fs", line, time.Since(began).Seconds()) }(time.Now())
 	go func() { s.srvDone <- c.Wait() }()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		select {

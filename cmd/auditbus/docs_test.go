@@ -85,7 +85,8 @@ func checkBlocks(t *testing.T, root string, blocks []doccheck.Block) {
 const markerHelp = "<!-- run -->, <!-- output -->, <!-- test: PKG TestName -->, <!-- check: KIND -->, <!-- from: FILE --> or <!-- figure -->"
 
 // markdownFiles lists the repository's *.md files, relative to root,
-// skipping hidden directories and ./data (serve's default data dir).
+// skipping hidden directories, testdata (fixtures, such as the doc check's
+// own) and ./data and ./bin (serve's default data dir, build output).
 func markdownFiles(t *testing.T, root string) []string {
 	var files []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -93,7 +94,7 @@ func markdownFiles(t *testing.T, root string) []string {
 			return err
 		}
 		rel, _ := filepath.Rel(root, path)
-		if d.IsDir() && rel != "." && (strings.HasPrefix(d.Name(), ".") || rel == "data" || rel == "bin") {
+		if d.IsDir() && rel != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || rel == "data" || rel == "bin") {
 			return filepath.SkipDir
 		}
 		if !d.IsDir() && strings.HasSuffix(path, ".md") {

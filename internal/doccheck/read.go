@@ -43,13 +43,16 @@ func Read(t testing.TB, path, key string) string {
 	b, err := Find(path, key)
 	if err != nil {
 		t.Fatal(err)
+		return "" // for a testing.TB whose Fatal returns
 	}
 	pkg, err := packageDir()
 	if err != nil {
 		t.Fatal(err)
+		return ""
 	}
 	if b.Marker.Args[0] != pkg {
 		t.Fatalf("%s: the marker %s names package %s, but package %s reads the block: correct the marker", b.Where(), b.Marker, b.Marker.Args[0], pkg)
+		return ""
 	}
 	return b.Text
 }
