@@ -160,6 +160,7 @@ func TestSMNDeliveryVerifiesAsDocumented(t *testing.T) {
 		t.Error("HMAC headers verify a tampered body")
 	}
 
+	asDocumented(t, "../sinks/README.md", "TestSMNDeliveryVerifiesAsDocumented/notification", jsonObject(t, r.body), false)
 	t.Run("README shell recipes", func(t *testing.T) { runRecipes(t, base, r, tampered) })
 }
 

@@ -86,6 +86,7 @@ func TestSMNConfirmationHoldsDeliveriesUntilConfirmed(t *testing.T) {
 	if err := verifyAsReceiver(t, cert, confBody); err != nil {
 		t.Errorf("confirmation signature: %v", err)
 	}
+	asDocumented(t, "../sinks/README.md", "TestSMNConfirmationHoldsDeliveriesUntilConfirmed", jsonObject(t, confBody), false)
 	t.Run("README shell recipe", func(t *testing.T) { runSMNRecipe(t, base, confBody) })
 	st, raw := targetState(t, s)
 	sub, _ := st["subscription"].(map[string]any)

@@ -27,6 +27,7 @@ func TestDocCheckRefuses(t *testing.T) {
 	}{
 		{"test reached through a helper", "<!-- test: pkg TestReads -->", "x\n", checkTestMarker, ""},
 		{"key passed to a helper", "<!-- test: pkg TestByKey/one -->", "x\n", checkTestMarker, ""},
+		{"path and key passed to a helper", "<!-- test: pkg TestByPath -->", "x\n", checkTestMarker, ""},
 		{"test that reads nothing", "<!-- test: pkg TestOther -->", "x\n", checkTestMarker, `call doccheck.Read(t, "../doc.md", "TestOther")`},
 		{"missing test", "<!-- test: pkg TestGone -->", "x\n", checkTestMarker, "has no func TestGone"},
 		{"key of another block", "<!-- test: pkg TestByKey/two -->", "x\n", checkTestMarker, "does not read this block"},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -119,52 +118,11 @@ func checkYAML(_ string, b doccheck.Block) error {
 	}
 }
 
-// elision is how a doc shortens a JSON example: `...` for members or
-// elements left out, or for a value.
-var (
-	elidedMembers = regexp.MustCompile(`,\s*\.\.\.\s*([}\]])|([{\[])\s*\.\.\.\s*,`)
-	elidedValue   = regexp.MustCompile(`\.\.\.`)
-)
-
-// checkElidedJSON parses a JSON example in which `...` stands for members,
-// elements or values left out (inside strings it is text): what is shown
-// must be JSON.
+// checkElidedJSON: a JSON example, `...` standing for what is left out,
+// is JSON.
 func checkElidedJSON(_ string, b doccheck.Block) error {
-	s := elidedMembers.ReplaceAllString(b.Text, "$1$2")
-	s = replaceOutsideStrings(s, elidedValue, "null")
-	dec := json.NewDecoder(strings.NewReader(s))
-	for {
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			if err.Error() == "EOF" {
-				return nil
-			}
-			return fmt.Errorf("not JSON once `...` is read as left-out members or values: %w\n%s", err, s)
-		}
-	}
-}
-
-// replaceOutsideStrings replaces re's matches that are not inside a JSON
-// string.
-func replaceOutsideStrings(s string, re *regexp.Regexp, with string) string {
-	var out strings.Builder
-	in, esc, last := false, false, 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case esc:
-			esc = false
-		case in && c == '\\':
-			esc = true
-		case c == '"':
-			if !in {
-				out.WriteString(re.ReplaceAllString(s[last:i], with))
-				last = i
-			}
-			in = !in
-		}
-	}
-	out.WriteString(s[last:])
-	return out.String()
+	_, err := doccheck.ElidedJSON(b.Text)
+	return err
 }
 
 // checkFrom: the block's text is in the named shipped file, verbatim (the

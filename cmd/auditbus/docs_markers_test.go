@@ -66,16 +66,19 @@ func checkTestMarker(root string, b doccheck.Block) error {
 
 // passesKey: call hands key, as a string literal, to a function of the
 // package that reads file with doccheck.Read (a helper such as
-// recipe(t, "TestX/label", ...)).
+// recipe(t, "TestX/label", ...)), or that calls doccheck.Read with a path
+// it is given when call hands it file's path too.
 func passesKey(call *ast.CallExpr, key string, funcs map[string]*ast.FuncDecl, consts map[string]string, dir, file string) bool {
 	id, ok := call.Fun.(*ast.Ident)
 	if !ok || funcs[id.Name] == nil {
 		return false
 	}
-	hasKey := false
+	hasKey, hasFile := false, false
 	for _, a := range call.Args {
 		if v, ok := stringValue(a, consts); ok && v == key {
 			hasKey = true
+		} else if ok && filepath.Clean(filepath.Join(dir, v)) == filepath.Clean(file) {
+			hasFile = true // the helper is told the doc too
 		}
 	}
 	if !hasKey {
@@ -89,7 +92,8 @@ func passesKey(call *ast.CallExpr, key string, funcs map[string]*ast.FuncDecl, c
 		}
 		if sel, ok := c.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Read" && len(c.Args) == 3 {
 			if x, ok := sel.X.(*ast.Ident); ok && x.Name == "doccheck" {
-				if p, ok := stringValue(c.Args[1], consts); ok && filepath.Clean(filepath.Join(dir, p)) == filepath.Clean(file) {
+				p, ok := stringValue(c.Args[1], consts)
+				if ok && filepath.Clean(filepath.Join(dir, p)) == filepath.Clean(file) || !ok && hasFile {
 					reads = true
 				}
 			}

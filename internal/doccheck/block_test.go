@@ -94,3 +94,26 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestElidedJSON(t *testing.T) {
+	for _, tt := range []struct{ in, want, err string }{
+		{`{"a": 1, ...}`, `map[a:1]`, ""},
+		{`{..., "a": [1, ...]}`, `map[a:[1]]`, ""},
+		{`{"a": ..., "b": "x ... y"}`, `map[a:<nil> b:x ... y]`, ""},
+		{`{"a": "say \"...\"", "b": ...}`, `map[a:say "..." b:<nil>]`, ""},
+		{`{"a": 1,, "b": 2}`, "", "not JSON"},
+		{`{"a": 1} {"b": 2}`, "", "more than one"},
+	} {
+		v, err := ElidedJSON(tt.in)
+		switch {
+		case tt.err != "":
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%s: err %v, want %q", tt.in, err, tt.err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tt.in, err)
+		case fmt.Sprint(v) != tt.want:
+			t.Errorf("%s = %v, want %s", tt.in, v, tt.want)
+		}
+	}
+}

@@ -20,3 +20,7 @@ func TestByKey(t *testing.T) { _ = read(t, "TestByKey/one") }
 func read(t *testing.T, key string) string { return doccheck.Read(t, "../doc.md", key) }
 
 func TestOther(t *testing.T) {}
+
+func TestByPath(t *testing.T) { _ = readAt(t, "../doc.md", "TestByPath") }
+
+func readAt(t *testing.T, path, key string) string { return doccheck.Read(t, path, key) }
