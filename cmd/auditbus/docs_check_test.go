@@ -42,6 +42,8 @@ func TestDocCheckRefuses(t *testing.T) {
 		{"elided JSON", "<!-- check: json -->", `{"a": 1, "b": "...", ...}` + "\n", checkFileBlock, ""},
 		{"broken JSON", "<!-- check: json -->", `{"a": 1,, "b": 2}` + "\n", checkFileBlock, "not JSON"},
 		{"auth file typo", "<!-- check: auth -->", "identities:\n  - name: a\n    tokens: [\"sha256:00\"]\n    actions: [rules:red]\n", checkFileBlock, "rules:red"},
+		{"deployment tool", "<!-- check: external -->", "docker build -f deploy/Dockerfile .\n", checkFileBlock, ""},
+		{"not a deployment tool", "<!-- check: external -->", "curl -sS x\n", checkFileBlock, "not a command of a deployment tool"},
 		{"unknown kind", "<!-- check: toml -->", "a = 1\n", checkFileBlock, `unknown kind "toml"`},
 		{"go name that is not there", "<!-- check: go -->", "_ = sinks.VerifyAll\n", func(_ string, b doccheck.Block) error { return checkFileBlock(repoRoot(t), b) }, "sinks.VerifyAll"},
 		{"benchmark renamed", "<!-- check: commands -->", "go test ./rules -run '^$' -bench NoSuchBench\n", func(_ string, b doccheck.Block) error { return checkFileBlock(repoRoot(t), b) }, `-bench "NoSuchBench" matches no Benchmark`},

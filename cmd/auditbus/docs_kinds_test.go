@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -37,6 +38,7 @@ var fileKinds = map[string]func(root string, b doccheck.Block) error{
 	"go":       checkGoSnippet,
 	"commands": checkGoCommands,
 	"args":     checkArgs,
+	"external": checkExternal,
 }
 
 func checkFileBlock(root string, b doccheck.Block) error {
@@ -51,7 +53,7 @@ func checkFileBlock(root string, b doccheck.Block) error {
 }
 
 func kindNames() string {
-	return "rule, targets, event, auth, nats-users, yaml, json, go, commands, args"
+	return "rule, targets, event, auth, nats-users, yaml, json, go, commands, args, external"
 }
 
 // checkRule loads the block as a rule file, as `auditbus rules validate
@@ -203,4 +205,39 @@ func checkAuthFile(_ string, b doccheck.Block) error {
 		return fmt.Errorf("(positions are lines of the block) %w", err)
 	}
 	return nil
+}
+
+// externalTools are the programs a <!-- check: external --> block may run:
+// tools of the deployment that the doc check cannot run here.
+var externalTools = map[string]bool{"docker": true, "kubectl": true, "helm": true, "kustomize": true,
+	"kubeconform": true, "systemctl": true, "journalctl": true, "nats": true, "nats-server": true, "sudo": true}
+
+// checkExternal: a block of commands of deployment tools the check cannot
+// run (docker, kubectl, helm, systemctl, nats, ...). Each command must be
+// one of those tools, and the repository paths it names must exist (as in
+// every doc); what they do is for the deploy tests to prove.
+func checkExternal(_ string, b doccheck.Block) error {
+	cmds := shellCommands(b.Text)
+	if len(cmds) == 0 {
+		return errors.New("no commands in the block")
+	}
+	for _, c := range cmds {
+		words, err := splitWords(c.line)
+		if err != nil {
+			return fmt.Errorf("%q: %w", c.line, err)
+		}
+		if len(words) == 0 || !externalTools[words[0]] {
+			return fmt.Errorf("%q: not a command of a deployment tool (%s); run auditbus and shell commands with <!-- run -->", c.line, toolNames())
+		}
+	}
+	return nil
+}
+
+func toolNames() string {
+	names := make([]string, 0, len(externalTools))
+	for n := range externalTools {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }
