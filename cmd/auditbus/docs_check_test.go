@@ -42,8 +42,9 @@ func TestDocCheckRefuses(t *testing.T) {
 		{"elided JSON", "<!-- check: json -->", `{"a": 1, "b": "...", ...}` + "\n", checkFileBlock, ""},
 		{"broken JSON", "<!-- check: json -->", `{"a": 1,, "b": 2}` + "\n", checkFileBlock, "not JSON"},
 		{"auth file typo", "<!-- check: auth -->", "identities:\n  - name: a\n    tokens: [\"sha256:00\"]\n    actions: [rules:red]\n", checkFileBlock, "rules:red"},
-		{"deployment tool", "<!-- check: external -->", "docker build -f deploy/Dockerfile .\n", checkFileBlock, ""},
-		{"not a deployment tool", "<!-- check: external -->", "curl -sS x\n", checkFileBlock, "not a command of a deployment tool"},
+		{"deployment tools", "<!-- check: external -->", "docker build -f deploy/Dockerfile .\nauditbus rules validate /etc/r.yaml &&\n  mv /etc/r.yaml /etc/s.yaml\n", func(_ string, b doccheck.Block) error { return checkFileBlock(repoRoot(t), b) }, ""},
+		{"not a deployment tool", "<!-- check: external -->", "curl -sS x\n", checkFileBlock, "curl is not a deployment tool"},
+		{"auditbus flag that is not there", "<!-- check: external -->", "kubectl apply -f x.yaml\nauditbus token create --nmae x\n", func(_ string, b doccheck.Block) error { return checkFileBlock(repoRoot(t), b) }, "no flag --nmae"},
 		{"unknown kind", "<!-- check: toml -->", "a = 1\n", checkFileBlock, `unknown kind "toml"`},
 		{"go name that is not there", "<!-- check: go -->", "_ = sinks.VerifyAll\n", func(_ string, b doccheck.Block) error { return checkFileBlock(repoRoot(t), b) }, "sinks.VerifyAll"},
 		{"benchmark renamed", "<!-- check: commands -->", "go test ./rules -run '^$' -bench NoSuchBench\n", func(_ string, b doccheck.Block) error { return checkFileBlock(repoRoot(t), b) }, `-bench "NoSuchBench" matches no Benchmark`},
@@ -112,5 +113,13 @@ func TestShellCommands(t *testing.T) {
 		if cmds[i].line != want[i].line || cmds[i].at != want[i].at || strings.Join(cmds[i].output, "|") != strings.Join(want[i].output, "|") {
 			t.Errorf("command %d = %+v, want %+v", i, cmds[i], want[i])
 		}
+	}
+}
+
+func TestPromptCommands(t *testing.T) {
+	cmds := shellCommands("$ auditbus version\nauditbus dev\n$ echo a \\\n  b\na b\n\n")
+	if len(cmds) != 2 || cmds[0].line != "auditbus version" || strings.Join(cmds[0].output, "|") != "auditbus dev" ||
+		cmds[1].line != "echo a \\\n  b" || strings.Join(cmds[1].output, "|") != "a b|" || !cmds[1].exact {
+		t.Errorf("commands %+v", cmds)
 	}
 }

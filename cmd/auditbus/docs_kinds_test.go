@@ -207,32 +207,43 @@ func checkAuthFile(_ string, b doccheck.Block) error {
 	return nil
 }
 
-// externalTools are the programs a <!-- check: external --> block may run:
-// tools of the deployment that the doc check cannot run here.
+// externalTools are the programs a <!-- check: external --> block may run
+// besides auditbus: what operators run on a deployment, which the doc check
+// cannot run here.
 var externalTools = map[string]bool{"docker": true, "kubectl": true, "helm": true, "kustomize": true,
-	"kubeconform": true, "systemctl": true, "journalctl": true, "nats": true, "nats-server": true, "sudo": true}
+	"kubeconform": true, "systemctl": true, "journalctl": true, "nats": true, "nats-server": true, "sudo": true,
+	"openssl": true, "cp": true, "mv": true, "install": true, "mkdir": true, "chmod": true, "chown": true, "$EDITOR": true}
 
-// checkExternal: a block of commands of deployment tools the check cannot
-// run (docker, kubectl, helm, systemctl, nats, ...). Each command must be
-// one of those tools, and the repository paths it names must exist (as in
-// every doc); what they do is for the deploy tests to prove.
-func checkExternal(_ string, b doccheck.Block) error {
+// checkExternal: a block of commands that act on a deployment (docker,
+// kubectl, files under /etc, ...), which the check cannot run. Each command
+// must be an auditbus command line, checked as <!-- check: args --> checks
+// one, or one of externalTools; what the others do is for the deploy
+// tests to prove. Repository paths must exist, as in every doc.
+func checkExternal(root string, b doccheck.Block) error {
 	cmds := shellCommands(b.Text)
 	if len(cmds) == 0 {
 		return errors.New("no commands in the block")
 	}
+	var errs []error
 	for _, c := range cmds {
-		words, err := splitWords(c.line)
-		if err != nil {
-			return fmt.Errorf("%q: %w", c.line, err)
-		}
-		if len(words) == 0 || !externalTools[words[0]] {
-			return fmt.Errorf("%q: not a command of a deployment tool (%s); run auditbus and shell commands with <!-- run -->", c.line, toolNames())
+		for _, part := range strings.Split(c.line, "&&") {
+			part = strings.TrimSpace(part)
+			words, err := splitWords(part)
+			switch {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("%q: %w", part, err))
+			case len(words) == 0:
+			case words[0] == "auditbus" || strings.HasPrefix(part, "go run ./cmd/auditbus"):
+				if err := checkArgsLine(root, part); err != nil {
+					errs = append(errs, fmt.Errorf("%q: %w", part, err))
+				}
+			case !externalTools[words[0]]:
+				errs = append(errs, fmt.Errorf("%q: %s is not a deployment tool this check knows (%s); run shell commands with <!-- run -->", part, words[0], toolNames()))
+			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
-
 func toolNames() string {
 	names := make([]string, 0, len(externalTools))
 	for n := range externalTools {

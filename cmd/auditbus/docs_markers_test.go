@@ -192,6 +192,8 @@ func checkArgs(root string, b doccheck.Block) error {
 	return errors.Join(errs...)
 }
 
+var subcommand = regexp.MustCompile(`^[a-z][a-z-]*$`)
+
 var longFlag = regexp.MustCompile(`(?:^|[\s\[(|])--([a-z][a-z0-9-]*)`)
 
 func checkArgsLine(root, line string) error {
@@ -203,12 +205,9 @@ func checkArgsLine(root, line string) error {
 	if len(words) < 2 || words[0] != "auditbus" {
 		return errors.New("a <!-- check: args --> block holds auditbus command lines only")
 	}
-	var sub []string
-	for _, w := range words[1:] {
-		if strings.HasPrefix(w, "-") || strings.ContainsAny(w, "[(") {
-			break
-		}
-		sub = append(sub, w)
+	sub := []string{words[1]} // the command, and its subcommand if it has one
+	if len(words) > 2 && subcommand.MatchString(words[2]) {
+		sub = append(sub, words[2])
 	}
 	if sub[0] == "serve" && !strings.ContainsAny(line, "[(") {
 		c := defaultServeConfig()

@@ -32,7 +32,8 @@ type runStep struct {
 //     check's server listens on, a free loopback port; AUDITBUS_URL says
 //     the same to the CLI's client commands.
 //
-// A command `auditbus serve ...` replaces the file's server: it starts in
+// A command `auditbus serve ...` (other than serve --check-config, which
+// exits) replaces the file's server: it starts in
 // the background with AUDITBUS_LISTEN, AUDITBUS_DATA_DIR (a fresh temp dir)
 // and AUDITBUS_NATS_LISTEN=- in its environment (flags the doc gives win),
 // and the next command runs once /readyz answers 200. A file whose first
@@ -70,7 +71,11 @@ func runSession(t *testing.T, root string, steps []runStep) {
 				t.Errorf("%s: %s\n%v\n%s", where, c.line, err, out)
 				continue
 			}
-			if len(c.output) > 0 {
+			if c.exact {
+				if want := strings.Join(c.output, "\n"); !matchLines(want, out, false) {
+					t.Errorf("%s: %s\nthe doc shows (below the $ prompt):\n%s\nit prints:\n%s\nfix the doc (`...` stands for any text in a line)", where, c.line, want, out)
+				}
+			} else if len(c.output) > 0 {
 				if !matchLoose(strings.Join(c.output, "\n"), out) {
 					t.Errorf("%s: %s\nthe doc shows (as # lines below it):\n%s\nit prints:\n%s\nfix the doc (`...` stands for any text; white space is not compared)", where, c.line, strings.Join(c.output, "\n"), out)
 				}
@@ -91,7 +96,7 @@ func runSession(t *testing.T, root string, steps []runStep) {
 
 func (s *session) run(line string) (string, error) {
 	cmd := strings.ReplaceAll(line, "go run ./cmd/auditbus", "auditbus")
-	if strings.HasPrefix(strings.TrimSpace(cmd), "auditbus serve") {
+	if strings.HasPrefix(strings.TrimSpace(cmd), "auditbus serve") && !strings.Contains(cmd, "--check-config") {
 		return "", s.start(cmd)
 	}
 	if s.srv == nil {

@@ -14,12 +14,19 @@ type shellCommand struct {
 	line   string // as written, continuation lines joined with "\n"
 	at     int    // its first line in the block, from 0
 	output []string
+	exact  bool // output is a terminal's (below a "$ " prompt), compared line by line
 }
 
 var heredoc = regexp.MustCompile(`<<-?'?(\w+)'?`)
 
-// shellCommands splits a shell block into its commands.
+// shellCommands splits a shell block into its commands. In a block written
+// as a terminal session, the commands are the lines after a "$ " prompt
+// (and their continuations) and the lines below each, up to the next
+// prompt, are its output.
 func shellCommands(text string) []shellCommand {
+	if strings.HasPrefix(text, "$ ") {
+		return promptCommands(text)
+	}
 	var (
 		cmds    []shellCommand
 		lines   = strings.Split(strings.TrimSuffix(text, "\n"), "\n")
@@ -124,4 +131,25 @@ func splitWords(line string) ([]string, error) {
 		words = append(words, cur.String())
 	}
 	return words, nil
+}
+
+func promptCommands(text string) []shellCommand {
+	var cmds []shellCommand
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	for i := 0; i < len(lines); i++ {
+		if !strings.HasPrefix(lines[i], "$ ") {
+			if len(cmds) > 0 {
+				c := &cmds[len(cmds)-1]
+				c.output = append(c.output, lines[i])
+			}
+			continue
+		}
+		c := shellCommand{line: strings.TrimPrefix(lines[i], "$ "), at: i, exact: true}
+		for continues(lines[i]) && i+1 < len(lines) {
+			i++
+			c.line += "\n" + lines[i]
+		}
+		cmds = append(cmds, c)
+	}
+	return cmds
 }
