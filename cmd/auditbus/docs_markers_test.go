@@ -6,10 +6,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -176,62 +173,4 @@ func parseTestPackage(dir string) (map[string]*ast.FuncDecl, map[string]string, 
 		return nil, nil, fmt.Errorf("no Go files in %s", dir)
 	}
 	return funcs, consts, nil
-}
-
-// checkArgs checks command lines the doc check cannot run (a server on
-// /etc paths, TLS, port 8443) or synopses (`auditbus dlq list [--bus B]`):
-// every --flag must be one the subcommand has (its -h lists them), and a
-// serve command line must parse as serve parses it.
-func checkArgs(root string, b doccheck.Block) error {
-	var errs []error
-	for _, c := range shellCommands(b.Text) {
-		if err := checkArgsLine(root, c.line); err != nil {
-			errs = append(errs, fmt.Errorf("%q: %w", c.line, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-var subcommand = regexp.MustCompile(`^[a-z][a-z-]*$`)
-
-var longFlag = regexp.MustCompile(`(?:^|[\s\[(|])--([a-z][a-z0-9-]*)`)
-
-func checkArgsLine(root, line string) error {
-	line = strings.ReplaceAll(line, "go run ./cmd/auditbus", "auditbus")
-	words, err := splitWords(line)
-	if err != nil {
-		return err
-	}
-	if len(words) < 2 || words[0] != "auditbus" {
-		return errors.New("a <!-- check: args --> block holds auditbus command lines only")
-	}
-	sub := []string{words[1]} // the command, and its subcommand if it has one
-	if len(words) > 2 && subcommand.MatchString(words[2]) {
-		sub = append(sub, words[2])
-	}
-	if sub[0] == "serve" && !strings.ContainsAny(line, "[(") {
-		c := defaultServeConfig()
-		if err := parseLayered(c.flags, words[2:], io.Discard); err != nil {
-			return err
-		}
-	}
-	dir, err := buildBinary()
-	if err != nil {
-		return err
-	}
-	bin := filepath.Join(dir, "auditbus")
-	help, _ := exec.Command(bin, append(sub, "-h")...).CombinedOutput()
-	known := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^\s+-([a-z][a-z0-9-]*)`).FindAllStringSubmatch(string(help), -1) {
-		known[m[1]] = true
-	}
-	if len(known) == 0 {
-		return fmt.Errorf("`auditbus %s -h` lists no flags:\n%s", strings.Join(sub, " "), help)
-	}
-	for _, m := range longFlag.FindAllStringSubmatch(stripComment(line), -1) {
-		if !known[m[1]] {
-			return fmt.Errorf("auditbus %s has no flag --%s", strings.Join(sub, " "), m[1])
-		}
-	}
-	return nil
 }
