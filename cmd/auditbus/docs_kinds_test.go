@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -30,8 +31,8 @@ var fileKinds = map[string]func(root string, b doccheck.Block) error{
 	"event":   checkEvent,
 	"auth":    checkAuthFile,
 	"nats-users": func(_ string, b doccheck.Block) error {
-		_, err := bus.ParseUsers(b.Where(), []byte(b.Text))
-		return err
+		_, err := bus.ParseUsers(blockName, []byte(b.Text))
+		return inDoc(err, blockName, b)
 	},
 	"yaml":     checkYAML,
 	"json":     checkElidedJSON,
@@ -60,10 +61,10 @@ func kindNames() string {
 // --strict` does: every error, and every lint warning, fails. ${VAR}
 // references count as set.
 func checkRule(_ string, b doccheck.Block) error {
-	rs, err := rules.ParseFile(b.Where(), []byte(b.Text), rules.WithTargetCheck(sinks.Check),
+	rs, err := rules.ParseFile(blockName, []byte(b.Text), rules.WithTargetCheck(sinks.Check),
 		rules.WithLookupEnv(func(string) (string, bool) { return "whsec_ZG9jLWNoZWNrLXNlY3JldC1kb2MtY2hlY2stc2VjcmV0", true }))
 	if err != nil {
-		return err
+		return inDoc(err, blockName, b)
 	}
 	if len(rs) == 0 {
 		return errors.New("the block holds no rule")
@@ -75,7 +76,7 @@ func checkRule(_ string, b doccheck.Block) error {
 		}
 	}
 	if len(warnings) > 0 {
-		return fmt.Errorf("rules validate --strict would refuse it:\n%s", strings.Join(warnings, "\n"))
+		return inDoc(fmt.Errorf("rules validate --strict would refuse it:\n%s", strings.Join(warnings, "\n")), blockName, b)
 	}
 	return nil
 }
@@ -86,6 +87,7 @@ func checkTargets(root string, b doccheck.Block) error {
 		return errors.New("a targets block starts with `targets:`; use <!-- check: rule --> for a whole rule")
 	}
 	b.Text = "name: doc-example\npattern:\n  source: [doc.example]\n" + b.Text
+	b.Line -= 3 // positions stay those of the doc
 	return checkRule(root, b)
 }
 
@@ -202,7 +204,7 @@ func checkAuthFile(_ string, b doccheck.Block) error {
 		return err
 	}
 	if _, err := auth.ParseFile(file); err != nil {
-		return fmt.Errorf("(positions are lines of the block) %w", err)
+		return inDoc(err, file, b)
 	}
 	return nil
 }
@@ -251,4 +253,25 @@ func toolNames() string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
+}
+
+// blockName is what a loader is told the block is called, so that inDoc
+// can find its positions in the error.
+const blockName = "doc-block"
+
+var blockPos = regexp.MustCompile(`(\d+):(\d+)`)
+
+// inDoc rewrites name:LINE:COL positions in err, lines of the block, to
+// the doc's file and lines.
+func inDoc(err error, name string, b doccheck.Block) error {
+	if err == nil {
+		return nil
+	}
+	re := regexp.MustCompile(regexp.QuoteMeta(name) + `:(\d+):(\d+)`)
+	msg := re.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		p := blockPos.FindStringSubmatch(m[len(name):])
+		line, _ := strconv.Atoi(p[1])
+		return fmt.Sprintf("%s:%d:%s", b.File, b.Line+line, p[2])
+	})
+	return errors.New(msg)
 }
