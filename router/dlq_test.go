@@ -27,6 +27,7 @@ func TestDLQEndpoints(t *testing.T) {
 	if entry["reason"] != "rejected by target" || entry["last_status"] != float64(400) || entry["attempts"] != float64(1) {
 		t.Errorf("entry %v", entry)
 	}
+	asDocumented(t, "README.md", "TestDLQEndpoints", entry, false, "stderr") // stderr: command targets only
 	body := `{"rule": "tke-cluster-deleted", "target": "hook", "to_target": "spare"}`
 	status, _, res := call(t, s, http.MethodPost, "/v1/dlq:redrive", "application/json", []byte(body), nil)
 	if redriven, _ := res["redriven"].([]any); status != http.StatusOK || len(redriven) != 1 || redriven[0] != entry["id"] {

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/auditbus/auditbus/internal/doccheck"
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/sinks"
 )
@@ -159,41 +160,54 @@ func TestSMNDeliveryVerifiesAsDocumented(t *testing.T) {
 		t.Error("HMAC headers verify a tampered body")
 	}
 
+	asDocumented(t, "../sinks/README.md", "TestSMNDeliveryVerifiesAsDocumented/notification", jsonObject(t, r.body), false)
 	t.Run("README shell recipes", func(t *testing.T) { runRecipes(t, base, r, tampered) })
 }
 
-// runRecipes runs the openssl recipes of README (testdata/verify-*.sh) on
-// a delivery and on its tampered copy. A developer machine without the
-// tools skips them; CI installs them and sets AUDITBUS_REQUIRE_TOOLS, so
-// there they always run.
+// runRecipes runs the shell recipes of sinks/README.md ("Verifying
+// deliveries"), read from the doc, on a delivery and on its tampered copy.
+// A developer machine without the tools skips them; CI installs them and
+// sets AUDITBUS_REQUIRE_TOOLS, so there they always run.
 func runRecipes(t *testing.T, base string, r received, tampered []byte) {
 	requireTools(t, "sh", "curl", "jq", "openssl", "od")
-	dir := t.TempDir()
-	good, bad := filepath.Join(dir, "body.json"), filepath.Join(dir, "tampered.json")
-	if err := errors.Join(os.WriteFile(good, r.body, 0o644), os.WriteFile(bad, tampered, 0o644)); err != nil {
-		t.Fatal(err)
-	}
-	run := func(script string, env []string, args ...string) (string, error) {
-		abs, _ := filepath.Abs(filepath.Join("testdata", script))
-		cmd := exec.Command("sh", append([]string{abs}, args...)...)
-		cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	if out, err := run("verify-smn.sh", nil, base, good); err != nil || !strings.Contains(out, "Verified OK") {
-		t.Errorf("verify-smn.sh: %v\n%s", err, out)
-	}
-	if out, err := run("verify-smn.sh", nil, base, bad); err == nil {
-		t.Errorf("verify-smn.sh accepts a tampered body:\n%s", out)
-	}
+	smn, hmac := recipe(t, "TestSMNDeliveryVerifiesAsDocumented/smn", base), recipe(t, "TestSMNDeliveryVerifiesAsDocumented/hmac", base)
 	env := []string{"SECRET=" + smnSecret, "ID=" + r.header.Get("webhook-id"),
 		"TS=" + r.header.Get("webhook-timestamp"), "SIG=" + r.header.Get("webhook-signature")}
-	if out, err := run("verify-hmac.sh", env, good); err != nil || !strings.Contains(out, "signature OK") {
-		t.Errorf("verify-hmac.sh: %v\n%s", err, out)
+	for _, c := range []struct {
+		name, script string
+		env          []string
+		body         []byte
+		want         string
+		good         bool
+	}{
+		{"smn", smn, nil, r.body, "Verified OK", true},
+		{"smn tampered", smn, nil, tampered, "Verification failure", false},
+		{"hmac", hmac, env, r.body, "signature OK", true},
+		{"hmac tampered", hmac, env, tampered, "bad signature", false},
+	} {
+		if out, err := runRecipe(t, c.script, c.env, c.body); !strings.Contains(out, c.want) || c.good && err != nil {
+			t.Errorf("%s: %v, want %q in its output:\n%s", c.name, err, c.want, out)
+		}
 	}
-	if out, err := run("verify-hmac.sh", env, bad); err == nil {
-		t.Errorf("verify-hmac.sh accepts a tampered body:\n%s", out)
+}
+
+// recipe is the shell block of sinks/README.md marked with key, pointed at
+// the server at base instead of the doc's https://auditbus.example.com.
+func recipe(t *testing.T, key, base string) string {
+	return strings.ReplaceAll(doccheck.Read(t, "../sinks/README.md", key), "https://auditbus.example.com", base)
+}
+
+// runRecipe runs a recipe with sh in a scratch directory holding the
+// message as body.json and body.bin, the names the doc gives it.
+func runRecipe(t *testing.T, script string, env []string, body []byte) (string, error) {
+	dir := t.TempDir()
+	if err := errors.Join(os.WriteFile(filepath.Join(dir, "body.json"), body, 0o644), os.WriteFile(filepath.Join(dir, "body.bin"), body, 0o644)); err != nil {
+		t.Fatal(err)
 	}
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 // TestSigningPairSurvivesRestart: the generated pair is kept in the data

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -89,6 +86,7 @@ func TestSMNConfirmationHoldsDeliveriesUntilConfirmed(t *testing.T) {
 	if err := verifyAsReceiver(t, cert, confBody); err != nil {
 		t.Errorf("confirmation signature: %v", err)
 	}
+	asDocumented(t, "../sinks/README.md", "TestSMNConfirmationHoldsDeliveriesUntilConfirmed", jsonObject(t, confBody), false)
 	t.Run("README shell recipe", func(t *testing.T) { runSMNRecipe(t, base, confBody) })
 	st, raw := targetState(t, s)
 	sub, _ := st["subscription"].(map[string]any)
@@ -163,30 +161,17 @@ func query(t *testing.T, u, key string) string {
 	return parsed.Query().Get(key)
 }
 
-// runSMNRecipe runs README's verification recipe on one message.
+// runSMNRecipe runs the smn verification recipe of sinks/README.md, read
+// from the doc, on one message and on a tampered copy.
 func runSMNRecipe(t *testing.T, base string, body []byte) {
 	requireTools(t, "sh", "curl", "jq", "openssl")
-	dir := t.TempDir()
-	p := filepath.Join(dir, "body.json")
-	if err := os.WriteFile(p, body, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	abs, _ := filepath.Abs(filepath.Join("testdata", "verify-smn.sh"))
-	run := func() (string, error) {
-		cmd := exec.Command("sh", abs, base, p)
-		cmd.Dir = dir // the recipe writes its files where it runs
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	if out, err := run(); err != nil || !strings.Contains(out, "Verified OK") {
-		t.Errorf("verify-smn.sh: %v\n%s", err, out)
+	script := recipe(t, "TestSMNDeliveryVerifiesAsDocumented/smn", base)
+	if out, err := runRecipe(t, script, nil, body); err != nil || !strings.Contains(out, "Verified OK") {
+		t.Errorf("the smn recipe: %v\n%s", err, out)
 	}
 	tampered := bytes.Replace(body, []byte("subscribe"), []byte("subscribX"), 1)
-	if err := os.WriteFile(p, tampered, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := run(); err == nil {
-		t.Errorf("verify-smn.sh accepts a tampered confirmation:\n%s", out)
+	if out, err := runRecipe(t, script, nil, tampered); err == nil {
+		t.Errorf("the smn recipe accepts a tampered confirmation:\n%s", out)
 	}
 }
 

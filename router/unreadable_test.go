@@ -30,6 +30,7 @@ func TestUnreadableEventThroughTheAPI(t *testing.T) {
 		!strings.Contains(fmt.Sprint(entry["last_error"]), "not a structured CloudEvent") {
 		t.Errorf("entry %v", entry)
 	}
+	asDocumented(t, "README.md", "TestUnreadableEventThroughTheAPI", entry, true)
 	body := fmt.Sprintf(`{"ids": [%v]}`, entry["id"])
 	status, _, answer := call(t, s, http.MethodPost, "/v1/dlq:redrive", "application/json", []byte(body), nil)
 	if status != http.StatusBadRequest || answer["error_code"] != "AB.1008" || !strings.Contains(fmt.Sprint(answer["error_msg"]), "could not read") {

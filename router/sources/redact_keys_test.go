@@ -1,8 +1,11 @@
 package sources
 
 import (
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/auditbus/auditbus/internal/doccheck"
 )
 
 func TestDefaultKeyPatterns(t *testing.T) {
@@ -40,8 +43,12 @@ func TestKeyPatternSyntax(t *testing.T) {
 			t.Errorf("%s: redacted %v, want %v", k, got, want)
 		}
 	}
-	// The README's example.
-	readme := newKeyMatcher(strings.Split("@default,*_pin,x-internal-sig,!session_token", ","))
+	// The README's example, read from its block.
+	example := regexp.MustCompile(`--redact-keys='([^']*)'`).FindStringSubmatch(doccheck.Read(t, "../README.md", "TestKeyPatternSyntax"))
+	if example == nil {
+		t.Fatal("router/README.md's --redact-keys block has no --redact-keys='...': update this test to the block")
+	}
+	readme := newKeyMatcher(strings.Split(example[1], ","))
 	if !readme.secret("card_pin") || !readme.secret("X-Internal-Sig") || readme.secret("session_token") || !readme.secret("access_token") {
 		t.Error("the README's --redact-keys example does not do what it says")
 	}

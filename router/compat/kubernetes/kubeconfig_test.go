@@ -1,37 +1,23 @@
 package kubernetes
 
 import (
-	"bytes"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/auditbus/auditbus/internal/doccheck"
 )
 
 // readmeFile holds the kubeconfig these tests prove: the one router's
 // README tells users to give kube-apiserver's --audit-webhook-config-file.
 const readmeFile = "../../README.md"
 
-// readmeKubeconfig is the YAML block of readmeFile that starts with the
-// comment "# --audit-webhook-config-file".
+// readmeKubeconfig is the kubeconfig block of readmeFile, the one marked
+// <!-- test: router/compat/kubernetes TestReadmeKubeconfigDelivers -->.
 func readmeKubeconfig(t *testing.T) []byte {
 	t.Helper()
-	doc, err := os.ReadFile(readmeFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := []byte("```yaml\n# --audit-webhook-config-file\n")
-	i := bytes.Index(doc, start)
-	if i < 0 {
-		t.Fatalf("%s has no block starting %q: point this test at the kubeconfig the README documents", readmeFile, start)
-	}
-	block := doc[i+len("```yaml\n"):]
-	end := bytes.Index(block, []byte("\n```"))
-	if end < 0 {
-		t.Fatalf("%s: the kubeconfig block does not end", readmeFile)
-	}
-	return block[:end+1]
+	return []byte(doccheck.Read(t, readmeFile, "TestReadmeKubeconfigDelivers"))
 }
 
 // credential is what the kubeconfig's user presents: a bearer token, or
