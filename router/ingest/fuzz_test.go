@@ -104,12 +104,14 @@ func FuzzDecodeBatch(f *testing.F) {
 }
 
 // FuzzDecodeBinary fuzzes the header values (percent-encoded as the
-// binding sends them) and the body of a binary-mode request.
+// binding sends them, or quoted-strings as older senders do) and the body
+// of a binary-mode request.
 func FuzzDecodeBinary(f *testing.F) {
 	f.Add("id-1", "t", "sub", "ap-guangzhou", "application/json", []byte(`{"a":[1,2.5e3,"x"]}`))
 	f.Add("a%00b", "t", "", "", "text/plain", []byte("hi"))
 	f.Add("1", "t", "s%C2%85", "r", "application/vnd.x+json", []byte(`[[[]]]`))
 	f.Add("1", "t", "", "", "", []byte{0, 1, 2})
+	f.Add(`"q\"1"`, "t", `"a b%20c"`, `"\r"`, "", []byte(nil))
 	f.Fuzz(func(t *testing.T, id, typ, subject, region, ct string, body []byte) {
 		r := binaryRequest(string(body), [2]string{"ce-id", id}, [2]string{"ce-type", typ},
 			[2]string{"ce-subject", subject}, [2]string{"ce-region", region}, [2]string{"Content-Type", ct})
