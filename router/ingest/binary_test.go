@@ -69,8 +69,10 @@ func TestDecodeBinary(t *testing.T) {
 			eventView{data: "\x00\xff", base64: true}},
 		{"text stays text", binaryRequest("hello", [2]string{"Content-Type", "text/plain; charset=utf-8"}),
 			eventView{contentType: "text/plain; charset=utf-8", data: "hello"}},
-		{"plus-json kept as bytes", binaryRequest(`{"k":"v"}`, [2]string{"Content-Type", "application/vnd.audit+json"}),
-			eventView{contentType: "application/vnd.audit+json", data: `{"k":"v"}`, base64: true}},
+		{"plus-json object is data", binaryRequest(`{"k":"v"}`, [2]string{"Content-Type", "application/vnd.audit+json"}),
+			eventView{contentType: "application/vnd.audit+json", data: `{"k":"v"}`}},
+		{"plus-json string kept as bytes", binaryRequest(`"k"`, [2]string{"Content-Type", "application/vnd.audit+json"}),
+			eventView{contentType: "application/vnd.audit+json", data: `"k"`, base64: true}},
 		{"empty body is no data", binaryRequest("", [2]string{"Content-Type", "application/json"}),
 			eventView{contentType: "application/json"}},
 	}
