@@ -90,6 +90,10 @@ func valueKind(b []byte) bool {
 // JSON (its list: application/json, text/json and the two CloudEvents
 // types, compared as it does, lowercased before any parameters).
 func plusJSON(contentType string) bool {
+	base, _, _ := strings.Cut(contentType, ";")
+	if !strings.HasSuffix(strings.ToLower(strings.TrimSpace(base)), "+json") {
+		return false // the common case, application/json, without parsing
+	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil || !strings.HasSuffix(mt, "+json") {
 		return false
