@@ -88,8 +88,50 @@ targets:
 		t.Errorf("delivered %v, want exactly alice's three deletes", got)
 	}
 	r, _ := hook.byID(k8sID)
-	if r.header.Get("Ce-Cluster") != "prod" || r.header.Get("Ce-Type") != "tke:CloudEvent:ApiCall" || r.header.Get("Ce-Resourcetype") != "pods" {
+	if r.header.Get("Ce-Cluster") != "prod" || r.header.Get("Ce-Type") != "tke:K8sAudit:delete" || r.header.Get("Ce-Resourcetype") != "pods" {
 		t.Errorf("k8s event attributes: %v", r.header)
+	}
+}
+
+// TestEventGridRuleMatchesCTSTrace: a rule written for a Huawei EventGrid
+// subscription (source HC.VPC, type VPC:CloudTrace:ConsoleAction) matches a
+// CTS trace posted to the CTS endpoint, and nothing else: not the same
+// trace as an API call, not another service's console action. The event
+// is stored on the subject its EventGrid names make, and reaches the
+// target with the notification-filter extensions.
+func TestEventGridRuleMatchesCTSTrace(t *testing.T) {
+	hook := newWebhook(t, nil)
+	s := start(t, t.TempDir(), nil, writeRules(t, fmt.Sprintf(`name: vpc-console
+pattern:
+  source: ["HC.VPC"]
+  type: ["VPC:CloudTrace:ConsoleAction"]
+targets:
+  - id: hook
+    webhook: {url: %q}
+`, hook.URL)))
+	trace := func(id, service, kind string) string {
+		return fmt.Sprintf(`{"trace_id":%q,"trace_name":"deleteEip","trace_type":%q,"service_type":%q,"resource_type":"eip",
+"resource_id":"d502809d","user":{"name":"alice"},"code":200,"trace_rating":"warning","api_version":"2.0","time":1472148708232}`, id, kind, service)
+	}
+	body := "[" + trace("vpc-console", "VPC", "ConsoleAction") + "," + trace("vpc-api", "VPC", "ApiCall") + "," +
+		trace("eip-console", "EIP", "ConsoleAction") + "]"
+	if status, answer := postRaw(t, s, "/v1/sources/cts", body); status != http.StatusAccepted {
+		t.Fatalf("POST: %d %v", status, answer)
+	}
+	settled(t, s)
+	if got := hook.ids(); got["vpc-console"] != 1 || len(got) != 1 {
+		t.Fatalf("delivered %v, want only the VPC console action, once", got)
+	}
+	r, _ := hook.byID("vpc-console")
+	for h, want := range map[string]string{"Ce-Source": "HC.VPC", "Ce-Type": "VPC:CloudTrace:ConsoleAction", "Ce-Kind": "ConsoleAction",
+		"Ce-Tracerating": "warning", "Ce-Apiversion": "2.0", "Ce-Code": "200"} {
+		if got := r.header.Get(h); got != want {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
+	msg, err := streamOf(t, s, bus.StreamName).GetLastMsgForSubject(context.Background(), bus.SubjectPrefix+".default.VPC.ConsoleAction.deleteEip")
+	if err != nil || !strings.Contains(string(msg.Data), `"id":"vpc-console"`) {
+		t.Errorf("no event on auditbus.events.default.VPC.ConsoleAction.deleteEip: %v", err)
 	}
 }
 

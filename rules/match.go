@@ -2,10 +2,13 @@ package rules
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/auditbus/auditbus/cejson"
 )
 
 // match finds the rules raw satisfies, appending them to res in id (name)
@@ -75,7 +78,14 @@ func (x *busIndex) read(raw []byte, st *state) error {
 
 func decodeEnv(raw []byte) (Env, error) {
 	var e ce.Event
-	if err := json.Unmarshal(raw, &e); err != nil {
+	// encoding/json first, for its syntax and depth limits; cejson then
+	// reads what sdk-go alone refuses: a JSON value as +json data.
+	err := json.Unmarshal(raw, &e)
+	var syntax *json.SyntaxError
+	if err != nil && !errors.As(err, &syntax) {
+		err = cejson.Unmarshal(raw, &e)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotEvent, err)
 	}
 	return NewEnv(&e), nil

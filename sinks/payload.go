@@ -1,11 +1,12 @@
 package sinks
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/auditbus/auditbus/cejson"
 )
 
 // body returns what a delivery carries as a plain body: the input payload
@@ -44,12 +45,13 @@ func outgoing(d *Delivery) (*event.Event, error) {
 	return &e, nil
 }
 
-// structured encodes e in structured mode with sdk-go's WriteJson, which
-// keeps JSON data byte for byte (json.Marshal would re-compact and escape it).
+// structured encodes e in structured mode as the bus stores it (cejson),
+// which keeps JSON data byte for byte (json.Marshal would re-compact and
+// escape it) and writes +json data as a JSON value.
 func structured(e *event.Event) ([]byte, error) {
-	var b bytes.Buffer
-	if err := event.WriteJson(e, &b); err != nil {
-		return nil, Permanent(fmt.Errorf("encode event %q: %w", e.ID(), err))
+	b, err := cejson.Marshal(e)
+	if err != nil {
+		return nil, Permanent(err)
 	}
-	return b.Bytes(), nil
+	return b, nil
 }

@@ -49,7 +49,7 @@ func golden(t *testing.T, name, got string) {
 
 func TestRulesValidateExamples(t *testing.T) {
 	code, out, errOut := cli(t, context.Background(), "rules", "validate", "../../examples/rules")
-	if code != 0 || !strings.HasPrefix(out, "6 rules OK") || errOut != "" {
+	if code != 0 || !strings.HasPrefix(out, "8 rules OK") || errOut != "" {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
 }
@@ -260,7 +260,7 @@ func TestRemovedTargetGraceFlag(t *testing.T) {
 // server with beside the examples loads.
 func TestLocalHookExampleValid(t *testing.T) {
 	code, out, errOut := cli(t, context.Background(), "rules", "validate", "../../examples/rules", "../../examples/my-local-hook.yaml")
-	if code != 0 || !strings.HasPrefix(out, "7 rules OK") {
+	if code != 0 || !strings.HasPrefix(out, "9 rules OK") {
 		t.Errorf("exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
 }

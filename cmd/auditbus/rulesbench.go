@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/auditbus/auditbus/cejson"
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/rules"
 )
@@ -94,7 +95,7 @@ func benchEvents(path string, stdin io.Reader) ([][]byte, error) {
 	}
 	raws := make([][]byte, len(events))
 	for i := range events {
-		if raws[i], err = json.Marshal(&events[i]); err != nil {
+		if raws[i], err = cejson.Marshal(&events[i]); err != nil {
 			return nil, fmt.Errorf("%s: event %d: %w", path, i, err)
 		}
 	}

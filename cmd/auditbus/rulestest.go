@@ -11,6 +11,7 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/auditbus/auditbus/cejson"
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/rules"
@@ -115,9 +116,9 @@ type eventReport struct {
 }
 
 func testEvent(set *rules.Set, busName string, e *ce.Event, onBus []*rules.Rule) (*eventReport, error) {
-	raw, err := json.Marshal(e)
+	raw, err := cejson.Marshal(e)
 	if err != nil {
-		return nil, fmt.Errorf("event %s: %w", e.ID(), err)
+		return nil, err
 	}
 	res, err := set.Match(busName, raw)
 	if err != nil {
@@ -126,7 +127,7 @@ func testEvent(set *rules.Set, busName string, e *ce.Event, onBus []*rules.Rule)
 	// Explain sees the event exactly as Set.Match does: decoded from the
 	// stored JSON form, not as the file reader built it.
 	var stored ce.Event
-	if err := json.Unmarshal(raw, &stored); err != nil {
+	if err := cejson.Unmarshal(raw, &stored); err != nil {
 		return nil, fmt.Errorf("event %s: %w", e.ID(), err)
 	}
 	env := rules.NewEnv(&stored)

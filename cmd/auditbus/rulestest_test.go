@@ -35,8 +35,8 @@ func TestRulesTestJSON(t *testing.T) {
 			if err := json.Unmarshal([]byte(line), &doc); err != nil {
 				t.Fatalf("%s: not one JSON document per line: %v\n%s", f, err, line)
 			}
-			if doc.Event == "" || doc.Matched == nil || len(doc.Explanations) != 6 {
-				t.Errorf("%s: want event, matched list and 6 explanations: %s", f, line)
+			if doc.Event == "" || doc.Matched == nil || len(doc.Explanations) != 8 {
+				t.Errorf("%s: want event, matched list and 8 explanations: %s", f, line)
 			}
 			for _, x := range doc.Explanations {
 				if x.Matched != strings.Contains(","+strings.Join(doc.Matched, ",")+",", ","+x.Rule+",") {

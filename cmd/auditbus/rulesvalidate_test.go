@@ -39,7 +39,7 @@ func TestRulesValidateErrors(t *testing.T) {
 
 func TestRulesValidateStrictExamples(t *testing.T) {
 	code, out, errOut := cli(t, context.Background(), "rules", "validate", "--strict", "../../examples/rules")
-	if code != 0 || !strings.HasPrefix(out, "6 rules OK") || errOut != "" {
+	if code != 0 || !strings.HasPrefix(out, "8 rules OK") || errOut != "" {
 		t.Fatalf("examples must have no findings: exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/auditbus/auditbus/cejson"
 	"github.com/auditbus/auditbus/router/ingest"
 	"github.com/auditbus/auditbus/rules"
 )
@@ -122,7 +123,7 @@ func eventUnderTest(w http.ResponseWriter, raw json.RawMessage) (event.Event, bo
 		writeError(w, http.StatusBadRequest, CodeMalformed, `the body has no "event"`)
 		return e, false
 	}
-	if err := e.UnmarshalJSON(raw); err != nil {
+	if err := cejson.Unmarshal(raw, &e); err != nil {
 		writeError(w, http.StatusBadRequest, CodeMalformed, fmt.Sprintf("event: %v", err))
 		return e, false
 	}
@@ -138,9 +139,9 @@ func eventUnderTest(w http.ResponseWriter, raw json.RawMessage) (event.Event, bo
 // whether it does; the two must agree.
 func explain(rule *rules.Rule, e event.Event) (testAnswer, error) {
 	x := rule.Explain(rules.NewEnv(&e))
-	raw, err := json.Marshal(e)
+	raw, err := cejson.Marshal(&e)
 	if err != nil {
-		return testAnswer{}, fmt.Errorf("encode event: %w", err)
+		return testAnswer{}, err
 	}
 	set, err := rules.Compile([]*rules.Rule{rule})
 	if err != nil {

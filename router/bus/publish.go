@@ -1,7 +1,6 @@
 package bus
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/auditbus/auditbus/cejson"
 )
 
 // ContentType is the content type of every stored message.
@@ -99,16 +100,17 @@ func (p *Publisher) Publish(ctx context.Context, bus string, events []event.Even
 }
 
 // Message builds the NATS message that stores e on bus: structured-mode JSON,
-// the event's subject, and the dedup message id. It encodes with sdk-go's
-// WriteJson rather than json.Marshal, which would compact JSON data and
-// escape <, > and &, so the stored data is byte for byte what was sent.
+// the event's subject, and the dedup message id. It encodes with cejson
+// rather than json.Marshal, which would compact JSON data and escape <, >
+// and &, so the stored data is byte for byte what was sent, and +json data
+// is a JSON value.
 func Message(bus string, e *event.Event) (*nats.Msg, error) {
-	var body bytes.Buffer
-	if err := event.WriteJson(e, &body); err != nil {
-		return nil, fmt.Errorf("encode event %q: %w", e.ID(), err)
+	body, err := cejson.Marshal(e)
+	if err != nil {
+		return nil, err
 	}
 	msg := nats.NewMsg(Subject(bus, e))
-	msg.Data = body.Bytes()
+	msg.Data = body
 	msg.Header.Set(jetstream.MsgIDHeader, MsgID(bus, e))
 	msg.Header.Set("Content-Type", ContentType)
 	return msg, nil

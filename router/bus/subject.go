@@ -23,23 +23,42 @@ const Placeholder = "_"
 //
 //	auditbus.events.<bus>.<product>.<kind>.<action>
 //
-// For an audit type "<product>:CloudEvent:<kind>" product and kind come from
-// the type; for any other type product is "_" and kind is the type itself.
-// Action is the "action" extension, else data.eventName when data is a JSON
-// object, else "_". Each token is sanitized by Token.
+// Product and kind come from an audit type (see ProductKind), kind from the
+// "kind" extension when the event has one; any other type gives product "_"
+// and the type itself as kind. Action is the "action" extension, else
+// data.eventName when data is a JSON object, else "_". Each token is
+// sanitized by Token.
 func Subject(bus string, e *event.Event) string {
 	product, kind := ProductKind(e.Type())
+	if k, ok := e.Extensions()["kind"].(string); ok && k != "" && product != "" {
+		kind = k
+	}
 	return strings.Join([]string{SubjectPrefix, Token(bus), Token(product), Token(kind), Token(Action(e))}, ".")
 }
 
-// ProductKind splits an audit event type "<product>:CloudEvent:<kind>".
-// Other types yield product "" and the whole type as kind.
+// typeFamilies are the audit types' middle segments: Tencent EventBridge's
+// <product>:CloudEvent:<kind>, Huawei EventGrid's <SERVICE>:CloudTrace:<kind>,
+// and auditbus's <product>:K8sAudit:<verb>, whose kind is K8sAudit.
+var typeFamilies = map[string]bool{"CloudEvent": true, "CloudTrace": true}
+
+const k8sFamily = "K8sAudit"
+
+// ProductKind splits an audit event type: "tke:CloudEvent:ApiCall" gives
+// tke, ApiCall; "VPC:CloudTrace:ConsoleAction" VPC, ConsoleAction;
+// "tke:K8sAudit:delete" tke, K8sAudit. Other types yield product "" and
+// the whole type as kind.
 func ProductKind(typ string) (product, kind string) {
-	p, rest, ok := strings.Cut(typ, ":CloudEvent:")
-	if !ok || p == "" || rest == "" {
+	p, rest, ok := strings.Cut(typ, ":")
+	family, last, ok2 := strings.Cut(rest, ":")
+	switch {
+	case !ok || !ok2 || p == "" || last == "":
 		return "", typ
+	case typeFamilies[family]:
+		return p, last
+	case family == k8sFamily:
+		return p, k8sFamily
 	}
-	return p, rest
+	return "", typ
 }
 
 // Action is the operation an event records: the "action" extension, or for a

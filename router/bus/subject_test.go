@@ -37,6 +37,12 @@ func TestSubject(t *testing.T) {
 			"auditbus.events.default._.com_example_object_deleted._"},
 		{"wildcards and spaces sanitized", "default", newEvent(t, "a*b:CloudEvent:Api>Call", "x", "4", nil), "delete cluster.now",
 			"auditbus.events.default.a_b.Api_Call.delete_cluster_now"},
+		{"CTS trace as EventGrid names it", "default", newEvent(t, "VPC:CloudTrace:ConsoleAction", "HC.VPC", "6", nil), "deleteEip",
+			"auditbus.events.default.VPC.ConsoleAction.deleteEip"},
+		{"Kubernetes audit: kind K8sAudit, action the verb", "default", newEvent(t, "tke:K8sAudit:delete", "tke.k8s", "7", nil), "delete",
+			"auditbus.events.default.tke.K8sAudit.delete"},
+		{"unknown family is a generic type", "default", newEvent(t, "a:Other:b", "x", "8", nil), "",
+			"auditbus.events.default._.a_Other_b._"},
 		{"data array has no eventName", "default", newEvent(t, "tke:CloudEvent:ApiCall", "x", "5", []int{1}), "",
 			"auditbus.events.default.tke.ApiCall._"},
 	}
@@ -49,6 +55,21 @@ func TestSubject(t *testing.T) {
 				t.Errorf("Subject = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestSubjectKindExtension: the kind extension names the kind of an audit
+// type (a sender's own ObsSDK), but does not make a generic type an audit one.
+func TestSubjectKindExtension(t *testing.T) {
+	e := newEvent(t, "OBS:CloudTrace:ObsSDK", "HC.OBS", "1", nil)
+	e.SetExtension("kind", "Other")
+	if got, want := Subject("b", e), "auditbus.events.b.OBS.Other._"; got != want {
+		t.Errorf("Subject = %q, want %q", got, want)
+	}
+	g := newEvent(t, "com.example.deleted", "/s", "2", nil)
+	g.SetExtension("kind", "ApiCall")
+	if got, want := Subject("b", g), "auditbus.events.b._.com_example_deleted._"; got != want {
+		t.Errorf("Subject = %q, want %q", got, want)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/auditbus/auditbus/cejson"
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/rules"
 	"github.com/auditbus/auditbus/sinks"
@@ -76,9 +77,9 @@ func (r *Router) try(ctx context.Context, b *binding, msg jetstream.Msg, a *atte
 		a.maxAge = cmp.Or(b.target.Retry.MaxAge, a.maxAge)
 	}
 	var e event.Event
-	// The event's own decoder: json.Unmarshal would scan the whole
-	// message twice (validate, then find the value's end) before calling it.
-	if err := e.UnmarshalJSON(msg.Data()); err != nil {
+	// The event's own decoder (through cejson): json.Unmarshal would scan
+	// the whole message twice (validate, then find the value's end) first.
+	if err := cejson.Unmarshal(msg.Data(), &e); err != nil {
 		a.dead, a.err = "not a structured CloudEvent", err
 		return
 	}

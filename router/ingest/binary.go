@@ -59,8 +59,11 @@ func binaryAttributes(h http.Header) (map[string]string, error) {
 		if _, dup := attrs[name]; dup || len(h[key]) > 1 {
 			return nil, invalid(name, "header ce-%s is repeated; each attribute must be sent exactly once", name)
 		}
-		v, err := percentDecode(name, h[key][0])
+		v, err := unquote(name, h[key][0])
 		if err != nil {
+			return nil, err
+		}
+		if v, err = percentDecode(name, v); err != nil {
 			return nil, err
 		}
 		attrs[name] = v
@@ -93,6 +96,45 @@ func mapAttrSource(attrs map[string]string) attrSource {
 		v, ok := attrs[name]
 		return v, ok, nil
 	}
+}
+
+// unquote undoes RFC 7230 quoted-string escaping, which the HTTP binding
+// says a receiver applies before percent-decoding: a value that opens with
+// '"' is one quoted-string, `"hello world"` -> `hello world`, `"a\"b"` ->
+// `a"b`. Other values are returned as they are. A quoted-string that is not
+// closed, or is followed by more text, is refused rather than guessed at.
+func unquote(name, s string) (string, error) {
+	if !strings.HasPrefix(s, `"`) {
+		return s, nil
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			if i != len(s)-1 {
+				return "", newError(ErrMalformed, name, "header value has text after its closing double quote at byte %d; send one quoted-string or percent-encode the quotes (%%22)", i)
+			}
+			return b.String(), nil
+		case c == '\\':
+			if i+1 >= len(s) || !quotable(s[i+1]) {
+				return "", newError(ErrMalformed, name, "header value has a backslash at byte %d that escapes nothing a quoted-string can hold", i)
+			}
+			i++
+			b.WriteByte(s[i])
+		case !quotable(c):
+			return "", newError(ErrMalformed, name, "header value holds byte 0x%02x at byte %d, which a quoted-string cannot", c, i)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", newError(ErrMalformed, name, "header value opens a quoted-string that is never closed; percent-encode a leading double quote (%%22)")
+}
+
+// quotable is what a quoted-string may hold, escaped or not: HTAB, SP,
+// visible ASCII and obs-text (bytes of UTF-8 beyond ASCII).
+func quotable(c byte) bool {
+	return c == '\t' || c >= 0x20 && c != 0x7f
 }
 
 // percentDecode undoes the HTTP binding's encoding of header values

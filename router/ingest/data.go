@@ -8,14 +8,17 @@ import (
 	"unicode/utf8"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/auditbus/auditbus/cejson"
 )
 
-// The bus stores events as sdk-go's structured JSON (event.WriteJson).
-// That writer copies data verbatim when it considers the media type JSON,
+// The bus stores events as structured JSON written by cejson: sdk-go's
+// writer, which copies data verbatim when it considers the media type JSON,
 // writes base64 when Event.DataBase64 is set, and otherwise writes the
-// bytes as a JSON string. The helpers below pick, for every data payload,
-// the representation that makes the stored JSON valid and read back to
-// the very bytes the producer sent.
+// bytes as a JSON string; cejson also writes a JSON value (not a string or
+// null) under any other +json type verbatim. The helpers below pick, for
+// every data payload, the representation that makes the stored JSON valid
+// and read back to the very bytes the producer sent.
 
 // mediaTypeOf returns the lowercased media type without parameters, ""
 // when datacontenttype is absent. The value was validated on the way in.
@@ -53,9 +56,9 @@ func isText(mt string) bool {
 
 // setStructuredData applies the JSON format's rules for "data". Without a
 // datacontenttype the value is JSON, and application/json is recorded so
-// that consumers need not know this default. A JSON value under a +json
-// type that sdk-go does not recognise is kept as binary: sdk-go would
-// otherwise re-quote it into a JSON string and change its meaning.
+// that consumers need not know this default. Under a +json type that
+// sdk-go does not recognise, a JSON string or null is kept as binary:
+// sdk-go would read a stored string back without its quotes.
 func setStructuredData(e *event.Event, ctx *event.EventContextV1, raw json.RawMessage) error {
 	mt := mediaTypeOf(ctx)
 	switch {
@@ -66,7 +69,7 @@ func setStructuredData(e *event.Event, ctx *event.EventContextV1, raw json.RawMe
 		}
 		e.DataEncoded = raw
 	case isJSONMediaType(mt):
-		e.DataEncoded, e.DataBase64 = raw, true
+		e.DataEncoded, e.DataBase64 = raw, !cejson.StoredAsValue(raw)
 	default:
 		if raw[0] != '"' {
 			return invalid("data", "datacontenttype %q is not JSON, so data must be a JSON string (use data_base64 for binary data); got a JSON %s", *ctx.DataContentType, jsonKind(raw))
@@ -132,7 +135,7 @@ func setBinaryData(e *event.Event, ctx *event.EventContextV1, body []byte) error
 			}
 			return malformed("Content-Type %q declares JSON but the body is not valid UTF-8 JSON", *ctx.DataContentType)
 		}
-		e.DataBase64 = !writtenAsJSON(mt)
+		e.DataBase64 = !writtenAsJSON(mt) && !cejson.StoredAsValue(body)
 	default:
 		e.DataBase64 = !isText(mt) || !utf8.Valid(body)
 	}

@@ -23,9 +23,11 @@
 //     records datacontenttype application/json. JSON data is kept as the
 //     exact bytes of the value: a JSON string stays a JSON string.
 //   - Data is given the representation (raw JSON, string, or base64) that
-//     sdk-go's structured writer turns back into the same bytes: +json
-//     types sdk-go does not know and binary bodies without Content-Type or
-//     with non-text content are kept as binary (data_base64 when stored).
+//     the bus's structured writer (cejson) turns back into the same bytes:
+//     JSON data of any JSON type is stored as data, but a JSON string or
+//     null under a +json type sdk-go does not know, and binary bodies
+//     without Content-Type or with non-text content, are kept as binary
+//     (data_base64 when stored).
 //   - A binary-mode body declared JSON must be valid JSON.
 //   - A CloudEvents Content-Type selects structured or batched mode even
 //     when ce-* headers are present; those headers are then ignored.

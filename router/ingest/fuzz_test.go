@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/auditbus/auditbus/cejson"
 )
 
 var fuzzSeeds = []string{
@@ -21,27 +23,40 @@ var fuzzSeeds = []string{
 }
 
 // checkRoundTrip asserts that an accepted event survives what the bus does
-// with it. sdk-go's event.WriteJson must reproduce it byte for byte;
+// with it. cejson.Marshal, the bus's writer, must reproduce it byte for
+// byte (but for white space around +json data);
 // json.Marshal compacts JSON data and escapes HTML characters in it, so
-// through json.Marshal the event must only come back the same after one
-// such normalisation.
+// through json.Marshal (sdk-go's form, which cejson differs from only for
+// +json data) the event must only come back the same after one such
+// normalisation.
 func checkRoundTrip(t *testing.T, e event.Event) {
 	t.Helper()
 	checkRouterReads(t, e)
-	var exact bytes.Buffer
-	if err := event.WriteJson(&e, &exact); err != nil {
+	exact, err := cejson.Marshal(&e)
+	if err != nil {
 		t.Fatalf("accepted event does not write: %v", err)
 	}
-	again, err := DecodeStructured(exact.Bytes())
+	again, err := DecodeStructured(exact)
 	if err != nil {
-		t.Fatalf("written event %s is rejected: %v", exact.Bytes(), err)
+		t.Fatalf("written event %s is rejected: %v", exact, err)
 	}
-	if !bytes.Equal(e.Data(), again.Data()) || e.DataBase64 != again.DataBase64 {
+	want := e.Data()
+	if !e.DataBase64 && isJSONMediaType(e.DataMediaType()) {
+		want = bytes.TrimSpace(want)
+	}
+	if !bytes.Equal(want, again.Data()) || e.DataBase64 != again.DataBase64 {
 		t.Fatalf("round trip changed data: %q -> %q", e.Data(), again.Data())
 	}
-	var exact2 bytes.Buffer
-	if err := event.WriteJson(&again, &exact2); err != nil || !bytes.Equal(exact.Bytes(), exact2.Bytes()) {
-		t.Fatalf("round trip changed the event:\n%s\n%s (%v)", exact.Bytes(), exact2.Bytes(), err)
+	var stored event.Event
+	if err := cejson.Unmarshal(exact, &stored); err != nil || !bytes.Equal(stored.Data(), again.Data()) {
+		t.Fatalf("the router reads %s as data %q (%v), ingest as %q", exact, stored.Data(), err, again.Data())
+	}
+	exact2, err := cejson.Marshal(&again)
+	if err != nil || !bytes.Equal(exact, exact2) {
+		t.Fatalf("round trip changed the event:\n%s\n%s (%v)", exact, exact2, err)
+	}
+	if !e.DataBase64 && isJSONMediaType(e.DataMediaType()) && !writtenAsJSON(e.DataMediaType()) {
+		return // sdk-go's json.Marshal writes such data as a string of its text
 	}
 	first, err := json.Marshal(e)
 	if err != nil {
@@ -104,12 +119,14 @@ func FuzzDecodeBatch(f *testing.F) {
 }
 
 // FuzzDecodeBinary fuzzes the header values (percent-encoded as the
-// binding sends them) and the body of a binary-mode request.
+// binding sends them, or quoted-strings as older senders do) and the body
+// of a binary-mode request.
 func FuzzDecodeBinary(f *testing.F) {
 	f.Add("id-1", "t", "sub", "ap-guangzhou", "application/json", []byte(`{"a":[1,2.5e3,"x"]}`))
 	f.Add("a%00b", "t", "", "", "text/plain", []byte("hi"))
 	f.Add("1", "t", "s%C2%85", "r", "application/vnd.x+json", []byte(`[[[]]]`))
 	f.Add("1", "t", "", "", "", []byte{0, 1, 2})
+	f.Add(`"q\"1"`, "t", `"a b%20c"`, `"\r"`, "", []byte(nil))
 	f.Fuzz(func(t *testing.T, id, typ, subject, region, ct string, body []byte) {
 		r := binaryRequest(string(body), [2]string{"ce-id", id}, [2]string{"ce-type", typ},
 			[2]string{"ce-subject", subject}, [2]string{"ce-region", region}, [2]string{"Content-Type", ct})

@@ -1,13 +1,13 @@
 package ingest
 
 import (
-	"bytes"
 	"encoding/json"
 	"sync"
 	"testing"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/auditbus/auditbus/cejson"
 	"github.com/auditbus/auditbus/rules"
 )
 
@@ -47,20 +47,20 @@ func checkRouterReads(t *testing.T, e event.Event) {
 	if err != nil {
 		t.Fatalf("compile router rules: %v", err)
 	}
-	var stored bytes.Buffer
-	if err := event.WriteJson(&e, &stored); err != nil {
+	stored, err := cejson.Marshal(&e)
+	if err != nil {
 		t.Fatalf("accepted event does not write: %v", err)
 	}
-	res, err := set.Match("default", stored.Bytes())
+	res, err := set.Match("default", stored)
 	if err != nil {
-		t.Fatalf("router cannot match stored event %.200s: %v", stored.Bytes(), err)
+		t.Fatalf("router cannot match stored event %.200s: %v", stored, err)
 	}
 	if len(res.Rules) == 0 || res.Rules[0].Name != "all" {
-		t.Fatalf("catch-all rule did not match %.200s (errors %v)", stored.Bytes(), res.Errors)
+		t.Fatalf("catch-all rule did not match %.200s (errors %v)", stored, res.Errors)
 	}
 	var decoded event.Event
-	if err := decoded.UnmarshalJSON(stored.Bytes()); err != nil {
-		t.Fatalf("router cannot decode stored event %.200s: %v", stored.Bytes(), err)
+	if err := cejson.Unmarshal(stored, &decoded); err != nil {
+		t.Fatalf("router cannot decode stored event %.200s: %v", stored, err)
 	}
 	env := rules.NewEnv(&decoded)
 	if d := decoded.Data(); len(d) > 0 && json.Valid(d) && d[0] != '"' && declaredJSON(&decoded) {

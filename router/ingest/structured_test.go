@@ -120,7 +120,9 @@ func TestDecodeStructuredData(t *testing.T) {
 		{"json string stays a json string", `"data":"{\"a\":1}"`, `"{\"a\":1}"`, "application/json", false},
 		{"json data kept byte for byte", `"datacontenttype":"application/json","data":[1, 2.50,  "x"]`, `[1, 2.50,  "x"]`, "application/json", false},
 		{"text data is the string content", `"datacontenttype":"text/plain","data":"line\nnext"`, "line\nnext", "text/plain", false},
-		{"plus-json value kept as bytes", `"datacontenttype":"application/vnd.audit+json","data":{"k":"v"}`, `{"k":"v"}`, "application/vnd.audit+json", true},
+		{"plus-json object stays data", `"datacontenttype":"application/vnd.audit+json","data":{"k":"v"}`, `{"k":"v"}`, "application/vnd.audit+json", false},
+		{"plus-json array with parameters", `"datacontenttype":"application/problem+json; charset=utf-8","data":[1,{"a":true}]`, `[1,{"a":true}]`, "application/problem+json; charset=utf-8", false},
+		{"plus-json string kept as bytes", `"datacontenttype":"application/vnd.audit+json","data":"abc"`, `"abc"`, "application/vnd.audit+json", true},
 		{"data_base64 decoded", `"data_base64":"AAEC/w=="`, "\x00\x01\x02\xff", "", true},
 		{"null data is no data", `"data":null`, "", "", false},
 	}

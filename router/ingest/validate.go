@@ -97,7 +97,7 @@ func checkExtensions(ctx *event.EventContextV1) error {
 }
 
 // checkData guarantees the event can be written as structured JSON and
-// read back unchanged (see data.go for how sdk-go writes data), and that
+// read back unchanged (see data.go for how the bus writes data), and that
 // data declared JSON is JSON the router can process (checkJSONData).
 func checkData(e *event.Event, ctx *event.EventContextV1) error {
 	if e.DataEncoded == nil {
@@ -111,7 +111,7 @@ func checkData(e *event.Event, ctx *event.EventContextV1) error {
 		}
 		return nil
 	}
-	if writtenAsJSON(mt) {
+	if isJSONMediaType(mt) {
 		return checkJSONValue(e.DataEncoded, mt)
 	}
 	if !utf8.Valid(e.DataEncoded) {

@@ -90,7 +90,7 @@ func caRecordEnvelope(o *caObject, raw json.RawMessage) (Envelope, error) {
 	if id == "" {
 		id = caContentID(raw)
 	}
-	audit := rec.audit(product)
+	audit := rec.audit(product, kind)
 	return Envelope{
 		ID:      id,
 		Source:  product + caSourceSuffix,
@@ -128,7 +128,7 @@ func caEventBridge(o *caObject) (Envelope, error) {
 	if err := o.error(); err != nil {
 		return Envelope{}, err
 	}
-	product, err := caCheckEnvelope(spec, env)
+	product, kind, err := caCheckEnvelope(spec, env)
 	if err != nil {
 		return Envelope{}, err
 	}
@@ -141,7 +141,7 @@ func caEventBridge(o *caObject) (Envelope, error) {
 		}
 	}
 	env.Region = caFirst(env.Region, rec.region)
-	env.Audit = rec.audit(product)
+	env.Audit = rec.audit(product, kind)
 	if env.Subject == "" {
 		env.Subject = caSubject(product, env.Region, rec.accountID, env.Audit.ResourceType, env.Audit.ResourceName)
 	}
@@ -149,25 +149,25 @@ func caEventBridge(o *caObject) (Envelope, error) {
 }
 
 // caCheckEnvelope checks the envelope's attributes and returns the product
-// its type names.
-func caCheckEnvelope(spec string, env Envelope) (string, error) {
+// and kind its type names.
+func caCheckEnvelope(spec string, env Envelope) (product, kind string, err error) {
 	switch {
 	case spec != event.CloudEventsVersionV1:
-		return "", caAttrError(ingest.ErrInvalidAttribute, "specversion", "%s is not supported: only \"1.0\" is", ingest.Quote(spec))
+		return "", "", caAttrError(ingest.ErrInvalidAttribute, "specversion", "%s is not supported: only \"1.0\" is", ingest.Quote(spec))
 	case strings.TrimSpace(env.ID) == "":
-		return "", caAttrError(ingest.ErrMissingAttribute, "id", "is required but missing or empty")
+		return "", "", caAttrError(ingest.ErrMissingAttribute, "id", "is required but missing or empty")
 	case env.Source == "":
-		return "", caAttrError(ingest.ErrMissingAttribute, "source", "is required but missing or empty")
+		return "", "", caAttrError(ingest.ErrMissingAttribute, "source", "is required but missing or empty")
 	case !caCanonicalURI(env.Source):
-		return "", caAttrError(ingest.ErrInvalidAttribute, "source", "%s is not a URI-reference in canonical form", ingest.Quote(env.Source))
+		return "", "", caAttrError(ingest.ErrInvalidAttribute, "source", "%s is not a URI-reference in canonical form", ingest.Quote(env.Source))
 	case env.Record == nil:
-		return "", caAttrError(ingest.ErrMissingAttribute, "data", "is required: the CloudAudit record")
+		return "", "", caAttrError(ingest.ErrMissingAttribute, "data", "is required: the CloudAudit record")
 	}
 	product, kind, ok := strings.Cut(env.Type, caTypeSeparator)
 	if !ok || !caPlainName(product) || !caKinds[kind] {
-		return "", caAttrError(ingest.ErrInvalidAttribute, "type", "%s is not <product>:CloudEvent:ApiCall, ConsoleCall or MiniProgramCall", ingest.Quote(env.Type))
+		return "", "", caAttrError(ingest.ErrInvalidAttribute, "type", "%s is not <product>:CloudEvent:ApiCall, ConsoleCall or MiniProgramCall", ingest.Quote(env.Type))
 	}
-	return product, nil
+	return product, kind, nil
 }
 
 // caCanonicalURI accepts a URI-reference that url.URL writes back

@@ -16,6 +16,7 @@ type caRecord struct {
 	id                                  string
 	principal, accountID, sourceIP      string
 	resourceType, resourceName, outcome string
+	apiVersion, code                    string
 	time                                time.Time
 }
 
@@ -59,6 +60,8 @@ func caReadCall(o *caObject) caRecord {
 		resourceType: o.str("resourceType"),
 		resourceName: o.str("resourceName"),
 		outcome:      o.outcome("errorCode"),
+		apiVersion:   o.str("apiVersion"),
+		code:         o.text("errorCode"),
 		time:         o.time("eventTime", 1),
 	}
 }
@@ -79,6 +82,7 @@ func caReadList(o *caObject) caRecord {
 		resourceType: res.str("ResourceType"),
 		resourceName: res.str("ResourceName"),
 		outcome:      o.outcome("ErrorCode"),
+		code:         o.text("ErrorCode"),
 		time:         o.time("EventTime", 1),
 	}
 	if inner := o.embedded("CloudAuditEvent"); inner != nil {
@@ -101,6 +105,7 @@ func (r *caRecord) fill(other caRecord) {
 		{&r.principal, other.principal}, {&r.accountID, other.accountID},
 		{&r.sourceIP, other.sourceIP}, {&r.resourceType, other.resourceType},
 		{&r.resourceName, other.resourceName}, {&r.outcome, other.outcome},
+		{&r.apiVersion, other.apiVersion}, {&r.code, other.code},
 	} {
 		if *f.dst == "" {
 			*f.dst = f.src
@@ -125,9 +130,10 @@ func (r caRecord) require(n caNames) error {
 	return nil
 }
 
-// audit fills the audit extensions. Records of some products leave
-// resourceType out; the catalog knows it for the operations it lists.
-func (r caRecord) audit(product string) Audit {
+// audit fills the audit extensions; kind is the type's last segment.
+// Records of some products leave resourceType out; the catalog knows it
+// for the operations it lists. CloudAudit has no trace rating.
+func (r caRecord) audit(product, kind string) Audit {
 	rt := r.resourceType
 	if rt == "" {
 		if e, ok := LookupEvent(product, r.eventName); ok {
@@ -141,5 +147,8 @@ func (r caRecord) audit(product string) Audit {
 		ResourceName: r.resourceName,
 		Outcome:      r.outcome,
 		SourceIP:     r.sourceIP,
+		Kind:         kind,
+		APIVersion:   r.apiVersion,
+		Code:         r.code,
 	}
 }

@@ -13,13 +13,14 @@ import (
 	"github.com/auditbus/auditbus/router/ingest"
 )
 
-// Huawei Cloud CTS trace -> CloudEvent (fields of GET /v3/{project_id}/traces):
+// Huawei Cloud CTS trace -> CloudEvent (fields of GET /v3/{project_id}/traces),
+// named as Huawei EventGrid names CTS events, so that EventGrid rules match:
 //
 //	id            trace_id (required)
-//	source        <product>.cloud.huawei, product = lowercase service_type (required)
-//	type          <product>:CloudEvent:<kind>; trace_type ApiCall, ObsSDK and
-//	              ObsAPI -> ApiCall, ConsoleAction -> ConsoleCall,
-//	              SystemAction -> SystemCall; absent or unknown -> ApiCall
+//	source        HC.<SERVICE>, SERVICE = upper-case service_type (required): HC.VPC
+//	type          <SERVICE>:CloudTrace:<trace_type>, trace_type as sent (ApiCall,
+//	              ConsoleAction, SystemAction, ObsSDK, ObsAPI, ...): VPC:CloudTrace:ConsoleAction;
+//	              absent -> Others, EventGrid's name for a trace of no listed kind
 //	subject       <resource_type>/<resource_id>, resource_name when there is no
 //	              resource_id; just the id or name without a resource_type;
 //	              absent when the trace names no resource
@@ -34,11 +35,19 @@ import (
 //	resourcename  resource_name, else resource_id
 //	outcome       from code, the HTTP status: 100-399 success, >= 400 failure,
 //	              absent or not a number -> none; trace_rating is a severity,
-//	              not a result, so it stays in data only
+//	              not a result
 //	sourceip      source_ip
+//	kind          trace_type (Others when absent), as in type
+//	tracerating   trace_rating
+//	apiversion    api_version
+//	code          code as written (200, "404")
 
-// ctsSourceSuffix follows Tencent's <product>.cloud.tencent convention.
-const ctsSourceSuffix = ".cloud.huawei"
+// ctsSourcePrefix and ctsTypeSeparator are EventGrid's: HC.VPC, VPC:CloudTrace:ApiCall.
+const (
+	ctsSourcePrefix  = "HC."
+	ctsTypeSeparator = ":CloudTrace:"
+	ctsDefaultKind   = "Others"
+)
 
 // CTS converts Huawei Cloud CTS traces: one trace object, an array of them,
 // NDJSON, or {"traces": [...]}. It returns every event or a *BatchError.
@@ -56,6 +65,8 @@ type ctsTrace struct {
 	TraceID      string          `json:"trace_id"`
 	TraceName    string          `json:"trace_name"`
 	TraceType    string          `json:"trace_type"`
+	TraceRating  string          `json:"trace_rating"`
+	APIVersion   string          `json:"api_version"`
 	ServiceType  string          `json:"service_type"`
 	ResourceType string          `json:"resource_type"`
 	ResourceID   string          `json:"resource_id"`
@@ -89,16 +100,22 @@ func parseCTS(rec json.RawMessage) ([]Envelope, error) {
 	if err != nil {
 		return nil, err
 	}
-	product := strings.ToLower(strings.TrimSpace(t.ServiceType))
-	if !caPlainName(product) {
-		// It becomes the type's and source's first label.
+	service := strings.TrimSpace(t.ServiceType)
+	if !caPlainName(strings.ToLower(service)) {
+		// It becomes the type's first segment, the source's last and a
+		// subject token.
 		return nil, &ingest.Error{Kind: ingest.ErrInvalidAttribute, Index: -1,
 			Msg: fmt.Sprintf("service_type %s is not a service name (letters, digits, '-')", ingest.Quote(t.ServiceType))}
 	}
+	service = strings.ToUpper(service)
+	kind, err := ctsKind(t.TraceType)
+	if err != nil {
+		return nil, err
+	}
 	env := Envelope{
 		ID:      t.TraceID,
-		Source:  product + ctsSourceSuffix,
-		Type:    product + ":CloudEvent:" + ctsKind(t.TraceType),
+		Source:  ctsSourcePrefix + service,
+		Type:    service + ctsTypeSeparator + kind,
 		Subject: ctsSubject(t),
 		Time:    at,
 		Region:  firstOf(t.RegionID, t.Region),
@@ -109,24 +126,53 @@ func parseCTS(rec json.RawMessage) ([]Envelope, error) {
 			ResourceName: firstOf(t.ResourceName, t.ResourceID),
 			Outcome:      statusCodeOutcome(ctsCode(t.Code)),
 			SourceIP:     t.SourceIP,
+			Kind:         kind,
+			TraceRating:  t.TraceRating,
+			APIVersion:   t.APIVersion,
+			Code:         jsonScalarText(t.Code),
 		},
 		Record: rec,
 	}
 	return []Envelope{env}, nil
 }
 
-// ctsKind maps trace_type to the EventBridge kinds rules already use for
-// Tencent, so one type pattern serves both clouds. OBS data events are API
-// calls; unknown types are too rather than being rejected, because losing
-// an audit record is worse than a coarse kind (data keeps trace_type).
-func ctsKind(traceType string) string {
-	switch traceType {
-	case "ConsoleAction":
-		return "ConsoleCall"
-	case "SystemAction":
-		return "SystemCall"
+// ctsKind keeps trace_type as CTS wrote it, as EventGrid does: the kinds
+// are CTS's to name (OBS data events add ObsSDK and ObsAPI), so any plain
+// name passes. It ends the type and is a subject token, so a value with
+// other characters is refused rather than rewritten.
+func ctsKind(traceType string) (string, error) {
+	if traceType == "" {
+		return ctsDefaultKind, nil
 	}
-	return "ApiCall"
+	ok := len(traceType) <= 64
+	for i := 0; ok && i < len(traceType); i++ {
+		c := traceType[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	if !ok {
+		return "", &ingest.Error{Kind: ingest.ErrInvalidAttribute, Index: -1, Attribute: "type",
+			Msg: fmt.Sprintf("trace_type %.70s is not a kind such as ApiCall, ConsoleAction or SystemAction (1-64 ASCII letters or digits)", ingest.Quote(traceType))}
+	}
+	return traceType, nil
+}
+
+// jsonScalarText is a string's value or a number's digits as written; ""
+// for anything else (absent, null, objects).
+func jsonScalarText(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return ""
+		}
+		return s
+	}
+	if raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9' {
+		return string(raw)
+	}
+	return ""
 }
 
 // ctsSubject prefers resource_id: names may change and are not unique.

@@ -78,8 +78,17 @@ func TestCTSMapping(t *testing.T) {
 		{"code as string fails", `"code":"404"`, ExtOutcome, OutcomeFailure},
 		{"code that is not a status", `"code":"VPC.0514"`, ExtOutcome, ""},
 		{"no code", `"trace_rating":"incident"`, ExtOutcome, ""},
-		{"console kind", `"trace_type":"ConsoleAction"`, "type", "ecs:CloudEvent:ConsoleCall"},
-		{"unknown kind is an API call", `"trace_type":"Batch"`, "type", "ecs:CloudEvent:ApiCall"},
+		{"console kind", `"trace_type":"ConsoleAction"`, "type", "ECS:CloudTrace:ConsoleAction"},
+		{"system kind kept, not renamed", `"trace_type":"SystemAction"`, "type", "ECS:CloudTrace:SystemAction"},
+		{"OBS kind kept", `"trace_type":"ObsSDK"`, "type", "ECS:CloudTrace:ObsSDK"},
+		{"a kind CTS adds later passes", `"trace_type":"Batch"`, ExtKind, "Batch"},
+		{"no kind is Others", `"code":200`, "type", "ECS:CloudTrace:Others"},
+		{"source is HC.<SERVICE>", `"code":200`, "source", "HC.ECS"},
+		{"kind extension", `"trace_type":"ApiCall"`, ExtKind, "ApiCall"},
+		{"trace rating", `"trace_rating":"warning"`, ExtTraceRating, "warning"},
+		{"api version", `"api_version":"v2.1"`, ExtAPIVersion, "v2.1"},
+		{"code as a number", `"code":200`, ExtCode, "200"},
+		{"code as a string", `"code":"VPC.0514"`, ExtCode, "VPC.0514"},
 		{"principal falls back to user id", `"user":{"id":"u1"}`, ExtPrincipal, "u1"},
 		{"subject by name", `"resource_type":"eip","resource_name":"1.2.3.4"`, "subject", "eip/1.2.3.4"},
 		{"subject without a type", `"resource_id":"r-1"`, "subject", "r-1"},
@@ -87,7 +96,7 @@ func TestCTSMapping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body := fmt.Sprintf(`{"trace_id":"t1","trace_name":"stopServer","service_type":"ECS",%s}`, tt.trace)
+			body := fmt.Sprintf(`{"trace_id":"t1","trace_name":"stopServer","service_type":"ecs",%s}`, tt.trace)
 			events, err := CTS([]byte(body), NewRedactor(DefaultRedactKeys))
 			if err != nil {
 				t.Fatal(err)
@@ -212,6 +221,18 @@ func benchmarkRecords(b *testing.B, records int, convert func() ([]event.Event, 
 		n += records
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+}
+
+// TestCTSTraceTypeMustBeAName: trace_type ends the type and is a subject
+// token, so a value that would need rewriting is refused, naming it.
+func TestCTSTraceTypeMustBeAName(t *testing.T) {
+	for _, tt := range []string{"Console Action", "Api:Call", "ApiCall.", strings.Repeat("A", 65)} {
+		body := fmt.Sprintf(`{"trace_id":"t","trace_name":"n","service_type":"ECS","trace_type":%q,"time":1615430559146}`, tt)
+		_, err := CTS([]byte(body), NewRedactor(nil))
+		if !errors.Is(err, ingest.ErrInvalidAttribute) || !strings.Contains(err.Error(), "trace_type") {
+			t.Errorf("trace_type %q: err = %v, want ErrInvalidAttribute naming trace_type", tt, err)
+		}
+	}
 }
 
 func TestCTSServiceTypeMustBeAName(t *testing.T) {

@@ -19,6 +19,15 @@ const (
 	ExtOutcome      = "outcome"
 	ExtSourceIP     = "sourceip"
 	ExtRegion       = "region"
+	// ExtKind is the source's own kind of call, as its event bus spells it
+	// (Tencent ApiCall, ConsoleCall; CTS ConsoleAction, SystemAction, ObsSDK;
+	// K8sAudit for Kubernetes): the last segment of a Tencent or CTS type.
+	ExtKind = "kind"
+	// The fields CTS key-operation notification filters test (trace_rating,
+	// api_version, code), filled from the nearest field of other sources.
+	ExtTraceRating = "tracerating"
+	ExtAPIVersion  = "apiversion"
+	ExtCode        = "code"
 )
 
 // Outcome values.
@@ -36,6 +45,10 @@ type Audit struct {
 	ResourceName string
 	Outcome      string // OutcomeSuccess, OutcomeFailure, or "" when the record does not say
 	SourceIP     string
+	Kind         string // the source's own kind of call (ExtKind)
+	TraceRating  string // CTS trace_rating: normal, warning, incident
+	APIVersion   string // the version of the API that was called
+	Code         string // the result code as the record writes it (CTS: the HTTP status)
 }
 
 // Envelope is one audit record on its way to becoming a CloudEvent.
@@ -77,7 +90,8 @@ func Build(env Envelope, r *Redactor) (event.Event, error) {
 	exts := map[string]string{
 		ExtRegion: env.Region, ExtPrincipal: env.Audit.Principal, ExtAction: env.Audit.Action,
 		ExtResourceType: env.Audit.ResourceType, ExtResourceName: env.Audit.ResourceName,
-		ExtOutcome: env.Audit.Outcome, ExtSourceIP: env.Audit.SourceIP,
+		ExtOutcome: env.Audit.Outcome, ExtSourceIP: env.Audit.SourceIP, ExtKind: env.Audit.Kind,
+		ExtTraceRating: env.Audit.TraceRating, ExtAPIVersion: env.Audit.APIVersion, ExtCode: env.Audit.Code,
 	}
 	for k, v := range env.Extra {
 		if _, standard := exts[k]; standard {

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -28,7 +29,12 @@ import (
 //	              dedups, and a client's Audit-ID header cannot collide with
 //	              another event's; auditID is required
 //	source        <product>.k8s, or k8s for the default product
-//	type          <product>:CloudEvent:ApiCall (every audit event is an API call)
+//	type          <product>:K8sAudit:<verb> (tke:K8sAudit:delete); unknown for
+//	              a record without a verb (an HSS log line)
+//	product       ?product=, else DefaultK8sProduct; an HSS record's own
+//	              cluster_type wins when it names a managed service (cce ->
+//	              cce, tencent -> tke, ali -> ack, aws -> eks, azure -> aks),
+//	              since one HSS export spans clusters of several clouds
 //	subject       the object's REST path, /api/v1/namespaces/<ns>/<resource>/<name>
 //	              or /apis/<group>/<version>/...[/<subresource>]; without an
 //	              objectRef, requestURI minus its query string (which may
@@ -50,6 +56,11 @@ import (
 //	              Success/Failure without a code; none without a status
 //	              (RequestReceived)
 //	sourceip      sourceIPs[0], the client as kube-apiserver saw it
+//	kind          K8sAudit: every audit event is a request to kube-apiserver
+//	apiversion    objectRef apiGroup/apiVersion (apps/v1, v1 for the core group)
+//	code          responseStatus.code, the HTTP status (none for RequestReceived)
+//	clustertype, hostid, hostname, hostip
+//	              an HSS record's cluster_type, host_id, host_name, host_ip
 //
 // An HSS record whose content is not a JSON object (HSS also returns plain
 // log lines) is kept rather than rejected: id hss-<hash of the record>, time
@@ -57,6 +68,18 @@ import (
 
 // DefaultK8sProduct is the product when the request names none.
 const DefaultK8sProduct = "k8s"
+
+// The type's parts: <product>:K8sAudit:<verb>.
+const (
+	K8sKind          = "K8sAudit"
+	k8sTypeSeparator = ":" + K8sKind + ":"
+	k8sUnknownVerb   = "unknown"
+)
+
+// hssProducts names the managed Kubernetes service of each HSS
+// cluster_type; self-built clusters (self_built_hw, self_built_idc) are
+// plain Kubernetes and keep the request's product.
+var hssProducts = map[string]string{"cce": "cce", "tencent": "tke", "ali": "ack", "aws": "eks", "azure": "aks"}
 
 // K8sAudit converts Kubernetes audit events posted for cluster (the
 // ?cluster= parameter, "" if none) by product (?product=, "" for
@@ -153,29 +176,47 @@ func parseK8s(rec json.RawMessage, cluster, product string) (Envelope, error) {
 }
 
 // parseHSS maps the audit event inside content, keeping the HSS record
-// as data.
+// as data and lifting its cluster and host fields into extensions.
 func parseHSS(rec json.RawMessage, h k8sEvent, cluster, product string) (Envelope, error) {
 	at, err := epochMillis(h.Time, "time")
 	if err != nil {
 		return Envelope{}, err
 	}
 	cluster = firstOf(h.ClusterName, h.ClusterID, cluster)
+	if p, ok := hssProducts[h.ClusterType]; ok {
+		product = p
+	}
+	var env Envelope
 	content := strings.TrimSpace(*h.Content)
 	if !strings.HasPrefix(content, "{") || !json.Valid([]byte(content)) {
-		return hssOpaque(rec, at, cluster, product)
+		env, err = hssOpaque(rec, at, cluster, product)
+	} else {
+		env, err = hssEvent(rec, content, at, cluster, product)
 	}
+	if err != nil {
+		return Envelope{}, err
+	}
+	for k, v := range map[string]string{
+		"clustertype": h.ClusterType, "hostid": jsonScalarText(h.HostID),
+		"hostname": jsonScalarText(h.HostName), "hostip": jsonScalarText(h.HostIP),
+	} {
+		if v != "" {
+			env.Extra[k] = v
+		}
+	}
+	return env, nil
+}
+
+func hssEvent(rec json.RawMessage, content string, at time.Time, cluster, product string) (Envelope, error) {
 	var ev k8sEvent
 	if err := unmarshalRecord(json.RawMessage(content), &ev, "content"); err != nil {
 		return Envelope{}, err
 	}
 	env, err := k8sEnvelope(ev, rec, cluster, product)
-	if err != nil {
-		return Envelope{}, err
-	}
-	if env.Time.IsZero() {
+	if err == nil && env.Time.IsZero() {
 		env.Time = at
 	}
-	return env, nil
+	return env, err
 }
 
 func hssOpaque(rec json.RawMessage, at time.Time, cluster, product string) (Envelope, error) {
@@ -183,9 +224,15 @@ func hssOpaque(rec json.RawMessage, at time.Time, cluster, product string) (Enve
 		return Envelope{}, k8sNoCluster()
 	}
 	return Envelope{
-		ID: hssOpaqueID(rec), Source: k8sSource(product), Type: product + ":CloudEvent:ApiCall",
+		ID: hssOpaqueID(rec), Source: k8sSource(product), Type: k8sType(product, ""),
 		Time: at, Extra: map[string]string{"cluster": cluster}, Record: rec,
+		Audit: Audit{Kind: K8sKind},
 	}, nil
+}
+
+// k8sType is <product>:K8sAudit:<verb>.
+func k8sType(product, verb string) string {
+	return product + k8sTypeSeparator + cmp.Or(verb, k8sUnknownVerb)
 }
 
 func k8sEnvelope(ev k8sEvent, rec json.RawMessage, cluster, product string) (Envelope, error) {
@@ -213,12 +260,13 @@ func k8sEnvelope(ev k8sEvent, rec json.RawMessage, cluster, product string) (Env
 		sourceIP = ev.SourceIPs[0]
 	}
 	return Envelope{
-		ID: id, Source: k8sSource(product), Type: product + ":CloudEvent:ApiCall",
+		ID: id, Source: k8sSource(product), Type: k8sType(product, ev.Verb),
 		Subject: ev.objectPath(), Time: at, Extra: extra, Record: rec,
 		Audit: Audit{
 			Principal: ev.User.Username, Action: ev.Verb,
 			ResourceType: ev.resourceType(), ResourceName: ev.ref().Name,
 			Outcome: ev.outcome(), SourceIP: sourceIP,
+			Kind: K8sKind, APIVersion: ev.apiVersion(), Code: ev.code(),
 		},
 	}, nil
 }

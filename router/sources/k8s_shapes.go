@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"strings"
 )
 
@@ -33,8 +34,14 @@ type k8sEvent struct {
 	// shape; a record with content and no auditID is an HSS record.
 	ClusterID   string          `json:"cluster_id"`
 	ClusterName string          `json:"cluster_name"`
+	ClusterType string          `json:"cluster_type"`
 	Time        json.RawMessage `json:"time"`
 	Content     *string         `json:"content"`
+	// HSS documents the host fields as strings, yet its own sample
+	// writes host_name as a number: both are read.
+	HostID   json.RawMessage `json:"host_id"`
+	HostName json.RawMessage `json:"host_name"`
+	HostIP   json.RawMessage `json:"host_ip"`
 }
 
 type k8sUser struct {
@@ -107,6 +114,24 @@ func (ev k8sEvent) resourceType() string {
 		return r.Resource
 	}
 	return r.Resource + "/" + r.Subresource
+}
+
+// apiVersion is the API the request called, as a manifest's apiVersion
+// writes it: apps/v1, or v1 for the core group; "" for non-resource requests.
+func (ev k8sEvent) apiVersion() string {
+	r := ev.ref()
+	if r.APIGroup == "" || r.APIVersion == "" {
+		return r.APIVersion
+	}
+	return r.APIGroup + "/" + r.APIVersion
+}
+
+// code is the HTTP status of the answer, "" when there is none.
+func (ev k8sEvent) code() string {
+	if ev.ResponseStatus == nil || ev.ResponseStatus.Code == 0 {
+		return ""
+	}
+	return strconv.Itoa(ev.ResponseStatus.Code)
 }
 
 // outcome follows the HTTP code; a status without a code (some proxies

@@ -20,9 +20,12 @@ var k8sGolden = []struct {
 	{"eventlist_stages.input.json", "prod-1", ""},
 	{"secret_create.input.json", "prod-1", "tke"},
 	{"tokens.input.json", "prod-1", ""},
-	{"acp_login.input.json", "", "acp"},      // names its cluster: global
-	{"hss.input.json", "ignored", "cce"},     // cluster_name wins over ?cluster=
-	{"hss_seed.input.json", "", "cce"},       // content is a log line, not JSON
+	{"acp_login.input.json", "", "acp"},  // names its cluster: global
+	{"hss.input.json", "ignored", "cce"}, // cluster_name wins over ?cluster=
+	{"hss_seed.input.json", "", "cce"},   // content is a log line, not JSON
+	// Each record's cluster_type names its product (tke, eks); a
+	// self-built cluster keeps ?product=. host_name 42 is read as "42".
+	{"hss_mixed.input.json", "", "onprem"},
 	{"ndjson.input.ndjson", "audit-log", ""}, // kube-apiserver's log backend
 }
 

@@ -111,8 +111,8 @@ func checkEvent(t *testing.T, e event.Event, cluster string) string {
 	if ext["cluster"] != cluster {
 		t.Errorf("event %s: cluster %v, want %q (from the kubeconfig's server URL path)", e.ID(), ext["cluster"], cluster)
 	}
-	if e.Source() != "k8s" || e.Type() != "k8s:CloudEvent:ApiCall" {
-		t.Errorf("event %s: source %q, type %q, want k8s and k8s:CloudEvent:ApiCall", e.ID(), e.Source(), e.Type())
+	if e.Source() != "k8s" || e.Type() != "k8s:K8sAudit:"+rec.Verb || ext["kind"] != "K8sAudit" {
+		t.Errorf("event %s: source %q, type %q, kind %v, want k8s, k8s:K8sAudit:%s and K8sAudit", e.ID(), e.Source(), e.Type(), ext["kind"], rec.Verb)
 	}
 	if ext["principal"] != "kubernetes-admin" || ext["action"] != rec.Verb {
 		t.Errorf("event %s: principal %v, action %v, want kubernetes-admin and %s", e.ID(), ext["principal"], ext["action"], rec.Verb)
