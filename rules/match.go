@@ -8,7 +8,7 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/expr-lang/expr/vm"
 
-	"github.com/auditbus/auditbus/cejson"
+	"github.com/auditbus/auditbus/router/cejson"
 )
 
 // match finds the rules raw satisfies, appending them to res in id (name)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/auditbus/auditbus/cejson"
+	"github.com/auditbus/auditbus/router/cejson"
 )
 
 // body returns what a delivery carries as a plain body: the input payload

@@ -12,8 +12,8 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/auditbus/auditbus/cejson"
 	"github.com/auditbus/auditbus/router"
+	"github.com/auditbus/auditbus/router/cejson"
 	"github.com/auditbus/auditbus/rules"
 )
 

@@ -11,9 +11,9 @@ import (
 
 	ce "github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/auditbus/auditbus/cejson"
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/cejson"
 	"github.com/auditbus/auditbus/rules"
 )
 

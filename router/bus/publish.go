@@ -9,7 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/auditbus/auditbus/cejson"
+	"github.com/auditbus/auditbus/router/cejson"
 )
 
 // ContentType is the content type of every stored message.

@@ -11,8 +11,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/auditbus/auditbus/cejson"
 	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/cejson"
 	"github.com/auditbus/auditbus/rules"
 	"github.com/auditbus/auditbus/sinks"
 )

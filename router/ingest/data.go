@@ -9,7 +9,7 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/auditbus/auditbus/cejson"
+	"github.com/auditbus/auditbus/router/cejson"
 )
 
 // The bus stores events as structured JSON written by cejson: sdk-go's
