@@ -159,7 +159,8 @@ type Server struct {
 	js       jetstream.JetStream
 	router   *dispatch.Router
 	pub      *bus.Publisher
-	store    storeWatch // JetStream storage use, for /readyz and /metrics
+	store    storeWatch     // JetStream storage use, for /readyz and /metrics
+	disk     *bus.DiskWatch // the embedded server's full disk; nil with an external NATS
 	rules    *ruleset.Manager
 	http     *http.Server
 	ln       net.Listener
@@ -381,6 +382,7 @@ func (s *Server) startHTTP() error {
 		opts = append(opts, api.WithEventRedaction(s.cfg.RedactEventBuses))
 	}
 	s.pub = bus.NewPublisher(s.js)
+	s.pub.WatchDisk(s.disk)
 	handler := api.New(s.pub, opts...)
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: s.cfg.MaxHeaderBytes,
