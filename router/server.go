@@ -75,6 +75,11 @@ type Config struct {
 	// (hot reload); default 2s, negative for never.
 	RulesReloadInterval time.Duration
 
+	// RulesSettle is how long a rule file that lost rules it runs (an edit
+	// without them, an empty file, the file deleted) must stay so before
+	// they stop; default 30s (ruleset.DefaultSettle), negative for at once.
+	RulesSettle time.Duration
+
 	// RemovedTargetGrace is how long the queue of a target that left the
 	// rules (or that no rule of this replica has) stays paused before its
 	// deliveries are dead-lettered; a target back within it resumes. A
@@ -224,7 +229,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, reg: prometheus.NewRegistry()}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s.rules = ruleset.New(ruleset.WithFiles(cfg.Rules...), ruleset.WithPollInterval(cfg.RulesReloadInterval),
+	s.rules = ruleset.New(ruleset.WithFiles(cfg.Rules...), ruleset.WithPollInterval(cfg.RulesReloadInterval), ruleset.WithSettle(cfg.RulesSettle),
 		ruleset.WithParseOptions(ruleParseOptions()...), ruleset.WithCheck(checkRule),
 		ruleset.WithBucket(ruleset.DefaultBucket, cfg.Stream.Replicas),
 		ruleset.WithLogger(cfg.Log), ruleset.WithRegisterer(s.reg))
