@@ -31,8 +31,8 @@ const (
 // write of that store; auditbus reads the cause from the server's health
 // report: the request answers 507 AB.5071 naming the full disk instead of
 // 503, later requests are refused at once and store nothing, and /readyz
-// is not ready with the cause. Once space is freed auditbus restarts its
-// JetStream by itself: /readyz is ready, every event answered 202 before
+// is not ready with the cause. Once space is freed auditbus reopens its
+// JetStream streams by itself: /readyz is ready, every event answered 202 before
 // is still stored, and new events are stored and delivered.
 func TestFullDiskAnswers507AndRecovers(t *testing.T) {
 	dir, ok := smallFS(t, diskSize)
@@ -87,7 +87,7 @@ func TestFullDiskAnswers507AndRecovers(t *testing.T) {
 		status, _, body := call(t, s, "GET", "/readyz", "", nil, nil)
 		return status == http.StatusOK, fmt.Sprint(status, body)
 	})
-	if !strings.Contains(logs.String(), "JetStream restarted") {
+	if !strings.Contains(logs.String(), "its streams were reopened from disk") {
 		t.Errorf("no word of the recovery in the log:\n%s", logs.String())
 	}
 	if n := streamMsgs(t, s); n < uint64(accepted) {

@@ -78,7 +78,7 @@ func (s *Server) noteUsage(used, limit int64) {
 // passed when the limit is unknown). Room clears the refusal.
 func (s *Server) storageReady(ctx context.Context) error {
 	if err := s.disk.Check(); err != nil {
-		return fmt.Errorf("%w: free space on the filesystem of --data-dir; auditbus restarts its JetStream once there is room", err)
+		return fmt.Errorf("%w: free space on the filesystem of --data-dir; auditbus reopens its JetStream streams once there is room", err)
 	}
 	used, limit, err := s.storeUsage(ctx)
 	if err != nil {

@@ -104,7 +104,7 @@ func publicMessage(code string, err error) string {
 		return err.Error() + ": free space or raise --nats-max-store; nothing more will be accepted until it clears; events of the request before the refused one may be stored, and re-sending the whole request is safe (duplicates are recognised by source and id)"
 	case CodeDiskFull:
 		// err names the store's file; the log and /readyz have it.
-		return bus.ErrDiskFull.Error() + " (no space left on device): free space on the filesystem of --data-dir; nothing more will be accepted until it has room, when auditbus restarts its JetStream by itself; events of the request acknowledged before the disk filled are stored, and re-sending the whole request is safe (duplicates are recognised by source and id)"
+		return bus.ErrDiskFull.Error() + " (no space left on device): free space on the filesystem of --data-dir; nothing more will be accepted until it has room, when auditbus reopens its JetStream streams by itself; events of the request acknowledged before the disk filled are stored, and re-sending the whole request is safe (duplicates are recognised by source and id)"
 	case CodeInternal:
 		return "internal error; the server log has the details"
 	}

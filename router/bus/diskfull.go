@@ -20,7 +20,7 @@ import (
 // free space. Nothing of the refused request is stored by the refusal;
 // events of it acknowledged before the disk filled are, and re-sending the
 // whole request is safe. Nothing more is stored until the disk has room
-// and DiskWatch has restarted JetStream.
+// and DiskWatch has reopened the streams.
 var ErrDiskFull = errors.New("the bus could not write: the data dir's disk is full")
 
 // nats-server (v2.15, filestore and stream) keeps the first write error of
@@ -30,23 +30,23 @@ var ErrDiskFull = errors.New("the bus could not write: the data dir's disk is fu
 var noSpaceText = syscall.ENOSPC.Error()
 
 // DiskWatch follows an embedded server's store for a disk-full write
-// error and, once the disk has room again, restarts the server's
-// JetStream so that the stores are opened afresh from what is on disk
-// (nats-server's own recovery of a store; messages it acknowledged are
-// there, the one that failed was never acknowledged). A nil *DiskWatch
+// error and, once the disk has room again, reopens the streams of the
+// account auditbus uses, afresh from what is on disk (nats-server's own
+// recovery of a store; messages it acknowledged are there, the one that
+// failed was never acknowledged). A nil *DiskWatch
 // (an external NATS server) reports nothing.
 type DiskWatch struct {
 	ns       *server.Server
 	storeDir string // what the server was given as StoreDir
-	room     uint64 // free bytes the filesystem needs before a restart
+	room     uint64 // free bytes the filesystem needs before the streams are reopened
 	log      zerolog.Logger
 
 	mu    sync.Mutex
 	fault error // wraps ErrDiskFull while the store cannot write
 }
 
-// NewDiskWatch watches ns, started by StartEmbedded from cfg. JetStream is
-// restarted only once the filesystem has room for the largest message
+// NewDiskWatch watches ns, started by StartEmbedded from cfg. The streams
+// are reopened only once the filesystem has room for the largest message
 // (cfg's max payload) and 1 MiB for indexes and consumer state besides.
 func NewDiskWatch(ns *server.Server, cfg EmbeddedConfig, log zerolog.Logger) *DiskWatch {
 	cfg = cfg.withDefaults()
@@ -55,7 +55,8 @@ func NewDiskWatch(ns *server.Server, cfg EmbeddedConfig, log zerolog.Logger) *Di
 
 // Fault returns the disk-full error (wrapping ErrDiskFull) while the store
 // cannot write, as last found by Check, and nil otherwise. It does not
-// look at the server: it is cheap enough for every publish.
+// look at the server: it is cheap enough for every publish (it waits only
+// while the streams are being reopened).
 func (w *DiskWatch) Fault() error {
 	if w == nil {
 		return nil
@@ -67,13 +68,19 @@ func (w *DiskWatch) Fault() error {
 
 // Check asks the server's health report for a store that failed to write
 // for lack of space, remembers what it found for Fault and returns it.
+// While DiskWatch reopens the streams it waits for that to finish.
 func (w *DiskWatch) Check() error {
 	if w == nil {
 		return nil
 	}
-	cause := w.noSpace()
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return w.checkLocked()
+}
+
+// checkLocked is Check; the caller holds w.mu.
+func (w *DiskWatch) checkLocked() error {
+	cause := w.noSpace()
 	if cause == "" {
 		w.fault = nil
 		return nil
@@ -99,7 +106,7 @@ func (w *DiskWatch) noSpace() string {
 }
 
 // Run checks the store every interval until ctx ends; while the disk is
-// full it restarts JetStream as soon as the filesystem has room.
+// full it reopens the streams as soon as the filesystem has room.
 func (w *DiskWatch) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -118,8 +125,9 @@ func (w *DiskWatch) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// recover restarts JetStream with its running configuration once the
-// filesystem has room, then checks the store again.
+// recover reopens the account's streams once the filesystem has room,
+// then checks the store again. Fault and Check wait until it is done, so
+// no publish reaches JetStream while the streams are closed.
 func (w *DiskWatch) recover() error {
 	free, err := freeBytes(w.storeDir)
 	if err != nil {
@@ -128,22 +136,24 @@ func (w *DiskWatch) recover() error {
 	if free < w.room {
 		return fmt.Errorf("%d bytes free on the filesystem of %s, waiting for %d", free, w.storeDir, w.room)
 	}
-	cfg := w.ns.JetStreamConfig()
-	if cfg == nil {
-		return errors.New("JetStream is not running")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	// auditbus keeps everything in the global account: disabling its
+	// JetStream stops its streams (keeping their files) and enabling it
+	// again recovers them from disk. (Restarting the server's whole
+	// JetStream would do the same, but nats-server v2.15 then replaces its
+	// API queues unsynchronised with requests in flight: a data race.)
+	acc := w.ns.GlobalAccount()
+	if err := acc.DisableJetStream(); err != nil {
+		return fmt.Errorf("stop JetStream for the account: %w", err)
 	}
-	// JetStreamConfig's StoreDir is the one nats-server made below ours.
-	cfg.StoreDir = w.storeDir
-	if err := w.ns.ShutdownJetStream(); err != nil {
-		return fmt.Errorf("stop JetStream: %w", err)
+	if err := acc.EnableJetStream(nil, nil); err != nil {
+		return fmt.Errorf("reopen JetStream for the account: %w", err)
 	}
-	if err := w.ns.EnableJetStream(cfg); err != nil {
-		return fmt.Errorf("restart JetStream: %w", err)
-	}
-	if err := w.Check(); err != nil {
+	if err := w.checkLocked(); err != nil {
 		return err
 	}
-	w.log.Info().Uint64("free_bytes", free).Msg("JetStream's disk has room again: JetStream restarted, events are accepted")
+	w.log.Info().Uint64("free_bytes", free).Msg("JetStream's disk has room again: its streams were reopened from disk, events are accepted")
 	return nil
 }
 
