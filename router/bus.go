@@ -82,6 +82,10 @@ func (s *Server) startBus(ctx context.Context) error {
 	return nil
 }
 
+// diskCheckInterval is how often the embedded server's store is checked
+// for a full disk, and a full one for room to restart JetStream.
+const diskCheckInterval = 2 * time.Second
+
 // startEmbedded loads (or makes) the internal user, reads the users file,
 // starts the server and the users file's watcher, and returns the options
 // that connect to the server as the internal user.
@@ -114,6 +118,8 @@ func (s *Server) startEmbedded() ([]nats.Option, error) {
 	if watcher != nil {
 		s.bgWG.Go(func() { watcher.Run(s.bgCtx, s.ns, emb) })
 	}
+	s.disk = bus.NewDiskWatch(s.ns, emb, s.cfg.Log)
+	s.bgWG.Go(func() { s.disk.Run(s.bgCtx, diskCheckInterval) })
 	s.cfg.Log.Info().Str("seed", internal.SeedFile).Int("subscribers", len(emb.Users)).Msg("embedded NATS requires credentials")
 	return []nats.Option{nats.InProcessServer(s.ns), internal.Option()}, nil
 }

@@ -12,10 +12,11 @@ import (
 	"github.com/auditbus/auditbus/router"
 )
 
-// TestRuleBrieflyMissingFromItsFile: a hot reload of a rule file that
-// parses with one rule missing (a half-written edit) removes that rule;
-// back within the removed-target grace, its queued deliveries are
-// delivered, none dead-lettered.
+// TestRuleBrieflyMissingFromItsFile: without a settle time (a negative
+// --rules-settle), a hot reload of a rule file that parses with one rule
+// missing (a half-written edit) removes that rule; back within the
+// removed-target grace, its queued deliveries are delivered, none
+// dead-lettered.
 func TestRuleBrieflyMissingFromItsFile(t *testing.T) {
 	t.Parallel()
 	var up atomic.Bool
@@ -30,7 +31,7 @@ func TestRuleBrieflyMissingFromItsFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rules.yaml")
 	replaceFile(t, path, full)
 	s := start(t, t.TempDir(), func(c *router.Config) {
-		c.RulesReloadInterval = 10 * time.Millisecond
+		c.RulesReloadInterval, c.RulesSettle = 10*time.Millisecond, -1
 		c.RetryBase, c.RetryCap = time.Millisecond, 20*time.Millisecond
 	}, path)
 	for _, id := range []string{"m1", "m2", "m3"} {

@@ -75,6 +75,11 @@ type Config struct {
 	// (hot reload); default 2s, negative for never.
 	RulesReloadInterval time.Duration
 
+	// RulesSettle is how long a rule file that lost rules it runs (an edit
+	// without them, an empty file, the file deleted) must stay so before
+	// they stop; default 30s (ruleset.DefaultSettle), negative for at once.
+	RulesSettle time.Duration
+
 	// RemovedTargetGrace is how long the queue of a target that left the
 	// rules (or that no rule of this replica has) stays paused before its
 	// deliveries are dead-lettered; a target back within it resumes. A
@@ -163,7 +168,8 @@ type Server struct {
 	js       jetstream.JetStream
 	router   *dispatch.Router
 	pub      *bus.Publisher
-	store    storeWatch // JetStream storage use, for /readyz and /metrics
+	store    storeWatch     // JetStream storage use, for /readyz and /metrics
+	disk     *bus.DiskWatch // the embedded server's full disk; nil with an external NATS
 	rules    *ruleset.Manager
 	http     *http.Server
 	ln       net.Listener
@@ -227,7 +233,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, reg: prometheus.NewRegistry()}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s.rules = ruleset.New(ruleset.WithFiles(cfg.Rules...), ruleset.WithPollInterval(cfg.RulesReloadInterval),
+	s.rules = ruleset.New(ruleset.WithFiles(cfg.Rules...), ruleset.WithPollInterval(cfg.RulesReloadInterval), ruleset.WithSettle(cfg.RulesSettle),
 		ruleset.WithParseOptions(ruleParseOptions()...), ruleset.WithCheck(checkRule),
 		ruleset.WithBucket(ruleset.DefaultBucket, cfg.Stream.Replicas),
 		ruleset.WithLogger(cfg.Log), ruleset.WithRegisterer(s.reg))
@@ -385,6 +391,7 @@ func (s *Server) startHTTP() error {
 		opts = append(opts, api.WithEventRedaction(s.cfg.RedactEventBuses))
 	}
 	s.pub = bus.NewPublisher(s.js)
+	s.pub.WatchDisk(s.disk)
 	handler := api.New(s.pub, opts...)
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: s.cfg.MaxHeaderBytes,

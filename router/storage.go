@@ -72,11 +72,14 @@ func (s *Server) noteUsage(used, limit int64) {
 	s.cfg.Log.Info().Int64("used_bytes", used).Int64("limit_bytes", limit).Msg("JetStream storage is below 90% of its limit again")
 }
 
-// storageReady is the storage part of /readyz: not ready while usage is at
-// the limit, or while the last publish was refused for lack of storage and
+// storageReady is the storage part of /readyz: not ready while the
+// embedded server's disk is full, while usage is at the limit, or while the last publish was refused for lack of storage and
 // nothing shows room since (usage below a known limit, or refusalHold
 // passed when the limit is unknown). Room clears the refusal.
 func (s *Server) storageReady(ctx context.Context) error {
+	if err := s.disk.Check(); err != nil {
+		return fmt.Errorf("%w: free space on the filesystem of --data-dir; auditbus reopens its JetStream streams once there is room", err)
+	}
 	used, limit, err := s.storeUsage(ctx)
 	if err != nil {
 		return err

@@ -36,6 +36,7 @@ func defaultServeConfig() *serveConfig {
 	c.MaxBodyBytes = api.DefaultMaxBodyBytes
 	c.PublishTimeout = api.DefaultPublishTimeout
 	c.RulesReloadInterval = ruleset.DefaultPollInterval
+	c.RulesSettle = ruleset.DefaultSettle
 	c.Stream.MaxAge = bus.DefaultMaxAge
 	c.Stream.Replicas = 1
 	c.Stream.DuplicateWindow = bus.DefaultDuplicateWindow
@@ -70,6 +71,7 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	natsFlags(fs, &c.Config)
 	fs.Var(&listFlag{list: &c.Rules}, "rules", "rule file or directory (repeatable, or comma-separated)")
 	fs.DurationVar(&c.RulesReloadInterval, "rules-reload-interval", c.RulesReloadInterval, "how often rule files are checked for changes and reloaded (negative: never)")
+	fs.DurationVar(&c.RulesSettle, "rules-settle", c.RulesSettle, "how long a rule file that lost rules (emptied, cut short, deleted) must stay so before those rules stop; until then they keep running (negative: at once)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body")
 	fs.DurationVar(&c.PublishTimeout, "publish-timeout", c.PublishTimeout, "how long an ingest request waits for the bus to acknowledge its events before answering 503 (keep it below clients' timeouts)")
 	fs.DurationVar(&c.Stream.MaxAge, "stream-max-age", c.Stream.MaxAge, "how long the events stream keeps events")

@@ -39,6 +39,7 @@ const (
 	CodeInternal           = "AB.5000"                // 500: a bug; the log has details
 	CodeUnavailable        = "AB.5030"                // 503: the bus (or the rules bucket) did not answer; retrying is safe
 	CodeStorageFull        = "AB.5070"                // 507: JetStream refused to store for lack of storage; retrying is safe once it clears
+	CodeDiskFull           = "AB.5071"                // 507: the embedded JetStream's disk is full (ENOSPC) below its limit; retrying is safe once it clears
 )
 
 // storageRetryAfter is the Retry-After of a 507: room comes back when an
@@ -82,6 +83,8 @@ func errorStatus(err error) (int, string) {
 		return http.StatusBadRequest, CodeMalformed
 	case errors.Is(err, bus.ErrStorageFull):
 		return http.StatusInsufficientStorage, CodeStorageFull
+	case errors.Is(err, bus.ErrDiskFull):
+		return http.StatusInsufficientStorage, CodeDiskFull
 	case errors.Is(err, bus.ErrUnavailable):
 		return http.StatusServiceUnavailable, CodeUnavailable
 	default:
@@ -99,6 +102,9 @@ func publicMessage(code string, err error) string {
 	case CodeStorageFull:
 		// err names JetStream's cause and the refused event, no internals.
 		return err.Error() + ": free space or raise --nats-max-store; nothing more will be accepted until it clears; events of the request before the refused one may be stored, and re-sending the whole request is safe (duplicates are recognised by source and id)"
+	case CodeDiskFull:
+		// err names the store's file; the log and /readyz have it.
+		return bus.ErrDiskFull.Error() + " (no space left on device): free space on the filesystem of --data-dir; nothing more will be accepted until it has room, when auditbus reopens its JetStream streams by itself; events of the request acknowledged before the disk filled are stored, and re-sending the whole request is safe (duplicates are recognised by source and id)"
 	case CodeInternal:
 		return "internal error; the server log has the details"
 	}

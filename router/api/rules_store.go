@@ -78,6 +78,9 @@ const (
 type RulesStatus struct {
 	Loaded int      `json:"loaded"`
 	Errors []string `json:"errors,omitempty"`
+	// PendingRemovals are rule files that lost rules (or are gone) whose
+	// rules keep running until the settle time has passed, one line each.
+	PendingRemovals []string `json:"pending_removals,omitempty"`
 }
 
 // Errors a RuleStore returns; the endpoints map them to status codes.

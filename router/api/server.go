@@ -238,7 +238,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		if s.opts.auth != nil {
 			// Public: rule problems quote files and target URLs, which
 			// may hold secrets; GET /v1/rules has them for rules:read.
-			body["rules"] = map[string]int{"loaded": st.Loaded, "broken": len(st.Errors)}
+			body["rules"] = map[string]int{"loaded": st.Loaded, "broken": len(st.Errors), "pending_removals": len(st.PendingRemovals)}
 		} else {
 			body["rules"] = st
 		}

@@ -44,6 +44,7 @@ type Result struct {
 type Publisher struct {
 	js      jetstream.JetStream
 	refused refusals
+	disk    *DiskWatch // nil with an external NATS server
 }
 
 // NewPublisher returns a Publisher using js.
@@ -51,12 +52,22 @@ func NewPublisher(js jetstream.JetStream) *Publisher {
 	return &Publisher{js: js}
 }
 
+// WatchDisk makes Publish refuse at once with w's ErrDiskFull while the
+// embedded server's disk is full, and ask w why when JetStream does not
+// acknowledge (it answers nothing to a write that failed on a full disk).
+// Call it before the first Publish.
+func (p *Publisher) WatchDisk(w *DiskWatch) { p.disk = w }
+
 // Publish stores events on bus. It sends them all asynchronously and returns
 // only after JetStream acknowledged every one, or the first failure: wrapped
 // in ErrStorageFull when JetStream refused for lack of storage (remembered
-// for StorageRefusal until a publish succeeds), in ErrUnavailable otherwise.
-// Results are in the order of events.
+// for StorageRefusal until a publish succeeds), in ErrDiskFull when the
+// embedded server's disk is full (see WatchDisk), in ErrUnavailable
+// otherwise. Results are in the order of events.
 func (p *Publisher) Publish(ctx context.Context, bus string, events []event.Event) ([]Result, error) {
+	if err := p.disk.Fault(); err != nil {
+		return nil, err
+	}
 	// Encode everything first, so an event that cannot be encoded fails the
 	// request before any of it is stored.
 	msgs := make([]*nats.Msg, len(events))
@@ -90,8 +101,14 @@ func (p *Publisher) Publish(ctx context.Context, bus string, events []event.Even
 				p.refused.record(full)
 				return nil, fmt.Errorf("%w: event %d (id %q)", full, i, events[i].ID())
 			}
+			if full := p.disk.Check(); full != nil {
+				return nil, fmt.Errorf("%w: event %d (id %q)", full, i, events[i].ID())
+			}
 			return nil, fmt.Errorf("%w: event %d (id %q): %v", ErrUnavailable, i, events[i].ID(), err)
 		case <-ctx.Done():
+			if full := p.disk.Check(); full != nil {
+				return nil, fmt.Errorf("%w: event %d (id %q)", full, i, events[i].ID())
+			}
 			return nil, fmt.Errorf("%w: waiting for acknowledgements: %v", ErrUnavailable, ctx.Err())
 		}
 	}

@@ -122,6 +122,10 @@ func (cfg EmbeddedConfig) withDefaults() EmbeddedConfig {
 	return cfg
 }
 
+// storeDir is the StoreDir the server is given (it keeps its files in a
+// jetstream directory below it).
+func (cfg EmbeddedConfig) storeDir() string { return filepath.Join(cfg.DataDir, "jetstream") }
+
 // options is a fresh server.Options for cfg each call, since the server
 // keeps and modifies what it is given.
 func (cfg EmbeddedConfig) options() (*server.Options, error) {
@@ -139,7 +143,7 @@ func (cfg EmbeddedConfig) options() (*server.Options, error) {
 		Host:       cfg.Host,
 		Port:       cfg.Port,
 		JetStream:  true,
-		StoreDir:   filepath.Join(cfg.DataDir, "jetstream"),
+		StoreDir:   cfg.storeDir(),
 		NoSigs:     true,
 		NoLog:      true,
 		DontListen: cfg.InProcessOnly,

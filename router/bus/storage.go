@@ -20,9 +20,9 @@ var ErrStorageFull = errors.New("the bus refused to store: JetStream storage is 
 
 // The JetStream API error codes (nats-server errors.json) that mean "no
 // room to store". JetStream answers a publish with them; a write that fails
-// on a full disk below JetStream's limit gets no answer at all (it surfaces
-// as ErrUnavailable), which is why the embedded server's limit stays below
-// the disk's free space.
+// on a full disk below JetStream's limit gets no answer at all (DiskWatch
+// finds why on the embedded server: ErrDiskFull), which is why the embedded
+// server's limit stays below the disk's free space.
 const (
 	errCodeAccountResourcesExceeded = 10002 // JSAccountResourcesExceededErr: the account's limit
 	errCodeInsufficientResources    = 10023 // JSInsufficientResourcesErr: the server's max store

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/auditbus/auditbus/rules"
 )
@@ -74,16 +75,17 @@ func expand(p string) ([]string, error) {
 }
 
 // scanFiles reads every listed file and re-parses those whose content
-// changed; files no longer listed (deleted, or gone from their directory)
-// are removed with their rules. It records what changed in m.touched and
-// returns the listing.
-func (m *Manager) scanFiles() listing {
+// changed (after start, once two scans read the same content); files no
+// longer listed (deleted, or gone from their directory) are removed with
+// their rules, after start once they stayed gone for the settle time. It
+// records what changed in m.touched and returns the listing.
+func (m *Manager) scanFiles(now time.Time) listing {
 	l := list(m.opts.paths)
 	for i, f := range l.files {
-		m.readFile(f, i, l.root[f])
+		m.readFile(f, i, l.root[f], now)
 	}
 	for path, s := range m.files {
-		if _, listed := l.root[path]; listed || l.kept[s.rootPath] {
+		if _, listed := l.root[path]; listed || l.kept[s.rootPath] || m.holdGone(s, now) {
 			continue
 		}
 		delete(m.files, path)
@@ -93,23 +95,33 @@ func (m *Manager) scanFiles() listing {
 	return l
 }
 
-// readFile updates one file's source when its content changed.
-func (m *Manager) readFile(path string, order int, root string) {
+// readFile updates one file's source when its content changed: at once
+// before the Manager has loaded, afterwards when the same changed content
+// was read twice in a row, so a file being written is not taken half-way.
+func (m *Manager) readFile(path string, order int, root string, now time.Time) {
 	src, err := os.ReadFile(path)
 	s, ok := m.files[path]
 	if errors.Is(err, fs.ErrNotExist) {
-		return // deleted since listed: the next scan removes it
+		return // deleted since listed: the next scan finds it gone
 	}
 	if !ok {
 		s = &source{id: path}
 		m.files[path] = s
 	}
-	s.order, s.rootPath = order, root
+	if !s.goneSince.IsZero() {
+		m.touched[path] = true // back: its pending removal is over
+	}
+	s.order, s.rootPath, s.goneSince = order, root, time.Time{}
 	fp := fingerprint(src, err)
 	if ok && fp == s.fingerprint {
+		s.candidate = ""
 		return
 	}
-	s.fingerprint = fp
+	if m.loaded && fp != s.candidate {
+		s.candidate = fp
+		return
+	}
+	s.fingerprint, s.candidate, s.held = fp, "", nil
 	m.touched[path] = true
 	if err != nil {
 		s.want, s.parseErrs = nil, rules.Errors{{Pos: rules.Position{File: path}, Msg: fmt.Sprintf("read rule file: %v", err)}}
@@ -124,6 +136,7 @@ func (m *Manager) readFile(path string, order int, root string) {
 	s.want, s.parseErrs = m.parseSource(path, src, m.opts.parseOpts)
 	if s.want != nil {
 		s.want.fingerprint = fp
+		m.holdLoss(s, now)
 	}
 }
 

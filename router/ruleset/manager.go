@@ -67,7 +67,7 @@ func New(opts ...Option) *Manager {
 func (m *Manager) LoadFiles() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.paths = m.scanFiles()
+	m.paths = m.scanFiles(m.opts.now())
 	errs := append(rules.Errors(nil), m.pathErrors()...)
 	for _, p := range m.paths.missing {
 		errs = append(errs, &rules.Error{Pos: rules.Position{File: p}, Msg: "rule path: no such file or directory"})
@@ -175,8 +175,9 @@ func (m *Manager) poll(ctx context.Context) {
 func (m *Manager) pollOnce(ctx context.Context) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	before := m.paths
-	m.paths = m.scanFiles()
+	before, now := m.paths, m.opts.now()
+	m.paths = m.scanFiles(now)
+	m.settleDue(now)
 	m.reportPaths(before)
 	if len(m.touched) > 0 || m.retry {
 		_ = m.rebuild(ctx, "files", false)

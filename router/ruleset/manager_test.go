@@ -88,14 +88,14 @@ func eventually(t *testing.T, what string, cond func() (bool, string)) {
 }
 
 // TestFileReload edits, breaks, duplicates and removes rule files under a
-// polling Manager: a broken or conflicting file keeps its last good
+// polling Manager without a settle time: a broken or conflicting file keeps its last good
 // version, a fixed one takes effect, a removed one takes its rules along.
 func TestFileReload(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yml")
 	writeFile(t, a, rule("alpha", "DeleteCluster"))
 	reg := prometheus.NewRegistry()
-	m := ruleset.New(ruleset.WithFiles(dir), ruleset.WithPollInterval(5*time.Millisecond),
+	m := ruleset.New(ruleset.WithFiles(dir), ruleset.WithPollInterval(5*time.Millisecond), ruleset.WithSettle(-1),
 		ruleset.WithRegisterer(reg), ruleset.WithLogger(zerolog.New(zerolog.NewTestWriter(t))))
 	in := &installed{}
 	if err := m.Start(context.Background(), nil, in.apply); err != nil {
@@ -269,7 +269,8 @@ func TestStopIsIdempotent(t *testing.T) {
 }
 
 // TestSwapNamesAcrossFiles: two files exchange their rules' names, one
-// write after the other. The first write alone is a conflict (the edited
+// write after the other, without a settle time (which would hold both
+// losses and apply the swap as one). The first write alone is a conflict (the edited
 // file keeps its old rule); the second resolves it, and both files run
 // their new versions although each now claims a name the other ran.
 func TestSwapNamesAcrossFiles(t *testing.T) {
@@ -277,7 +278,7 @@ func TestSwapNamesAcrossFiles(t *testing.T) {
 	a, b := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml")
 	writeFile(t, a, rule("x", "FromA"))
 	writeFile(t, b, rule("y", "FromB"))
-	m := ruleset.New(ruleset.WithFiles(dir), ruleset.WithPollInterval(time.Millisecond))
+	m := ruleset.New(ruleset.WithFiles(dir), ruleset.WithPollInterval(time.Millisecond), ruleset.WithSettle(-1))
 	if err := m.Start(context.Background(), nil, (&installed{}).apply); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,10 @@ import (
 const (
 	// DefaultPollInterval is how often rule files are checked for changes.
 	DefaultPollInterval = 2 * time.Second
+	// DefaultSettle is how long a rule file must stay without rules it ran
+	// (emptied, cut short, deleted) before they stop: longer than a slow
+	// rewrite in place, short enough for a removal to feel prompt.
+	DefaultSettle = 30 * time.Second
 	// DefaultBucket is the KV bucket that holds API-managed rules, one key
 	// "<bus>.<name>" per rule, the value being the rule's YAML or JSON
 	// document.
@@ -33,6 +37,7 @@ type Check func(r *rules.Rule) rules.Errors
 type options struct {
 	paths     []string
 	interval  time.Duration
+	settle    time.Duration
 	parseOpts []rules.Option
 	check     Check
 	bucket    string
@@ -40,11 +45,12 @@ type options struct {
 	writeWait time.Duration
 	log       zerolog.Logger
 	reg       prometheus.Registerer
+	now       func() time.Time // the clock of settle times; tests set it
 }
 
 func buildOptions(opts []Option) options {
-	o := options{interval: DefaultPollInterval, bucket: DefaultBucket, replicas: 1,
-		writeWait: DefaultWriteWait, log: zerolog.Nop(), check: func(*rules.Rule) rules.Errors { return nil }}
+	o := options{interval: DefaultPollInterval, settle: DefaultSettle, bucket: DefaultBucket, replicas: 1,
+		writeWait: DefaultWriteWait, log: zerolog.Nop(), now: time.Now, check: func(*rules.Rule) rules.Errors { return nil }}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -68,6 +74,19 @@ func WithPollInterval(d time.Duration) Option {
 	return func(o *options) {
 		if d != 0 {
 			o.interval = d
+		}
+	}
+}
+
+// WithSettle sets how long, after start, a rule file that lost rules it
+// runs (an edit without them, an empty file, the file deleted) must stay
+// so before those rules stop; until then its previous version keeps
+// running, whole. 0 means DefaultSettle (30s); a negative value applies
+// such changes as soon as two polls read the same content.
+func WithSettle(d time.Duration) Option {
+	return func(o *options) {
+		if d != 0 {
+			o.settle = d
 		}
 	}
 }

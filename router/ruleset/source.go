@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/auditbus/auditbus/rules"
 )
@@ -35,6 +36,16 @@ type source struct {
 	want      *version
 	parseErrs rules.Errors
 	running   *version
+
+	// candidate is a file's changed content (fingerprint) seen by one poll,
+	// applied when the next poll reads it again (settle.go).
+	candidate string
+	// held is a file's good version that drops rules running ones has,
+	// waiting since heldSince for the settle time; goneSince is when a file
+	// with running rules was first found gone (zero while it is listed).
+	held      *version
+	heldSince time.Time
+	goneSince time.Time
 
 	// problems are what keeps want from running: parse errors or
 	// conflicts. logged is what was last logged of them.

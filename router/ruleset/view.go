@@ -53,7 +53,7 @@ func (m *Manager) publish() {
 		}
 	}
 	slices.SortFunc(v.order, func(a, b ruleKey) int { return cmp.Or(cmp.Compare(a.bus, b.bus), cmp.Compare(a.name, b.name)) })
-	v.status = api.RulesStatus{Loaded: len(v.order), Errors: m.problems()}
+	v.status = api.RulesStatus{Loaded: len(v.order), Errors: m.problems(), PendingRemovals: m.pendingRemovals()}
 	close(m.view.Swap(v).done)
 }
 

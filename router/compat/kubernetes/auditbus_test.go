@@ -3,12 +3,9 @@ package kubernetes
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -99,14 +96,16 @@ func baseURL(s *router.Server) string { return "https://" + s.Addr() }
 // auditbus exports on GET /metrics, over those with every given label.
 func (f *fixture) metric(t *testing.T, s *router.Server, name string, labels ...string) float64 {
 	t.Helper()
-	pool := x509.NewCertPool()
-	pem, err := os.ReadFile(f.serverCA.file)
-	if err != nil || !pool.AppendCertsFromPEM(pem) {
-		t.Fatalf("server CA: %v", err)
-	}
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	return f.metricAt(t, baseURL(s), name, labels...)
+}
+
+// metricAt is metric of the auditbus serving base (https://host:port),
+// which may be another process.
+func (f *fixture) metricAt(t *testing.T, base, name string, labels ...string) float64 {
+	t.Helper()
+	c := f.client()
 	defer c.CloseIdleConnections()
-	req, _ := http.NewRequest(http.MethodGet, baseURL(s)+"/metrics", nil)
+	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
 	req.Header.Set("Authorization", "Bearer "+f.opsToken)
 	resp, err := c.Do(req)
 	if err != nil {

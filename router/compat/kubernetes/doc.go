@@ -13,5 +13,7 @@
 // what auditbus stored on its JetStream stream, that refused credentials
 // store nothing after the backend's retries, and that the backend's
 // retries carry a batch through an auditbus restart and a bus outage
-// (503) without storing any event twice.
+// (503), and a stream of events in either mode through a SIGKILL of an
+// `auditbus serve` process (built from ./cmd/auditbus) and its restart on
+// the same data directory, without losing or storing twice any event.
 package kubernetes
