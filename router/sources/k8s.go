@@ -48,6 +48,9 @@ import (
 //	data          the record as posted, secrets redacted; for HSS the whole
 //	              record, content still a string (redacted inside)
 //	principal     user.username: the authenticated, accountable user
+//	stage         the audit stage (RequestReceived, ResponseStarted,
+//	              ResponseComplete, Panic): one request is up to four events,
+//	              and a rule that alerts once per request names its stage
 //	impersonateduser  impersonatedUser.username, when the request impersonated
 //	action        verb
 //	resourcetype  objectRef.resource, + "/" + subresource when there is one
@@ -252,6 +255,9 @@ func k8sEnvelope(ev k8sEvent, rec json.RawMessage, cluster, product string) (Env
 		return Envelope{}, err
 	}
 	extra := map[string]string{"cluster": cluster}
+	if ev.Stage != "" {
+		extra["stage"] = ev.Stage
+	}
 	if ev.ImpersonatedUser != nil {
 		extra["impersonateduser"] = ev.ImpersonatedUser.Username
 	}
