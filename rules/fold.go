@@ -1,0 +1,98 @@
+package rules
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// prefixFold reports whether s starts with p, ignoring case as
+// strings.EqualFold does: rune by rune, since folding can change a
+// character's length in bytes (K, the Kelvin sign, is three bytes; k one).
+func prefixFold(s, p string) bool {
+	for p != "" {
+		if s == "" {
+			return false
+		}
+		rs, ns := utf8.DecodeRuneInString(s)
+		rp, np := utf8.DecodeRuneInString(p)
+		if !equalRuneFold(rs, rp) {
+			return false
+		}
+		s, p = s[ns:], p[np:]
+	}
+	return true
+}
+
+// suffixFold is prefixFold from the end.
+func suffixFold(s, p string) bool {
+	for p != "" {
+		if s == "" {
+			return false
+		}
+		rs, ns := utf8.DecodeLastRuneInString(s)
+		rp, np := utf8.DecodeLastRuneInString(p)
+		if !equalRuneFold(rs, rp) {
+			return false
+		}
+		s, p = s[:len(s)-ns], p[:len(p)-np]
+	}
+	return true
+}
+
+func equalRuneFold(a, b rune) bool {
+	if a == b {
+		return true
+	}
+	for r := unicode.SimpleFold(a); r != a; r = unicode.SimpleFold(r) {
+		if r == b {
+			return true
+		}
+	}
+	return false
+}
+
+// parseIP reads an address as Event Ruler does: Go's parser, and also
+// dotted IPv4 whose parts have leading zeros ("010.001.002.003" is
+// 10.1.2.3, decimal, not octal), which Go refuses.
+func parseIP(s string) (netip.Addr, bool) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a, true
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) != 4 {
+		return netip.Addr{}, false
+	}
+	var b [4]byte
+	for i, p := range parts {
+		if p == "" || len(p) > 3 || strings.TrimLeft(p, "0123456789") != "" {
+			return netip.Addr{}, false
+		}
+		n, err := strconv.Atoi(p)
+		if err != nil || n > 255 {
+			return netip.Addr{}, false
+		}
+		b[i] = byte(n)
+	}
+	return netip.AddrFrom4(b), true
+}
+
+// parseCIDR reads a block whose address parseIP accepts, masked.
+func parseCIDR(s string) (netip.Prefix, error) {
+	addr, bits, found := strings.Cut(s, "/")
+	a, ok := parseIP(addr)
+	if !found || !ok {
+		return netip.ParsePrefix(s) // for its error message
+	}
+	n, err := strconv.Atoi(bits)
+	if err != nil || strings.TrimLeft(bits, "0123456789") != "" {
+		return netip.ParsePrefix(s)
+	}
+	p, err := a.Prefix(n)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return p, nil
+}
