@@ -13,8 +13,8 @@ type state struct {
 	scratch []byte // unescaped strings
 	// elems are the array elements met on the tree's paths, by id; id 0
 	// stands for "no element" (the event itself).
-	elems []elem
-	cur   int32 // the element being read
+	elems   []elem
+	cur     int32  // the element being read
 	spans   []span // by node id, for raw nodes
 	spanned []int32
 
