@@ -119,6 +119,9 @@ func TestPatternSemantics(t *testing.T) {
 		{"different elements, other operators", `data: {resources: {type: [{prefix: "no"}], id: [{anything-but: {prefix: "ins"}}]}}`, false},
 		{"$or alternative in one element", "data:\n  resources:\n    $or:\n      - {type: [\"cluster\"], id: [\"ins-2\"]}\n      - {type: [\"node\"], id: [\"ins-2\"]}", true},
 		{"$or alternative split across elements", "data:\n  resources:\n    $or:\n      - {type: [\"cluster\"], id: [\"ins-2\"]}\n      - {type: [\"disk\"]}", false},
+		// Documented difference: an $or above the array's object pattern.
+		{"$or above the object pattern is not held to one element", "data: {resources: {type: [\"cluster\"]}}\n$or:\n  - data: {resources: {id: [\"ins-2\"]}}\n  - subject: [\"nope\"]", true},
+		{"$or inside the object pattern is", "data: {resources: {type: [\"cluster\"], $or: [{id: [\"ins-2\"]}, {id: [\"nope\"]}]}}", false},
 		{"group and a field outside it", `data: {eventName: ["DeleteCluster"], resources: {type: ["node"], id: ["ins-2"]}}`, true},
 		// New operator combinations.
 		{"prefix equals-ignore-case", `data: {eventName: [{prefix: {equals-ignore-case: "dELETE"}}]}`, true},
