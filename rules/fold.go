@@ -81,18 +81,15 @@ func parseIP(s string) (netip.Addr, bool) {
 
 // parseCIDR reads a block whose address parseIP accepts, masked.
 func parseCIDR(s string) (netip.Prefix, error) {
-	addr, bits, found := strings.Cut(s, "/")
+	addr, bits, _ := strings.Cut(s, "/")
+	if _, err := netip.ParseAddr(addr); err == nil {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
 	a, ok := parseIP(addr)
-	if !found || !ok {
+	n, err := strconv.Atoi(bits)
+	if !ok || err != nil || strings.TrimLeft(bits, "0123456789") != "" {
 		return netip.ParsePrefix(s) // for its error message
 	}
-	n, err := strconv.Atoi(bits)
-	if err != nil || strings.TrimLeft(bits, "0123456789") != "" {
-		return netip.ParsePrefix(s)
-	}
-	p, err := a.Prefix(n)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	return p, nil
+	return a.Prefix(n)
 }

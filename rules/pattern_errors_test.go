@@ -38,3 +38,21 @@ func TestPatternErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDescribeNewMatchers checks that lint messages write the new operator
+// forms as an author would.
+func TestDescribeNewMatchers(t *testing.T) {
+	cases := map[string]string{
+		`{prefix: {equals-ignore-case: "De"}}`:             `{prefix: {equals-ignore-case: "De"}}`,
+		`{suffix: {equals-ignore-case: "x"}}`:              `{suffix: {equals-ignore-case: "x"}}`,
+		`{anything-but: {prefix: ["a", "b"]}}`:             `{anything-but: {prefix: ["a", "b"]}}`,
+		`{anything-but: {wildcard: "*a"}}`:                 `{anything-but: {wildcard: "*a"}}`,
+		`{anything-but: {equals-ignore-case: ["x", "Y"]}}`: `{anything-but: {equals-ignore-case: ["x", "Y"]}}`,
+	}
+	for in, want := range cases {
+		r := mustRule(t, "data: {a: ["+in+"]}", "")
+		if got := describeMatcher(r.pattern.clauses[0].leaf.matchers[0]); got != want {
+			t.Errorf("%s: described as %s, want %s", in, got, want)
+		}
+	}
+}
