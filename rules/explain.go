@@ -22,7 +22,8 @@ type Explanation struct {
 	// runtime error), and always false for a disabled rule.
 	Matched bool `json:"matched"`
 	// Clauses are the pattern's top-level clauses, ANDed, in the order the
-	// author wrote them; nested mappings are flattened into their leaves.
+	// author wrote them; nested mappings are flattened into their leaves,
+	// except groups over several objects (see ClauseResult.Group).
 	// An empty pattern has none and matches every event.
 	Clauses []ClauseResult `json:"clauses"`
 	// Condition is nil when the rule has no condition.

@@ -143,8 +143,9 @@ func (p *patternParser) object(n *yaml.Node, path []string) *pattern {
 	return pat
 }
 
-// field returns the clauses of one pattern key; a nested mapping's clauses
-// are ANDed with its siblings, so they are flattened into the parent.
+// field returns the clauses of one pattern key. A nested mapping with one
+// clause is flattened into the parent; with several it is a group, whose
+// clauses must hold in one object.
 func (p *patternParser) field(key, val *yaml.Node, path []string) []clause {
 	switch val.Kind {
 	case yaml.MappingNode:
