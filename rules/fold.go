@@ -56,7 +56,7 @@ func equalRuneFold(a, b rune) bool {
 
 // parseIP reads an address as Event Ruler does: Go's parser, and also
 // dotted IPv4 whose parts have leading zeros ("010.001.002.003" is
-// 10.1.2.3, decimal, not octal), which Go refuses.
+// 10.1.2.3, decimal, not octal, however many zeros), which Go refuses.
 func parseIP(s string) (netip.Addr, bool) {
 	if a, err := netip.ParseAddr(s); err == nil {
 		return a, true
@@ -67,7 +67,7 @@ func parseIP(s string) (netip.Addr, bool) {
 	}
 	var b [4]byte
 	for i, p := range parts {
-		if p == "" || len(p) > 3 || strings.TrimLeft(p, "0123456789") != "" {
+		if p == "" || strings.TrimLeft(p, "0123456789") != "" {
 			return netip.Addr{}, false
 		}
 		n, err := strconv.Atoi(p)
