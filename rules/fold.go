@@ -57,24 +57,35 @@ func equalRuneFold(a, b rune) bool {
 // parseIP reads an address as Event Ruler does: Go's parser, and also
 // dotted IPv4 whose parts have leading zeros ("010.001.002.003" is
 // 10.1.2.3, decimal, not octal, however many zeros), which Go refuses.
+//
+// It allocates nothing: netip's errors do, so netip only sees strings
+// that look like IPv6 (a colon, and no character an address cannot hold
+// but in a zone).
 func parseIP(s string) (netip.Addr, bool) {
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a, true
-	}
-	parts := strings.Split(s, ".")
-	if len(parts) != 4 {
-		return netip.Addr{}, false
-	}
-	var b [4]byte
-	for i, p := range parts {
-		if p == "" || strings.TrimLeft(p, "0123456789") != "" {
+	if strings.IndexByte(s, ':') >= 0 {
+		if strings.IndexByte(s, '%') < 0 && strings.Trim(s, "0123456789abcdefABCDEF:.") != "" {
 			return netip.Addr{}, false
 		}
-		n, err := strconv.Atoi(p)
+		a, err := netip.ParseAddr(s)
+		return a, err == nil
+	}
+	var b [4]byte
+	for i := range b {
+		end := strings.IndexByte(s, '.')
+		if i == 3 {
+			end = len(s)
+		} else if end < 0 {
+			return netip.Addr{}, false
+		}
+		part := s[:end]
+		if part == "" || strings.TrimLeft(part, "0123456789") != "" {
+			return netip.Addr{}, false
+		}
+		n, err := strconv.Atoi(part)
 		if err != nil || n > 255 {
 			return netip.Addr{}, false
 		}
-		b[i] = byte(n)
+		b[i], s = byte(n), s[min(end+1, len(s)):]
 	}
 	return netip.AddrFrom4(b), true
 }

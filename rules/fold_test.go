@@ -39,3 +39,13 @@ func TestFold(t *testing.T) {
 		}
 	}
 }
+
+// TestParseIPAllocates nothing: cidr matchers run on every candidate's
+// strings, and events that match nothing must not allocate.
+func TestParseIPAllocates(t *testing.T) {
+	for _, s := range []string{"not.an.ip.address", "010.001.002.003", "10.1.2.3", "DeleteCluster", "tke:CloudEvent:ApiCall", "2001:db8::1"} {
+		if n := testing.AllocsPerRun(100, func() { parseIP(s) }); n != 0 {
+			t.Errorf("parseIP(%q) allocates %v times", s, n)
+		}
+	}
+}
