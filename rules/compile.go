@@ -10,24 +10,45 @@ import (
 // program is compiled from and what Rule.Expr shows, so it favours plain
 // expr operators and uses helper functions only where expr has no
 // equivalent (path expansion over arrays, type tests, CIDR, case folding).
-func (p *pattern) source() string {
+func (p *pattern) source() string { return p.sourceIn(rootScope) }
+
+// scope is where a clause's text reads its paths from: ctx is the expr
+// name of the object (the event, or a group's element), from the number
+// of path keys ctx has already read, depth the group nesting.
+type scope struct {
+	ctx   string
+	from  int
+	depth int
+}
+
+var rootScope = scope{ctx: "$env"}
+
+func (p *pattern) sourceIn(sc scope) string {
 	if p == nil || len(p.clauses) == 0 {
 		return "true"
 	}
 	parts := make([]string, len(p.clauses))
 	for i, c := range p.clauses {
-		parts[i] = c.source()
+		parts[i] = c.sourceIn(sc)
 	}
 	return strings.Join(parts, " && ")
 }
 
-func (c clause) source() string {
-	if c.leaf != nil {
-		return c.leaf.source()
+// source renders a clause read from the event itself: a leaf inside a
+// group then sees the values of every element, which is what Explain
+// shows beside the group's own verdict.
+func (c clause) source() string { return c.sourceIn(rootScope) }
+
+func (c clause) sourceIn(sc scope) string {
+	switch {
+	case c.leaf != nil:
+		return c.leaf.source(sc)
+	case c.group != nil:
+		return c.group.source(sc)
 	}
 	alts := make([]string, len(c.or))
 	for i, alt := range c.or {
-		alts[i] = alt.source()
+		alts[i] = alt.sourceIn(sc)
 		if len(alt.clauses) > 1 {
 			alts[i] = "(" + alts[i] + ")"
 		}
@@ -35,10 +56,27 @@ func (c clause) source() string {
 	return "(" + strings.Join(alts, " || ") + ")"
 }
 
+// source tries the group's clauses on each object its path reaches, one at
+// a time; objs yields one empty object when the path reaches none, so
+// that {exists: false} clauses can still hold.
+func (g *group) source(sc scope) string {
+	inner := scope{ctx: "_g" + strconv.Itoa(sc.depth+1), from: len(g.path), depth: sc.depth + 1}
+	return "any(" + callSource("objs", sc.ctx, g.path[sc.from:]) + ", let " + inner.ctx + " = #; " +
+		g.pat.sourceIn(inner) + ")"
+}
+
+// countSources are expr texts counting, over the event, the objects the
+// group tries and those on which its clauses all hold: for Explain.
+func (g *group) countSources() (objects, passes string) {
+	inner := scope{ctx: "_g1", from: len(g.path), depth: 1}
+	list := callSource("objs", "$env", g.path)
+	return "len(" + list + ")", "count(" + list + ", let _g1 = #; " + g.pat.sourceIn(inner) + ")"
+}
+
 // source ORs the leaf's matchers. Positive matchers share one any() over
 // the field's values; anything-but and exists need the whole value set.
-func (l *leaf) source() string {
-	values := pathSource(l.path)
+func (l *leaf) source(sc scope) string {
+	values := callSource("at", sc.ctx, l.path[sc.from:])
 	var preds, parts []string
 	var exact []any
 	for _, m := range l.matchers {
@@ -81,9 +119,9 @@ func orParens(preds []string) string {
 	return strings.Join(wrapped, " || ")
 }
 
-func pathSource(path []string) string {
+func callSource(fn, ctx string, path []string) string {
 	var b strings.Builder
-	b.WriteString("at($env")
+	b.WriteString(fn + "(" + ctx)
 	for _, k := range path {
 		b.WriteString(", ")
 		b.WriteString(strconv.Quote(k))
@@ -95,7 +133,20 @@ func pathSource(path []string) string {
 // predicate is the test one value (#) must pass. Type guards come first
 // because expr raises errors, not false, on e.g. startsWith over a number.
 func (m matcher) predicate() string {
+	if len(m.texts) > 1 {
+		preds := make([]string, len(m.texts))
+		for i, t := range m.texts {
+			one := m
+			one.text, one.texts = t, nil
+			preds[i] = one.predicate()
+		}
+		return orParens(preds)
+	}
 	switch m.op {
+	case opPrefixFold:
+		return "hasPrefixFold(#, " + strconv.Quote(m.text) + ")"
+	case opSuffixFold:
+		return "hasSuffixFold(#, " + strconv.Quote(m.text) + ")"
 	case opPrefix:
 		return "isString(#) && # startsWith " + strconv.Quote(m.text)
 	case opSuffix:

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/expr-lang/expr/vm"
 )
 
 // The differential test holds the indexed matcher (Set.Match: scanner,
@@ -19,11 +21,13 @@ var (
 	diffPaths = [][]string{
 		{"type"}, {"source"}, {"subject"}, {"region"}, {"principal"},
 		{"data", "eventName"}, {"data", "a"}, {"data", "a", "b"}, {"data", "arr"},
-		{"data", "arr", "x"}, {"data", "n"}, {"data", "flag"}, {"data", "ip"}, {"data"},
+		{"data", "arr", "x"}, {"data", "arr", "y"}, {"data", "arr", "b", "x"}, {"data", "arr", "b", "y"},
+		{"data", "x"}, {"data", "y"}, {"data", "n"}, {"data", "flag"}, {"data", "ip"}, {"data"},
 		{"time"}, {"dataschema"}, {"datacontenttype"}, {"id"},
 	}
 	diffStrings = []string{"", "a", "ab", "abc", "A", "Ab", "tke:CloudEvent:ApiCall", "tke:CloudEvent:ConsoleCall",
-		"Delete", "DeleteCluster", "deletecluster", "10.1.2.3", "::ffff:10.1.2.3", "2001:db8::1", "x*y", "é", "日本", "😀"}
+		"Delete", "DeleteCluster", "deletecluster", "10.1.2.3", "::ffff:10.1.2.3", "2001:db8::1", "x*y", "é", "日本", "😀",
+		"010.001.002.003", "10.1.2.03", "É", "\u212a", "ΣΊΣ"}
 	diffNumbers = []float64{0, 1, -1, 1.5, 100, 1000}
 	diffSources = []string{"tke.cloud.tencent", "a", "http://", ":x", "//h:x", "1a:b", "https://a.example/x", "HTTP://A.example", "urn:x:y", "a:/b",
 		"//h/p", "/p/q", "a b", "日本", "a%2fb", "http://u:p@h/", "x?y=1", "", "Tke.Cloud"}
@@ -39,24 +43,89 @@ func TestIndexedMatchesReference(t *testing.T) {
 	if testing.Short() {
 		seeds = 2
 	}
-	var matches, errs, events int
+	var matches, errs, events, decisive int
 	for seed := range seeds {
 		rng := rand.New(rand.NewPCG(uint64(seed), 7))
 		set, rs := diffSet(t, rng, 150)
+		pats, flat := patternPrograms(rs), flatPrograms(rs)
 		for i := range 400 {
-			m, e, ok := checkAgainstReference(t, set, rs, diffEventJSON(rng, i))
+			raw := diffEventJSON(rng, i)
+			m, e, ok := checkAgainstReference(t, set, rs, raw)
 			matches, errs = matches+m, errs+e
 			if ok {
 				events++
+				decisive += consistencyDecides(pats, flat, raw)
 			}
 		}
 	}
-	// Guard against a vacuous comparison: the random cases must match often
-	// and reach conditions that fail at run time.
-	if matches < events || errs == 0 {
-		t.Errorf("only %d matches and %d condition errors over %d events", matches, errs, events)
+	// Guard against a vacuous comparison: the random cases must match often,
+	// reach conditions that fail at run time, and hold arrays of objects
+	// whose fields match only in different elements.
+	if matches < events || errs == 0 || decisive == 0 {
+		t.Errorf("only %d matches, %d condition errors and %d answers decided by array consistency over %d events",
+			matches, errs, decisive, events)
 	}
-	t.Logf("%d events, %d matches, %d condition errors", events, matches, errs)
+	t.Logf("%d events, %d matches, %d condition errors, %d answers decided by array consistency", events, matches, errs, decisive)
+}
+
+// flatPrograms compiles each rule's pattern with its groups dissolved,
+// as if fields of an object pattern could match in different elements.
+func flatPrograms(rs []*Rule) []boolProgram {
+	out := make([]boolProgram, len(rs))
+	for i, r := range rs {
+		out[i] = compileBool(flatten(r.pattern).source())
+	}
+	return out
+}
+
+func patternPrograms(rs []*Rule) []boolProgram {
+	out := make([]boolProgram, len(rs))
+	for i, r := range rs {
+		out[i] = compileBool(r.pattern.source())
+	}
+	return out
+}
+
+func flatten(p *pattern) *pattern {
+	if p == nil {
+		return nil
+	}
+	out := &pattern{}
+	for _, c := range p.clauses {
+		switch {
+		case c.group != nil:
+			out.clauses = append(out.clauses, flatten(c.group.pat).clauses...)
+		case c.or != nil:
+			alts := make([]*pattern, len(c.or))
+			for i, alt := range c.or {
+				alts[i] = flatten(alt)
+			}
+			out.clauses = append(out.clauses, clause{or: alts})
+		default:
+			out.clauses = append(out.clauses, c)
+		}
+	}
+	return out
+}
+
+// consistencyDecides counts the rules whose pattern answers differently
+// on raw once its groups are dissolved.
+func consistencyDecides(pats, flat []boolProgram, raw []byte) int {
+	env, err := decodeEnv(raw)
+	if err != nil {
+		return 0
+	}
+	machine := vms.Get().(*vm.VM)
+	defer vms.Put(machine)
+	n := 0
+	for i := range pats {
+		want, _ := pats[i].run(machine, env)
+		got, _ := flat[i].run(machine, env)
+		if got != want {
+			n++
+		}
+	}
+	return n
 }
 
 // checkAgainstReference compares the answers on one event, returning the
@@ -168,6 +237,14 @@ func diffPattern(rng *rand.Rand, depth int) map[string]any {
 			p["$or"] = alts
 			continue
 		}
+		if rng.IntN(5) == 0 {
+			// Fields that must match in one element of an array of objects.
+			prefix := [][]string{{"data", "arr"}, {"data", "arr", "b"}, {"data"}}[rng.IntN(3)]
+			for _, k := range []string{"x", "y"} {
+				setPath(p, append(slices.Clone(prefix), k), []any{diffElemMatcher(rng)})
+			}
+			continue
+		}
 		path := diffPaths[rng.IntN(len(diffPaths))]
 		setPath(p, path, diffMatchers(rng))
 	}
@@ -209,6 +286,12 @@ func diffMatcher(rng *rand.Rand) any {
 	case 1:
 		return map[string]any{"suffix": s[rng.IntN(len(s)+1):]}
 	case 2:
+		switch rng.IntN(3) {
+		case 0:
+			return map[string]any{"prefix": map[string]any{"equals-ignore-case": s[:rng.IntN(len(s)+1)]}}
+		case 1:
+			return map[string]any{"suffix": map[string]any{"equals-ignore-case": s[rng.IntN(len(s)+1):]}}
+		}
 		return map[string]any{"equals-ignore-case": s}
 	case 3:
 		return map[string]any{"wildcard": diffWildcard(rng)}
@@ -223,10 +306,18 @@ func diffMatcher(rng *rand.Rand) any {
 	case 6:
 		return map[string]any{"exists": rng.IntN(2) == 0}
 	case 7:
-		return map[string]any{"cidr": []string{"10.0.0.0/8", "2001:db8::/32", "0.0.0.0/0", "10.1.2.3/32"}[rng.IntN(4)]}
+		return map[string]any{"cidr": []string{"10.0.0.0/8", "2001:db8::/32", "0.0.0.0/0", "10.1.2.3/32", "010.1.0.0/16"}[rng.IntN(5)]}
 	default:
 		return diffScalar(rng)
 	}
+}
+
+// diffElemMatcher draws from the values diffObjects writes.
+func diffElemMatcher(rng *rand.Rand) any {
+	ms := []any{"a", "ab", 1.0, nil, map[string]any{"exists": true}, map[string]any{"exists": false},
+		map[string]any{"prefix": "a"}, map[string]any{"anything-but": "a"}, map[string]any{"equals-ignore-case": "a"},
+		map[string]any{"prefix": map[string]any{"equals-ignore-case": "A"}}, map[string]any{"anything-but": map[string]any{"prefix": []any{"ab", "x"}}}}
+	return ms[rng.IntN(len(ms))]
 }
 
 func diffScalar(rng *rand.Rand) any {
@@ -243,15 +334,23 @@ func diffScalar(rng *rand.Rand) any {
 }
 
 func diffButValue(rng *rand.Rand) any {
-	switch rng.IntN(5) {
+	pick := func(opts ...string) any {
+		if rng.IntN(3) == 0 {
+			return []any{opts[rng.IntN(len(opts))], opts[rng.IntN(len(opts))]}
+		}
+		return opts[rng.IntN(len(opts))]
+	}
+	switch rng.IntN(6) {
 	case 0:
 		return []any{diffScalar(rng), diffScalar(rng)}
 	case 1:
-		return map[string]any{"prefix": []string{"a", "t", "D", "1"}[rng.IntN(4)]}
+		return map[string]any{"prefix": pick("a", "t", "D", "1")}
 	case 2:
-		return map[string]any{"suffix": "c"}
+		return map[string]any{"suffix": pick("c", "b", "r")}
 	case 3:
-		return map[string]any{"equals-ignore-case": "a"}
+		return map[string]any{"equals-ignore-case": pick("a", "AB", "deleteCLUSTER")}
+	case 4:
+		return map[string]any{"wildcard": pick("*a*", "D*e*", "*")}
 	default:
 		return diffScalar(rng)
 	}
@@ -267,7 +366,9 @@ func diffWildcard(rng *rand.Rand) string {
 			continue
 		}
 		b.WriteString(p)
-		last = p
+		if p != "" {
+			last = p
+		}
 	}
 	return b.String()
 }
@@ -329,15 +430,40 @@ func diffData(rng *rand.Rand, depth int) any {
 		}
 		return arr
 	case 2, 3, 4, 5:
-		keys := []string{"eventName", "a", "b", "x", "arr", "n", "flag", "ip", "other"}
+		keys := []string{"eventName", "a", "b", "x", "y", "arr", "n", "flag", "ip", "other"}
 		m := orderedMap{}
 		for range rng.IntN(5) {
-			m = append(m, kv{keys[rng.IntN(len(keys))], diffData(rng, depth+1)})
+			k := keys[rng.IntN(len(keys))]
+			if k == "arr" && rng.IntN(2) == 0 {
+				m = append(m, kv{k, diffObjects(rng, depth+1)})
+				continue
+			}
+			m = append(m, kv{k, diffData(rng, depth+1)})
 		}
 		return m
 	default:
 		return diffScalar(rng)
 	}
+}
+
+// diffObjects is an array of small objects over few values, so that a
+// pattern's fields often match, and often in different elements.
+func diffObjects(rng *rand.Rand, depth int) []any {
+	var arr []any
+	for range 1 + rng.IntN(3) {
+		m := orderedMap{}
+		for _, k := range []string{"x", "y", "b"} {
+			switch {
+			case rng.IntN(3) == 0:
+			case k == "b" && depth < 3:
+				m = append(m, kv{k, diffObjects(rng, depth+1)})
+			default:
+				m = append(m, kv{k, []any{"a", "ab", 1.0, nil, "A"}[rng.IntN(5)]})
+			}
+		}
+		arr = append(arr, m)
+	}
+	return arr
 }
 
 // orderedMap may hold a key twice, which JSON decoders resolve to the last.

@@ -10,12 +10,18 @@
 //
 // Pattern semantics, where EventBridge leaves room for choice:
 //
-//   - A pattern path collects every value it reaches, expanding arrays met
-//     anywhere along the path; a leaf matches if any collected value
+//   - A pattern path collects every leaf value it reaches (strings,
+//     numbers, booleans, null; objects are not values), expanding arrays
+//     met anywhere along the path; a leaf matches if any collected value
 //     matches. An empty array contributes no values, so it behaves like a
 //     missing field.
-//   - A missing field matches only {exists: false}. JSON null is a present
-//     value: it matches null and {exists: true}.
+//   - An object pattern with several clauses is a group: its clauses must
+//     hold within one object its path reaches, one element of an array of
+//     objects (Event Ruler's array-consistent matching). With no object
+//     there, they are tried on an empty one.
+//   - A missing field, or one holding an object, matches only {exists:
+//     false}. JSON null is a present value: it matches null and {exists:
+//     true}.
 //   - Numbers compare as numbers (0, 0.0 and 0e0 are equal); a string never
 //     equals a number and a bool never equals 1.
 //   - anything-but requires the field to be present and holds when some
@@ -27,8 +33,9 @@
 //     only; numeric matches numbers only.
 //
 // Each pattern compiles to readable expr text (Rule.Expr) that uses a few
-// helper functions: at(root, keys...) for path collection, isString,
-// isNumber, equalFold and inCIDR. That program run over NewEnv of the event
+// helper functions: at(root, keys...) for path collection, objs(root,
+// keys...) for a group's objects (bound with let to _g1, _g2, ...),
+// isString, isNumber, equalFold, hasPrefixFold, hasSuffixFold and inCIDR. That program run over NewEnv of the event
 // (Rule.Match) is the reference semantics; Rule.Explain runs it clause by
 // clause.
 //
@@ -37,7 +44,8 @@
 // rule is keyed on the exact strings or prefixes of its least shared
 // clause. The stored event's JSON is scanned once (scan.go), recording only
 // the tree's paths; the event's indexed values pick the candidates; their
-// patterns are checked by native matchers (eval.go) and their conditions
+// patterns are checked by native matchers (eval.go; each value recorded
+// with the array element holding it, for groups) and their conditions
 // run on just what they read (condenv.go). An event the scan cannot read
 // exactly as sdk-go and NewEnv would is decoded in full instead (attrs.go,
 // contenttype.go). The differential test and FuzzMatch hold the two paths

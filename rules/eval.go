@@ -8,11 +8,14 @@ import (
 )
 
 // cclause is a pattern clause bound to one Set's field tree: a leaf reads
-// the values of node; an $or clause holds its alternatives.
+// the values of node; an $or clause holds its alternatives; a group
+// (group set) tries sub on each object at node.
 type cclause struct {
 	node     int32
 	matchers []cmatcher
 	or       [][]cclause
+	group    bool
+	sub      []cclause
 }
 
 // cmatcher is a matcher ready to test values without allocating. Its
@@ -27,14 +30,15 @@ type cmatcher struct {
 	bools  [2]bool // bools[0]: false is listed, bools[1]: true is listed
 	null   bool
 	text   string
-	glob   glob
-	re     *regexp.Regexp // the wildcard's expr regexp, for invalid UTF-8
+	texts  []string // anything-but's list of strings for one operator
+	globs  []glob
+	res    []*regexp.Regexp // the wildcards' expr regexps, for invalid UTF-8
 	cidr   netip.Prefix
 	bounds []bound
 }
 
 func compileMatcher(m matcher) cmatcher {
-	c := cmatcher{op: m.op, but: m.but, exists: m.exists, text: m.text, bounds: m.bounds}
+	c := cmatcher{op: m.op, but: m.but, exists: m.exists, text: m.text, texts: m.texts, bounds: m.bounds}
 	for _, v := range m.values {
 		switch x := v.(type) {
 		case string:
@@ -49,9 +53,11 @@ func compileMatcher(m matcher) cmatcher {
 	}
 	switch m.op {
 	case opWildcard:
-		c.glob, _ = parseGlob(m.text) // validated at parse
-		re, _ := wildcardRegexp(m.text)
-		c.re = regexp.MustCompile(re)
+		for _, t := range m.texts {
+			g, _ := parseGlob(t) // validated at parse
+			re, _ := wildcardRegexp(t)
+			c.globs, c.res = append(c.globs, g), append(c.res, regexp.MustCompile(re))
+		}
 	case opCIDR:
 		c.cidr, _ = netip.ParsePrefix(m.text) // validated at parse
 	}
@@ -65,15 +71,22 @@ func boolIndex(b bool) int {
 	return 0
 }
 
-// holds reports whether the matcher accepts a field with these values:
-// exists looks at presence; anything-but needs one value it does not
-// exclude; every other matcher needs one value it accepts.
-func (m *cmatcher) holds(vals []value) bool {
+// holds reports whether the matcher accepts a field with these values,
+// counting only the leaf values inside element ctx: exists looks at
+// presence; anything-but needs one value it does not exclude; every other
+// matcher needs one value it accepts.
+func (m *cmatcher) holds(vals []value, ctx int32, st *state) bool {
 	if m.op == opExists {
-		return (len(vals) > 0) == m.exists
+		for i := range vals {
+			if vals[i].kind != kObject && st.inside(vals[i].elem, ctx) {
+				return m.exists
+			}
+		}
+		return !m.exists
 	}
 	for i := range vals {
-		if m.test(&vals[i]) != m.but {
+		v := &vals[i]
+		if v.kind != kObject && m.test(v) != m.but && st.inside(v.elem, ctx) {
 			return true
 		}
 	}
@@ -91,22 +104,46 @@ func (m *cmatcher) test(v *value) bool {
 		return false
 	}
 	switch m.op {
-	case opPrefix:
-		return strings.HasPrefix(v.str, m.text)
-	case opSuffix:
-		return strings.HasSuffix(v.str, m.text)
-	case opEqualsIgnoreCase:
-		return strings.EqualFold(v.str, m.text)
-	case opWildcard:
-		if !utf8.ValidString(v.str) {
-			// The glob compares bytes; the reference regexp reads each
-			// invalid byte as U+FFFD. Only the slow path yields such values.
-			return m.re.MatchString(v.str)
-		}
-		return m.glob.match(v.str)
 	case opCIDR:
-		addr, err := netip.ParseAddr(v.str)
-		return err == nil && m.cidr.Contains(addr.Unmap())
+		addr, ok := parseIP(v.str)
+		return ok && m.cidr.Contains(addr.Unmap())
+	case opWildcard:
+		for i := range m.globs {
+			if m.wildcard(i, v.str) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, t := range m.texts {
+		if textTest(m.op, v.str, t) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *cmatcher) wildcard(i int, s string) bool {
+	if !utf8.ValidString(s) {
+		// The glob compares bytes; the reference regexp reads each invalid
+		// byte as U+FFFD. Only the slow path yields such values.
+		return m.res[i].MatchString(s)
+	}
+	return m.globs[i].match(s)
+}
+
+func textTest(op opKind, s, t string) bool {
+	switch op {
+	case opPrefix:
+		return strings.HasPrefix(s, t)
+	case opSuffix:
+		return strings.HasSuffix(s, t)
+	case opEqualsIgnoreCase:
+		return strings.EqualFold(s, t)
+	case opPrefixFold:
+		return prefixFold(s, t)
+	case opSuffixFold:
+		return suffixFold(s, t)
 	}
 	return false
 }
@@ -155,30 +192,50 @@ func inBounds(f float64, bs []bound) bool {
 	return true
 }
 
-// evalClauses reports whether every clause holds: the rule's pattern.
-func evalClauses(cs []cclause, vals [][]value) bool {
+// evalClauses reports whether every clause holds within element ctx (0:
+// the whole event): the rule's pattern.
+func evalClauses(cs []cclause, st *state, ctx int32) bool {
 	for i := range cs {
-		if !evalClause(&cs[i], vals) {
+		if !evalClause(&cs[i], st, ctx) {
 			return false
 		}
 	}
 	return true
 }
 
-func evalClause(c *cclause, vals [][]value) bool {
-	if c.or != nil {
+func evalClause(c *cclause, st *state, ctx int32) bool {
+	switch {
+	case c.group:
+		return evalGroup(c, st, ctx)
+	case c.or != nil:
 		for _, alt := range c.or {
-			if evalClauses(alt, vals) {
+			if evalClauses(alt, st, ctx) {
 				return true
 			}
 		}
 		return false
 	}
-	v := vals[c.node]
+	v := st.vals[c.node]
 	for i := range c.matchers {
-		if c.matchers[i].holds(v) {
+		if c.matchers[i].holds(v, ctx, st) {
 			return true
 		}
 	}
 	return false
+}
+
+// evalGroup tries the group's clauses on each object at its path inside
+// ctx, as the expr text's objs() does; with no such object, on an empty one.
+func evalGroup(c *cclause, st *state, ctx int32) bool {
+	found := false
+	for _, v := range st.vals[c.node] {
+		if v.kind != kObject || !st.inside(v.elem, ctx) {
+			continue
+		}
+		found = true
+		if evalClauses(c.sub, st, v.elem) {
+			return true
+		}
+	}
+	return !found && evalClauses(c.sub, st, -1)
 }

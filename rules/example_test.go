@@ -34,7 +34,7 @@ func ExampleParseFile() {
 	fmt.Println(err)
 	// Output:
 	// tke-cluster-deleted default nats
-	// any(at($env, "type"), # == "tke:CloudEvent:ApiCall") && any(at($env, "data", "eventName"), isString(#) && # startsWith "Delete") && any(at($env, "data", "errorCode"), # == 0) && (
+	// any(at($env, "type"), # == "tke:CloudEvent:ApiCall") && any(objs($env, "data"), let _g1 = #; any(at(_g1, "eventName"), isString(#) && # startsWith "Delete") && any(at(_g1, "errorCode"), # == 0)) && (
 	// data.userIdentity.type != "root"
 	// )
 	// bad.yaml:2:29: rule "x": wildcard: consecutive * are not allowed

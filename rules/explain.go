@@ -22,7 +22,8 @@ type Explanation struct {
 	// runtime error), and always false for a disabled rule.
 	Matched bool `json:"matched"`
 	// Clauses are the pattern's top-level clauses, ANDed, in the order the
-	// author wrote them; nested mappings are flattened into their leaves.
+	// author wrote them; nested mappings are flattened into their leaves,
+	// except groups over several objects (see ClauseResult.Group).
 	// An empty pattern has none and matches every event.
 	Clauses []ClauseResult `json:"clauses"`
 	// Condition is nil when the rule has no condition.
@@ -52,6 +53,17 @@ type ClauseResult struct {
 	// Or holds the alternatives of an $or clause; the clause passes when
 	// any alternative does.
 	Or []Alternative `json:"or,omitempty"`
+	// Group holds the clauses of an object pattern with several fields
+	// (Path is its key) when the path reaches several objects (an array
+	// of objects): the clauses must all pass on one of them. Each clause
+	// is shown evaluated over every object, so a group can fail although
+	// each of its clauses passes; Objects is how many objects the path
+	// reaches, Passing how many satisfy every clause. Where the path
+	// reaches one object or none, the clauses are listed in place of the
+	// group, as plain clauses.
+	Group   []ClauseResult `json:"group,omitempty"`
+	Objects int            `json:"objects,omitempty"`
+	Passing int            `json:"passing,omitempty"`
 	// Pass is the clause's result, computed by the same expr code the
 	// rule's program runs for this clause.
 	Pass bool `json:"pass"`
@@ -100,7 +112,7 @@ func (r *Rule) Explain(env Env) *Explanation {
 	for _, c := range ex.clauses {
 		res := c.run(machine, env)
 		pass = pass && res.Pass
-		x.Clauses = append(x.Clauses, res)
+		x.Clauses = res.appendTo(x.Clauses)
 	}
 	if ex.cond != nil {
 		x.Condition = ex.cond.run(machine, env, pass)
@@ -125,9 +137,16 @@ type boolProgram struct {
 
 type clauseProgram struct {
 	boolProgram
-	path  []string     // leaf only
+	path  []string     // leaf and group
 	wants string       // leaf only; copied into each result
 	alts  []altProgram // $or only
+	group *groupProgram
+}
+
+// groupProgram counts a group's objects and those that pass.
+type groupProgram struct {
+	clauses         []clauseProgram
+	objects, passes *vm.Program
 }
 
 type altProgram struct {
@@ -168,6 +187,13 @@ func clausePrograms(p *pattern) []clauseProgram {
 			cp.wants = wantsJSON(c.leaf.matchers)
 			continue
 		}
+		if g := c.group; g != nil {
+			cp.path = g.path
+			objects, passes := g.countSources()
+			cp.group = &groupProgram{clauses: clausePrograms(g.pat),
+				objects: compileAny(objects), passes: compileAny(passes)}
+			continue
+		}
 		for _, alt := range c.or {
 			cp.alts = append(cp.alts, altProgram{boolProgram: compileBool(alt.source()), clauses: clausePrograms(alt)})
 		}
@@ -179,6 +205,22 @@ func clausePrograms(p *pattern) []clauseProgram {
 func compileBool(source string) boolProgram {
 	prog, err := expr.Compile(source, append(exprOptions(), expr.AsBool())...)
 	return boolProgram{prog, err}
+}
+
+// compileAny compiles text the pattern code generated, which always
+// compiles (as the rule's program did).
+func compileAny(source string) *vm.Program {
+	prog, _ := expr.Compile(source, exprOptions()...)
+	return prog
+}
+
+func runCount(machine *vm.VM, prog *vm.Program, env Env) int {
+	if prog == nil {
+		return 0
+	}
+	out, _ := machine.Run(prog, env)
+	n, _ := out.(int)
+	return n
 }
 
 // run runs the program as Rule.match does: a non-bool result is false.
@@ -200,6 +242,14 @@ func (c *clauseProgram) run(machine *vm.VM, env Env) ClauseResult {
 	if res.Pass, err = c.boolProgram.run(machine, env); err != nil {
 		res.Error = err.Error()
 	}
+	if g := c.group; g != nil {
+		res.Path = pathText(c.path)
+		for i := range g.clauses {
+			res.Group = g.clauses[i].run(machine, env).appendTo(res.Group)
+		}
+		res.Objects, res.Passing = runCount(machine, g.objects, env), runCount(machine, g.passes, env)
+		return res
+	}
 	if c.alts != nil {
 		res.Or = make([]Alternative, len(c.alts))
 		for i, alt := range c.alts {
@@ -215,10 +265,20 @@ func (c *clauseProgram) run(machine *vm.VM, env Env) ClauseResult {
 	return res
 }
 
+// appendTo adds res to a clause list; a group that reached at most one
+// object is added as its clauses: on one object, holding together is
+// holding at all, and the explanation reads as the fields written.
+func (res ClauseResult) appendTo(out []ClauseResult) []ClauseResult {
+	if res.Group != nil && res.Objects <= 1 {
+		return append(out, res.Group...)
+	}
+	return append(out, res)
+}
+
 func (a *altProgram) run(machine *vm.VM, env Env) Alternative {
-	alt := Alternative{Clauses: make([]ClauseResult, len(a.clauses))}
+	alt := Alternative{Clauses: []ClauseResult{}}
 	for i := range a.clauses {
-		alt.Clauses[i] = a.clauses[i].run(machine, env)
+		alt.Clauses = a.clauses[i].run(machine, env).appendTo(alt.Clauses)
 	}
 	// An alternative's program cannot fail where its clauses did not, so
 	// its error would only repeat theirs.
@@ -296,10 +356,18 @@ func (m matcher) eventBridge() string {
 		s = ebObject("numeric", ebList(args))
 	case opCIDR:
 		s = ebObject("cidr", jsonText(m.text))
+	case opPrefixFold:
+		s = ebObject("prefix", ebObject("equals-ignore-case", jsonText(m.text)))
+	case opSuffixFold:
+		s = ebObject("suffix", ebObject("equals-ignore-case", jsonText(m.text)))
 	default:
+		arg := jsonText(m.text)
+		if len(m.texts) > 1 {
+			arg = ebList(anyList(m.texts))
+		}
 		for name, op := range stringOps {
 			if op == m.op {
-				s = ebObject(name, jsonText(m.text))
+				s = ebObject(name, arg)
 			}
 		}
 	}
@@ -307,6 +375,14 @@ func (m matcher) eventBridge() string {
 		return ebObject("anything-but", s)
 	}
 	return s
+}
+
+func anyList(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 func ebObject(key, value string) string { return "{" + jsonText(key) + ": " + value + "}" }

@@ -132,7 +132,7 @@ var (
 	genPaths = [][]string{
 		{"type"}, {"source"}, {"subject"}, {"region"}, {"outcome"}, {"sourceip"},
 		{"data", "eventName"}, {"data", "errorCode"}, {"data", "tags"},
-		{"data", "userIdentity", "type"}, {"data", "resources", "type"}, {"data", "n"},
+		{"data", "userIdentity", "type"}, {"data", "resources", "type"}, {"data", "resources", "id"}, {"data", "n"},
 	}
 	genStrings = []any{"DeleteCluster", "Describe", "tke:CloudEvent:ApiCall", "root", "", "0", "10.1.2.3", "prod", "DELETECLUSTER"}
 	genNumbers = []any{0, 0.0, 1.5, 300, -1}
@@ -222,6 +222,10 @@ func randomValue(rng *rand.Rand, depth int) any {
 	case 1:
 		if depth > 1 {
 			return "x"
+		}
+		if rng.IntN(2) == 0 {
+			// Elements of an array of objects, for the groups of patterns.
+			return map[string]any{"type": randomValue(rng, depth+1), "id": pick(rng, genStrings)}
 		}
 		return map[string]any{"type": randomValue(rng, depth+1)}
 	default:
@@ -430,4 +434,54 @@ func TestExplainGolden(t *testing.T) {
 	}
 	compareGolden(t, "testdata/explain/explain.golden", text.String())
 	compareGolden(t, "testdata/explain/explain.json.golden", js.String())
+}
+
+// TestExplainGroup shows an object pattern over an array of objects: each
+// field passes somewhere, but the group passes only where one element
+// holds them all.
+func TestExplainGroup(t *testing.T) {
+	env := NewEnv(tkeEvent(t, map[string]any{"resources": []any{
+		map[string]any{"type": "cluster", "id": "cls-1"},
+		map[string]any{"type": "node", "id": "ins-2"},
+		map[string]any{"type": "node", "id": "ins-3"},
+	}}))
+	cases := []struct {
+		name, pattern string
+		pass          bool
+		passing       int
+		text          string
+	}{
+		{"fields in different elements", `data: {resources: {type: ["cluster"], id: ["ins-2"]}}`, false, 0,
+			"  FAIL  data.resources: all fields below on one object: 0 of 3 pass\n" +
+				"    pass  data.resources.type   \"cluster\", \"node\", \"node\"   wants [\"cluster\"]\n" +
+				"    pass  data.resources.id     \"cls-1\", \"ins-2\", \"ins-3\"   wants [\"ins-2\"]\n"},
+		{"fields in one element", `data: {resources: {type: ["node"], id: [{prefix: {equals-ignore-case: "INS"}}]}}`, true, 2,
+			"  pass  data.resources: all fields below on one object: 2 of 3 pass\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			x := checkAgreement(t, mustRule(t, tc.pattern, ""), env, tc.name)
+			if len(x.Clauses) != 1 || x.Clauses[0].Group == nil {
+				t.Fatalf("clauses = %+v, want one group", x.Clauses)
+			}
+			g := x.Clauses[0]
+			if g.Pass != tc.pass || g.Objects != 3 || g.Passing != tc.passing || g.Path != "data.resources" || len(g.Group) != 2 {
+				t.Errorf("group = %+v", g)
+			}
+			for _, c := range g.Group {
+				if !c.Pass {
+					t.Errorf("clause %s fails; each passes on some element", c.Path)
+				}
+			}
+			if !strings.Contains(x.Text(), tc.text) {
+				t.Errorf("text\n%s\nwant it to contain\n%s", x.Text(), tc.text)
+			}
+		})
+	}
+	// On one object the group is shown as its fields.
+	one := NewEnv(tkeEvent(t, map[string]any{"resources": map[string]any{"type": "node", "id": "ins-2"}}))
+	x := checkAgreement(t, mustRule(t, cases[0].pattern, ""), one, "one object")
+	if len(x.Clauses) != 2 || x.Clauses[0].Path != "data.resources.type" || x.Matched {
+		t.Errorf("clauses = %+v, want the two fields in place of the group", x.Clauses)
+	}
 }

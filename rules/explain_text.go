@@ -54,6 +54,12 @@ type textRow struct {
 
 func clauseRows(rows []textRow, cs []ClauseResult, indent int) []textRow {
 	for _, c := range cs {
+		if c.Group != nil {
+			rows = append(rows, textRow{indent: indent, text: fmt.Sprintf("%s  %s: all fields below on one object: %d of %d pass",
+				passText(c.Pass), c.Path, c.Passing, c.Objects)})
+			rows = clauseRows(rows, c.Group, indent+1)
+			continue
+		}
 		if c.Or == nil {
 			rows = append(rows, textRow{indent: indent, leaf: true, status: passText(c.Pass),
 				path: c.Path, value: valuesText(c), wants: clipText(string(c.Wants), maxWantsText)})

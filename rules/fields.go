@@ -15,6 +15,9 @@ type fieldNode struct {
 	// leaf is set when some clause reads this path's values; otherwise the
 	// node only leads to deeper paths.
 	leaf bool
+	// group is set when a group's clauses are tried on the objects at this
+	// path: the scanner records them (kObject) with their array element.
+	group bool
 	// raw is set when a condition reads this member of data: the scanner
 	// keeps the span of its JSON text to decode it alone.
 	raw bool
@@ -98,6 +101,9 @@ const (
 type value struct {
 	kind kind
 	b    bool
+	// elem is the innermost array element holding the value (see
+	// state.elems), 0 when no array lies along its path.
+	elem int32
 	num  float64
 	str  string
 }

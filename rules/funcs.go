@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"net/netip"
 	"regexp"
 	"strings"
 
@@ -22,60 +21,96 @@ func exprOptions() []expr.Option {
 		expr.Function("isNumber", isNumber, new(func(any) bool)),
 		expr.Function("equalFold", equalFold, new(func(any, string) bool)),
 		expr.Function("inCIDR", inCIDR, new(func(any, string) bool)),
+		expr.Function("objs", objs, new(func(any, ...string) []any)),
+		expr.Function("hasPrefixFold", hasPrefixFold, new(func(any, string) bool)),
+		expr.Function("hasSuffixFold", hasSuffixFold, new(func(any, string) bool)),
 	}
 }
 
-// at returns the values a pattern path addresses, EventBridge style: arrays
-// met anywhere along the path are expanded, so the result holds every
-// candidate leaf value. A missing field yields no values, a JSON null one
-// nil value, which is how patterns tell "absent" from "null".
+// at returns the leaf values a pattern path addresses, EventBridge style:
+// arrays met anywhere along the path are expanded, so the result holds
+// every candidate value. Objects are not leaf values: operators, exists
+// included, see only strings, numbers, booleans and null. A missing field
+// yields no values, a JSON null one nil value, which is how patterns tell
+// "absent" from "null".
 func at(params ...any) (any, error) {
-	cur := params[0]
+	cur, rest, ok := follow(params)
+	if !ok {
+		return []any(nil), nil
+	}
+	if arr, isArr := cur.([]any); isArr && len(rest) == 0 && flat(arr) {
+		return arr, nil
+	}
+	return collect(nil, cur, rest, false), nil
+}
+
+// objs returns the objects a group's path reaches, arrays expanded, for
+// the group's clauses to be tried on one at a time; one empty object when
+// there are none, so that a group of {exists: false} clauses still holds.
+func objs(params ...any) (any, error) {
+	var out []any
+	if cur, rest, ok := follow(params); ok {
+		out = collect(nil, cur, rest, true)
+	}
+	if len(out) == 0 {
+		return []any{map[string]any{}}, nil
+	}
+	return out, nil
+}
+
+// follow walks the keys params[1:] from params[0] until it reaches an
+// array, returning where it stopped and the keys left for collect.
+func follow(params []any) (cur any, rest []any, ok bool) {
+	cur = params[0]
 	for i, k := range params[1:] {
 		switch v := cur.(type) {
 		case map[string]any:
-			next, ok := v[k.(string)]
-			if !ok {
-				return []any(nil), nil
+			next, found := v[k.(string)]
+			if !found {
+				return nil, nil, false
 			}
 			cur = next
 		case []any:
-			return collect(nil, v, params[1+i:]), nil
+			return v, params[1+i:], true
 		default:
-			return []any(nil), nil
+			return nil, nil, false
 		}
 	}
-	if arr, ok := cur.([]any); ok && flat(arr) {
-		return arr, nil
-	}
-	return collect(nil, cur, nil), nil
+	return cur, nil, true
 }
 
-// collect is the slow path of at, taken only when the path crosses arrays.
-func collect(out []any, cur any, keys []any) []any {
+// collect is the slow path of at and objs: it expands arrays along keys,
+// keeping objects (wantObjects) or everything else at the end of the path.
+// Its own result, an array, is expanded again by the caller's collect.
+func collect(out []any, cur any, keys []any, wantObjects bool) []any {
 	if arr, ok := cur.([]any); ok {
 		for _, e := range arr {
-			out = collect(out, e, keys)
+			out = collect(out, e, keys, wantObjects)
 		}
 		return out
 	}
+	m, isObj := cur.(map[string]any)
 	if len(keys) == 0 {
-		return append(out, cur)
+		if isObj == wantObjects {
+			out = append(out, cur)
+		}
+		return out
 	}
-	m, ok := cur.(map[string]any)
-	if !ok {
+	if !isObj {
 		return out
 	}
 	next, ok := m[keys[0].(string)]
 	if !ok {
 		return out
 	}
-	return collect(out, next, keys[1:])
+	return collect(out, next, keys[1:], wantObjects)
 }
 
+// flat reports whether arr holds leaf values only.
 func flat(arr []any) bool {
 	for _, e := range arr {
-		if _, ok := e.([]any); ok {
+		switch e.(type) {
+		case []any, map[string]any:
 			return false
 		}
 	}
@@ -100,16 +135,26 @@ func equalFold(params ...any) (any, error) {
 	return ok && strings.EqualFold(s, params[1].(string)), nil
 }
 
+func hasPrefixFold(params ...any) (any, error) {
+	s, ok := params[0].(string)
+	return ok && prefixFold(s, params[1].(string)), nil
+}
+
+func hasSuffixFold(params ...any) (any, error) {
+	s, ok := params[0].(string)
+	return ok && suffixFold(s, params[1].(string)), nil
+}
+
 func inCIDR(params ...any) (any, error) {
 	s, ok := params[0].(string)
 	if !ok {
 		return false, nil
 	}
-	addr, err := netip.ParseAddr(s)
-	if err != nil {
+	addr, ok := parseIP(s)
+	if !ok {
 		return false, nil
 	}
-	prefix, err := netip.ParsePrefix(params[1].(string))
+	prefix, err := parseCIDR(params[1].(string))
 	if err != nil {
 		return false, fmt.Errorf("inCIDR: %w", err)
 	}

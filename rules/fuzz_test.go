@@ -82,12 +82,18 @@ func FuzzMatch(f *testing.F) {
 func FuzzRuleAndEvent(f *testing.F) {
 	patterns := []string{`type: ["t"]`, `data: {a: [1, "x", {prefix: "a"}]}`, `data: {arr: {x: [{exists: false}]}}`,
 		`$or: [{data: {a: ["x"]}}, {region: [{prefix: "r"}]}]`, `source: [{wildcard: "*s*"}]`,
-		`data: [{anything-but: {suffix: "x"}}]`, `time: [{exists: true}]`, `data: {n: [{numeric: [">", 0]}]}`}
+		`data: [{anything-but: {suffix: "x"}}]`, `time: [{exists: true}]`, `data: {n: [{numeric: [">", 0]}]}`,
+		`data: {arr: {x: ["a"], y: [{exists: false}]}}`, `data: {arr: {b: {x: [{prefix: {equals-ignore-case: "A"}}], y: [1]}}}`,
+		`data: {x: [{anything-but: {prefix: ["a", "b"]}}], y: [{suffix: {equals-ignore-case: "B"}}]}`,
+		`data: {arr: {$or: [{x: ["a"], y: ["ab"]}, {x: [{anything-but: {wildcard: ["*a", "b*"]}}]}]}}`,
+		`data: {ip: [{cidr: "010.0.0.0/8"}], x: [{anything-but: {equals-ignore-case: ["a", "B"]}}]}`}
 	conditions := []string{"", `data.a == 1`, `region == "x"`, `data?.a?.b == nil`, `let d = data; d.a == 1`}
 	rng := rand.New(rand.NewPCG(9, 9))
 	for i := range 40 {
 		f.Add(patterns[i%len(patterns)], conditions[i%len(conditions)], diffEventJSON(rng, i))
 	}
+	f.Add(patterns[8], "", []byte(`{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"arr":[{"x":"a"},{"y":2},{"x":"a","y":null}]}}`))
+	f.Add(patterns[9], "", []byte(`{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"arr":[{"b":[{"x":"Ab","y":1}]},{"b":{"x":"a"}}]}}`))
 	f.Fuzz(func(t *testing.T, pattern, condition string, raw []byte) {
 		rs, err := ParseFile("fuzz.yaml", []byte(ruleYAML("r", pattern, condition)))
 		if err != nil || len(rs) != 1 {

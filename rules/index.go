@@ -82,6 +82,12 @@ func (x *busIndex) bind(p *pattern) []cclause {
 	}
 	out := make([]cclause, 0, len(p.clauses))
 	for _, c := range p.clauses {
+		if c.group != nil {
+			n := x.tree.node(c.group.path)
+			n.group = true
+			out = append(out, cclause{node: n.id, group: true, sub: x.bind(c.group.pat)})
+			continue
+		}
 		if c.leaf == nil {
 			alts := make([][]cclause, len(c.or))
 			for i, alt := range c.or {
@@ -128,6 +134,7 @@ func countKeys(cs []cclause, shared map[indexKey]int) {
 		for _, alt := range cs[i].or {
 			countKeys(alt, shared)
 		}
+		countKeys(cs[i].sub, shared)
 		keys, _ := leafKeys(&cs[i])
 		for _, k := range keys {
 			shared[k]++
@@ -148,6 +155,10 @@ func bestKeys(cs []cclause, shared map[indexKey]int) (best []indexKey, cost int,
 }
 
 func clauseKeys(c *cclause, shared map[indexKey]int) ([]indexKey, int, bool) {
+	if c.group {
+		// A group holds only where its clauses do, on one object.
+		return bestKeys(c.sub, shared)
+	}
 	if c.or == nil {
 		keys, ok := leafKeys(c)
 		cost := 0

@@ -63,7 +63,7 @@ const lintBudget = 10000
 //     match an event auditbus accepts (attributes are single values of
 //     known types, specversion is always "1.0", id, source and type are
 //     always present, and a field that {exists: false} requires to be
-//     absent has no values below it either);
+//     absent has no leaf value);
 //   - matchers of an attribute that can never match, such as a number for
 //     the string attribute subject;
 //   - a condition that is always false, or that does not type-check when
@@ -183,11 +183,17 @@ func conflictWith(conj []*leaf, pending []clause) string {
 
 // splitClauses separates a pattern's leaves, which must all hold, from its $or
 // clauses.
+// A group's clauses count as the group's siblings: what no single value
+// satisfies across the event cannot hold within one object either.
 func splitClauses(p *pattern) (leaves []*leaf, ors []clause) {
 	for _, c := range p.clauses {
-		if c.leaf != nil {
+		switch {
+		case c.leaf != nil:
 			leaves = append(leaves, c.leaf)
-		} else {
+		case c.group != nil:
+			l, o := splitClauses(c.group.pat)
+			leaves, ors = append(leaves, l...), append(ors, o...)
+		default:
 			ors = append(ors, c)
 		}
 	}
@@ -266,9 +272,9 @@ func (c *contra) attributeFields() {
 }
 
 // absentVersusPresent finds a field that {exists: false} requires to be
-// absent while another leaf needs it, or a field below it, to have a
-// value. Arrays cannot reconcile the two: a field that collects a value
-// makes every field above it present.
+// absent while another leaf needs it to have a value. A field below it
+// is no conflict: exists sees leaf values only, and {a: {b: 1}} has none
+// at a.
 func (c *contra) absentVersusPresent() {
 	for i, absent := range c.conj {
 		if !requiresAbsence(absent) || c.reported[absent] {
@@ -276,21 +282,15 @@ func (c *contra) absentVersusPresent() {
 		}
 		for j, present := range c.conj {
 			if (i < c.from && j < c.from) || c.reported[present] || !requiresPresence(present) ||
-				!pathHasPrefix(present.path, absent.path) {
+				!slices.Equal(present.path, absent.path) {
 				continue
 			}
 			at := present
 			if j < c.from || (i >= c.from && lintComparePos(absent.pos, present.pos) > 0) {
 				at = absent
 			}
-			field := lintPath(absent.path)
-			if len(present.path) == len(absent.path) {
-				c.report(at, "%s must be absent (exists: false at %s) but the clause at %s needs it present",
-					field, lintLineCol(absent.pos), lintLineCol(present.pos))
-			} else {
-				c.report(at, "%s must be absent (exists: false at %s) but %s (at %s) needs it present",
-					field, lintLineCol(absent.pos), lintPath(present.path), lintLineCol(present.pos))
-			}
+			c.report(at, "%s must be absent (exists: false at %s) but the clause at %s needs it present",
+				lintPath(absent.path), lintLineCol(absent.pos), lintLineCol(present.pos))
 			if c.done() || at == absent {
 				return
 			}
@@ -378,6 +378,9 @@ func (l *linter) deadMatchers(p *pattern) {
 		for _, alt := range c.or {
 			l.deadMatchers(alt)
 		}
+		if c.group != nil {
+			l.deadMatchers(c.group.pat)
+		}
 		lf := c.leaf
 		if lf == nil || len(lf.path) != 1 || lf.path[0] == "data" || len(lf.matchers) < 2 {
 			continue
@@ -402,10 +405,6 @@ func lintComparePos(a, b Position) int {
 func lintLineCol(p Position) string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
 
 func lintPath(path []string) string { return strings.Join(path, ".") }
-
-func pathHasPrefix(path, prefix []string) bool {
-	return len(path) >= len(prefix) && slices.Equal(path[:len(prefix)], prefix)
-}
 
 func lintPlural(n int, word string) string {
 	if n == 1 {

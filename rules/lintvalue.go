@@ -248,7 +248,7 @@ func (lf *leaf) lintAccepts(v any) bool {
 // can never disagree on what a value satisfies.
 func (m matcher) lintAccepts(v any) bool {
 	c := compileMatcher(m)
-	return c.holds([]value{envValue(v)})
+	return c.holds([]value{envValue(v)}, 0, newState(0, 0))
 }
 
 // describeMatcher renders a matcher as the YAML an author writes.
@@ -272,8 +272,17 @@ func describeMatcher(m matcher) string {
 		s = "{numeric: [" + strings.Join(parts, ", ") + "]}"
 	case opExists:
 		s = fmt.Sprintf("{exists: %v}", m.exists)
+	case opPrefixFold, opSuffixFold:
+		s = fmt.Sprintf("{%s: {equals-ignore-case: %q}}", map[opKind]string{opPrefixFold: "prefix", opSuffixFold: "suffix"}[m.op], m.text)
 	default:
 		s = fmt.Sprintf("{%s: %q}", lintOpName(m.op), m.text)
+		if len(m.texts) > 1 {
+			quoted := make([]string, len(m.texts))
+			for i, t := range m.texts {
+				quoted[i] = strconv.Quote(t)
+			}
+			s = fmt.Sprintf("{%s: [%s]}", lintOpName(m.op), strings.Join(quoted, ", "))
+		}
 	}
 	if m.but {
 		return "{anything-but: " + s + "}"

@@ -96,11 +96,13 @@ func walkEnv(st *state, n *fieldNode, v any) {
 	switch x := v.(type) {
 	case []any:
 		for _, e := range x {
+			prev := st.enter()
 			walkEnv(st, n, e)
+			st.cur = prev
 		}
 		return
 	case map[string]any:
-		if n.leaf {
+		if n.leaf || n.group {
 			st.add(n, value{kind: kObject})
 		}
 		for key, c := range n.children {
@@ -134,7 +136,7 @@ func envValue(v any) value {
 // try evaluates one candidate: its pattern natively, then its condition
 // with expr over the full environment, built once per event.
 func (x *busIndex) try(id int32, raw []byte, st *state, res *Result) error {
-	if !evalClauses(x.progs[id], st.vals) {
+	if !evalClauses(x.progs[id], st, 0) {
 		return nil
 	}
 	r := x.rules[id]

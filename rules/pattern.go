@@ -3,7 +3,6 @@ package rules
 import (
 	"fmt"
 	"math"
-	"net/netip"
 	"regexp"
 
 	"gopkg.in/yaml.v3"
@@ -16,18 +15,29 @@ type pattern struct {
 	pos     Position // the mapping; File is empty, see nodePos
 }
 
-// clause is either one leaf or an $or of alternative sub-patterns.
+// clause is one leaf, an $or of alternative sub-patterns, or a group.
 type clause struct {
-	leaf *leaf
-	or   []*pattern
-	pos  Position // the $or key; File is empty, see nodePos
+	leaf  *leaf
+	or    []*pattern
+	group *group
+	pos   Position // the $or key or the group's key; File is empty, see nodePos
 }
 
-// leaf is one addressed field and its matchers, which are ORed.
+// leaf is one addressed field and its matchers, which are ORed. path is
+// absolute, from the event, also inside a group.
 type leaf struct {
 	path     []string
 	matchers []matcher
 	pos      Position // the field's key; File is empty, see nodePos
+}
+
+// group is an object pattern with several clauses below a key: as in
+// Event Ruler, its clauses must hold within one and the same object
+// reached at path (one element, when arrays lie along the path), not
+// across different elements of an array of objects. path is absolute.
+type group struct {
+	path []string
+	pat  *pattern
 }
 
 type opKind int
@@ -41,15 +51,20 @@ const (
 	opCIDR
 	opNumeric
 	opExists
+	opPrefixFold // prefix with equals-ignore-case
+	opSuffixFold // suffix with equals-ignore-case
 )
 
 // matcher is one element of a leaf list. With but set it is an
-// anything-but: it holds when no value of the field satisfies the operator.
+// anything-but: it holds for a value that does not satisfy the operator.
+// String operators hold one text, or several under anything-but (a value
+// is then excluded when it satisfies any of them); text is texts[0].
 type matcher struct {
 	op     opKind
 	but    bool
 	values []any // opExact: string, float64, bool or nil
 	text   string
+	texts  []string
 	bounds []bound
 	exists bool
 }
@@ -93,8 +108,16 @@ func (p *patternParser) parse(n *yaml.Node) *pattern {
 
 func (p *patternParser) object(n *yaml.Node, path []string) *pattern {
 	pat := &pattern{pos: nodePos(n)}
+	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := deref(n.Content[i]), deref(n.Content[i+1])
+		if first, dup := seen[key.Value]; dup && key.Kind == yaml.ScalarNode {
+			// EventBridge reads a pattern as JSON, where a repeated key is
+			// at best ambiguous; ANDing both would hide the mistake.
+			p.fail(key, "duplicate key %q (first at %d:%d): merge the two into one", key.Value, first.Line, first.Column)
+			continue
+		}
+		seen[key.Value] = key
 		if p.nodes++; p.nodes > maxPatternNodes {
 			if p.nodes == maxPatternNodes+1 {
 				p.fail(key, "pattern has more than %d fields", maxPatternNodes)
@@ -120,8 +143,9 @@ func (p *patternParser) object(n *yaml.Node, path []string) *pattern {
 	return pat
 }
 
-// field returns the clauses of one pattern key; a nested mapping's clauses
-// are ANDed with its siblings, so they are flattened into the parent.
+// field returns the clauses of one pattern key. A nested mapping with one
+// clause is flattened into the parent; with several it is a group, whose
+// clauses must hold in one object.
 func (p *patternParser) field(key, val *yaml.Node, path []string) []clause {
 	switch val.Kind {
 	case yaml.MappingNode:
@@ -129,10 +153,14 @@ func (p *patternParser) field(key, val *yaml.Node, path []string) []clause {
 			p.fail(val, "field %q: empty object matches nothing", key.Value)
 			return nil
 		}
-		if sub := p.object(val, path); sub != nil {
-			return sub.clauses
+		sub := p.object(val, path)
+		if sub == nil {
+			return nil
 		}
-		return nil
+		if len(sub.clauses) > 1 {
+			return []clause{{group: &group{path: path, pat: sub}, pos: nodePos(key)}}
+		}
+		return sub.clauses
 	case yaml.SequenceNode:
 		if l := p.leaf(val, path); l != nil {
 			l.pos = nodePos(key)
@@ -160,6 +188,10 @@ func (p *patternParser) or(n *yaml.Node, path []string) []*pattern {
 		sub := p.object(item, path)
 		if sub == nil {
 			return nil
+		}
+		if len(path) > 0 && len(sub.clauses) > 1 {
+			// The alternative's fields must hold in one object too.
+			sub = &pattern{clauses: []clause{{group: &group{path: path, pat: sub}, pos: nodePos(item)}}, pos: sub.pos}
 		}
 		alts = append(alts, sub)
 	}
@@ -230,6 +262,20 @@ func (p *patternParser) operator(n *yaml.Node) (matcher, bool) {
 }
 
 func (p *patternParser) stringOp(op opKind, key, val *yaml.Node) (matcher, bool) {
+	if val.Kind == yaml.MappingNode && (op == opPrefix || op == opSuffix) {
+		// EventBridge's {prefix: {equals-ignore-case: "x"}}.
+		if len(val.Content) != 2 || deref(val.Content[0]).Value != "equals-ignore-case" {
+			p.fail(val, "%s takes a string or {equals-ignore-case: \"...\"}", key.Value)
+			return matcher{}, false
+		}
+		inner := deref(val.Content[1])
+		if inner.Kind != yaml.ScalarNode || inner.ShortTag() != "!!str" {
+			p.fail(inner, "%s: equals-ignore-case takes a string", key.Value)
+			return matcher{}, false
+		}
+		fold := map[opKind]opKind{opPrefix: opPrefixFold, opSuffix: opSuffixFold}[op]
+		return matcher{op: fold, text: inner.Value, texts: []string{inner.Value}}, true
+	}
 	if val.Kind != yaml.ScalarNode || val.ShortTag() != "!!str" {
 		p.fail(val, "%s takes a string", key.Value)
 		return matcher{}, false
@@ -240,7 +286,36 @@ func (p *patternParser) stringOp(op opKind, key, val *yaml.Node) (matcher, bool)
 			return matcher{}, false
 		}
 	}
-	return matcher{op: op, text: val.Value}, true
+	return matcher{op: op, text: val.Value, texts: []string{val.Value}}, true
+}
+
+// butStringOp reads anything-but's {prefix|suffix|equals-ignore-case|
+// wildcard: "x"} or the same with a list of strings.
+func (p *patternParser) butStringOp(key, val *yaml.Node) (matcher, bool) {
+	op := stringOps[key.Value]
+	if val.Kind != yaml.SequenceNode {
+		m, ok := p.stringOp(op, key, val)
+		if ok && (m.op == opPrefixFold || m.op == opSuffixFold) {
+			p.fail(val, "anything-but: %s takes a string or a list of strings", key.Value)
+			return matcher{}, false
+		}
+		m.but = true
+		return m, ok
+	}
+	if len(val.Content) == 0 {
+		p.fail(val, "anything-but: %s list is empty", key.Value)
+		return matcher{}, false
+	}
+	m := matcher{op: op, but: true}
+	for _, item := range val.Content {
+		one, ok := p.stringOp(op, key, deref(item))
+		if !ok {
+			return matcher{}, false
+		}
+		m.texts = append(m.texts, one.text)
+	}
+	m.text = m.texts[0]
+	return m, true
 }
 
 func (p *patternParser) cidr(val *yaml.Node) (matcher, bool) {
@@ -248,7 +323,7 @@ func (p *patternParser) cidr(val *yaml.Node) (matcher, bool) {
 		p.fail(val, "cidr takes a string such as \"10.0.0.0/8\"")
 		return matcher{}, false
 	}
-	prefix, err := netip.ParsePrefix(val.Value)
+	prefix, err := parseCIDR(val.Value)
 	if err != nil {
 		p.fail(val, "cidr: %v", err)
 		return matcher{}, false
@@ -281,15 +356,15 @@ func (p *patternParser) anythingBut(val *yaml.Node) (matcher, bool) {
 		}
 		return m, true
 	case yaml.MappingNode:
-		if len(val.Content) == 2 {
-			if _, ok := stringOps[deref(val.Content[0]).Value]; !ok {
-				p.fail(val.Content[0], "unsupported pattern operator %q inside anything-but", val.Content[0].Value)
-				return matcher{}, false
-			}
+		if len(val.Content) != 2 {
+			return p.operator(val) // an empty or mixed mapping: reported there
 		}
-		m, ok := p.operator(val)
-		m.but = true
-		return m, ok
+		key := deref(val.Content[0])
+		if _, ok := stringOps[key.Value]; !ok {
+			p.fail(key, "unsupported pattern operator %q inside anything-but", key.Value)
+			return matcher{}, false
+		}
+		return p.butStringOp(key, deref(val.Content[1]))
 	}
 	p.fail(val, "anything-but takes a value, a list of values or a {prefix|suffix|equals-ignore-case|wildcard} mapping")
 	return matcher{}, false

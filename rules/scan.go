@@ -153,7 +153,7 @@ func (s *scanner) value(n *fieldNode) error {
 		}
 		return err
 	case c == '{':
-		if n.leaf {
+		if n.leaf || n.group {
 			s.st.add(n, value{kind: kObject})
 		}
 		if n.children == nil {
@@ -191,7 +191,10 @@ func (s *scanner) array(n *fieldNode) error {
 	}
 	for {
 		s.ws()
-		if err := s.value(n); err != nil {
+		prev := s.st.enter()
+		err := s.value(n)
+		s.st.cur = prev
+		if err != nil {
 			return err
 		}
 		s.ws()

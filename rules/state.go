@@ -11,6 +11,10 @@ type state struct {
 	seen    []uint32
 	serial  uint32
 	scratch []byte // unescaped strings
+	// elems are the array elements met on the tree's paths, by id; id 0
+	// stands for "no element" (the event itself).
+	elems   []elem
+	cur     int32  // the element being read
 	spans   []span // by node id, for raw nodes
 	spanned []int32
 
@@ -26,12 +30,16 @@ type state struct {
 	env          Env  // the full environment, built only when needed
 }
 
+// elem is one array element: the element holding its array (0 for none)
+// and how many elements hold it, itself included.
+type elem struct{ parent, depth int32 }
+
 // span is where a value's JSON text lies in the event; end 0 means none.
 type span struct{ start, end int }
 
 func newState(nodes, rules int) *state {
 	return &state{vals: make([][]value, nodes), seen: make([]uint32, nodes), spans: make([]span, nodes),
-		stamp: make([]uint32, rules)}
+		stamp: make([]uint32, rules), elems: []elem{{}}}
 }
 
 // reset prepares the state for the next event without freeing memory.
@@ -45,6 +53,7 @@ func (st *state) reset() {
 	}
 	st.spanned = st.spanned[:0]
 	st.scratch = st.scratch[:0]
+	st.elems, st.cur = st.elems[:1], 0
 	st.cands = st.cands[:0]
 	st.contentType, st.dataKind, st.dataReadable, st.specversion, st.env = "", 0, false, false, nil
 	if st.epoch++; st.epoch == 0 {
@@ -54,6 +63,7 @@ func (st *state) reset() {
 }
 
 func (st *state) add(n *fieldNode, v value) {
+	v.elem = st.cur
 	if len(st.vals[n.id]) == 0 {
 		st.touched = append(st.touched, n.id)
 	}
@@ -78,4 +88,27 @@ func (st *state) mark(ids []int32) {
 			st.cands = append(st.cands, id)
 		}
 	}
+}
+
+// enter starts a new element of an array read inside the current one,
+// returning the element to go back to.
+func (st *state) enter() (prev int32) {
+	prev = st.cur
+	st.elems = append(st.elems, elem{parent: prev, depth: st.elems[prev].depth + 1})
+	st.cur = int32(len(st.elems) - 1)
+	return prev
+}
+
+// inside reports whether element e is ctx or lies within it. Context 0 is
+// the whole event; -1, the empty object of a group that found none, holds
+// nothing.
+func (st *state) inside(e, ctx int32) bool {
+	if ctx <= 0 {
+		return ctx == 0
+	}
+	d := st.elems[ctx].depth
+	for st.elems[e].depth > d {
+		e = st.elems[e].parent
+	}
+	return e == ctx
 }

@@ -18,6 +18,9 @@ func (p *pattern) exactStrings(path []string, out []string) []string {
 		for _, alt := range c.or {
 			out = alt.exactStrings(path, out)
 		}
+		if c.group != nil {
+			out = c.group.pat.exactStrings(path, out)
+		}
 		if c.leaf == nil || !slices.Equal(c.leaf.path, path) {
 			continue
 		}
