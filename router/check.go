@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
 
 	"github.com/auditbus/auditbus/router/auth"
@@ -52,14 +53,15 @@ func CheckConfig(cfg Config) ([]string, error) {
 		return nil, err
 	}
 	add("nats", "%s", nats)
+	// The data dir first: the signing pair may be read from it.
+	if err := checkWritableDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	signing, err := checkSigning(cfg)
 	if err != nil {
 		return nil, err
 	}
 	add("signing", "%s", signing)
-	if err := checkWritableDir(cfg.DataDir); err != nil {
-		return nil, err
-	}
 	add("data dir", "%s (writable)", cfg.DataDir)
 	return sum, nil
 }
@@ -145,8 +147,12 @@ func parseNATSFiles(a bus.ClientAuth) error {
 		if err != nil {
 			return fmt.Errorf("%w: --nats-creds: %w", bus.ErrClientAuth, err)
 		}
-		if _, err := nkeys.ParseDecoratedJWT(raw); err != nil {
-			return fmt.Errorf("%w: --nats-creds %s: %w", bus.ErrClientAuth, a.CredsFile, err)
+		token, err := nkeys.ParseDecoratedJWT(raw)
+		if err == nil {
+			_, err = jwt.DecodeUserClaims(token)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: --nats-creds %s: no user JWT: %w", bus.ErrClientAuth, a.CredsFile, err)
 		}
 		if _, err := nkeys.ParseDecoratedNKey(raw); err != nil {
 			return fmt.Errorf("%w: --nats-creds %s: %w", bus.ErrClientAuth, a.CredsFile, err)
