@@ -120,6 +120,10 @@ func checkNATS(cfg Config) (string, error) {
 		return "", err
 	}
 	if cfg.NATSURL == "" {
+		if cfg.Stream.Replicas > 1 {
+			// Start would get JetStream's refusal from the one node.
+			return "", fmt.Errorf("--stream-replicas %d needs a NATS cluster (--nats-url): the embedded server is a single node", cfg.Stream.Replicas)
+		}
 		desc := "embedded, client listener " + cfg.NATSListen
 		if cfg.NATSUsersFile != "" {
 			w, err := bus.NewUsersWatcher(cfg.NATSUsersFile, cfg.Log)

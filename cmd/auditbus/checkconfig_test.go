@@ -49,6 +49,7 @@ func TestCheckConfigRefusals(t *testing.T) {
 		{"not an nkey seed", []string{"--nats-url", "nats://127.0.0.1:4222", "--nats-nkey", notSeed}, "--nats-nkey " + notSeed},
 		{"creds file not creds", []string{"--nats-url", "nats://127.0.0.1:4222", "--nats-creds", seedFile}, "--nats-creds " + seedFile},
 		{"two NATS credentials", []string{"--nats-url", "nats://127.0.0.1:4222", "--nats-creds", seedFile, "--nats-nkey", seedFile}, "give one of"},
+		{"replicas on the embedded server", []string{"--stream-replicas", "3"}, "needs a NATS cluster"},
 		{"half a signing pair", []string{"--signing-key", keyFile}, "signing key and certificate go together"},
 		{"signing key not RSA", []string{"--signing-key", keyFile, "--signing-cert", certFile}, certFile},
 		{"bad public URL", []string{"--public-url", "ftp://x"}, "public URL"},

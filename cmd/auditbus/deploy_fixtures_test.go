@@ -55,12 +55,10 @@ func deployFixtures(t *testing.T, bin string, args []string, rulesDir string) {
 			writeFixture(t, path, authFileFixture(t, bin))
 		case "tls-cert":
 			cert, key := ecdsaPair(t)
-			writeFixture(t, path, cert)
-			writeFixture(t, values["tls-key"], key)
+			writePair(t, path, cert, values["tls-key"], key)
 		case "signing-cert":
 			cert, key := rsaPair(t)
-			writeFixture(t, path, cert)
-			writeFixture(t, values["signing-key"], key)
+			writePair(t, path, cert, values["signing-key"], key)
 		case "nats-nkey":
 			if out, err := exec.Command(bin, "nats-user", "--name", "router", "--nkey-seed-out", path).CombinedOutput(); err != nil {
 				t.Fatalf("nats-user: %v\n%s", err, out)
@@ -78,6 +76,15 @@ func writeFixture(t *testing.T, path string, data []byte) {
 	}
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// writePair writes a certificate and, when the line names one, its key
+// (a line without the key is for serve to refuse).
+func writePair(t *testing.T, certPath string, cert []byte, keyPath string, key []byte) {
+	writeFixture(t, certPath, cert)
+	if keyPath != "" {
+		writeFixture(t, keyPath, key)
 	}
 }
 
