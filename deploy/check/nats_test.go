@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/auditbus/auditbus/router/api"
+	"github.com/auditbus/auditbus/router/bus"
 )
 
 // natsNode is how nats-server would configure itself in pod ordinal of
@@ -68,7 +71,7 @@ func containerPort(w workload, name string) int {
 // command line over the shipped config, has its pod's name, routes to
 // every pod through the headless Service on the cluster port, JetStream
 // in the store_dir the volume is mounted at, the ports the pod declares,
-// and auditbus's nkey user; the headless Service publishes not-ready pods
+// auditbus's nkey user and room for its largest event (max_payload); the headless Service publishes not-ready pods
 // (the nodes must find each other to become ready); the image is the
 // nats-server release of auditbus's tests.
 func TestNATSNodes(t *testing.T) {
@@ -107,6 +110,9 @@ func TestNATSNodes(t *testing.T) {
 		}
 		if opts.Cluster.Name == "" {
 			t.Errorf("%s: no cluster name", pod)
+		}
+		if need := bus.PayloadFor(api.DefaultMaxBodyBytes); opts.MaxPayload < need {
+			t.Errorf("%s: max_payload %d, below the %d an event of --max-body-bytes %d needs", pod, opts.MaxPayload, need, api.DefaultMaxBodyBytes)
 		}
 	}
 	want, err := moduleVersion("github.com/nats-io/nats-server/v2")
