@@ -2,6 +2,7 @@ package router
 
 import (
 	"cmp"
+	"crypto/tls"
 	"errors"
 	"log"
 	"strings"
@@ -15,16 +16,9 @@ import (
 // stops start-up before anything listens, and starts reloading the auth
 // file as it changes (until Stop).
 func (s *Server) loadAccess() error {
-	if s.cfg.TLSCertFile != "" || s.cfg.TLSKeyFile != "" {
-		if s.cfg.TLSCertFile == "" || s.cfg.TLSKeyFile == "" {
-			return errors.New("TLS needs both --tls-cert and --tls-key")
-		}
-		var err error
-		if s.tls, err = tlsConfig(s.cfg.TLSCertFile, s.cfg.TLSKeyFile, s.cfg.TLSClientCAFile, s.cfg.Log); err != nil {
-			return err
-		}
-	} else if s.cfg.TLSClientCAFile != "" {
-		return errors.New("--tls-client-ca needs --tls-cert and --tls-key: client certificates come with TLS")
+	var err error
+	if s.tls, err = apiTLS(s.cfg); err != nil {
+		return err
 	}
 	if s.cfg.AuthFile == "" {
 		if s.cfg.InsecureNoAuth {
@@ -58,4 +52,18 @@ type debugWriter struct{ l zerolog.Logger }
 func (w debugWriter) Write(p []byte) (int, error) {
 	w.l.Debug().Msg(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// apiTLS is the API's TLS config from the TLS flags, nil without TLS.
+func apiTLS(c Config) (*tls.Config, error) {
+	if c.TLSCertFile == "" && c.TLSKeyFile == "" {
+		if c.TLSClientCAFile != "" {
+			return nil, errors.New("--tls-client-ca needs --tls-cert and --tls-key: client certificates come with TLS")
+		}
+		return nil, nil
+	}
+	if c.TLSCertFile == "" || c.TLSKeyFile == "" {
+		return nil, errors.New("TLS needs both --tls-cert and --tls-key")
+	}
+	return tlsConfig(c.TLSCertFile, c.TLSKeyFile, c.TLSClientCAFile, c.Log)
 }

@@ -45,6 +45,9 @@ func (s *Server) startBus(ctx context.Context) error {
 			ev.Msg("NATS asynchronous error")
 		}),
 	}
+	if err := natsFlagsError(s.cfg); err != nil {
+		return err
+	}
 	url := s.cfg.NATSURL
 	if url == "" {
 		o, err := s.startEmbedded()
@@ -53,15 +56,6 @@ func (s *Server) startBus(ctx context.Context) error {
 		}
 		opts = append(opts, o...)
 	} else {
-		if s.cfg.NATSUsersFile != "" {
-			return errors.New("--nats-users configures the embedded NATS server; with --nats-url, give users to that server")
-		}
-		if s.cfg.NATSMaxStore != 0 {
-			return errors.New("--nats-max-store limits the embedded NATS server; with --nats-url, set max_file_store on that server")
-		}
-		if s.cfg.NATSSyncInterval != 0 {
-			return errors.New("--nats-sync-interval configures the embedded NATS server; with --nats-url, set sync_interval on that server")
-		}
 		o, err := s.cfg.NATSAuth.Options()
 		if err != nil {
 			return err
@@ -90,9 +84,6 @@ const diskCheckInterval = 2 * time.Second
 // starts the server and the users file's watcher, and returns the options
 // that connect to the server as the internal user.
 func (s *Server) startEmbedded() ([]nats.Option, error) {
-	if !s.cfg.NATSAuth.IsZero() {
-		return nil, errors.New("--nats-creds, --nats-nkey, --nats-user and the --nats TLS options need --nats-url (the embedded server uses its own credentials)")
-	}
 	emb, err := embeddedConfig(s.cfg)
 	if err != nil {
 		return nil, err
@@ -104,9 +95,6 @@ func (s *Server) startEmbedded() ([]nats.Option, error) {
 	emb.Internal = internal.Public()
 	var watcher *bus.UsersWatcher
 	if s.cfg.NATSUsersFile != "" {
-		if emb.InProcessOnly {
-			return nil, errors.New("--nats-users needs a NATS listener: --nats-listen - lets no subscriber connect")
-		}
 		if watcher, err = bus.NewUsersWatcher(s.cfg.NATSUsersFile, s.cfg.Log); err != nil {
 			return nil, err
 		}
@@ -182,4 +170,32 @@ func (s *Server) NATSClientURL() string {
 		return ""
 	}
 	return s.ns.ClientURL()
+}
+
+// natsFlagsError refuses NATS flags that do not fit the server in use:
+// the embedded server's settings with --nats-url, client credentials
+// without it, a users file with no listener to connect to.
+func natsFlagsError(c Config) error {
+	if c.NATSURL != "" {
+		if c.NATSUsersFile != "" {
+			return errors.New("--nats-users configures the embedded NATS server; with --nats-url, give users to that server")
+		}
+		if c.NATSMaxStore != 0 {
+			return errors.New("--nats-max-store limits the embedded NATS server; with --nats-url, set max_file_store on that server")
+		}
+		if c.NATSSyncInterval != 0 {
+			return errors.New("--nats-sync-interval configures the embedded NATS server; with --nats-url, set sync_interval on that server")
+		}
+		return nil
+	}
+	if !c.NATSAuth.IsZero() {
+		return errors.New("--nats-creds, --nats-nkey, --nats-user and the --nats TLS options need --nats-url (the embedded server uses its own credentials)")
+	}
+	if _, err := embeddedConfig(c); err != nil {
+		return err
+	}
+	if c.NATSUsersFile != "" && c.NATSListen == "-" {
+		return errors.New("--nats-users needs a NATS listener: --nats-listen - lets no subscriber connect")
+	}
+	return nil
 }

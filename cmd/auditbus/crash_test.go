@@ -25,14 +25,7 @@ func TestCrashSafetyWithRealProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "auditbus")
-	args := []string{"build", "-o", bin}
-	if raceEnabled { // reuse the packages this test binary was built from
-		args = append(args, "-race")
-	}
-	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildAuditbus(t)
 	var (
 		mu   sync.Mutex
 		seen = map[string]int{}
@@ -94,6 +87,20 @@ func TestCrashSafetyWithRealProcesses(t *testing.T) {
 
 // serveProcess starts `auditbus serve` on dataDir and waits until it is
 // ready; the process is killed at cleanup if still running.
+// buildAuditbus builds this command into a temp dir and returns its path.
+func buildAuditbus(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "auditbus")
+	args := []string{"build", "-o", bin}
+	if raceEnabled { // reuse the packages this test binary was built from
+		args = append(args, "-race")
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 func serveProcess(t *testing.T, bin, dataDir, rules string) (*exec.Cmd, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -28,6 +28,7 @@ func commands() []command {
 		{"dlq", "list and redrive dead letters of a running server", runDLQ},
 		{"rules", "validate rule files, explain which rules match an event, or benchmark matching", runRules},
 		{"nats-user", "make a subscriber user entry for serve's --nats-users file", runNATSUser},
+		{"health", "probe a running server's readiness (or liveness) for container healthchecks", runHealth},
 		{"token", "create an API token or access key pair and print its auth file entry", runToken},
 		{"version", "print the version", runVersion},
 	}

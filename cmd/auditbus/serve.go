@@ -26,6 +26,8 @@ type serveConfig struct {
 	logFormat string
 	logLevel  string
 	stopLimit time.Duration
+	// checkOnly: check the configuration and exit (router.CheckConfig).
+	checkOnly bool
 }
 
 func defaultServeConfig() *serveConfig {
@@ -109,6 +111,7 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.IntVar(&c.IngestBurst, "ingest-burst", c.IngestBurst, "ingest requests a client may make at once before --ingest-rate applies (default 2x the rate)")
 	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "log format: console or json")
 	fs.StringVar(&c.logLevel, "log-level", c.logLevel, "log level: debug, info, warn, error")
+	fs.BoolVar(&c.checkOnly, "check-config", c.checkOnly, "load and check the whole configuration (flags, every file it names), print a summary and exit, without listening or connecting to NATS")
 	return fs
 }
 
@@ -126,14 +129,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if c.RemovedTargetGrace == 0 {
 		c.RemovedTargetGrace = -1 // the flag's 0 is no grace; Config's zero is the default
 	}
+	if c.checkOnly {
+		return checkConfig(c.Config, stdout, stderr)
+	}
 	srv, err := router.Start(ctx, c.Config)
 	if err != nil {
-		var rerrs rules.Errors
-		if errors.As(err, &rerrs) {
-			for _, e := range rerrs {
-				fmt.Fprintln(stderr, e)
-			}
-			return fmt.Errorf("not started: %d problem(s) in rule files", len(rerrs))
+		if n := printRuleErrors(err, stderr); n > 0 {
+			return fmt.Errorf("not started: %d problem(s) in rule files", n)
 		}
 		return err
 	}
@@ -142,6 +144,36 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stopCtx, cancel := context.WithTimeout(context.Background(), c.stopLimit)
 	defer cancel()
 	return srv.Stop(stopCtx)
+}
+
+// checkConfig is serve --check-config: the summary on stdout, or the
+// first problem as the error.
+func checkConfig(c router.Config, stdout, stderr io.Writer) error {
+	sum, err := router.CheckConfig(c)
+	if err != nil {
+		if n := printRuleErrors(err, stderr); n > 0 {
+			return fmt.Errorf("configuration refused: %d problem(s) in rule files", n)
+		}
+		return fmt.Errorf("configuration refused: %w", err)
+	}
+	fmt.Fprintln(stdout, "configuration OK")
+	for _, line := range sum {
+		fmt.Fprintln(stdout, "  "+line)
+	}
+	return nil
+}
+
+// printRuleErrors prints each problem of a rules.Errors on its own line
+// and returns how many there were (0 for any other error).
+func printRuleErrors(err error, stderr io.Writer) int {
+	var rerrs rules.Errors
+	if !errors.As(err, &rerrs) {
+		return 0
+	}
+	for _, e := range rerrs {
+		fmt.Fprintln(stderr, e)
+	}
+	return len(rerrs)
 }
 
 // newLogger writes structured logs to w, JSON or human-readable.
