@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/nats-io/nkeys"
+
+	"github.com/auditbus/auditbus/internal/doccheck"
 )
 
 // TestCheckConfigRefusals: --check-config exits 1 naming the problem for
@@ -74,13 +76,7 @@ func TestCheckConfigRefusals(t *testing.T) {
 // deploy/README.md where it runs (a checkout without a data dir) and
 // compares the output with the one the README shows.
 func TestCheckConfigDocExample(t *testing.T) {
-	readme := readDeploy(t, "README.md")
-	const cmd = "$ auditbus serve --check-config --rules examples/rules\n"
-	_, rest, ok := strings.Cut(readme, cmd)
-	if !ok {
-		t.Fatalf("deploy/README.md no longer shows %q", cmd)
-	}
-	want, _, _ := strings.Cut(rest, "```")
+	cmd, want, _ := strings.Cut(doccheck.Read(t, "../../deploy/README.md", "TestCheckConfigDocExample"), "\n")
 	root := t.TempDir()
 	copyRules(t, "examples/rules", filepath.Join(root, "examples", "rules"))
 	t.Chdir(root)
