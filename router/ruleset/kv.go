@@ -31,40 +31,49 @@ func (m *Manager) openKV(ctx, runCtx context.Context, js jetstream.JetStream) (j
 	if err != nil {
 		return nil, fmt.Errorf("watch rules bucket %s: %w", m.opts.bucket, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, initialReadTimeout)
-	defer cancel()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, err := m.readCurrent(ctx, w); err != nil {
+		_ = w.Stop()
+		return nil, err
+	}
+	m.kv = kv
+	return w, nil
+}
+
+// readCurrent applies what a new watcher delivers before its end-of-
+// current-values marker and returns the keys it saw. The caller holds m.mu.
+func (m *Manager) readCurrent(ctx context.Context, w jetstream.KeyWatcher) (map[string]bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, initialReadTimeout)
+	defer cancel()
+	seen := map[string]bool{}
 	for {
 		select {
 		case e, ok := <-w.Updates():
 			if !ok {
-				return nil, fmt.Errorf("watch rules bucket %s: closed before the current rules were read", m.opts.bucket)
+				return nil, fmt.Errorf("watch rules bucket %s: %w", m.opts.bucket, errWatchClosed)
 			}
 			if e == nil { // every current value has been delivered
-				m.kv = kv
-				return w, nil
+				return seen, nil
 			}
+			seen[e.Key()] = true
 			m.applyEntry(e)
 		case <-ctx.Done():
-			_ = w.Stop()
 			return nil, fmt.Errorf("read rules bucket %s: %w", m.opts.bucket, ctx.Err())
 		}
 	}
 }
 
-// watch applies the bucket's changes until ctx ends, rebuilding once per
-// burst of changes, then stops the watcher.
-func (m *Manager) watch(ctx context.Context, w jetstream.KeyWatcher) {
-	defer stopWatcher(w)
+// follow applies the bucket's changes, rebuilding once per burst of
+// changes, until ctx ends (false) or the watcher closes (true).
+func (m *Manager) follow(ctx context.Context, w jetstream.KeyWatcher) (closed bool) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case e, ok := <-w.Updates():
 			if !ok {
-				m.opts.log.Error().Str("bucket", m.opts.bucket).Msg("rules bucket watch closed: API rule changes are no longer applied")
-				return
+				return true
 			}
 			m.applyBurst(ctx, e, w.Updates())
 		}
