@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
-	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/rs/zerolog"
@@ -33,65 +33,129 @@ var noSpaceText = syscall.ENOSPC.Error()
 // error and, once the disk has room again, reopens the streams of the
 // account auditbus uses, afresh from what is on disk (nats-server's own
 // recovery of a store; messages it acknowledged are there, the one that
-// failed was never acknowledged). A nil *DiskWatch
-// (an external NATS server) reports nothing.
+// failed was never acknowledged). The fault is set from the first
+// out-of-space error until every stream and durable consumer known before
+// the reopening is back, so nothing that obeys Fault or Settled touches a
+// half-recovered account. A nil *DiskWatch (an external NATS server)
+// reports nothing.
 type DiskWatch struct {
 	ns       *server.Server
 	storeDir string // what the server was given as StoreDir
-	room     uint64 // free bytes the filesystem needs before the streams are reopened
+	payload  uint64 // the largest message the server carries
 	log      zerolog.Logger
 
-	mu    sync.Mutex
-	fault error // wraps ErrDiskFull while the store cannot write
+	fault atomic.Pointer[error] // wraps ErrDiskFull; nil while the store can write
+	// reopens counts reopenings begun and ended: odd while one is under
+	// way. A health report read across a change is stale.
+	reopens atomic.Uint64
+
+	mu   sync.Mutex    // orders fault changes against reopenings; never held across I/O
+	calm chan struct{} // closed while there is no fault
+
+	reopening sync.Mutex      // one reopening at a time; guards known
+	known     map[string]bool // the streams and durables to see back, from the last inventory
+	// beforeRecover, set by tests only, runs inside the server's
+	// EnableJetStream after the account is live and before any stream is
+	// recovered: the window Fault and Settled hide.
+	beforeRecover func()
 }
 
-// NewDiskWatch watches ns, started by StartEmbedded from cfg. The streams
-// are reopened only once the filesystem has room for the largest message
-// (cfg's max payload) and 1 MiB for indexes and consumer state besides.
+// NewDiskWatch watches ns, started by StartEmbedded from cfg.
 func NewDiskWatch(ns *server.Server, cfg EmbeddedConfig, log zerolog.Logger) *DiskWatch {
 	cfg = cfg.withDefaults()
-	return &DiskWatch{ns: ns, storeDir: cfg.storeDir(), room: uint64(cfg.MaxPayload) + 1<<20, log: log}
+	calm := make(chan struct{})
+	close(calm)
+	return &DiskWatch{ns: ns, storeDir: cfg.storeDir(), payload: uint64(cfg.MaxPayload), log: log, calm: calm}
 }
 
-// Fault returns the disk-full error (wrapping ErrDiskFull) while the store
-// cannot write, as last found by Check, and nil otherwise. It does not
-// look at the server: it is cheap enough for every publish (it waits only
-// while the streams are being reopened).
+// Fault returns the disk-full error (wrapping ErrDiskFull) from the first
+// out-of-space write Check found until the streams are reopened and whole
+// again, and nil otherwise. It never blocks and does not look at the
+// server: cheap enough for every publish.
 func (w *DiskWatch) Fault() error {
 	if w == nil {
 		return nil
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.fault
+	if err := w.fault.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
-// Check asks the server's health report for a store that failed to write
-// for lack of space, remembers what it found for Fault and returns it.
-// While DiskWatch reopens the streams it waits for that to finish.
+// Check returns Fault, or when there is none asks the server's health
+// report for a store that failed to write for lack of space and sets the
+// fault if one did. Only a completed reopening clears it: nats-server's
+// store stays failed until then.
 func (w *DiskWatch) Check() error {
 	if w == nil {
 		return nil
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.checkLocked()
-}
-
-// checkLocked is Check; the caller holds w.mu.
-func (w *DiskWatch) checkLocked() error {
+	if err := w.Fault(); err != nil {
+		return err
+	}
+	gen := w.reopens.Load()
 	cause := w.noSpace()
 	if cause == "" {
-		w.fault = nil
 		return nil
 	}
-	if w.fault == nil {
-		free, _ := freeBytes(w.storeDir)
-		w.fault = fmt.Errorf("%w (%s; %d bytes free on the data dir's filesystem)", ErrDiskFull, cause, free)
-		w.log.Error().Err(w.fault).Str("store_dir", w.storeDir).
-			Msg("JetStream's disk is full: events are refused with 507 until it has room again")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.reopens.Load() != gen { // read before a reopening that has begun or ended since
+		return w.Fault()
 	}
-	return w.fault
+	if err := w.Fault(); err != nil {
+		return err
+	}
+	free, _, _ := freeBytes(w.storeDir)
+	err := fmt.Errorf("%w (%s; %d bytes free on the data dir's filesystem)", ErrDiskFull, cause, free)
+	w.fault.Store(&err)
+	w.calm = make(chan struct{})
+	w.log.Error().Err(err).Str("store_dir", w.storeDir).
+		Msg("JetStream's disk is full: events are refused with 507 until it has room again")
+	return err
+}
+
+// clearFault ends the fault once a reopening brought everything back. The
+// caller holds w.mu.
+func (w *DiskWatch) clearFault() {
+	if w.fault.Swap(nil) != nil {
+		close(w.calm)
+	}
+}
+
+// Epoch identifies the reopenings done so far; see Settled.
+type Epoch uint64
+
+// Settled waits until there is no fault (no full disk, no reopening under
+// way or unfinished) and returns the current Epoch. A client of the bus
+// that takes "consumer not found" or "stream not found" as a reason to
+// create one calls it first, confirms with an Info call, and creates only
+// if Reopened(epoch) is still false: while the streams are reopened
+// JetStream answers "not found" for what it has not recovered yet. It
+// fails with ctx's error when ctx ends first. A nil *DiskWatch returns at
+// once.
+func (w *DiskWatch) Settled(ctx context.Context) (Epoch, error) {
+	if w == nil {
+		return 0, nil
+	}
+	for {
+		w.mu.Lock()
+		calm, gen := w.calm, w.reopens.Load()
+		w.mu.Unlock()
+		select {
+		case <-calm:
+			if gen%2 == 0 && w.Fault() == nil {
+				return Epoch(gen), nil
+			}
+		case <-ctx.Done():
+			return 0, fmt.Errorf("waiting for the bus's store to be whole: %w", ctx.Err())
+		}
+	}
+}
+
+// Reopened reports whether a reopening began since Settled returned e.
+func (w *DiskWatch) Reopened(e Epoch) bool {
+	return w != nil && w.reopens.Load() != uint64(e)
 }
 
 // noSpace is the health report's first out-of-space write error, or "".
@@ -105,63 +169,12 @@ func (w *DiskWatch) noSpace() string {
 	return ""
 }
 
-// Run checks the store every interval until ctx ends; while the disk is
-// full it reopens the streams as soon as the filesystem has room.
-func (w *DiskWatch) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if w.Check() == nil {
-			continue
-		}
-		if err := w.recover(); err != nil {
-			w.log.Warn().Err(err).Msg("JetStream's disk is still full")
-		}
-	}
-}
-
-// recover reopens the account's streams once the filesystem has room,
-// then checks the store again. Fault and Check wait until it is done, so
-// no publish reaches JetStream while the streams are closed.
-func (w *DiskWatch) recover() error {
-	free, err := freeBytes(w.storeDir)
-	if err != nil {
-		return err
-	}
-	if free < w.room {
-		return fmt.Errorf("%d bytes free on the filesystem of %s, waiting for %d", free, w.storeDir, w.room)
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	// auditbus keeps everything in the global account: disabling its
-	// JetStream stops its streams (keeping their files) and enabling it
-	// again recovers them from disk. (Restarting the server's whole
-	// JetStream would do the same, but nats-server v2.15 then replaces its
-	// API queues unsynchronised with requests in flight: a data race.)
-	acc := w.ns.GlobalAccount()
-	if err := acc.DisableJetStream(); err != nil {
-		return fmt.Errorf("stop JetStream for the account: %w", err)
-	}
-	if err := acc.EnableJetStream(nil, nil); err != nil {
-		return fmt.Errorf("reopen JetStream for the account: %w", err)
-	}
-	if err := w.checkLocked(); err != nil {
-		return err
-	}
-	w.log.Info().Uint64("free_bytes", free).Msg("JetStream's disk has room again: its streams were reopened from disk, events are accepted")
-	return nil
-}
-
-// freeBytes is the space an unprivileged writer has on dir's filesystem.
-func freeBytes(dir string) (uint64, error) {
+// freeBytes is the space an unprivileged writer has on dir's filesystem,
+// and the filesystem's size.
+func freeBytes(dir string) (free, size uint64, err error) {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
-		return 0, fmt.Errorf("free space of %s: %w", dir, err)
+		return 0, 0, fmt.Errorf("free space of %s: %w", dir, err)
 	}
-	return st.Bavail * uint64(st.Bsize), nil
+	return st.Bavail * uint64(st.Bsize), st.Blocks * uint64(st.Bsize), nil
 }
