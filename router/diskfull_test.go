@@ -15,6 +15,7 @@ import (
 
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/router/api"
+	"github.com/auditbus/auditbus/router/bus/bustest"
 )
 
 // Sizes of the disk-full test: a tmpfs whose ballast file leaves JetStream
@@ -35,7 +36,7 @@ const (
 // JetStream streams by itself: /readyz is ready, every event answered 202 before
 // is still stored, and new events are stored and delivered.
 func TestFullDiskAnswers507AndRecovers(t *testing.T) {
-	dir, ok := smallFS(t, diskSize)
+	dir, ok := bustest.SmallFS(t, diskSize)
 	if !ok {
 		return
 	}

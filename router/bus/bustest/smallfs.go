@@ -1,4 +1,4 @@
-package router_test
+package bustest
 
 import (
 	"fmt"
@@ -9,11 +9,11 @@ import (
 	"testing"
 )
 
-// inUserNS marks a test binary that smallFS started again inside a user
+// inUserNS marks a test binary that SmallFS started again inside a user
 // and mount namespace of its own.
 const inUserNS = "AUDITBUS_TEST_IN_USERNS"
 
-// smallFS mounts a tmpfs of size bytes on a new temporary directory, for
+// SmallFS mounts a tmpfs of size bytes on a new temporary directory, for
 // tests that need a real filesystem to run out of space, and unmounts it at
 // cleanup. As root (CI) it mounts directly. Otherwise it runs this test
 // again in a binary started with `unshare -rm` (root of a user namespace
@@ -21,7 +21,7 @@ const inUserNS = "AUDITBUS_TEST_IN_USERNS"
 // returns ok false: the caller returns, and this test passes or fails with
 // that run. It never skips: when nothing can mount, the test fails saying
 // what was tried.
-func smallFS(t *testing.T, size int64) (dir string, ok bool) {
+func SmallFS(t *testing.T, size int64) (dir string, ok bool) {
 	t.Helper()
 	dir = t.TempDir()
 	err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, fmt.Sprintf("size=%d", size))
