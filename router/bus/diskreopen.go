@@ -71,7 +71,12 @@ func (w *DiskWatch) room() (free, need uint64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	return free, max(w.payload+roomPerMsg, min(marginMin, size/smallFSPart), size/100), nil
+	return free, roomFor(size, w.payload), nil
+}
+
+// roomFor is room's need on a filesystem of size bytes.
+func roomFor(size, payload uint64) uint64 {
+	return max(payload+roomPerMsg, min(marginMin, size/smallFSPart), size/100)
 }
 
 // reopenPace spaces reopenings: the first of a calm period is at once,
