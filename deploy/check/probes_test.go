@@ -82,8 +82,12 @@ func TestAuditbusProbes(t *testing.T) {
 	objs := render(t)
 	ab := workloads([]object{only(t, objs, "Deployment", "auditbus")})[0]
 	ps := probes(ab.containers[0])
-	if ps["readinessProbe"][1] == "" || ps["livenessProbe"][1] == "" {
-		t.Fatalf("auditbus probes %v: want readiness and liveness", ps)
+	if ps["readinessProbe"][1] == "" || ps["livenessProbe"][1] == "" || ps["startupProbe"][1] == "" {
+		t.Fatalf("auditbus probes %v: want startup, readiness and liveness", ps)
+	}
+	// A first start waits for a NATS quorum: liveness must not end it.
+	if start, live := probeWindow(ab.containers[0], "startupProbe"), probeWindow(ab.containers[0], "livenessProbe"); start <= live {
+		t.Errorf("auditbus startup probe allows %v, no more than liveness's %v: a slow first start is killed", start, live)
 	}
 	args := strs(ab.containers[0]["args"])
 	if !slices.Contains(args, "--auth-file") {
@@ -106,6 +110,20 @@ func TestAuditbusProbes(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("GET /v1/rules without an identity: %s, want 401: auth is not on", resp.Status)
 	}
+}
+
+// probeWindow is how long a probe of kind may fail before the kubelet
+// acts: periodSeconds (default 10) times failureThreshold (default 3).
+func probeWindow(c map[string]any, kind string) time.Duration {
+	p := asMap(c[kind])
+	period, threshold := 10.0, 3.0
+	if v, ok := p["periodSeconds"].(float64); ok {
+		period = v
+	}
+	if v, ok := p["failureThreshold"].(float64); ok {
+		threshold = v
+	}
+	return time.Duration(period*threshold) * time.Second
 }
 
 func newECDSAKey(t *testing.T) *ecdsa.PrivateKey {
