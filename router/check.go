@@ -24,7 +24,10 @@ import (
 // pairs, NATS flags that do not fit the embedded or an external server),
 // loads every rule file, the auth file, the TLS pair and client CA, the
 // signing pair and the NATS credentials, and checks that the data dir is
-// (or can be made) a writable directory. It writes nothing. It returns a
+// (or can be made) a writable directory. It leaves nothing behind: it
+// makes no directory, key or store, and checks writability by creating an
+// empty probe file (.auditbus-check-*) in the data dir, or its nearest
+// existing parent, and removing it at once. It returns a
 // short summary, one "name: value" line per part, or the first problem
 // (rules.Errors for rule files, the sentinels Start returns for the rest).
 // Only what needs the network stays unchecked: whether the NATS server is

@@ -75,3 +75,32 @@ func TestCheckConfigExternalNATSFiles(t *testing.T) {
 		t.Errorf("CheckConfig made the data dir: %v", err)
 	}
 }
+
+// TestCheckConfigLeavesNothingBehind: CheckConfig proves the data dir
+// writable with a probe file it removes, so an existing data dir, and the
+// parent of one to be made, hold after it exactly what they held before.
+func TestCheckConfigLeavesNothingBehind(t *testing.T) {
+	for name, data := range map[string]func(root string) string{
+		"existing data dir": func(root string) string { return root },
+		"data dir to make":  func(root string) string { return filepath.Join(root, "a", "b") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			writeFile(t, filepath.Join(root, "kept"), []byte("x"))
+			if _, err := router.CheckConfig(router.Config{DataDir: data(root), NATSListen: "-"}); err != nil {
+				t.Fatal(err)
+			}
+			entries, err := os.ReadDir(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != 1 || entries[0].Name() != "kept" {
+				var names []string
+				for _, e := range entries {
+					names = append(names, e.Name())
+				}
+				t.Errorf("after CheckConfig %s holds %q, want only [kept]", root, names)
+			}
+		})
+	}
+}

@@ -165,8 +165,8 @@ func killStreamLeader(t *testing.T, js jetstream.JetStream, nodes []*natsNode) (
 	failover := time.Since(f.at)
 	time.Sleep(5 * time.Second) // two nodes carry the load
 	restarted := time.Now()
-	node.start(t)
-	waitWithin(t, time.Minute, "every events stream replica current after the restart", func() (bool, string) {
+	node.start(t) // on its old ports, which the cluster's routes name
+	waitRunning(t, time.Minute, "every events stream replica current after the restart", []*proc{node.proc}, func() (bool, string) {
 		c := streamCluster(js)
 		if c == nil || c.Leader == "" || len(c.Replicas) != 2 {
 			return false, fmt.Sprintf("%+v", c)

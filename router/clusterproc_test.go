@@ -46,7 +46,14 @@ type proc struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	out  *syncBuffer
+	run  *procRun
+}
+
+// procRun is one run of a proc: err is how it ended, set before done is
+// closed.
+type procRun struct {
 	done chan struct{}
+	err  error
 }
 
 func newProc(t *testing.T, name, bin string, args ...string) *proc {
@@ -68,12 +75,54 @@ func (p *proc) start(t *testing.T) {
 	fmt.Fprintf(p.out, "--- start %s\n", time.Now().Format(time.RFC3339Nano))
 	cmd := exec.Command(p.bin, p.args...)
 	cmd.Stdout, cmd.Stderr = p.out, p.out
+	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", p.name, err)
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	p.cmd, p.done = cmd, done
+	run := &procRun{done: make(chan struct{})}
+	go func() { run.err = cmd.Wait(); close(run.done) }()
+	p.cmd, p.run = cmd, run
+}
+
+// exited is nil while the process started last runs (or none runs since
+// kill), else how it ended with the end of its output. Ports are
+// chosen by freePort, closed, then bound by the child (and bound again by
+// a restart, which needs the same address), so another process may take
+// one meanwhile: that bind error is named, not left to a readiness
+// timeout.
+func (p *proc) exited() error {
+	p.mu.Lock()
+	run := p.run
+	p.mu.Unlock()
+	if run == nil {
+		return nil
+	}
+	select {
+	case <-run.done:
+	default:
+		return nil
+	}
+	err := run.err
+	out := p.out.String()
+	out = out[max(0, len(out)-3000):]
+	if strings.Contains(out, "address already in use") {
+		return fmt.Errorf("%s exited (%v): its port was taken by another process after the test chose it; output:\n%s", p.name, err, out)
+	}
+	return fmt.Errorf("%s exited (%v); output:\n%s", p.name, err, out)
+}
+
+// waitRunning is waitWithin that fails at once, with the process's
+// output, when one of procs exits meanwhile.
+func waitRunning(t *testing.T, d time.Duration, what string, procs []*proc, cond func() (bool, string)) {
+	t.Helper()
+	waitWithin(t, d, what, func() (bool, string) {
+		for _, p := range procs {
+			if err := p.exited(); err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+		}
+		return cond()
+	})
 }
 
 // kill sends SIGKILL (no shutdown code runs) and waits for the exit.
@@ -85,15 +134,15 @@ func (p *proc) kill(t *testing.T) {
 		return
 	}
 	select {
-	case <-p.done:
+	case <-p.run.done:
 	default:
 		if err := p.cmd.Process.Kill(); err != nil {
 			t.Errorf("kill %s: %v", p.name, err)
 		}
-		<-p.done
+		<-p.run.done
 	}
 	fmt.Fprintf(p.out, "--- killed %s\n", time.Now().Format(time.RFC3339Nano))
-	p.cmd = nil
+	p.cmd, p.run = nil, nil
 }
 
 // natsNode is one nats-server process of a loopback cluster.
@@ -153,6 +202,7 @@ func startNATSProcesses(t *testing.T, bin string, access clusterAccess) []*natsN
 		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
 	}
 	var nodes []*natsNode
+	var procs []*proc
 	var urls []string
 	for i := range 3 {
 		name := fmt.Sprintf("n%d", i+1)
@@ -160,10 +210,10 @@ func startNATSProcesses(t *testing.T, bin string, access clusterAccess) []*natsN
 		path := writeFile(t, filepath.Join(t.TempDir(), name+".conf"), []byte(conf))
 		n := &natsNode{proc: newProc(t, "nats-server "+name, bin, "-c", path), url: fmt.Sprintf("nats://127.0.0.1:%d", client[i])}
 		n.start(t)
-		nodes, urls = append(nodes, n), append(urls, n.url)
+		nodes, procs, urls = append(nodes, n), append(procs, n.proc), append(urls, n.url)
 	}
 	js, _ := jetstream.New(access.connect(t, strings.Join(urls, ",")))
-	waitWithin(t, 60*time.Second, "JetStream on the cluster", func() (bool, string) {
+	waitRunning(t, 60*time.Second, "JetStream on the cluster", procs, func() (bool, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_, err := js.AccountInfo(ctx)
@@ -207,9 +257,13 @@ func newServeProc(t *testing.T, name, bin string, args ...string) *serveProc {
 	return &serveProc{proc: newProc(t, name, bin, args...), addr: addr}
 }
 
+// probeClient bounds each readiness probe, so a process that accepts
+// connections but never answers fails the wait instead of hanging it.
+var probeClient = &http.Client{Timeout: 5 * time.Second}
+
 // ready reports whether /readyz answers 200.
 func (s *serveProc) ready() (bool, string) {
-	resp, err := http.Get("http://" + s.addr + "/readyz")
+	resp, err := probeClient.Get("http://" + s.addr + "/readyz")
 	if err != nil {
 		return false, err.Error()
 	}
@@ -219,9 +273,10 @@ func (s *serveProc) ready() (bool, string) {
 	return resp.StatusCode == http.StatusOK, fmt.Sprintf("%d %s", resp.StatusCode, b.String())
 }
 
-// startReady starts the process and waits until /readyz answers 200.
+// startReady starts the process and waits until /readyz answers 200; it
+// fails at once when the process exits first (a port taken meanwhile).
 func (s *serveProc) startReady(t *testing.T) {
 	t.Helper()
 	s.start(t)
-	waitWithin(t, 60*time.Second, s.name+" ready", s.ready)
+	waitRunning(t, 60*time.Second, s.name+" ready", []*proc{s.proc}, s.ready)
 }

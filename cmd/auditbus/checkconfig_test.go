@@ -13,8 +13,8 @@ import (
 )
 
 // TestCheckConfigRefusals: --check-config exits 1 naming the problem for
-// each thing start would refuse, and writes nothing (the data dir it is
-// pointed at stays absent).
+// each thing start would refuse, and leaves nothing behind (the data dir
+// it is pointed at stays absent).
 func TestCheckConfigRefusals(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {

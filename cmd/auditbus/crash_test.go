@@ -113,6 +113,7 @@ func serveProcess(t *testing.T, bin, dataDir, rules string) (*exec.Cmd, string) 
 	cmd := exec.Command(bin, "serve", "--listen", addr, "--data-dir", dataDir, "--nats-listen", "-",
 		"--rules", rules, "--allow-private-targets", "--ack-wait", "2s", "--log-format", "json", "--log-level", "warn")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
+	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func serveProcess(t *testing.T, bin, dataDir, rules string) (*exec.Cmd, string) 
 		}
 	})
 	waitUntil(t, "server ready", func() bool {
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := probeClient.Get("http://" + addr + "/readyz")
 		if err != nil {
 			return false
 		}

@@ -216,6 +216,7 @@ func checkConfigRun(t *testing.T, bin string, d deployLine) (stdout, stderr stri
 	cmd.Dir = root
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
+	dieWithTest(cmd)
 	err = cmd.Run()
 	return out.String(), errOut.String(), err
 }

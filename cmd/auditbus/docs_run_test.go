@@ -111,6 +111,7 @@ func (s *session) run(line string) (string, error) {
 	c.Dir, c.Env = s.root, s.env()
 	var out bytes.Buffer // what a terminal shows: both streams, interleaved
 	c.Stdout, c.Stderr = &out, &out
+	dieWithTest(c)
 	if err := c.Run(); err != nil {
 		return out.String(), fmt.Errorf("exit: %w", err)
 	}
@@ -122,6 +123,10 @@ func (s *session) env() []string {
 		"AUDITBUS_URL=http://"+s.addr)
 }
 
+// probeClient bounds each readiness probe, so a server that accepts
+// connections but never answers fails start instead of hanging it.
+var probeClient = &http.Client{Timeout: 5 * time.Second}
+
 // start runs a serve command line in the background and waits until it is
 // ready.
 func (s *session) start(line string) error {
@@ -132,6 +137,7 @@ func (s *session) start(line string) error {
 	c.Dir = s.root
 	c.Env = append(s.env(), "AUDITBUS_LISTEN="+s.addr, "AUDITBUS_DATA_DIR="+s.t.TempDir(), "AUDITBUS_NATS_LISTEN=-")
 	c.Stdout, c.Stderr = s.srvLog, s.srvLog
+	dieWithTest(c) // kept across bash's exec
 	if err := c.Start(); err != nil {
 		return err
 	}
@@ -145,7 +151,7 @@ func (s *session) start(line string) error {
 			return fmt.Errorf("%s exited: %v\n%s", line, err, s.srvLog)
 		default:
 		}
-		if r, err := http.Get("http://" + s.addr + "/readyz"); err == nil {
+		if r, err := probeClient.Get("http://" + s.addr + "/readyz"); err == nil {
 			r.Body.Close()
 			if r.StatusCode == http.StatusOK {
 				return nil

@@ -2,7 +2,7 @@ package check
 
 import (
 	"cmp"
-	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,16 +13,12 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/rs/zerolog"
-
-	"github.com/auditbus/auditbus/router"
 )
 
 // probes are a container's HTTP probes: kind to scheme and path.
@@ -78,53 +74,79 @@ func TestNATSProbes(t *testing.T) {
 	}
 }
 
-// TestAuditbusProbes: the auditbus container's probe paths answer 200
-// over its probes' scheme on a real auditbus serving TLS with the rules of
-// the rendered ConfigMap (embedded NATS: the probes do not depend on
-// which).
+// TestAuditbusProbes: the auditbus container's probe paths answer 200,
+// over its probes' scheme and without an identity, on a real `auditbus
+// serve` run from the rendered Deployment's args: with its auth file, TLS
+// pair, signing pair, nkey and rules (startDeployedAuditbus).
 func TestAuditbusProbes(t *testing.T) {
 	objs := render(t)
 	ab := workloads([]object{only(t, objs, "Deployment", "auditbus")})[0]
-	dir := t.TempDir()
-	rules := filepath.Join(dir, "rules")
-	os.Mkdir(rules, 0o755)
-	for _, cm := range kinds(objs, "ConfigMap") {
-		if strings.HasPrefix(cm.Name, "auditbus-rules-") {
-			for k, v := range asMap(cm.Map["data"]) {
-				os.WriteFile(filepath.Join(rules, k), []byte(str(v)), 0o644)
-			}
-		}
-	}
-	cert, key := tlsPair(t, dir)
-	srv, err := router.Start(context.Background(), router.Config{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"),
-		NATSListen: "-", Rules: []string{rules}, TLSCertFile: cert, TLSKeyFile: key, Log: zerolog.Nop()})
-	if err != nil {
-		t.Fatalf("auditbus with the ConfigMap's rules: %v", err)
-	}
-	defer srv.Stop(context.Background())
 	ps := probes(ab.containers[0])
-	if ps["readinessProbe"][1] == "" || ps["livenessProbe"][1] == "" {
-		t.Fatalf("auditbus probes %v: want readiness and liveness", ps)
+	if ps["readinessProbe"][1] == "" || ps["livenessProbe"][1] == "" || ps["startupProbe"][1] == "" {
+		t.Fatalf("auditbus probes %v: want startup, readiness and liveness", ps)
 	}
-	for _, p := range ps {
-		if p[0] != "https" {
-			t.Errorf("probe %v: auditbus serves TLS only, want HTTPS", p)
+	// A first start waits for a NATS quorum: liveness must not end it.
+	if start, live := probeWindow(ab.containers[0], "startupProbe"), probeWindow(ab.containers[0], "livenessProbe"); start <= live {
+		t.Errorf("auditbus startup probe allows %v, no more than liveness's %v: a slow first start is killed", start, live)
+	}
+	args := strs(ab.containers[0]["args"])
+	if !slices.Contains(args, "--auth-file") {
+		t.Fatalf("auditbus args %q: no --auth-file, yet every endpoint but the probes needs an identity", args)
+	}
+	p := startDeployedAuditbus(t, objs, args)
+	for kind, pr := range ps {
+		if pr[0] != "https" {
+			t.Errorf("%s %v: auditbus serves TLS only, want HTTPS", kind, pr)
 		}
-		get(t, fmt.Sprintf("%s://%s%s", p[0], srv.Addr(), p[1]))
+		get(t, fmt.Sprintf("%s://%s%s", pr[0], p.addr, pr[1]))
 	}
-}
-
-func tlsPair(t *testing.T, dir string) (certFile, keyFile string) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "auditbus"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	// The probes answer without an identity; the API does not.
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := client.Get("https://" + p.addr + "/v1/rules")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pkcs8, _ := x509.MarshalPKCS8PrivateKey(key)
-	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), 0o600)
-	return certFile, keyFile
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /v1/rules without an identity: %s, want 401: auth is not on", resp.Status)
+	}
+}
+
+// probeWindow is how long a probe of kind may fail before the kubelet
+// acts: periodSeconds (default 10) times failureThreshold (default 3).
+func probeWindow(c map[string]any, kind string) time.Duration {
+	p := asMap(c[kind])
+	period, threshold := 10.0, 3.0
+	if v, ok := p["periodSeconds"].(float64); ok {
+		period = v
+	}
+	if v, ok := p["failureThreshold"].(float64); ok {
+		threshold = v
+	}
+	return time.Duration(period*threshold) * time.Second
+}
+
+func newECDSAKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// tlsPEM is a self-signed certificate for key and the key, PEM-encoded.
+func tlsPEM(t *testing.T, key crypto.Signer) (certPEM, keyPEM []byte) {
+	t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "auditbus"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})
 }

@@ -114,14 +114,15 @@ func (m *Manager) readFile(path string, order int, root string, now time.Time) {
 	s.order, s.rootPath, s.goneSince = order, root, time.Time{}
 	fp := fingerprint(src, err)
 	if ok && fp == s.fingerprint {
-		s.candidate = ""
+		s.candidate, s.changing = "", 0
 		return
 	}
 	if m.loaded && fp != s.candidate {
 		s.candidate = fp
+		m.noteChanging(s, now)
 		return
 	}
-	s.fingerprint, s.candidate, s.held = fp, "", nil
+	s.fingerprint, s.candidate, s.changing, s.held = fp, "", 0, nil
 	m.touched[path] = true
 	if err != nil {
 		s.want, s.parseErrs = nil, rules.Errors{{Pos: rules.Position{File: path}, Msg: fmt.Sprintf("read rule file: %v", err)}}

@@ -15,6 +15,26 @@ import (
 // file runs, or a file that is gone, waits until it has stayed so for the
 // settle time (holdLoss, settleDue); until then the old version runs.
 
+// changingPolls is how many polls in a row must read different content of
+// a file before noteChanging says so: more than a slow rewrite takes.
+const changingPolls = 5
+
+// noteChanging counts a poll that read a new candidate for s, and logs
+// once, when the count reaches changingPolls, that the file is not taken
+// because it keeps changing: a file rewritten at least once per poll is
+// never applied, and without the log nothing would say why. The caller
+// holds m.mu.
+func (m *Manager) noteChanging(s *source, now time.Time) {
+	if s.changing == 0 {
+		s.changingSince = now
+	}
+	s.changing++
+	if s.changing == changingPolls {
+		m.opts.log.Warn().Str("source", s.label()).Int("polls", s.changing).Time("changing_since", s.changingSince).
+			Msg("rule file keeps changing: a change is applied only once two polls in a row read the same content, so its last applied version keeps running")
+	}
+}
+
 // holdLoss keeps s's running version while s.want, just parsed, lacks
 // rules that it runs: the new version waits in s.held until settleDue
 // finds it has lasted the settle time. The caller holds m.mu.

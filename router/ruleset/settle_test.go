@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/auditbus/auditbus/rules"
 )
 
@@ -23,8 +25,15 @@ type stepped struct {
 
 func newStepped(t *testing.T, settle time.Duration, paths ...string) *stepped {
 	t.Helper()
+	return startStepped(t, nil, WithFiles(paths...), WithSettle(settle))
+}
+
+// startStepped starts a stepped Manager with opts, on js's rules bucket
+// unless js is nil.
+func startStepped(t *testing.T, js jetstream.JetStream, opts ...Option) *stepped {
+	t.Helper()
 	st := &stepped{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	st.m = New(WithFiles(paths...), WithPollInterval(-1), WithSettle(settle))
+	st.m = New(append(opts, WithPollInterval(-1))...)
 	st.m.opts.now = func() time.Time { return st.now }
 	apply := func(_ context.Context, set *rules.Set) error {
 		st.running = nil
@@ -34,7 +43,7 @@ func newStepped(t *testing.T, settle time.Duration, paths ...string) *stepped {
 		slices.Sort(st.running)
 		return nil
 	}
-	if err := st.m.Start(context.Background(), nil, apply); err != nil {
+	if err := st.m.Start(context.Background(), js, apply); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.m.Stop)

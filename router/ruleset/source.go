@@ -38,8 +38,12 @@ type source struct {
 	running   *version
 
 	// candidate is a file's changed content (fingerprint) seen by one poll,
-	// applied when the next poll reads it again (settle.go).
-	candidate string
+	// applied when the next poll reads it again (settle.go); changing
+	// counts the polls in a row that read another candidate, since
+	// changingSince.
+	candidate     string
+	changing      int
+	changingSince time.Time
 	// held is a file's good version that drops rules running ones has,
 	// waiting since heldSince for the settle time; goneSince is when a file
 	// with running rules was first found gone (zero while it is listed).
@@ -57,10 +61,12 @@ type ruleKey struct{ bus, name string }
 
 func keyOf(r *rules.Rule) ruleKey { return ruleKey{r.Bus, r.Name} }
 
-// claim is the source whose running version defines a rule name.
+// claim is the source whose running version defines a rule name. A weak
+// claim is one whose removal waits for the settle time (yield.go).
 type claim struct {
 	src  *source
 	rule *rules.Rule
+	weak bool
 }
 
 // sources returns files in listing order, then API rules by key: the order
@@ -89,18 +95,30 @@ func (m *Manager) sources() []*source {
 // into the running set, unless one of its rule names is already run by
 // another source: then that source is broken by the conflict and keeps its
 // previous version. A source whose latest content is broken keeps its
-// running version too. It reports whether the running set changed.
+// running version too. A name another source runs only while its removal
+// waits for the settle time is no conflict: the rule moves (yield). It
+// reports whether the running set changed.
 func (m *Manager) accept() bool {
+	changed := m.acceptOnce()
+	if m.yield(m.sources()) {
+		// A held version freed by yield is tried like any edit.
+		m.acceptOnce()
+		changed = true
+	}
+	return changed
+}
+
+// acceptOnce is one pass of accept, before yield.
+func (m *Manager) acceptOnce() bool {
 	all := m.sources()
 	if changed, ok := acceptAll(all); ok {
 		return changed
 	}
 	claims := map[ruleKey]claim{}
 	for _, s := range all {
-		if s.running != nil {
-			for _, r := range s.running.rules {
-				claims[keyOf(r)] = claim{s, r}
-			}
+		pending := pendingNames(s)
+		for _, r := range versionRules(s.running) {
+			claims[keyOf(r)] = claim{s, r, pending[keyOf(r)]}
 		}
 	}
 	changed := false
@@ -120,7 +138,7 @@ func (m *Manager) accept() bool {
 				}
 			}
 			for _, r := range s.want.rules {
-				claims[keyOf(r)] = claim{s, r}
+				claims[keyOf(r)] = claim{s, r, false}
 			}
 			s.running, changed = s.want, true
 		}
@@ -129,9 +147,10 @@ func (m *Manager) accept() bool {
 }
 
 // acceptAll takes every source's latest good version at once when no two
-// of them define the same rule, which lets an edit move a rule from one
-// source to another (or swap two names) in one step. ok is false when
-// names collide: then sources are tried one by one against what runs.
+// of them define the same rule (pending removals aside), which lets an edit
+// move a rule from one source to another (or swap two names) in one step.
+// ok is false when names collide: then sources are tried one by one
+// against what runs.
 func acceptAll(all []*source) (changed, ok bool) {
 	seen := map[ruleKey]bool{}
 	for _, s := range all {
@@ -139,7 +158,11 @@ func acceptAll(all []*source) (changed, ok bool) {
 		if v == nil {
 			v = s.running
 		}
+		pending := pendingNames(s)
 		for _, r := range versionRules(v) {
+			if pending[keyOf(r)] {
+				continue
+			}
 			if seen[keyOf(r)] {
 				return false, false
 			}
@@ -160,12 +183,12 @@ func acceptAll(all []*source) (changed, ok bool) {
 }
 
 // conflicts lists the rules of s's latest version whose names another
-// source runs.
+// source runs, other than as a pending removal.
 func conflicts(s *source, claims map[ruleKey]claim) rules.Errors {
 	var errs rules.Errors
 	for _, r := range s.want.rules {
 		c, ok := claims[keyOf(r)]
-		if !ok || c.src == s {
+		if !ok || c.src == s || c.weak {
 			continue
 		}
 		errs = append(errs, &rules.Error{Pos: r.Pos, Rule: r.Name,

@@ -15,7 +15,8 @@ import (
 type view struct {
 	rules map[ruleKey]api.StoredRule // running rules, then stored API rules that do not run
 	order []ruleKey                  // running rules, by bus then name
-	// files maps rule names defined by files, running or latest, to where.
+	// files maps rule names defined by files, running or latest, to where;
+	// names whose removal waits for the settle time are left out.
 	files  map[ruleKey]rules.Position
 	status api.RulesStatus
 	done   chan struct{} // closed when a newer view replaces this one
@@ -31,9 +32,14 @@ func (m *Manager) publish() {
 	all := m.sources()
 	for _, s := range all {
 		if !s.api {
+			// A name whose removal only waits for the settle time is not
+			// the file's any more: the API may take it (yield.go).
+			pending := pendingNames(s)
 			for _, ver := range []*version{s.want, s.running} {
 				for _, r := range versionRules(ver) {
-					v.files[keyOf(r)] = r.Pos
+					if !pending[keyOf(r)] {
+						v.files[keyOf(r)] = r.Pos
+					}
 				}
 			}
 		}

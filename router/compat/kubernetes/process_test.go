@@ -58,6 +58,7 @@ func (f *fixture) startProcess(t *testing.T, bin, listen string) *process {
 		"--tls-cert", f.serverCert.cert, "--tls-key", f.serverCert.key, "--tls-client-ca", f.clientCA.file,
 		"--auth-file", f.authFile, "--auth-failure-rate", "-1", "--log-format", "json", "--log-level", "warn")
 	p.cmd.Stdout, p.cmd.Stderr = out, out
+	dieWithTest(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
