@@ -11,8 +11,9 @@ type state struct {
 	seen    []uint32
 	serial  uint32
 	scratch []byte // unescaped strings
-	// elems are the array elements met on the tree's paths, by id; id 0
-	// stands for "no element" (the event itself).
+	// elems are the array elements met on the tree's paths, by id in the
+	// order they are entered; id 0 stands for "no element" (the event
+	// itself).
 	elems   []elem
 	cur     int32  // the element being read
 	spans   []span // by node id, for raw nodes
@@ -30,16 +31,16 @@ type state struct {
 	env          Env  // the full environment, built only when needed
 }
 
-// elem is one array element: the element holding its array (0 for none)
-// and how many elements hold it, itself included.
-type elem struct{ parent, depth int32 }
+// elem is one array element. Elements are entered depth first, so those
+// within element e are exactly the ids from e to end-1.
+type elem struct{ end int32 }
 
 // span is where a value's JSON text lies in the event; end 0 means none.
 type span struct{ start, end int }
 
 func newState(nodes, rules int) *state {
 	return &state{vals: make([][]value, nodes), seen: make([]uint32, nodes), spans: make([]span, nodes),
-		stamp: make([]uint32, rules), elems: []elem{{}}}
+		stamp: make([]uint32, rules), elems: []elem{{end: 1}}}
 }
 
 // reset prepares the state for the next event without freeing memory.
@@ -91,24 +92,46 @@ func (st *state) mark(ids []int32) {
 }
 
 // enter starts a new element of an array read inside the current one,
-// returning the element to go back to.
+// returning the element to go back to with leave.
 func (st *state) enter() (prev int32) {
 	prev = st.cur
-	st.elems = append(st.elems, elem{parent: prev, depth: st.elems[prev].depth + 1})
+	st.elems = append(st.elems, elem{})
 	st.cur = int32(len(st.elems) - 1)
 	return prev
 }
 
-// inside reports whether element e is ctx or lies within it. Context 0 is
-// the whole event; -1, the empty object of a group that found none, holds
-// nothing.
-func (st *state) inside(e, ctx int32) bool {
+// leave ends the current element, closing its range of ids.
+func (st *state) leave(prev int32) {
+	st.elems[st.cur].end = int32(len(st.elems))
+	st.cur = prev
+}
+
+// within returns the values of vals inside element ctx: ctx itself and the
+// elements entered while it was read. Context 0 is the whole event; -1, the
+// empty object of a group that found none, holds nothing. A path's values
+// are recorded in element order (an element's array cannot lead back to its
+// own path), so the values inside ctx are one run, found by bisection: a
+// group's objects each cost a logarithm, not a scan of the whole array.
+func (st *state) within(vals []value, ctx int32) []value {
 	if ctx <= 0 {
-		return ctx == 0
+		if ctx == 0 {
+			return vals
+		}
+		return nil
 	}
-	d := st.elems[ctx].depth
-	for st.elems[e].depth > d {
-		e = st.elems[e].parent
+	lo := firstFrom(vals, ctx)
+	return vals[lo : lo+firstFrom(vals[lo:], st.elems[ctx].end)]
+}
+
+// firstFrom returns the index of the first value in element e or later.
+func firstFrom(vals []value, e int32) int {
+	lo, hi := 0, len(vals)
+	for lo < hi {
+		if mid := int(uint(lo+hi) >> 1); vals[mid].elem < e {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
 	}
-	return e == ctx
+	return lo
 }
