@@ -215,7 +215,7 @@ func evalClause(c *cclause, st *state, ctx int32) bool {
 		}
 		return false
 	}
-	v := st.within(st.vals[c.node], ctx)
+	v := st.within(c.node, ctx)
 	for i := range c.matchers {
 		if c.matchers[i].holds(v) {
 			return true
@@ -228,7 +228,7 @@ func evalClause(c *cclause, st *state, ctx int32) bool {
 // ctx, as the expr text's objs() does; with no such object, on an empty one.
 func evalGroup(c *cclause, st *state, ctx int32) bool {
 	found := false
-	for _, v := range st.within(st.vals[c.node], ctx) {
+	for _, v := range st.within(c.node, ctx) {
 		if v.kind != kObject {
 			continue
 		}

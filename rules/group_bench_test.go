@@ -66,8 +66,14 @@ func groupData(item func(string) any, n, per, at int, kind string) map[string]an
 // 1,000 and 10,000 objects that all fail it, so each is tried. ns/item
 // must stay flat: a group tries each object once, and each object's
 // fields are found without scanning the rest of the array.
+//
+// The baseline is the flat shape's events under one field of the group
+// alone, no group: the cost of reading the array, against which the
+// group's own cost shows.
 func BenchmarkGroupArraySize(b *testing.B) {
-	for _, shape := range groupShapes {
+	shapes := append(groupShapes[:len(groupShapes):len(groupShapes)], groupShapes[0])
+	shapes[len(shapes)-1].name, shapes[len(shapes)-1].pattern = "baseline", `data: {items: {b: ["nomatch"]}}`
+	for _, shape := range shapes {
 		set := compileOne(b, shape.pattern)
 		for _, n := range []int{100, 1000, 10000} {
 			raw := eventJSON(b, tkeEvent(b, groupData(shape.item, n, shape.per, -1, "")))

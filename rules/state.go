@@ -6,6 +6,9 @@ package rules
 type state struct {
 	vals    [][]value // by field node id
 	touched []int32   // nodes with values, to reset only those
+	// from[id] is where the last within on node id began: a group asks for
+	// its objects' values in element order, so the next run lies just after.
+	from []int32
 	// seen[id] is the serial of the object in which node id's key was last
 	// met, to notice duplicate keys (JSON decoders keep the last one).
 	seen    []uint32
@@ -32,21 +35,22 @@ type state struct {
 }
 
 // elem is one array element. Elements are entered depth first, so those
-// within element e are exactly the ids from e to end-1.
+// within element e are exactly the ids from e to end-1 (element 0, the
+// event, holds them all and has no end).
 type elem struct{ end int32 }
 
 // span is where a value's JSON text lies in the event; end 0 means none.
 type span struct{ start, end int }
 
 func newState(nodes, rules int) *state {
-	return &state{vals: make([][]value, nodes), seen: make([]uint32, nodes), spans: make([]span, nodes),
-		stamp: make([]uint32, rules), elems: []elem{{end: 1}}}
+	return &state{vals: make([][]value, nodes), from: make([]int32, nodes), seen: make([]uint32, nodes), spans: make([]span, nodes),
+		stamp: make([]uint32, rules), elems: []elem{{}}}
 }
 
 // reset prepares the state for the next event without freeing memory.
 func (st *state) reset() {
 	for _, id := range st.touched {
-		st.vals[id] = st.vals[id][:0]
+		st.vals[id], st.from[id] = st.vals[id][:0], 0
 	}
 	st.touched = st.touched[:0]
 	for _, id := range st.spanned {
@@ -106,26 +110,40 @@ func (st *state) leave(prev int32) {
 	st.cur = prev
 }
 
-// within returns the values of vals inside element ctx: ctx itself and the
-// elements entered while it was read. Context 0 is the whole event; -1, the
-// empty object of a group that found none, holds nothing. A path's values
-// are recorded in element order (an element's array cannot lead back to its
-// own path), so the values inside ctx are one run, found by bisection: a
-// group's objects each cost a logarithm, not a scan of the whole array.
-func (st *state) within(vals []value, ctx int32) []value {
+// within returns the values of node inside element ctx: ctx itself and
+// the elements entered while it was read. Context 0 is the whole event;
+// -1, the empty object of a group that found none, holds nothing. A path's
+// values are recorded in element order (an element's array cannot lead
+// back to its own path), so the values inside ctx are one run. Searching
+// for it from where the node's last run began makes a group's pass over
+// its objects linear in the array, not quadratic.
+func (st *state) within(node, ctx int32) []value {
+	vals := st.vals[node]
 	if ctx <= 0 {
 		if ctx == 0 {
 			return vals
 		}
 		return nil
 	}
-	lo := firstFrom(vals, ctx)
-	return vals[lo : lo+firstFrom(vals[lo:], st.elems[ctx].end)]
+	lo := int(st.from[node])
+	if lo > len(vals) || (lo > 0 && vals[lo-1].elem >= ctx) {
+		lo = 0 // the run lies before the last one
+	}
+	lo += gallop(vals[lo:], ctx)
+	st.from[node] = int32(lo)
+	return vals[lo : lo+gallop(vals[lo:], st.elems[ctx].end)]
 }
 
-// firstFrom returns the index of the first value in element e or later.
-func firstFrom(vals []value, e int32) int {
-	lo, hi := 0, len(vals)
+// gallop returns the index of the first value in element e or later,
+// probing 1, 2, 4, ... values ahead before bisecting, so that finding a
+// near index costs the logarithm of its distance.
+func gallop(vals []value, e int32) int {
+	lo, step := 0, 1
+	for lo+step <= len(vals) && vals[lo+step-1].elem < e {
+		lo += step
+		step *= 2
+	}
+	hi := min(lo+step-1, len(vals))
 	for lo < hi {
 		if mid := int(uint(lo+hi) >> 1); vals[mid].elem < e {
 			lo = mid + 1
