@@ -71,14 +71,14 @@ func boolIndex(b bool) int {
 	return 0
 }
 
-// holds reports whether the matcher accepts a field with these values,
-// counting only the leaf values inside element ctx: exists looks at
+// holds reports whether the matcher accepts a field with these values
+// (those inside the clause's element, see state.within): exists looks at
 // presence; anything-but needs one value it does not exclude; every other
 // matcher needs one value it accepts.
-func (m *cmatcher) holds(vals []value, ctx int32, st *state) bool {
+func (m *cmatcher) holds(vals []value) bool {
 	if m.op == opExists {
 		for i := range vals {
-			if vals[i].kind != kObject && st.inside(vals[i].elem, ctx) {
+			if vals[i].kind != kObject {
 				return m.exists
 			}
 		}
@@ -86,7 +86,7 @@ func (m *cmatcher) holds(vals []value, ctx int32, st *state) bool {
 	}
 	for i := range vals {
 		v := &vals[i]
-		if v.kind != kObject && m.test(v) != m.but && st.inside(v.elem, ctx) {
+		if v.kind != kObject && m.test(v) != m.but {
 			return true
 		}
 	}
@@ -215,9 +215,9 @@ func evalClause(c *cclause, st *state, ctx int32) bool {
 		}
 		return false
 	}
-	v := st.vals[c.node]
+	v := st.within(c.node, ctx)
 	for i := range c.matchers {
-		if c.matchers[i].holds(v, ctx, st) {
+		if c.matchers[i].holds(v) {
 			return true
 		}
 	}
@@ -228,8 +228,8 @@ func evalClause(c *cclause, st *state, ctx int32) bool {
 // ctx, as the expr text's objs() does; with no such object, on an empty one.
 func evalGroup(c *cclause, st *state, ctx int32) bool {
 	found := false
-	for _, v := range st.vals[c.node] {
-		if v.kind != kObject || !st.inside(v.elem, ctx) {
+	for _, v := range st.within(c.node, ctx) {
+		if v.kind != kObject {
 			continue
 		}
 		found = true

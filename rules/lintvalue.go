@@ -248,7 +248,7 @@ func (lf *leaf) lintAccepts(v any) bool {
 // can never disagree on what a value satisfies.
 func (m matcher) lintAccepts(v any) bool {
 	c := compileMatcher(m)
-	return c.holds([]value{envValue(v)}, 0, newState(0, 0))
+	return c.holds([]value{envValue(v)})
 }
 
 // describeMatcher renders a matcher as the YAML an author writes.

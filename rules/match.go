@@ -98,7 +98,7 @@ func walkEnv(st *state, n *fieldNode, v any) {
 		for _, e := range x {
 			prev := st.enter()
 			walkEnv(st, n, e)
-			st.cur = prev
+			st.leave(prev)
 		}
 		return
 	case map[string]any:

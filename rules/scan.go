@@ -193,7 +193,7 @@ func (s *scanner) array(n *fieldNode) error {
 		s.ws()
 		prev := s.st.enter()
 		err := s.value(n)
-		s.st.cur = prev
+		s.st.leave(prev)
 		if err != nil {
 			return err
 		}

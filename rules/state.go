@@ -6,13 +6,17 @@ package rules
 type state struct {
 	vals    [][]value // by field node id
 	touched []int32   // nodes with values, to reset only those
+	// from[id] is where the last within on node id began: a group asks for
+	// its objects' values in element order, so the next run lies just after.
+	from []int32
 	// seen[id] is the serial of the object in which node id's key was last
 	// met, to notice duplicate keys (JSON decoders keep the last one).
 	seen    []uint32
 	serial  uint32
 	scratch []byte // unescaped strings
-	// elems are the array elements met on the tree's paths, by id; id 0
-	// stands for "no element" (the event itself).
+	// elems are the array elements met on the tree's paths, by id in the
+	// order they are entered; id 0 stands for "no element" (the event
+	// itself).
 	elems   []elem
 	cur     int32  // the element being read
 	spans   []span // by node id, for raw nodes
@@ -30,22 +34,23 @@ type state struct {
 	env          Env  // the full environment, built only when needed
 }
 
-// elem is one array element: the element holding its array (0 for none)
-// and how many elements hold it, itself included.
-type elem struct{ parent, depth int32 }
+// elem is one array element. Elements are entered depth first, so those
+// within element e are exactly the ids from e to end-1 (element 0, the
+// event, holds them all and has no end).
+type elem struct{ end int32 }
 
 // span is where a value's JSON text lies in the event; end 0 means none.
 type span struct{ start, end int }
 
 func newState(nodes, rules int) *state {
-	return &state{vals: make([][]value, nodes), seen: make([]uint32, nodes), spans: make([]span, nodes),
+	return &state{vals: make([][]value, nodes), from: make([]int32, nodes), seen: make([]uint32, nodes), spans: make([]span, nodes),
 		stamp: make([]uint32, rules), elems: []elem{{}}}
 }
 
 // reset prepares the state for the next event without freeing memory.
 func (st *state) reset() {
 	for _, id := range st.touched {
-		st.vals[id] = st.vals[id][:0]
+		st.vals[id], st.from[id] = st.vals[id][:0], 0
 	}
 	st.touched = st.touched[:0]
 	for _, id := range st.spanned {
@@ -91,24 +96,60 @@ func (st *state) mark(ids []int32) {
 }
 
 // enter starts a new element of an array read inside the current one,
-// returning the element to go back to.
+// returning the element to go back to with leave.
 func (st *state) enter() (prev int32) {
 	prev = st.cur
-	st.elems = append(st.elems, elem{parent: prev, depth: st.elems[prev].depth + 1})
+	st.elems = append(st.elems, elem{})
 	st.cur = int32(len(st.elems) - 1)
 	return prev
 }
 
-// inside reports whether element e is ctx or lies within it. Context 0 is
-// the whole event; -1, the empty object of a group that found none, holds
-// nothing.
-func (st *state) inside(e, ctx int32) bool {
+// leave ends the current element, closing its range of ids.
+func (st *state) leave(prev int32) {
+	st.elems[st.cur].end = int32(len(st.elems))
+	st.cur = prev
+}
+
+// within returns the values of node inside element ctx: ctx itself and
+// the elements entered while it was read. Context 0 is the whole event;
+// -1, the empty object of a group that found none, holds nothing. A path's
+// values are recorded in element order (an element's array cannot lead
+// back to its own path), so the values inside ctx are one run. Searching
+// for it from where the node's last run began makes a group's pass over
+// its objects linear in the array, not quadratic.
+func (st *state) within(node, ctx int32) []value {
+	vals := st.vals[node]
 	if ctx <= 0 {
-		return ctx == 0
+		if ctx == 0 {
+			return vals
+		}
+		return nil
 	}
-	d := st.elems[ctx].depth
-	for st.elems[e].depth > d {
-		e = st.elems[e].parent
+	lo := int(st.from[node])
+	if lo > len(vals) || (lo > 0 && vals[lo-1].elem >= ctx) {
+		lo = 0 // the run lies before the last one
 	}
-	return e == ctx
+	lo += gallop(vals[lo:], ctx)
+	st.from[node] = int32(lo)
+	return vals[lo : lo+gallop(vals[lo:], st.elems[ctx].end)]
+}
+
+// gallop returns the index of the first value in element e or later,
+// probing 1, 2, 4, ... values ahead before bisecting, so that finding a
+// near index costs the logarithm of its distance.
+func gallop(vals []value, e int32) int {
+	lo, step := 0, 1
+	for lo+step <= len(vals) && vals[lo+step-1].elem < e {
+		lo += step
+		step *= 2
+	}
+	hi := min(lo+step-1, len(vals))
+	for lo < hi {
+		if mid := int(uint(lo+hi) >> 1); vals[mid].elem < e {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
