@@ -96,11 +96,7 @@ func (x *busIndex) bind(p *pattern) []cclause {
 			out = append(out, cclause{or: alts})
 			continue
 		}
-		cc := cclause{node: x.tree.add(c.leaf.path).id}
-		for _, m := range c.leaf.matchers {
-			cc.matchers = append(cc.matchers, compileMatcher(m))
-		}
-		out = append(out, cc)
+		out = append(out, cclause{node: x.tree.add(c.leaf.path).id, matchers: compileMatchers(c.leaf.matchers)})
 	}
 	return out
 }
@@ -115,7 +111,7 @@ func leafKeys(c *cclause) ([]indexKey, bool) {
 		case m.but:
 			return nil, false
 		case m.op == opPrefix:
-			keys = append(keys, indexKey{node: c.node, prefix: true, s: m.text})
+			keys = append(keys, indexKey{node: c.node, prefix: true, s: m.texts[0]})
 		case m.op == opExact && len(m.nums) == 0 && !m.null && m.bools == [2]bool{}:
 			for _, s := range m.strs {
 				keys = append(keys, indexKey{node: c.node, s: s})

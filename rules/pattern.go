@@ -107,7 +107,7 @@ func (p *patternParser) parse(n *yaml.Node) *pattern {
 }
 
 func (p *patternParser) object(n *yaml.Node, path []string) *pattern {
-	pat := &pattern{pos: nodePos(n)}
+	pat := &pattern{pos: nodePos(n), clauses: make([]clause, 0, len(n.Content)/2)}
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := deref(n.Content[i]), deref(n.Content[i+1])
@@ -203,7 +203,7 @@ func (p *patternParser) leaf(n *yaml.Node, path []string) *leaf {
 		p.fail(n, "field %q: empty matcher list matches nothing", path[len(path)-1])
 		return nil
 	}
-	l := &leaf{path: path}
+	l := &leaf{path: path, matchers: make([]matcher, 0, len(n.Content))}
 	ok := true
 	for _, item := range n.Content {
 		m, good := p.matcher(deref(item))
