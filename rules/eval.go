@@ -9,15 +9,17 @@ import (
 )
 
 // cclause is a pattern clause bound to one Set's field tree: a leaf reads
-// the values of node; an $or clause holds its alternatives; a group
-// (group set) tries sub on each object at node.
+// the values of node; an $or clause holds its alternatives in or; a group
+// (group set) tries its clauses, or[0], on each object at node.
 type cclause struct {
-	node     int32
 	matchers []cmatcher
 	or       [][]cclause
+	node     int32
 	group    bool
-	sub      []cclause
 }
+
+// sub is a group's clauses.
+func (c *cclause) sub() []cclause { return c.or[0] }
 
 // cmatcher is a matcher ready to test values without allocating. Its
 // semantics are those of matcher.predicate's expr text; the differential
@@ -278,9 +280,9 @@ func evalGroup(c *cclause, st *state, ctx int32) bool {
 			continue
 		}
 		found = true
-		if evalClauses(c.sub, st, v.elem) {
+		if evalClauses(c.sub(), st, v.elem) {
 			return true
 		}
 	}
-	return !found && evalClauses(c.sub, st, -1)
+	return !found && evalClauses(c.sub(), st, -1)
 }

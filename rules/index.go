@@ -85,7 +85,7 @@ func (x *busIndex) bind(p *pattern) []cclause {
 		if c.group != nil {
 			n := x.tree.node(c.group.path)
 			n.group = true
-			out = append(out, cclause{node: n.id, group: true, sub: x.bind(c.group.pat)})
+			out = append(out, cclause{node: n.id, group: true, or: [][]cclause{x.bind(c.group.pat)}})
 			continue
 		}
 		if c.leaf == nil {
@@ -127,10 +127,9 @@ func leafKeys(c *cclause) ([]indexKey, bool) {
 // be keyed on it: the cost of choosing that key.
 func countKeys(cs []cclause, shared map[indexKey]int) {
 	for i := range cs {
-		for _, alt := range cs[i].or {
+		for _, alt := range cs[i].or { // a group's clauses too
 			countKeys(alt, shared)
 		}
-		countKeys(cs[i].sub, shared)
 		keys, _ := leafKeys(&cs[i])
 		for _, k := range keys {
 			shared[k]++
@@ -153,7 +152,7 @@ func bestKeys(cs []cclause, shared map[indexKey]int) (best []indexKey, cost int,
 func clauseKeys(c *cclause, shared map[indexKey]int) ([]indexKey, int, bool) {
 	if c.group {
 		// A group holds only where its clauses do, on one object.
-		return bestKeys(c.sub, shared)
+		return bestKeys(c.sub(), shared)
 	}
 	if c.or == nil {
 		keys, ok := leafKeys(c)

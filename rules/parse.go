@@ -1,10 +1,7 @@
 package rules
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 
@@ -21,24 +18,17 @@ var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 // only when the file is entirely valid, so a bad file is all-or-nothing.
 func ParseFile(name string, src []byte, opts ...Option) ([]*Rule, error) {
 	fp := &fileParser{file: name, src: src, opts: buildOptions(opts)}
-	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var rules []*Rule
-	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			fp.syntaxError(err)
-			break
-		}
+	err := eachDocument(src, func(doc *yaml.Node) {
 		if len(doc.Content) == 0 || isNull(doc.Content[0]) {
-			continue
+			return
 		}
 		if r := fp.rule(doc.Content[0]); r != nil {
 			rules = append(rules, r)
 		}
+	}, func() { rules, fp.errs = nil, nil })
+	if err != nil {
+		fp.syntaxError(err)
 	}
 	fp.checkDuplicates(rules)
 	if err := fp.errs.orNil(); err != nil {
