@@ -44,7 +44,7 @@ func newBusIndex(rules []*Rule) *busIndex {
 		x.progs = append(x.progs, x.bind(r.pattern))
 		x.needs = append(x.needs, x.bindNeeds(r))
 	}
-	shared := map[indexKey]int{}
+	shared := make(map[indexKey]int, 2*len(rules))
 	for _, p := range x.progs {
 		countKeys(p, shared)
 	}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
 )
 
@@ -26,7 +27,7 @@ func ParseFile(name string, src []byte, opts ...Option) ([]*Rule, error) {
 		if r := fp.rule(doc.Content[0]); r != nil {
 			rules = append(rules, r)
 		}
-	}, func() { rules, fp.errs = nil, nil })
+	}, func() { rules, fp.errs, fp.conds = nil, nil, nil })
 	if err != nil {
 		fp.syntaxError(err)
 	}
@@ -38,10 +39,11 @@ func ParseFile(name string, src []byte, opts ...Option) ([]*Rule, error) {
 }
 
 type fileParser struct {
-	file string
-	src  []byte
-	opts options
-	errs Errors
+	file  string
+	src   []byte
+	opts  options
+	errs  Errors
+	conds map[string]*vm.Program // compiled conditions, by text
 }
 
 func (fp *fileParser) pos(n *yaml.Node) Position {

@@ -26,7 +26,7 @@ func (rp *ruleParser) compile() {
 	defer rp.compileInputs()
 	r := rp.r
 	if strings.TrimSpace(r.Condition) != "" {
-		prog, err := compileCondition(r.Condition)
+		prog, err := rp.compileCondition(r.Condition)
 		if err != nil {
 			rp.exprError(rp.condNode, "condition", err)
 			return
@@ -45,9 +45,23 @@ func (rp *ruleParser) compile() {
 	r.programOnce.Do(func() { r.program = prog })
 }
 
-// compileCondition compiles a condition alone, as the matcher runs it.
-func compileCondition(cond string) (*vm.Program, error) {
-	return expr.Compile(cond, append(exprOptions(), expr.AsBool())...)
+// compileCondition compiles a condition alone, as the matcher runs it. Rules of
+// one file with the same condition text share its program, which is
+// immutable and safe to run concurrently: a program costs kilobytes, and
+// large rule sets repeat a few conditions many times.
+func (rp *ruleParser) compileCondition(cond string) (*vm.Program, error) {
+	if prog, ok := rp.conds[cond]; ok {
+		return prog, nil
+	}
+	prog, err := expr.Compile(cond, append(exprOptions(), expr.AsBool())...)
+	if err != nil {
+		return nil, err
+	}
+	if rp.conds == nil {
+		rp.conds = map[string]*vm.Program{}
+	}
+	rp.conds[cond] = prog
+	return prog, nil
 }
 
 // fullProgram is the program of pattern and condition together, compiled
