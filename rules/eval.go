@@ -3,34 +3,42 @@ package rules
 import (
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
 
 // cclause is a pattern clause bound to one Set's field tree: a leaf reads
-// the values of node; an $or clause holds its alternatives; a group
-// (group set) tries sub on each object at node.
+// the values of node; an $or clause holds its alternatives in or; a group
+// (group set) tries its clauses, or[0], on each object at node.
 type cclause struct {
-	node     int32
 	matchers []cmatcher
 	or       [][]cclause
+	node     int32
 	group    bool
-	sub      []cclause
 }
+
+// sub is a group's clauses.
+func (c *cclause) sub() []cclause { return c.or[0] }
 
 // cmatcher is a matcher ready to test values without allocating. Its
 // semantics are those of matcher.predicate's expr text; the differential
-// test holds the two to the same answers.
+// test holds the two to the same answers. What only wildcard, cidr and
+// numeric matchers need lies behind more, which keeps the common exact and
+// prefix matchers small: a loaded rule set holds hundreds of thousands.
 type cmatcher struct {
 	op     opKind
 	but    bool
 	exists bool
+	null   bool
+	bools  [2]bool // bools[0]: false is listed, bools[1]: true is listed
 	strs   []string
 	nums   []float64
-	bools  [2]bool // bools[0]: false is listed, bools[1]: true is listed
-	null   bool
-	text   string
-	texts  []string // anything-but's list of strings for one operator
+	texts  []string // the operator's strings (one, or anything-but's list)
+	more   *cmatcherMore
+}
+
+type cmatcherMore struct {
 	globs  []glob
 	res    []*regexp.Regexp // the wildcards' expr regexps, for invalid UTF-8
 	cidr   netip.Prefix
@@ -38,8 +46,58 @@ type cmatcher struct {
 }
 
 func compileMatcher(m matcher) cmatcher {
-	c := cmatcher{op: m.op, but: m.but, exists: m.exists, text: m.text, texts: m.texts, bounds: m.bounds}
-	for _, v := range m.values {
+	c := cmatcher{op: m.op, but: m.but, exists: m.exists, texts: m.texts}
+	addExact(&c, m.values)
+	switch m.op {
+	case opWildcard:
+		c.more = &cmatcherMore{}
+		for _, t := range m.texts {
+			g, _ := parseGlob(t) // validated at parse
+			re, _ := wildcardRegexp(t)
+			c.more.globs, c.more.res = append(c.more.globs, g), append(c.more.res, regexp.MustCompile(re))
+		}
+	case opCIDR:
+		c.more = &cmatcherMore{}
+		c.more.cidr, _ = netip.ParsePrefix(m.text) // validated at parse
+	case opNumeric:
+		c.more = &cmatcherMore{bounds: m.bounds}
+	}
+	return c
+}
+
+// compileMatchers compiles a leaf's matchers, folding its positive exact
+// values into one matcher: they are ORed either way, as in the expr text.
+func compileMatchers(ms []matcher) []cmatcher {
+	n := 0
+	for _, m := range ms {
+		if m.op != opExact || m.but {
+			n++
+		}
+	}
+	if n < len(ms) {
+		n++
+	}
+	out := make([]cmatcher, 0, n)
+	exact := -1
+	for _, m := range ms {
+		if m.op != opExact || m.but {
+			out = append(out, compileMatcher(m))
+			continue
+		}
+		if exact < 0 {
+			exact = len(out)
+			out = append(out, cmatcher{op: opExact})
+		}
+		addExact(&out[exact], m.values)
+	}
+	if exact >= 0 {
+		out[exact].strs, out[exact].nums = slices.Clone(out[exact].strs), slices.Clone(out[exact].nums)
+	}
+	return out
+}
+
+func addExact(c *cmatcher, values []any) {
+	for _, v := range values {
 		switch x := v.(type) {
 		case string:
 			c.strs = append(c.strs, x)
@@ -51,17 +109,6 @@ func compileMatcher(m matcher) cmatcher {
 			c.null = true
 		}
 	}
-	switch m.op {
-	case opWildcard:
-		for _, t := range m.texts {
-			g, _ := parseGlob(t) // validated at parse
-			re, _ := wildcardRegexp(t)
-			c.globs, c.res = append(c.globs, g), append(c.res, regexp.MustCompile(re))
-		}
-	case opCIDR:
-		c.cidr, _ = netip.ParsePrefix(m.text) // validated at parse
-	}
-	return c
 }
 
 func boolIndex(b bool) int {
@@ -98,7 +145,7 @@ func (m *cmatcher) test(v *value) bool {
 	case opExact:
 		return m.exact(v)
 	case opNumeric:
-		return v.kind == kNumber && inBounds(v.num, m.bounds)
+		return v.kind == kNumber && inBounds(v.num, m.more.bounds)
 	}
 	if v.kind != kString {
 		return false
@@ -106,9 +153,9 @@ func (m *cmatcher) test(v *value) bool {
 	switch m.op {
 	case opCIDR:
 		addr, ok := parseIP(v.str)
-		return ok && m.cidr.Contains(addr.Unmap())
+		return ok && m.more.cidr.Contains(addr.Unmap())
 	case opWildcard:
-		for i := range m.globs {
+		for i := range m.more.globs {
 			if m.wildcard(i, v.str) {
 				return true
 			}
@@ -127,9 +174,9 @@ func (m *cmatcher) wildcard(i int, s string) bool {
 	if !utf8.ValidString(s) {
 		// The glob compares bytes; the reference regexp reads each invalid
 		// byte as U+FFFD. Only the slow path yields such values.
-		return m.res[i].MatchString(s)
+		return m.more.res[i].MatchString(s)
 	}
-	return m.globs[i].match(s)
+	return m.more.globs[i].match(s)
 }
 
 func textTest(op opKind, s, t string) bool {
@@ -233,9 +280,9 @@ func evalGroup(c *cclause, st *state, ctx int32) bool {
 			continue
 		}
 		found = true
-		if evalClauses(c.sub, st, v.elem) {
+		if evalClauses(c.sub(), st, v.elem) {
 			return true
 		}
 	}
-	return !found && evalClauses(c.sub, st, -1)
+	return !found && evalClauses(c.sub(), st, -1)
 }

@@ -101,7 +101,7 @@ type ConditionResult struct {
 // use.
 func (r *Rule) Explain(env Env) *Explanation {
 	x := &Explanation{Rule: r.Name, Bus: r.Bus, Enabled: r.Enabled, Clauses: []ClauseResult{}}
-	if r.program == nil {
+	if !r.compiled {
 		x.Error = fmt.Sprintf("rule %q: not compiled", r.Name)
 		return x
 	}

@@ -44,7 +44,7 @@ func newBusIndex(rules []*Rule) *busIndex {
 		x.progs = append(x.progs, x.bind(r.pattern))
 		x.needs = append(x.needs, x.bindNeeds(r))
 	}
-	shared := map[indexKey]int{}
+	shared := make(map[indexKey]int, 2*len(rules))
 	for _, p := range x.progs {
 		countKeys(p, shared)
 	}
@@ -85,7 +85,7 @@ func (x *busIndex) bind(p *pattern) []cclause {
 		if c.group != nil {
 			n := x.tree.node(c.group.path)
 			n.group = true
-			out = append(out, cclause{node: n.id, group: true, sub: x.bind(c.group.pat)})
+			out = append(out, cclause{node: n.id, group: true, or: [][]cclause{x.bind(c.group.pat)}})
 			continue
 		}
 		if c.leaf == nil {
@@ -96,11 +96,7 @@ func (x *busIndex) bind(p *pattern) []cclause {
 			out = append(out, cclause{or: alts})
 			continue
 		}
-		cc := cclause{node: x.tree.add(c.leaf.path).id}
-		for _, m := range c.leaf.matchers {
-			cc.matchers = append(cc.matchers, compileMatcher(m))
-		}
-		out = append(out, cc)
+		out = append(out, cclause{node: x.tree.add(c.leaf.path).id, matchers: compileMatchers(c.leaf.matchers)})
 	}
 	return out
 }
@@ -115,7 +111,7 @@ func leafKeys(c *cclause) ([]indexKey, bool) {
 		case m.but:
 			return nil, false
 		case m.op == opPrefix:
-			keys = append(keys, indexKey{node: c.node, prefix: true, s: m.text})
+			keys = append(keys, indexKey{node: c.node, prefix: true, s: m.texts[0]})
 		case m.op == opExact && len(m.nums) == 0 && !m.null && m.bools == [2]bool{}:
 			for _, s := range m.strs {
 				keys = append(keys, indexKey{node: c.node, s: s})
@@ -131,10 +127,9 @@ func leafKeys(c *cclause) ([]indexKey, bool) {
 // be keyed on it: the cost of choosing that key.
 func countKeys(cs []cclause, shared map[indexKey]int) {
 	for i := range cs {
-		for _, alt := range cs[i].or {
+		for _, alt := range cs[i].or { // a group's clauses too
 			countKeys(alt, shared)
 		}
-		countKeys(cs[i].sub, shared)
 		keys, _ := leafKeys(&cs[i])
 		for _, k := range keys {
 			shared[k]++
@@ -157,7 +152,7 @@ func bestKeys(cs []cclause, shared map[indexKey]int) (best []indexKey, cost int,
 func clauseKeys(c *cclause, shared map[indexKey]int) ([]indexKey, int, bool) {
 	if c.group {
 		// A group holds only where its clauses do, on one object.
-		return bestKeys(c.sub, shared)
+		return bestKeys(c.sub(), shared)
 	}
 	if c.or == nil {
 		keys, ok := leafKeys(c)

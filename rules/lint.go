@@ -125,7 +125,7 @@ func (l *linter) pattern(p *pattern, ctx []*leaf, pending []clause, role string)
 			for _, alt := range o.or {
 				l.pattern(alt, conj, nil, "$or alternative")
 			}
-			l.warn(o.pos, "%s can never match: none of the alternatives of this $or can", role)
+			l.warn(o.pos.position(), "%s can never match: none of the alternatives of this $or can", role)
 			return false
 		}
 	}
@@ -136,12 +136,12 @@ func (l *linter) pattern(p *pattern, ctx []*leaf, pending []clause, role string)
 			alive = l.pattern(alt, conj, others, "$or alternative") || alive
 		}
 		if !alive {
-			l.warn(o.pos, "%s can never match: none of the alternatives of this $or can hold together with the other $or clauses", role)
+			l.warn(o.pos.position(), "%s can never match: none of the alternatives of this $or can hold together with the other $or clauses", role)
 			return false
 		}
 	}
 	if len(ors) == 0 && !l.satisfiable(conj, pending) {
-		l.warn(p.pos, "%s can never match: %s", role, conflictWith(conj, pending))
+		l.warn(p.pos.position(), "%s can never match: %s", role, conflictWith(conj, pending))
 		return false
 	}
 	return true
@@ -259,7 +259,7 @@ func (c *contra) done() bool { return c.first && len(c.out) > 0 }
 
 func (c *contra) report(lf *leaf, format string, args ...any) {
 	c.reported[lf] = true
-	c.out = append(c.out, lintFinding{lf.pos, fmt.Sprintf(format, args...)})
+	c.out = append(c.out, lintFinding{lf.pos.position(), fmt.Sprintf(format, args...)})
 }
 
 func (c *contra) attributeFields() {
@@ -392,17 +392,17 @@ func (l *linter) deadMatchers(p *pattern) {
 		for _, m := range lf.matchers {
 			one := &leaf{path: lf.path, matchers: []matcher{m}}
 			if !facts.satisfiable([]*leaf{one}) {
-				l.warn(lf.pos, "matcher %s never matches: %s", describeMatcher(m), facts.whyNot(lf.path[0], one))
+				l.warn(lf.pos.position(), "matcher %s never matches: %s", describeMatcher(m), facts.whyNot(lf.path[0], one))
 			}
 		}
 	}
 }
 
-func lintComparePos(a, b Position) int {
-	return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+func lintComparePos(a, b partPos) int {
+	return cmp.Or(cmp.Compare(a.line, b.line), cmp.Compare(a.col, b.col))
 }
 
-func lintLineCol(p Position) string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
+func lintLineCol(p partPos) string { return fmt.Sprintf("%d:%d", p.line, p.col) }
 
 func lintPath(path []string) string { return strings.Join(path, ".") }
 

@@ -1,13 +1,11 @@
 package rules
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 
+	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
 )
 
@@ -21,24 +19,17 @@ var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 // only when the file is entirely valid, so a bad file is all-or-nothing.
 func ParseFile(name string, src []byte, opts ...Option) ([]*Rule, error) {
 	fp := &fileParser{file: name, src: src, opts: buildOptions(opts)}
-	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var rules []*Rule
-	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			fp.syntaxError(err)
-			break
-		}
+	err := eachDocument(src, func(doc *yaml.Node) {
 		if len(doc.Content) == 0 || isNull(doc.Content[0]) {
-			continue
+			return
 		}
 		if r := fp.rule(doc.Content[0]); r != nil {
 			rules = append(rules, r)
 		}
+	}, func() { rules, fp.errs, fp.conds = nil, nil, nil })
+	if err != nil {
+		fp.syntaxError(err)
 	}
 	fp.checkDuplicates(rules)
 	if err := fp.errs.orNil(); err != nil {
@@ -48,10 +39,11 @@ func ParseFile(name string, src []byte, opts ...Option) ([]*Rule, error) {
 }
 
 type fileParser struct {
-	file string
-	src  []byte
-	opts options
-	errs Errors
+	file  string
+	src   []byte
+	opts  options
+	errs  Errors
+	conds map[string]*vm.Program // compiled conditions, by text
 }
 
 func (fp *fileParser) pos(n *yaml.Node) Position {

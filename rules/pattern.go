@@ -12,7 +12,7 @@ import (
 // are ANDed, in the order the author wrote them.
 type pattern struct {
 	clauses []clause
-	pos     Position // the mapping; File is empty, see nodePos
+	pos     partPos // the mapping
 }
 
 // clause is one leaf, an $or of alternative sub-patterns, or a group.
@@ -20,7 +20,7 @@ type clause struct {
 	leaf  *leaf
 	or    []*pattern
 	group *group
-	pos   Position // the $or key or the group's key; File is empty, see nodePos
+	pos   partPos // the $or key or the group's key
 }
 
 // leaf is one addressed field and its matchers, which are ORed. path is
@@ -28,7 +28,7 @@ type clause struct {
 type leaf struct {
 	path     []string
 	matchers []matcher
-	pos      Position // the field's key; File is empty, see nodePos
+	pos      partPos // the field's key
 }
 
 // group is an object pattern with several clauses below a key: as in
@@ -40,7 +40,7 @@ type group struct {
 	pat  *pattern
 }
 
-type opKind int
+type opKind uint8
 
 const (
 	opExact opKind = iota
@@ -60,12 +60,12 @@ const (
 // String operators hold one text, or several under anything-but (a value
 // is then excluded when it satisfies any of them); text is texts[0].
 type matcher struct {
-	op     opKind
-	but    bool
 	values []any // opExact: string, float64, bool or nil
 	text   string
 	texts  []string
 	bounds []bound
+	op     opKind
+	but    bool
 	exists bool
 }
 
@@ -107,7 +107,7 @@ func (p *patternParser) parse(n *yaml.Node) *pattern {
 }
 
 func (p *patternParser) object(n *yaml.Node, path []string) *pattern {
-	pat := &pattern{pos: nodePos(n)}
+	pat := &pattern{pos: nodePos(n), clauses: make([]clause, 0, len(n.Content)/2)}
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := deref(n.Content[i]), deref(n.Content[i+1])
@@ -203,7 +203,7 @@ func (p *patternParser) leaf(n *yaml.Node, path []string) *leaf {
 		p.fail(n, "field %q: empty matcher list matches nothing", path[len(path)-1])
 		return nil
 	}
-	l := &leaf{path: path}
+	l := &leaf{path: path, matchers: make([]matcher, 0, len(n.Content))}
 	ok := true
 	for _, item := range n.Content {
 		m, good := p.matcher(deref(item))
@@ -433,11 +433,15 @@ func (p *patternParser) scalar(n *yaml.Node) (any, bool) {
 	}
 }
 
-// nodePos locates a pattern part for Lint. The file name is left out
-// because a pattern always lies in its rule's file (Rule.Pos.File).
-func nodePos(n *yaml.Node) Position {
-	return Position{Line: n.Line, Col: n.Column}
-}
+// partPos locates a pattern part for Lint: a line and column of the rule
+// file, which a loaded rule set holds many of, so kept small.
+type partPos struct{ line, col int32 }
+
+func nodePos(n *yaml.Node) partPos { return partPos{int32(n.Line), int32(n.Column)} }
+
+// position is p as a Position with no file name (Lint's warnings carry
+// the rule's own).
+func (p partPos) position() Position { return Position{Line: int(p.line), Col: int(p.col)} }
 
 func numberValue(n *yaml.Node) (float64, bool) {
 	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!float") {

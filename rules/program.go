@@ -2,38 +2,78 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
 )
 
-// compile builds the rule's expr source and programs. The condition is
-// compiled alone first so that its errors point into the YAML file; the
-// combined source is then compiled once for matching.
+// compile builds the rule's condition program. The condition is compiled
+// alone so that its errors point into the YAML file, and because the
+// matcher runs it after checking the pattern natively.
+//
+// The program of pattern and condition together (the reference semantics,
+// which only Rule.Match and Explain run) is compiled on first use instead:
+// it is most of what a rule would otherwise cost to load and to keep. That
+// cannot turn a load error into a later one: the joined text of a pattern
+// and a condition that compiles alone fails only on expr's node budget, and
+// a rule whose text stays within it (see nodeBound) is not compiled here.
 func (rp *ruleParser) compile() {
 	defer rp.compileInputs()
 	r := rp.r
-	cond := r.Condition
-	if strings.TrimSpace(cond) == "" {
-		cond = ""
-	} else {
-		prog, err := expr.Compile(cond, append(exprOptions(), expr.AsBool())...)
+	if strings.TrimSpace(r.Condition) != "" {
+		prog, err := rp.compileCondition(r.Condition)
 		if err != nil {
 			rp.exprError(rp.condNode, "condition", err)
 			return
 		}
 		r.cond = prog
 	}
-	r.source = joinSource(r.pattern.source(), cond)
-	prog, err := expr.Compile(r.source, append(exprOptions(), expr.AsBool())...)
+	r.compiled = true
+	if r.pattern.nodeBound()+condNodeBound(r.Condition)+1 <= int(conf.DefaultMaxNodes) {
+		return
+	}
+	prog, err := expr.Compile(r.Expr(), append(exprOptions(), expr.AsBool())...)
 	if err != nil {
 		rp.add(r.Pos, r.Name, "compile pattern: %v", err)
 		return
 	}
-	r.program = prog
+	r.programOnce.Do(func() { r.program = prog })
+}
+
+// compileCondition compiles a condition alone, as the matcher runs it. Rules of
+// one file with the same condition text share its program, which is
+// immutable and safe to run concurrently: a program costs kilobytes, and
+// large rule sets repeat a few conditions many times.
+func (rp *ruleParser) compileCondition(cond string) (*vm.Program, error) {
+	if prog, ok := rp.conds[cond]; ok {
+		return prog, nil
+	}
+	prog, err := expr.Compile(cond, append(exprOptions(), expr.AsBool())...)
+	if err != nil {
+		return nil, err
+	}
+	if rp.conds == nil {
+		rp.conds = map[string]*vm.Program{}
+	}
+	rp.conds[cond] = prog
+	return prog, nil
+}
+
+// fullProgram is the program of pattern and condition together, compiled
+// the first time it is needed.
+func (r *Rule) fullProgram() (*vm.Program, error) {
+	r.programOnce.Do(func() {
+		r.program, r.programErr = expr.Compile(r.Expr(), append(exprOptions(), expr.AsBool())...)
+	})
+	if r.programErr != nil {
+		return nil, fmt.Errorf("rule %q: compile pattern: %w", r.Name, r.programErr)
+	}
+	return r.program, nil
 }
 
 // joinSource ANDs pattern and condition. The condition goes on its own

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,11 +50,16 @@ type Rule struct {
 	Pos                    Position
 	condPos                Position // the condition's scalar, for Lint
 
-	pattern *pattern
-	source  string
-	program *vm.Program // pattern and condition: the reference semantics
-	cond    *vm.Program // the condition alone, run after the pattern matched
-	inputs  map[string]*vm.Program
+	pattern  *pattern
+	compiled bool        // built by ParseFile
+	cond     *vm.Program // the condition alone, run after the pattern matched
+	inputs   map[string]*vm.Program
+
+	// program is pattern and condition together: the reference semantics,
+	// compiled on first use (see ruleParser.compile).
+	programOnce sync.Once
+	program     *vm.Program
+	programErr  error
 
 	explainOnce sync.Once
 	explain     *explainer
@@ -65,7 +71,17 @@ var vms = sync.Pool{New: func() any { return new(vm.VM) }}
 
 // Expr returns the expr source the rule's pattern and condition compiled to,
 // which is what authors need to see when a rule does not match as expected.
-func (r *Rule) Expr() string { return r.source }
+// It is rebuilt from the parsed pattern on each call rather than kept.
+func (r *Rule) Expr() string {
+	if !r.compiled {
+		return ""
+	}
+	cond := r.Condition
+	if strings.TrimSpace(cond) == "" {
+		cond = ""
+	}
+	return joinSource(r.pattern.source(), cond)
+}
 
 // Match runs the compiled program against env. A runtime error (for example a
 // condition reading a field of a missing object) is a non-match.
@@ -76,10 +92,14 @@ func (r *Rule) Match(env Env) (bool, error) {
 }
 
 func (r *Rule) match(machine *vm.VM, env Env) (bool, error) {
-	if r.program == nil {
+	if !r.compiled {
 		return false, fmt.Errorf("rule %q: not compiled", r.Name)
 	}
-	out, err := machine.Run(r.program, env)
+	prog, err := r.fullProgram()
+	if err != nil {
+		return false, err
+	}
+	out, err := machine.Run(prog, env)
 	if err != nil {
 		return false, &MatchError{Rule: r.Name, Err: err}
 	}

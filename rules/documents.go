@@ -1,0 +1,189 @@
+package rules
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"runtime"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+)
+
+// YAML decoding is most of what loading a large rule file costs, and it
+// runs on one core. A large file is therefore cut at document markers into
+// chunks decoded in parallel, each delivered in file order; the result must
+// be the stream decoder's, document for document, so anything a chunk
+// decoded alone could read differently falls back to the stream:
+//
+//   - a chunk that fails, for any reason (a syntax error, an alias of an
+//     anchor an earlier document set, a directive cut from its document),
+//     hands over to the stream decoder, which starts again from the first
+//     document: the stream's look-ahead can fail on the next chunk's first
+//     line before it returns the document the failed chunk follows;
+//   - line numbers are shifted by the lines before the chunk, so a file
+//     whose line breaks are not all \n or \r\n (which YAML would count
+//     differently) is never cut.
+
+// parallelChunk is about how much YAML one task decodes: large enough that
+// a task costs far more than handing it over, small enough to bound the
+// documents decoded ahead of the one being compiled.
+const parallelChunk = 128 << 10
+
+// eachDocument calls fn with each YAML document of src in order, and
+// returns the syntax error that ended the stream, if any. When it has to
+// start again from the first document, it calls restart first, so that
+// the caller forgets what fn was given.
+func eachDocument(src []byte, fn func(*yaml.Node), restart func()) error {
+	return eachDocumentChunked(src, parallelChunk, fn, restart)
+}
+
+func eachDocumentChunked(src []byte, size int, fn func(*yaml.Node), restart func()) error {
+	chunks := splitDocuments(src, size)
+	if len(chunks) < 2 {
+		return decodeStream(src, fn)
+	}
+	if decodeChunks(src, chunks, fn) {
+		return nil
+	}
+	restart()
+	return decodeStream(src, fn)
+}
+
+// decodeStream decodes src in one pass.
+func decodeStream(src []byte, fn func(*yaml.Node)) error {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	for {
+		doc := new(yaml.Node)
+		err := dec.Decode(doc)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fn(doc)
+	}
+}
+
+// chunk is src[start:end], which begins line lines into the file.
+type chunk struct{ start, end, line int }
+
+// splitDocuments cuts src into chunks of at least size bytes, each but the
+// first starting at a line that opens a document ("---" then a space, a
+// tab, a line break or the end). It returns nil when src is not to be cut.
+func splitDocuments(src []byte, size int) []chunk {
+	if len(src) < 2*size || !plainLineBreaks(src) {
+		return nil
+	}
+	var out []chunk
+	start, line := 0, 0
+	for start+size < len(src) {
+		next := nextDocumentStart(src, start+size)
+		if next < 0 {
+			break
+		}
+		out = append(out, chunk{start, next, line})
+		line += bytes.Count(src[start:next], []byte{'\n'})
+		start = next
+	}
+	return append(out, chunk{start, len(src), line})
+}
+
+// nextDocumentStart is the offset of the first line at or after from
+// (which is past the start of src) that opens a document, or -1.
+func nextDocumentStart(src []byte, from int) int {
+	for {
+		i := bytes.Index(src[from-1:], []byte("\n---"))
+		if i < 0 {
+			return -1
+		}
+		at := from + i
+		if end := at + 3; end == len(src) || bytes.IndexByte([]byte(" \t\r\n"), src[end]) >= 0 {
+			return at
+		}
+		from = at + 1
+	}
+}
+
+// plainLineBreaks reports whether every line break of src is \n or \r\n:
+// YAML also breaks lines at a lone \r and at U+0085, U+2028 and U+2029.
+// A UTF-16 byte order mark makes YAML read src as UTF-16.
+func plainLineBreaks(src []byte) bool {
+	return bytes.Count(src, []byte{'\r'}) == bytes.Count(src, []byte("\r\n")) &&
+		!bytes.Contains(src, []byte("\u0085")) && !bytes.Contains(src, []byte("\u2028")) &&
+		!bytes.Contains(src, []byte("\u2029")) &&
+		!bytes.HasPrefix(src, []byte{0xfe, 0xff}) && !bytes.HasPrefix(src, []byte{0xff, 0xfe})
+}
+
+type decodedChunk struct {
+	docs []*yaml.Node
+	err  error
+}
+
+// decodeChunks decodes chunks on every core, at most a few ahead of the
+// one fn is given. It stops at the first chunk that fails, reporting false.
+func decodeChunks(src []byte, chunks []chunk, fn func(*yaml.Node)) bool {
+	workers := min(runtime.GOMAXPROCS(0), len(chunks))
+	results := make([]chan decodedChunk, len(chunks))
+	for i := range results {
+		results[i] = make(chan decodedChunk, 1)
+	}
+	ahead := make(chan struct{}, 2*workers)
+	next := make(chan int)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	stop := sync.OnceFunc(func() { close(done); wg.Wait() })
+	defer stop()
+	wg.Go(func() {
+		defer close(next)
+		for i := range chunks {
+			select {
+			case ahead <- struct{}{}:
+			case <-done:
+				return
+			}
+			select {
+			case next <- i:
+			case <-done:
+				return
+			}
+		}
+	})
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				results[i] <- decodeChunk(src, chunks[i])
+			}
+		})
+	}
+	for i := range chunks {
+		res := <-results[i]
+		<-ahead
+		if res.err != nil {
+			return false
+		}
+		for _, doc := range res.docs {
+			fn(doc)
+		}
+	}
+	return true
+}
+
+func decodeChunk(src []byte, c chunk) decodedChunk {
+	var out decodedChunk
+	out.err = decodeStream(src[c.start:c.end], func(doc *yaml.Node) {
+		shiftLines(doc, c.line)
+		out.docs = append(out.docs, doc)
+	})
+	return out
+}
+
+// shiftLines moves n and the nodes below it down by lines. An alias's
+// target is also a node below the document, so it is moved once.
+func shiftLines(n *yaml.Node, lines int) {
+	n.Line += lines
+	for _, c := range n.Content {
+		shiftLines(c, lines)
+	}
+}

@@ -1,0 +1,49 @@
+package rules_test
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/auditbus/auditbus/rules/rulestest"
+)
+
+// maxBytesPerRule is issue #13's bound on the memory a loaded rule keeps.
+const maxBytesPerRule = 4096
+
+// TestLoadedRuleMemory holds a loaded, compiled realistic rule to at most
+// maxBytesPerRule of heap, measured with the runtime's own accounting
+// after a collection; so a change that makes rules heavier to keep (a
+// program compiled per rule, a parse tree kept) fails here rather than in
+// a deployment of 100,000 rules.
+func TestLoadedRuleMemory(t *testing.T) {
+	const n = 10000
+	src := rulestest.Rules(n, scaleSeed)
+	before := heapInUse()
+	set := loadSet(t, src)
+	perRule := float64(heapInUse()-before) / n
+	runtime.KeepAlive(set)
+	t.Logf("%.0f bytes per loaded rule over %d rules", perRule, n)
+	if perRule > maxBytesPerRule {
+		t.Errorf("a loaded rule keeps %.0f bytes, want at most %d", perRule, maxBytesPerRule)
+	}
+}
+
+// TestSharedConditionMemory: rules of one file with the same condition
+// share its program, so a condition repeated over many rules costs about
+// nothing per rule.
+func TestSharedConditionMemory(t *testing.T) {
+	const n = 2000
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "---\nname: r%d\npattern: {type: [t%d]}\ncondition: 'data.user != \"ci-bot\" && data.n > 3'\ntargets: [{id: out, log: {}}]\n", i, i)
+	}
+	before := heapInUse()
+	set := loadSet(t, []byte(b.String()))
+	perRule := float64(heapInUse()-before) / n
+	runtime.KeepAlive(set)
+	if perRule > maxBytesPerRule/2 {
+		t.Errorf("a rule with a shared condition keeps %.0f bytes, want at most %d", perRule, maxBytesPerRule/2)
+	}
+}
