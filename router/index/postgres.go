@@ -31,4 +31,3 @@ func OpenPostgres(ctx context.Context, url string) (Store, error) {
 	}
 	return s, nil
 }
-

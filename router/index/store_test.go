@@ -23,7 +23,7 @@ func corpus(n int) []index.Record {
 		recs[i] = index.Record{
 			Seq: uint64(i + 1), Bus: pick(i, "default", "prod", "default"), Time: t0.Add(time.Duration(i/2) * time.Second),
 			ID: fmt.Sprintf("ev-%d", i), Source: pick(i, "cts/VPC", "tencentcloud.tke", "k8s"),
-			Type: pick(i, "VPC:CloudTrace:ApiCall", "tke:CloudEvent:ApiCall", "tke:K8sAudit:delete"),
+			Type:    pick(i, "VPC:CloudTrace:ApiCall", "tke:CloudEvent:ApiCall", "tke:K8sAudit:delete"),
 			Subject: pick(i/3, "eip/1", "cluster/cls-1", "namespaces/a/pods/p"), Kind: pick(i, "ApiCall", "ConsoleCall"),
 			Product: pick(i, "VPC", "tke", "tke"), Action: pick(i, "deleteEip", "DeleteCluster", "delete", "create"),
 			Principal: pick(i, "alice", "bob", "carol", "dave", "erin"), ResourceType: pick(i, "eip", "cluster", "pods"),
