@@ -148,7 +148,10 @@ func (x *Indexer) consumer(ctx context.Context) (jetstream.Consumer, error) {
 
 // step fetches one batch, writes it and acks it.
 func (x *Indexer) step(ctx context.Context, cons jetstream.Consumer) error {
-	b, err := cons.Fetch(x.batch, jetstream.FetchMaxWait(fetchWait), jetstream.FetchContext(ctx))
+	// FetchContext rather than FetchMaxWait, so that a stop ends the wait.
+	fctx, cancel := context.WithTimeout(ctx, fetchWait)
+	defer cancel()
+	b, err := cons.Fetch(x.batch, jetstream.FetchContext(fctx))
 	if err != nil {
 		return fmt.Errorf("audit index fetch: %w", err)
 	}
@@ -164,7 +167,8 @@ func (x *Indexer) step(ctx context.Context, cons jetstream.Consumer) error {
 		}
 		recs = append(recs, rec)
 	}
-	if err := b.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(msgs) == 0 {
+	if err := b.Error(); err != nil && len(msgs) == 0 && ctx.Err() == nil &&
+		!errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("audit index fetch: %w", err)
 	}
 	if len(msgs) > 0 {
