@@ -46,6 +46,8 @@ type options struct {
 	targets        TargetControl
 	auth           Authorizer
 	ingest         *auth.Limits // per-client ingest rate; nil: none
+	index          AuditIndex   // nil: no search endpoints
+	indexStatus    IndexStatus
 }
 
 // Option configures the Server.
@@ -137,6 +139,10 @@ func New(pub Publisher, opts ...Option) *Server {
 	if o.dlq != nil {
 		s.route("/v1/dlq", methods{http.MethodGet: {auth.ActionDLQRead, s.listDLQ}})
 		s.route("/v1/dlq:redrive", methods{http.MethodPost: {auth.ActionDLQRedrive, s.redriveDLQ}})
+	}
+	if o.index != nil {
+		s.route("/v1/audit-events", methods{http.MethodGet: {auth.ActionAuditRead, s.listAuditEvents}})
+		s.route("/v1/audit-events:search", methods{http.MethodPost: {auth.ActionAuditRead, s.searchAuditEvents}})
 	}
 	if o.signingCert != nil {
 		s.route("/v1/signing-cert", methods{http.MethodGet: {public, s.signingCert}})
@@ -242,6 +248,15 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		} else {
 			body["rules"] = st
 		}
+	}
+	if s.opts.indexStatus != nil {
+		// Not a readiness condition: the index is off the ingest path, and
+		// a lagging index must not take the API out of a load balancer.
+		st := s.opts.indexStatus.Status()
+		if s.opts.auth != nil {
+			st.Error = "" // it may name the database server
+		}
+		body["index"] = st
 	}
 	if err := s.opts.ready(r.Context()); err != nil {
 		body["status"], body["detail"] = "not ready", err.Error()

@@ -16,8 +16,9 @@ import (
 
 // Defaults of the Indexer.
 const (
-	// ConsumerName is the indexer's durable consumer on the events
-	// stream; replicas share it, so each event goes to one of them.
+	// ConsumerName is the indexer's default durable consumer on the
+	// events stream; replicas sharing a store share it, so each event
+	// goes to one of them.
 	ConsumerName     = "auditbus-index"
 	DefaultMaxAge    = 7 * 24 * time.Hour // as CTS keeps traces
 	DefaultBatchSize = 500
@@ -29,6 +30,7 @@ const (
 // Indexer follows the events stream into a Store.
 type Indexer struct {
 	js      jetstream.JetStream
+	name    string
 	store   Store
 	maxAge  time.Duration
 	batch   int
@@ -50,6 +52,11 @@ func WithMaxAge(d time.Duration) Option { return func(x *Indexer) { x.maxAge = d
 // default DefaultBatchSize.
 func WithBatchSize(n int) Option { return func(x *Indexer) { x.batch = n } }
 
+// WithConsumerName sets the durable consumer's name; default
+// ConsumerName. Indexers writing to different stores (SQLite per replica)
+// need different names, or each would see only a share of the events.
+func WithConsumerName(name string) Option { return func(x *Indexer) { x.name = name } }
+
 // WithLogger sets the logger; default none.
 func WithLogger(l zerolog.Logger) Option { return func(x *Indexer) { x.log = l } }
 
@@ -60,7 +67,7 @@ func WithRegisterer(reg prometheus.Registerer) Option {
 
 // NewIndexer returns an indexer of the events stream on js into store.
 func NewIndexer(js jetstream.JetStream, store Store, opts ...Option) *Indexer {
-	x := &Indexer{js: js, store: store, maxAge: DefaultMaxAge, batch: DefaultBatchSize, log: zerolog.Nop()}
+	x := &Indexer{js: js, name: ConsumerName, store: store, maxAge: DefaultMaxAge, batch: DefaultBatchSize, log: zerolog.Nop()}
 	x.lag.Store(-1)
 	for _, o := range opts {
 		o(x)
@@ -136,7 +143,7 @@ func (x *Indexer) fail(ctx context.Context, err error) {
 
 func (x *Indexer) consumer(ctx context.Context) (jetstream.Consumer, error) {
 	c, err := x.js.CreateOrUpdateConsumer(ctx, bus.StreamName, jetstream.ConsumerConfig{
-		Durable: ConsumerName, Description: "auditbus: the audit index",
+		Durable: x.name, Description: "auditbus: the audit index",
 		AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckWait: 30 * time.Second, MaxAckPending: 4 * x.batch,
 	})
@@ -189,7 +196,9 @@ func (x *Indexer) step(ctx context.Context, cons jetstream.Consumer) error {
 	if err != nil {
 		return fmt.Errorf("audit index consumer info: %w", err)
 	}
-	x.lag.Store(int64(info.NumPending) + int64(info.NumAckPending))
+	// NumPending only: what was delivered here is committed by now, and
+	// its acks may still be on their way.
+	x.lag.Store(int64(info.NumPending))
 	return nil
 }
 
@@ -217,7 +226,7 @@ func (x *Indexer) housekeep(ctx context.Context, cons *jetstream.Consumer) {
 	if !asked {
 		return
 	}
-	if err := x.js.DeleteConsumer(ctx, bus.StreamName, ConsumerName); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+	if err := x.js.DeleteConsumer(ctx, bus.StreamName, x.name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		x.log.Warn().Err(err).Msg("audit index: rebuild could not reset the consumer")
 		return
 	}

@@ -83,12 +83,12 @@ func TestIndexerFieldsOfEachSource(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := []index.Record{ // newest first: Kubernetes, Tencent, CTS
-				{Bus: "prod", ID: got[0].ID, Source: "tke.k8s", Type: "tke:K8sAudit:get", Subject: "api/v1/namespaces/shop/pods/p2",
-					Kind: "K8sAudit", Product: "tke", Action: "get", Principal: "carol", ResourceType: "pods", ResourceName: "p2",
-					ResourceID: "uid-2", Outcome: "success", Code: "201", SourceIP: "203.0.113.7", Cluster: "cls-a", RequestID: "k8s-000002"},
-				{Bus: "prod", ID: "tc-000001", Source: "tke.cloud.tencent", Type: "tke:CloudEvent:ConsoleCall", Kind: "ConsoleCall",
-					Product: "tke", Action: "CreateCluster", Principal: "100", ResourceType: "cluster", ResourceName: "cls-1",
-					Outcome: "success", Code: "0", SourceIP: "192.0.2.9", Region: "ap-guangzhou", RequestID: "req-1"},
+				{Bus: "prod", ID: got[0].ID, Source: "tke.k8s", Type: "tke:K8sAudit:delete", Subject: "api/v1/namespaces/shop/pods/p2",
+					Kind: "K8sAudit", Product: "tke", Action: "delete", Principal: "alice", ResourceType: "pods", ResourceName: "p0",
+					ResourceID: "uid-0", Outcome: "success", Code: "200", SourceIP: "203.0.113.7", Cluster: "cls-a", RequestID: "k8s-000002"},
+				{Bus: "prod", ID: "tc-000001", Source: "tke.cloud.tencent", Type: "tke:CloudEvent:ApiCall", Kind: "ApiCall",
+					Product: "tke", Action: "DeleteCluster", Principal: "100", ResourceType: "cluster", ResourceName: "cls-0",
+					Outcome: "success", Code: "0", SourceIP: "203.0.113.7", Region: "ap-guangzhou", RequestID: "req-1"},
 				{Bus: "prod", ID: "cts-000000", Source: "HC.VPC", Type: "VPC:CloudTrace:ConsoleAction", Kind: "ConsoleAction",
 					Product: "VPC", Action: "deleteEip", Principal: "alice", ResourceType: "eip", ResourceName: "res-0",
 					ResourceID: "rid-0", Outcome: "success", Code: "200", SourceIP: "203.0.113.7", Region: "cn-north-4",

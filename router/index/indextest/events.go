@@ -32,7 +32,7 @@ func Events(t testing.TB, n int, start time.Time) []event.Event {
 		case 1:
 			evs, err = sources.CloudAudit(mustJSON(cloudAudit(i, at)), r)
 		default:
-			evs, err = sources.K8sAudit(mustJSON(k8sEvent(i, at)), pick(i, "cls-a", "cls-b"), "tke", r)
+			evs, err = sources.K8sAudit(mustJSON(k8sEvent(i, at)), pick(i/3, "cls-a", "cls-b"), "tke", r)
 		}
 		if err != nil {
 			t.Fatalf("event %d: %v", i, err)
@@ -51,44 +51,53 @@ func mustJSON(v any) []byte {
 }
 
 func ctsTrace(i int, at time.Time) map[string]any {
+	// j, not i: i%3 is the source, so fields cycling with i would
+	// never vary within one source.
+	j := i / 3
 	return map[string]any{
-		"trace_id": fmt.Sprintf("cts-%06d", i), "trace_name": pick(i, "deleteEip", "createVpc", "updatePort"),
-		"trace_type": pick(i, "ConsoleAction", "ApiCall", "SystemAction"), "trace_rating": pick(i, "normal", "warning", "incident", "normal"),
-		"service_type": pick(i, "VPC", "ECS"), "resource_type": pick(i, "eip", "vpc", "port", "server"),
-		"resource_name": fmt.Sprintf("res-%d", i%5), "resource_id": fmt.Sprintf("rid-%d", i%4),
-		"source_ip": pick(i, "203.0.113.7", "198.51.100.2"), "code": pick(i, 200, 403, 200),
+		"trace_id": fmt.Sprintf("cts-%06d", i), "trace_name": pick(j, "deleteEip", "createVpc", "updatePort"),
+		"trace_type": pick(j, "ConsoleAction", "ApiCall", "SystemAction"), "trace_rating": pick(j, "normal", "warning", "incident", "normal"),
+		"service_type": pick(j, "VPC", "ECS"), "resource_type": pick(j, "eip", "vpc", "port", "server"),
+		"resource_name": fmt.Sprintf("res-%d", j%5), "resource_id": fmt.Sprintf("rid-%d", j%4),
+		"source_ip": pick(j, "203.0.113.7", "198.51.100.2"), "code": pick(j, 200, 403, 200),
 		"api_version": "2.0", "time": at.UnixMilli(), "record_time": at.UnixMilli() + 20,
 		"request_id": fmt.Sprintf("req-%d", i), "region_id": "cn-north-4",
-		"user":     map[string]any{"id": "u-" + pick(i, Principals...), "name": pick(i, Principals...), "domain": map[string]any{"id": "d1", "name": "acme"}},
+		"user":     map[string]any{"id": "u-" + pick(j, Principals...), "name": pick(j, Principals...), "domain": map[string]any{"id": "d1", "name": "acme"}},
 		"request":  `{"eip":{"id":"x"}}`,
 		"response": map[string]any{"code": "VPC.0514", "message": "Update port fail."},
 	}
 }
 
 func cloudAudit(i int, at time.Time) map[string]any {
+	// j, not i: i%3 is the source, so fields cycling with i would
+	// never vary within one source.
+	j := i / 3
 	return map[string]any{
 		"eventVersion": 1, "eventTime": at.Unix(), "eventSource": "tke.tencentcloudapi.com",
-		"eventName": pick(i, "DeleteCluster", "CreateCluster", "DescribeClusters"), "eventRegion": "ap-guangzhou",
-		"eventType": pick(i, "ApiCall", "ConsoleCall"), "eventId": fmt.Sprintf("tc-%06d", i),
-		"errorCode": pick(i, 0, 0, 4031), "requestID": fmt.Sprintf("req-%d", i), "apiVersion": "3.0",
-		"sourceIPAddress": pick(i, "203.0.113.7", "192.0.2.9"), "resourceType": "cluster",
-		"resourceName": fmt.Sprintf("cls-%d", i%5),
+		"eventName": pick(j, "DeleteCluster", "CreateCluster", "DescribeClusters"), "eventRegion": "ap-guangzhou",
+		"eventType": pick(j, "ApiCall", "ConsoleCall"), "eventId": fmt.Sprintf("tc-%06d", i),
+		"errorCode": pick(j, 0, 0, 4031), "requestID": fmt.Sprintf("req-%d", i), "apiVersion": "3.0",
+		"sourceIPAddress": pick(j, "203.0.113.7", "192.0.2.9"), "resourceType": "cluster",
+		"resourceName": fmt.Sprintf("cls-%d", j%5),
 		"userIdentity": map[string]any{"type": "CAMUser", "principalId": "100", "accountId": "100",
-			"userName": pick(i, Principals...)},
+			"userName": pick(j, Principals...)},
 	}
 }
 
 func k8sEvent(i int, at time.Time) map[string]any {
+	// j, not i: i%3 is the source, so fields cycling with i would
+	// never vary within one source.
+	j := i / 3
 	ts := at.Format(time.RFC3339Nano)
 	return map[string]any{
 		"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
 		"auditID": fmt.Sprintf("k8s-%06d", i), "stage": "ResponseComplete",
-		"requestURI": "/api/v1/namespaces/shop/pods/p" + fmt.Sprint(i%5), "verb": pick(i, "delete", "create", "get", "patch"),
-		"user":      map[string]any{"username": pick(i, Principals...), "groups": []string{"system:authenticated"}},
-		"sourceIPs": []string{pick(i, "203.0.113.7", "10.0.0.3")},
-		"objectRef": map[string]any{"resource": "pods", "namespace": "shop", "name": fmt.Sprintf("p%d", i%5),
-			"uid": fmt.Sprintf("uid-%d", i%4), "apiVersion": "v1"},
-		"responseStatus":           map[string]any{"code": pick(i, 200, 403, 201)},
+		"requestURI": "/api/v1/namespaces/shop/pods/p" + fmt.Sprint(j%5), "verb": pick(j, "delete", "create", "get", "patch"),
+		"user":      map[string]any{"username": pick(j, Principals...), "groups": []string{"system:authenticated"}},
+		"sourceIPs": []string{pick(j, "203.0.113.7", "10.0.0.3")},
+		"objectRef": map[string]any{"resource": "pods", "namespace": "shop", "name": fmt.Sprintf("p%d", j%5),
+			"uid": fmt.Sprintf("uid-%d", j%4), "apiVersion": "v1"},
+		"responseStatus":           map[string]any{"code": pick(j, 200, 403, 201)},
 		"requestReceivedTimestamp": ts, "stageTimestamp": ts,
 	}
 }
