@@ -199,7 +199,6 @@ type Server struct {
 
 	index   index.Store // nil with IndexOff
 	indexer *index.Indexer
-
 }
 
 // LoadRules loads rule files and directories, validating every target's
