@@ -143,6 +143,7 @@ func New(pub Publisher, opts ...Option) *Server {
 	if o.index != nil {
 		s.route("/v1/audit-events", methods{http.MethodGet: {auth.ActionAuditRead, s.listAuditEvents}})
 		s.route("/v1/audit-events:search", methods{http.MethodPost: {auth.ActionAuditRead, s.searchAuditEvents}})
+		s.routeCTS("/v3/{project_id}/traces", methods{http.MethodGet: {auth.ActionCTSTraceList, s.listTraces}})
 	}
 	if o.signingCert != nil {
 		s.route("/v1/signing-cert", methods{http.MethodGet: {public, s.signingCert}})
@@ -171,17 +172,27 @@ type methods map[string]endpoint
 // methods with a JSON 405 rather than ServeMux's plain-text one. With
 // auth, an endpoint's action is checked before its handler runs, which
 // finds the identity in the request's context (auth.FromContext).
-func (s *Server) route(path string, byMethod methods) { s.handle(path, byMethod, false) }
+func (s *Server) route(path string, byMethod methods) { s.handle(path, byMethod, nil) }
 
 // routeKube is route for the endpoints the kube-apiserver posts to: their
 // errors are Kubernetes Status objects too (see kubeStatusWriter).
-func (s *Server) routeKube(path string, byMethod methods) { s.handle(path, byMethod, true) }
+func (s *Server) routeKube(path string, byMethod methods) {
+	s.handle(path, byMethod, func(w http.ResponseWriter) http.ResponseWriter { return kubeStatusWriter{w} })
+}
 
-func (s *Server) handle(path string, byMethod methods, kubeStatus bool) {
+// routeCTS is route for the CTS-compatible endpoints: their errors carry
+// CTS codes (see ctsErrorWriter).
+func (s *Server) routeCTS(path string, byMethod methods) {
+	s.handle(path, byMethod, func(w http.ResponseWriter) http.ResponseWriter { return ctsErrorWriter{w} })
+}
+
+// handle registers path; wrap, when set, marks the writer of every
+// answer, so errors take the shape that path's clients read.
+func (s *Server) handle(path string, byMethod methods, wrap func(http.ResponseWriter) http.ResponseWriter) {
 	allow := strings.Join(slices.Sorted(maps.Keys(byMethod)), ", ")
 	s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-		if kubeStatus {
-			w = kubeStatusWriter{w}
+		if wrap != nil {
+			w = wrap(w)
 		}
 		ep, ok := byMethod[r.Method]
 		if !ok {

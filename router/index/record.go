@@ -25,7 +25,7 @@ type Record struct {
 	SourceIP     string
 	Region       string
 	Cluster      string
-	TraceRating  string
+	TraceRating  string // the tracerating extension, else warning for a failure, else normal
 	RequestID    string // CTS request_id, Tencent requestID, Kubernetes auditID
 	Event        []byte // the stored event
 }
