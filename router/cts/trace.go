@@ -54,16 +54,23 @@ type Domain struct {
 // a CTS trace, a Tencent CloudAudit record, a Kubernetes audit event.
 type record struct {
 	// CTS
-	Request, Response, Code, Message, RecordTime json.RawMessage
-	TraceType                                    string `json:"trace_type"`
-	LocationInfo                                 string `json:"location_info"`
-	Endpoint                                     string `json:"endpoint"`
-	ResourceURL                                  string `json:"resource_url"`
-	APIVersion                                   string `json:"api_version"`
+	Request      json.RawMessage `json:"request"`
+	Response     json.RawMessage `json:"response"`
+	Code         json.RawMessage `json:"code"`
+	Message      json.RawMessage `json:"message"`
+	RecordTime   json.RawMessage `json:"record_time"`
+	TraceType    string          `json:"trace_type"`
+	LocationInfo string          `json:"location_info"`
+	Endpoint     string          `json:"endpoint"`
+	ResourceURL  string          `json:"resource_url"`
+	APIVersion   string          `json:"api_version"`
 	// CTS (id, name, domain) and Kubernetes (username, uid)
 	User *struct {
-		ID, Name, Username, UID string
-		Domain                  *Domain
+		ID       string  `json:"id"`
+		Name     string  `json:"name"`
+		Username string  `json:"username"`
+		UID      string  `json:"uid"`
+		Domain   *Domain `json:"domain"`
 	} `json:"user"`
 	// Tencent
 	RequestParameters json.RawMessage `json:"requestParameters"`
