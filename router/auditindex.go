@@ -60,3 +60,6 @@ func (s *Server) startIndex(ctx context.Context) error {
 	s.bgWG.Go(func() { _ = s.indexer.Run(s.bgCtx) })
 	return nil
 }
+
+// Index is the audit index; nil with IndexOff.
+func (s *Server) Index() index.Store { return s.index }
