@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // dialect is what differs between the SQL stores.
@@ -147,8 +148,9 @@ func (s *sqlStore) where(q Query, args []any) (string, []any) {
 		}
 	}
 	if q.SubjectPrefix != "" {
-		// substr rather than LIKE: a prefix may hold % and _.
-		conds = append(conds, "substr(subject, 1, "+strconv.Itoa(len(q.SubjectPrefix))+") = "+arg(q.SubjectPrefix))
+		// substr rather than LIKE: a prefix may hold % and _. Both
+		// databases count characters, not bytes.
+		conds = append(conds, "substr(subject, 1, "+strconv.Itoa(utf8.RuneCountInString(q.SubjectPrefix))+") = "+arg(q.SubjectPrefix))
 	}
 	if !q.After.IsZero() {
 		conds = append(conds, "time_ns > "+arg(q.After.UnixNano()))
