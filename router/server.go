@@ -25,6 +25,7 @@ import (
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/dispatch"
+	"github.com/auditbus/auditbus/router/index"
 	"github.com/auditbus/auditbus/router/ruleset"
 	"github.com/auditbus/auditbus/rules"
 	"github.com/auditbus/auditbus/sinks"
@@ -146,6 +147,14 @@ type Config struct {
 	// files (see bus.EmbeddedConfig.SyncInterval); 0: every write, before
 	// the event is answered 202. See deploy/README.md, "Durability".
 	NATSSyncInterval time.Duration
+
+	// IndexURL is the PostgreSQL audit index (postgres://...) replicas
+	// share; default a SQLite index under DataDir/index. IndexMaxAge is
+	// how long it keeps events, by event time; default 7 days. IndexOff
+	// runs no index (and no search endpoints).
+	IndexURL    string
+	IndexMaxAge time.Duration
+	IndexOff    bool
 }
 
 // Defaults.
@@ -188,6 +197,8 @@ type Server struct {
 
 	lock *os.File // holds the data dir (lockDataDir) until Stop
 
+	index   index.Store // nil with IndexOff
+	indexer *index.Indexer
 }
 
 // LoadRules loads rule files and directories, validating every target's
@@ -264,6 +275,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := s.startRouter(ctx); err != nil {
+		s.Stop(context.Background())
+		return nil, err
+	}
+	if err := s.startIndex(ctx); err != nil {
 		s.Stop(context.Background())
 		return nil, err
 	}
@@ -381,6 +396,9 @@ func (s *Server) startHTTP() error {
 	if s.auth != nil {
 		opts = append(opts, api.WithAuth(s.auth))
 	}
+	if s.index != nil {
+		opts = append(opts, api.WithAuditIndex(s.index, s.indexer))
+	}
 	if s.cfg.RedactKeys != nil {
 		opts = append(opts, api.WithRedactKeys(s.cfg.RedactKeys))
 		if len(s.cfg.RedactKeys) == 0 {
@@ -467,6 +485,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		}
 		s.bgCancel()
 		s.bgWG.Wait()
+		if s.index != nil {
+			errs = append(errs, s.index.Close())
+		}
 		if s.cancel != nil {
 			s.cancel()
 			s.routerWG.Wait()

@@ -26,6 +26,8 @@ func commands() []command {
 		{"serve", "run the router: embedded NATS JetStream, HTTP API, rules, delivery", runServe},
 		{"publish", "send CloudEvents from a file or stdin to a running server", runPublish},
 		{"dlq", "list and redrive dead letters of a running server", runDLQ},
+		{"index", "rebuild the audit index from the events stream", runIndex},
+		{"search", "search the audit index of a running server (filters or a rule pattern)", runSearch},
 		{"rules", "validate rule files, explain which rules match an event, or benchmark matching", runRules},
 		{"nats-user", "make a subscriber user entry for serve's --nats-users file", runNATSUser},
 		{"health", "probe a running server's readiness (or liveness) for container healthchecks", runHealth},

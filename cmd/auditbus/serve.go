@@ -16,6 +16,7 @@ import (
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/dispatch"
+	"github.com/auditbus/auditbus/router/index"
 	"github.com/auditbus/auditbus/router/ruleset"
 	"github.com/auditbus/auditbus/router/sources"
 	"github.com/auditbus/auditbus/rules"
@@ -51,6 +52,7 @@ func defaultServeConfig() *serveConfig {
 	c.RetryCap = dispatch.DefaultBackoffCap
 	c.Concurrency = dispatch.DefaultConcurrency
 	c.DLQMaxAge = bus.DefaultDLQMaxAge
+	c.IndexMaxAge = index.DefaultMaxAge
 	c.RemovedTargetGrace = dispatch.DefaultRemovedTargetGrace
 	c.RedactKeys = sources.DefaultRedactKeys
 	c.MaxHeaderBytes = router.DefaultMaxHeaderBytes
@@ -90,6 +92,9 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.DurationVar(&c.RetryCap, "retry-cap", c.RetryCap, "largest retry delay, also the cap on a target's Retry-After")
 	fs.IntVar(&c.Concurrency, "target-concurrency", c.Concurrency, "deliveries in flight at once per target that sets no concurrency")
 	fs.DurationVar(&c.DLQMaxAge, "dlq-max-age", c.DLQMaxAge, "how long dead letters are kept")
+	fs.StringVar(&c.IndexURL, "index-url", c.IndexURL, "PostgreSQL audit index shared by every replica (postgres://user:password@host:5432/db); default a SQLite index under --data-dir/index")
+	fs.DurationVar(&c.IndexMaxAge, "index-max-age", c.IndexMaxAge, "how long the audit index keeps events, by event time (may outlive the stream)")
+	fs.BoolVar(&c.IndexOff, "index-off", c.IndexOff, "run no audit index (no search or trace query endpoints)")
 	fs.DurationVar(&c.RemovedTargetGrace, "removed-target-grace", c.RemovedTargetGrace, "how long the queue of a target that left the rules stays paused before its deliveries are dead-lettered (0: at once); a target back within it resumes")
 	fs.BoolVar(&c.AllowPrivateTargets, "allow-private-targets", c.AllowPrivateTargets, "let webhook and function URLs reach loopback, link-local (cloud metadata) and private addresses")
 	fs.Var(&cidrFlag{list: &c.AllowTargetCIDRs}, "allow-target-cidrs", "internal blocks webhook and function URLs may reach (CIDR or address; repeatable, or comma-separated)")

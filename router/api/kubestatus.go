@@ -1,6 +1,10 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/auditbus/auditbus/router/cts"
+)
 
 // kubeStatusWriter marks the answers of the Kubernetes audit endpoints,
 // whose client is the kube-apiserver's audit webhook backend: client-go
@@ -36,6 +40,9 @@ var kubeReasons = map[int]string{
 // writeErrorBody answers an error, as a Status too on the Kubernetes
 // audit endpoints.
 func writeErrorBody(w http.ResponseWriter, status int, body errorBody) {
+	if _, ok := w.(ctsErrorWriter); ok {
+		body.Code = cts.CodeFor(status)
+	}
 	if _, ok := w.(kubeStatusWriter); !ok {
 		writeJSON(w, status, body)
 		return

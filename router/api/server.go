@@ -46,6 +46,8 @@ type options struct {
 	targets        TargetControl
 	auth           Authorizer
 	ingest         *auth.Limits // per-client ingest rate; nil: none
+	index          AuditIndex   // nil: no search endpoints
+	indexStatus    IndexStatus
 }
 
 // Option configures the Server.
@@ -138,6 +140,11 @@ func New(pub Publisher, opts ...Option) *Server {
 		s.route("/v1/dlq", methods{http.MethodGet: {auth.ActionDLQRead, s.listDLQ}})
 		s.route("/v1/dlq:redrive", methods{http.MethodPost: {auth.ActionDLQRedrive, s.redriveDLQ}})
 	}
+	if o.index != nil {
+		s.route("/v1/audit-events", methods{http.MethodGet: {auth.ActionAuditRead, s.listAuditEvents}})
+		s.route("/v1/audit-events:search", methods{http.MethodPost: {auth.ActionAuditRead, s.searchAuditEvents}})
+		s.routeCTS("/v3/{project_id}/traces", methods{http.MethodGet: {auth.ActionCTSTraceList, s.listTraces}})
+	}
 	if o.signingCert != nil {
 		s.route("/v1/signing-cert", methods{http.MethodGet: {public, s.signingCert}})
 	}
@@ -165,17 +172,27 @@ type methods map[string]endpoint
 // methods with a JSON 405 rather than ServeMux's plain-text one. With
 // auth, an endpoint's action is checked before its handler runs, which
 // finds the identity in the request's context (auth.FromContext).
-func (s *Server) route(path string, byMethod methods) { s.handle(path, byMethod, false) }
+func (s *Server) route(path string, byMethod methods) { s.handle(path, byMethod, nil) }
 
 // routeKube is route for the endpoints the kube-apiserver posts to: their
 // errors are Kubernetes Status objects too (see kubeStatusWriter).
-func (s *Server) routeKube(path string, byMethod methods) { s.handle(path, byMethod, true) }
+func (s *Server) routeKube(path string, byMethod methods) {
+	s.handle(path, byMethod, func(w http.ResponseWriter) http.ResponseWriter { return kubeStatusWriter{w} })
+}
 
-func (s *Server) handle(path string, byMethod methods, kubeStatus bool) {
+// routeCTS is route for the CTS-compatible endpoints: their errors carry
+// CTS codes (see ctsErrorWriter).
+func (s *Server) routeCTS(path string, byMethod methods) {
+	s.handle(path, byMethod, func(w http.ResponseWriter) http.ResponseWriter { return ctsErrorWriter{w} })
+}
+
+// handle registers path; wrap, when set, marks the writer of every
+// answer, so errors take the shape that path's clients read.
+func (s *Server) handle(path string, byMethod methods, wrap func(http.ResponseWriter) http.ResponseWriter) {
 	allow := strings.Join(slices.Sorted(maps.Keys(byMethod)), ", ")
 	s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-		if kubeStatus {
-			w = kubeStatusWriter{w}
+		if wrap != nil {
+			w = wrap(w)
 		}
 		ep, ok := byMethod[r.Method]
 		if !ok {
@@ -242,6 +259,15 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		} else {
 			body["rules"] = st
 		}
+	}
+	if s.opts.indexStatus != nil {
+		// Not a readiness condition: the index is off the ingest path, and
+		// a lagging index must not take the API out of a load balancer.
+		st := s.opts.indexStatus.Status()
+		if s.opts.auth != nil {
+			st.Error = "" // it may name the database server
+		}
+		body["index"] = st
 	}
 	if err := s.opts.ready(r.Context()); err != nil {
 		body["status"], body["detail"] = "not ready", err.Error()

@@ -16,7 +16,8 @@ const (
 	DefaultMaxAge          = 7 * 24 * time.Hour
 	DefaultDuplicateWindow = time.Hour
 	// DefaultMaxConsumers bounds the events stream's consumers: the
-	// router's one, and those subscriber users make (which they cannot
+	// router's one, the audit index's (one per SQLite index, one shared by
+	// a PostgreSQL one), and those subscriber users make (which they cannot
 	// delete), so that no subscriber can load the server without bound.
 	DefaultMaxConsumers = 256
 )

@@ -1,0 +1,127 @@
+package index_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/cejson"
+	"github.com/auditbus/auditbus/router/index"
+	"github.com/auditbus/auditbus/router/index/indextest"
+)
+
+// benchRecords are n records of realistic events of all three sources,
+// as the indexer builds them, one second apart ending now.
+func benchRecords(b *testing.B, n int) []index.Record {
+	b.Helper()
+	// 300 distinct events, repeated with fresh sequences and times.
+	evs := indextest.Events(b, 300, time.Now())
+	base := make([]index.Record, len(evs))
+	for i := range evs {
+		raw, err := cejson.Marshal(&evs[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if base[i], err = index.FromMessage(0, bus.Subject("default", &evs[i]), raw, time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	start := time.Now().Add(-time.Duration(n) * time.Second)
+	recs := make([]index.Record, n)
+	for i := range recs {
+		recs[i] = base[i%len(base)]
+		recs[i].Seq, recs[i].Time = uint64(i+1), start.Add(time.Duration(i)*time.Second)
+	}
+	return recs
+}
+
+func put(b *testing.B, s index.Store, recs []index.Record) {
+	b.Helper()
+	for start := 0; start < len(recs); start += index.DefaultBatchSize {
+		if err := s.Put(context.Background(), recs[start:min(start+index.DefaultBatchSize, len(recs))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPut is indexing throughput: b.N records written in the
+// indexer's batches (500 per transaction). Compare events/s of the
+// stores in one run:
+//
+//	go test ./router/index -run '^$' -bench Put -benchtime 50000x
+func BenchmarkPut(b *testing.B) {
+	for _, st := range stores {
+		b.Run(st.name, func(b *testing.B) {
+			s := st.open(b)
+			recs := benchRecords(b, b.N)
+			b.ResetTimer()
+			start := time.Now()
+			put(b, s, recs)
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkQuery is query latency (ns/op) with 100,000 events indexed: the
+// first page (10) of one principal's events, a page 2,000 matches deep
+// through the cursor, and a count over a time range of a fifth of them:
+//
+//	go test ./router/index -run '^$' -bench Query -benchtime 200x
+func BenchmarkQuery(b *testing.B) {
+	const n = 100_000
+	for _, st := range stores {
+		b.Run(st.name, func(b *testing.B) {
+			s := st.open(b)
+			recs := benchRecords(b, n)
+			put(b, s, recs)
+			alice := map[index.Field][]string{index.FieldPrincipal: {indextest.Principals[0]}}
+			ctx := context.Background()
+			deep, err := s.Search(ctx, index.Query{Equal: alice, Limit: 2000})
+			if err != nil || len(deep) != 2000 {
+				b.Fatalf("%d records, %v", len(deep), err)
+			}
+			cursor := &index.Cursor{Time: deep[len(deep)-1].Time, Seq: deep[len(deep)-1].Seq}
+			from, to := recs[n/2].Time, recs[n/2+n/5].Time
+			for _, q := range []struct {
+				name string
+				run  func() error
+			}{
+				{"first-page-principal", func() error { _, err := s.Search(ctx, index.Query{Equal: alice, Limit: 10}); return err }},
+				{"deep-page-principal", func() error {
+					_, err := s.Search(ctx, index.Query{Equal: alice, From: cursor, Limit: 10})
+					return err
+				}},
+				{"count-time-range", func() error { _, err := s.Count(ctx, index.Query{After: from, Before: to}); return err }},
+			} {
+				b.Run(q.name, func(b *testing.B) {
+					for b.Loop() {
+						if err := q.run(); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkSize reports the SQLite index's bytes per event at 20,000
+// events (the file after a checkpoint).
+func BenchmarkSize(b *testing.B) {
+	const n = 20_000
+	dir := b.TempDir()
+	s, err := index.OpenSQLite(context.Background(), dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	put(b, s, benchRecords(b, n))
+	s.Close()
+	for b.Loop() {
+	}
+	info, err := statIndex(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(info)/n, "bytes/event")
+}

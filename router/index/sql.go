@@ -1,0 +1,274 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+// dialect is what differs between the SQL stores.
+type dialect struct {
+	name string
+	blob string // the column type of the stored event
+	// placeholder returns the n-th (1-based) parameter marker.
+	placeholder func(n int) string
+}
+
+// sqlStore is a Store over database/sql; SQLite and PostgreSQL share it.
+type sqlStore struct {
+	db     *sql.DB
+	d      dialect
+	closed atomic.Bool
+}
+
+// columns are the table's columns in Record order but for the key and
+// time, which come first.
+var columns = []string{"seq", "time_ns", "bus", "id", "source", "type", "subject", "kind", "product",
+	"action", "principal", "resourcetype", "resourcename", "resourceid", "outcome", "code", "sourceip",
+	"region", "cluster", "tracerating", "requestid", "event"}
+
+// indexed are the fields with an index of their own (with time and
+// sequence, so a filter on one of them pages newest first without a sort):
+// those "who did what to what" questions start from.
+var indexed = []Field{FieldPrincipal, FieldAction, FieldResourceName, FieldResourceID, FieldID,
+	FieldRequestID, FieldProduct, FieldCluster}
+
+// maxRowsPerInsert keeps an insert's parameters below SQLite's limit
+// (32766) and PostgreSQL's (65535).
+const maxRowsPerInsert = 500
+
+func (s *sqlStore) migrate(ctx context.Context) error {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE IF NOT EXISTS audit_events (seq BIGINT PRIMARY KEY, time_ns BIGINT NOT NULL")
+	for _, c := range columns[2 : len(columns)-1] {
+		b.WriteString(", " + c + " TEXT NOT NULL DEFAULT ''")
+	}
+	b.WriteString(", event " + s.d.blob + " NOT NULL)")
+	stmts := []string{b.String(),
+		"CREATE TABLE IF NOT EXISTS audit_index_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+		"CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (time_ns, seq)",
+		"CREATE INDEX IF NOT EXISTS audit_events_bus ON audit_events (bus, time_ns, seq)"}
+	for _, f := range indexed {
+		stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS audit_events_%s ON audit_events (%s, time_ns, seq)", f, f))
+	}
+	for _, q := range stmts {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s audit index schema: %w", s.d.name, err)
+		}
+	}
+	return nil
+}
+
+func (s *sqlStore) check() error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Put implements Store.
+func (s *sqlStore) Put(ctx context.Context, recs []Record) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s audit index: begin: %w", s.d.name, err)
+	}
+	defer tx.Rollback()
+	for start := 0; start < len(recs); start += maxRowsPerInsert {
+		chunk := recs[start:min(start+maxRowsPerInsert, len(recs))]
+		q, args := s.insert(chunk)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("%s audit index: insert %d events from seq %d: %w", s.d.name, len(chunk), chunk[0].Seq, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s audit index: commit: %w", s.d.name, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) insert(recs []Record) (string, []any) {
+	var b strings.Builder
+	b.WriteString("INSERT INTO audit_events (" + strings.Join(columns, ", ") + ") VALUES ")
+	args := make([]any, 0, len(recs)*len(columns))
+	for i, r := range recs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j := range columns {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(s.d.placeholder(len(args) + j + 1))
+		}
+		b.WriteByte(')')
+		args = append(args, int64(r.Seq), r.Time.UnixNano(), r.Bus, r.ID, r.Source, r.Type, r.Subject, r.Kind,
+			r.Product, r.Action, r.Principal, r.ResourceType, r.ResourceName, r.ResourceID, r.Outcome, r.Code,
+			r.SourceIP, r.Region, r.Cluster, r.TraceRating, r.RequestID, r.Event)
+	}
+	b.WriteString(" ON CONFLICT (seq) DO NOTHING")
+	return b.String(), args
+}
+
+// where renders q's conditions (not its cursor) as a WHERE clause.
+func (s *sqlStore) where(q Query, args []any) (string, []any) {
+	var conds []string
+	arg := func(v any) string {
+		args = append(args, v)
+		return s.d.placeholder(len(args))
+	}
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			conds = append(conds, "1 = 0")
+			return
+		}
+		ph := make([]string, len(vals))
+		for i, v := range vals {
+			ph[i] = arg(v)
+		}
+		conds = append(conds, col+" IN ("+strings.Join(ph, ", ")+")")
+	}
+	if q.Buses != nil {
+		in("bus", q.Buses)
+	}
+	for _, f := range Fields {
+		if vals, ok := q.Equal[f]; ok {
+			in(string(f), vals)
+		}
+	}
+	if q.SubjectPrefix != "" {
+		// substr rather than LIKE: a prefix may hold % and _. Both
+		// databases count characters, not bytes.
+		conds = append(conds, "substr(subject, 1, "+strconv.Itoa(utf8.RuneCountInString(q.SubjectPrefix))+") = "+arg(q.SubjectPrefix))
+	}
+	if !q.After.IsZero() {
+		conds = append(conds, "time_ns > "+arg(q.After.UnixNano()))
+	}
+	if !q.Before.IsZero() {
+		conds = append(conds, "time_ns < "+arg(q.Before.UnixNano()))
+	}
+	if q.From != nil {
+		conds = append(conds, "(time_ns, seq) < ("+arg(q.From.Time.UnixNano())+", "+arg(int64(q.From.Seq))+")")
+	}
+	if len(conds) == 0 {
+		return "", args
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// Search implements Store.
+func (s *sqlStore) Search(ctx context.Context, q Query) ([]Record, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	where, args := s.where(q, nil)
+	args = append(args, limit)
+	stmt := "SELECT " + strings.Join(columns, ", ") + " FROM audit_events" + where +
+		" ORDER BY time_ns DESC, seq DESC LIMIT " + s.d.placeholder(len(args))
+	rows, err := s.db.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s audit index: search: %w", s.d.name, err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var r Record
+		var seq, ns int64
+		if err := rows.Scan(&seq, &ns, &r.Bus, &r.ID, &r.Source, &r.Type, &r.Subject, &r.Kind, &r.Product,
+			&r.Action, &r.Principal, &r.ResourceType, &r.ResourceName, &r.ResourceID, &r.Outcome, &r.Code,
+			&r.SourceIP, &r.Region, &r.Cluster, &r.TraceRating, &r.RequestID, &r.Event); err != nil {
+			return nil, fmt.Errorf("%s audit index: read row: %w", s.d.name, err)
+		}
+		r.Seq, r.Time = uint64(seq), time.Unix(0, ns).UTC()
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s audit index: search: %w", s.d.name, err)
+	}
+	return out, nil
+}
+
+// Count implements Store.
+func (s *sqlStore) Count(ctx context.Context, q Query) (int64, error) {
+	if err := s.check(); err != nil {
+		return 0, err
+	}
+	q.From = nil
+	where, args := s.where(q, nil)
+	var n int64
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM audit_events"+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("%s audit index: count: %w", s.d.name, err)
+	}
+	return n, nil
+}
+
+// DeleteBefore implements Store.
+func (s *sqlStore) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
+	if err := s.check(); err != nil {
+		return 0, err
+	}
+	res, err := s.db.ExecContext(ctx, "DELETE FROM audit_events WHERE time_ns < "+s.d.placeholder(1), t.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("%s audit index: retention: %w", s.d.name, err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// RequestRebuild implements Store.
+func (s *sqlStore) RequestRebuild(ctx context.Context) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s audit index: rebuild: %w", s.d.name, err)
+	}
+	defer tx.Rollback()
+	for _, q := range []string{"DELETE FROM audit_events",
+		"INSERT INTO audit_index_meta (name, value) VALUES ('rebuild', 'asked') ON CONFLICT (name) DO NOTHING"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s audit index: rebuild: %w", s.d.name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s audit index: rebuild: %w", s.d.name, err)
+	}
+	return nil
+}
+
+// TakeRebuild implements Store.
+func (s *sqlStore) TakeRebuild(ctx context.Context) (bool, error) {
+	if err := s.check(); err != nil {
+		return false, err
+	}
+	res, err := s.db.ExecContext(ctx, "DELETE FROM audit_index_meta WHERE name = 'rebuild'")
+	if err != nil {
+		return false, fmt.Errorf("%s audit index: rebuild check: %w", s.d.name, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// Close implements Store.
+func (s *sqlStore) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	return s.db.Close()
+}
