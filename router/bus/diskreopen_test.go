@@ -1,7 +1,6 @@
 package bus_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,41 +23,6 @@ import (
 	"github.com/auditbus/auditbus/rules"
 )
 
-// logBuffer is a log sink read while the code under test writes.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// until polls cond for up to a minute (nats.go's watcher notices a
-// vanished consumer only after two missed heartbeats of 5 s).
-func until(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within a minute; state: %s", what, state)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // fullDisk is an embedded server whose store is on a small tmpfs, with
 // auditbus's events stream, a durable queue consumer, two rule Managers on
 // the rules bucket and a DiskWatch running.
@@ -68,9 +32,9 @@ type fullDisk struct {
 	watch   *bus.DiskWatch
 	pub     *bus.Publisher
 	queue   jetstream.Consumer
-	writer  *ruleset.Manager // stores API rules
-	reader  *ruleset.Manager // learns them through its watch
-	logs    logBuffer        // the reader's and the DiskWatch's
+	writer  *ruleset.Manager  // stores API rules
+	reader  *ruleset.Manager  // learns them through its watch
+	logs    bustest.LogBuffer // the reader's and the DiskWatch's
 	ballast string
 }
 
@@ -135,7 +99,7 @@ func (f *fullDisk) putRule(t *testing.T, name, eventName string) {
 	if _, _, err := f.writer.Put(context.Background(), "default", name, []byte(doc), nil); err != nil {
 		t.Fatal(err)
 	}
-	until(t, "the reader runs rule "+name, func() (bool, string) {
+	bustest.WaitLong(t, "the reader runs rule "+name, func() (bool, string) {
 		st, ok := f.reader.Get("default", name)
 		return ok && st.Rule != nil, f.logs.String()
 	})
@@ -223,7 +187,7 @@ func TestReopenHidesTheRecoveryWindow(t *testing.T) {
 	if !errors.Is(refusal, bus.ErrDiskFull) {
 		t.Fatalf("after %d events the refusal is %v, want ErrDiskFull", len(fill), refusal)
 	}
-	until(t, "waiting for room logged", func() (bool, string) {
+	bustest.WaitLong(t, "waiting for room logged", func() (bool, string) {
 		return strings.Contains(f.logs.String(), "JetStream's disk is still full"), f.logs.String()
 	})
 	stored := f.storedIDs(t) // while ticks go by with the disk full
@@ -243,7 +207,7 @@ func TestReopenHidesTheRecoveryWindow(t *testing.T) {
 	if !errors.Is(serr, context.DeadlineExceeded) {
 		t.Errorf("Settled inside the window returned %v, want it to wait", serr)
 	}
-	until(t, "nats.go's rules watcher gives up inside the window", func() (bool, string) {
+	bustest.WaitLong(t, "nats.go's rules watcher gives up inside the window", func() (bool, string) {
 		return strings.Contains(f.logs.String(), "rules bucket watch closed"), f.logs.String()
 	})
 	close(release)
