@@ -27,28 +27,30 @@ type attempt struct {
 	err      error     // nil: delivered
 	dead     string    // non-empty: dead-letter at once for this reason
 	handBack bool      // shutdown interrupted the attempt
-	held     bool      // the target is disabled or awaits consent: not attempted, kept queued
+	held     bool      // the target is disabled or awaits consent, or the pair left the rules: not attempted, parked
+	backlog  bool      // the message is a backlog's (backlog.go), not the shared consumer's
 	maxN     int
 	maxAge   time.Duration
 }
 
-// deliver tries one delivery of q's target and settles it.
-func (r *Router) deliver(ctx context.Context, q *queue, msg jetstream.Msg) {
+// deliver tries one delivery of l's target, in a slot of l, and settles
+// it; backlog says msg is from l's backlog rather than the shared
+// consumer.
+func (r *Router) deliver(ctx context.Context, l *lane, msg jetstream.Msg, backlog bool) {
 	t := r.acquire()
 	defer t.inUse.RUnlock()
-	a := r.newAttempt(q.key, msg)
-	if b := t.bindings[q.key]; b == nil {
-		removedAttempt(q, &a)
-	} else if r.holds(q.key, b) {
+	a := r.newAttempt(l.key, msg)
+	a.backlog = backlog
+	if b := t.bindings[l.key]; b == nil || r.holds(l.key, b) {
 		a.held = true
 	} else {
 		// Kept alive from here: a wait for the rate limit may outlast the
 		// ack wait, and JetStream would hand the message to another worker.
 		stop := r.keepAlive(msg)
 		switch {
-		case q.limiter.Wait(ctx) != nil:
+		case l.limiter.Wait(ctx) != nil:
 			a.handBack = true // shutdown while waiting for the rate limit
-		case r.holds(q.key, b):
+		case r.holds(l.key, b):
 			a.held = true // disabled, or consent withdrawn, during the wait
 		default:
 			r.try(ctx, b, msg, &a)
@@ -59,10 +61,8 @@ func (r *Router) deliver(ctx context.Context, q *queue, msg jetstream.Msg) {
 }
 
 func (r *Router) newAttempt(key targetKey, msg jetstream.Msg) attempt {
-	a := attempt{key: key, n: 1, at: time.Now(), maxN: r.opts.maxAttempts, maxAge: r.opts.maxAge}
-	if md, err := msg.Metadata(); err == nil {
-		a.n, a.queued = md.NumDelivered, md.Timestamp
-	}
+	a := attempt{key: key, n: priorAttempts(msg) + 1, at: time.Now(), maxN: r.opts.maxAttempts, maxAge: r.opts.maxAge,
+		queued: queuedAt(msg)}
 	a.enqueued = a.queued
 	if ts, err := time.Parse(time.RFC3339Nano, msg.Headers().Get(bus.HeaderEnqueued)); err == nil {
 		a.enqueued = ts
