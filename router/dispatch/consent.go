@@ -108,10 +108,10 @@ func (r *Router) laneHeld(l *lane) bool {
 	if b == nil {
 		return true
 	}
-	rec, _ := r.stateOf(l.key)
-	if rec.Disabled {
+	if r.isDisabled(l.key) {
 		return true
 	}
+	rec, _ := r.stateOf(l.key)
 	c := consentOf(b)
 	if c == nil {
 		l.capRate(0)

@@ -265,3 +265,35 @@ func (r *Router) pollEventsFloor(ctx context.Context) {
 	lag := EventsLag{Pending: info.NumPending, InFlight: info.NumAckPending, Redelivered: info.NumRedelivered, At: time.Now().UTC()}
 	r.eventsLag.Store(&lag)
 }
+
+// Consumer metadata keys of the per-target queues an earlier auditbus
+// created on the deliveries stream, one per (rule, target).
+const (
+	metaRule = "auditbus-rule"
+)
+
+// retireOldQueues deletes the per-target queue consumers an earlier
+// auditbus created: their filters overlap the shared consumer's, which a
+// WorkQueue stream refuses. Their unacknowledged deliveries stay on the
+// stream, and the shared consumer reads them. Replicas still running the
+// old version recreate theirs, so upgrade every replica.
+func (r *Router) retireOldQueues(ctx context.Context) error {
+	st, err := r.js.Stream(ctx, bus.DeliveriesStream)
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", bus.DeliveriesStream, err)
+	}
+	list := st.ListConsumers(ctx)
+	for info := range list.Info() {
+		if info.Config.Metadata[metaRule] == "" {
+			continue
+		}
+		if err := st.DeleteConsumer(ctx, info.Name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return fmt.Errorf("retire queue %s: %w", info.Name, err)
+		}
+		r.opts.log.Info().Str("consumer", info.Name).Msg("retired a per-target queue of an earlier version; the shared consumer reads its deliveries")
+	}
+	if err := list.Err(); err != nil && !errors.Is(err, jetstream.ErrEndOfData) {
+		return fmt.Errorf("list consumers of %s: %w", bus.DeliveriesStream, err)
+	}
+	return nil
+}

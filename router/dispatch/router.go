@@ -151,6 +151,9 @@ func (r *Router) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", ConsumerName, err)
 	}
+	if err := r.retireOldQueues(ctx); err != nil {
+		return err
+	}
 	d, err := r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.deliveriesConsumerConfig())
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", bus.DeliveriesConsumer, err)
