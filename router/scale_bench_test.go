@@ -66,7 +66,7 @@ func BenchmarkManyTargets(b *testing.B) {
 				cpu0 := cpuTime()
 				time.Sleep(5 * time.Second)
 				b.ReportMetric(ready.Seconds(), "ready-s")
-				b.ReportMetric((cpuTime() - cpu0).Seconds()/5, "idle-cores")
+				b.ReportMetric((cpuTime()-cpu0).Seconds()/5, "idle-cores")
 				b.ReportMetric(rssMB(b), "rss-MB")
 			}
 		})

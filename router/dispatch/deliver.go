@@ -53,7 +53,7 @@ func (r *Router) deliver(ctx context.Context, l *lane, msg jetstream.Msg, backlo
 		case r.holds(l.key, b):
 			a.held = true // disabled, or consent withdrawn, during the wait
 		default:
-			r.try(ctx, b, msg, &a)
+			r.try(ctx, b, msg.Data(), nil, &a)
 		}
 		stop()
 	}
@@ -70,30 +70,32 @@ func (r *Router) newAttempt(key targetKey, msg jetstream.Msg) attempt {
 	return a
 }
 
-// try decodes the event, builds the target's payload and calls the sink.
-func (r *Router) try(ctx context.Context, b *binding, msg jetstream.Msg, a *attempt) {
+// try builds the target's payload from the event (decoding data unless
+// the fan-out already did: ev) and calls the sink. Sinks only read the
+// event, so one decoded event serves every target of a fan-out.
+func (r *Router) try(ctx context.Context, b *binding, data []byte, ev *event.Event, a *attempt) {
 	if b.target.Retry != nil {
 		a.maxN = cmp.Or(b.target.Retry.MaxAttempts, a.maxN)
 		a.maxAge = cmp.Or(b.target.Retry.MaxAge, a.maxAge)
 	}
-	var e event.Event
-	// The event's own decoder (through cejson): json.Unmarshal would scan
-	// the whole message twice (validate, then find the value's end) first.
-	if err := cejson.Unmarshal(msg.Data(), &e); err != nil {
-		a.dead, a.err = "not a structured CloudEvent", err
-		return
+	if ev == nil {
+		var err error
+		if ev, err = decodeEvent(data); err != nil {
+			a.dead, a.err = "not a structured CloudEvent", err
+			return
+		}
 	}
 	// NewEnv decodes the whole payload: only a target with an input
 	// expression needs it, not every delivery.
 	var payload any
 	if b.rule.HasInput(b.target.ID) {
 		var err error
-		if payload, err = b.rule.Input(b.target.ID, rules.NewEnv(&e)); err != nil {
+		if payload, err = b.rule.Input(b.target.ID, rules.NewEnv(ev)); err != nil {
 			a.dead, a.err = "input expression failed", err
 			return
 		}
 	}
-	d := &sinks.Delivery{Event: &e, Bus: a.key.bus, Rule: a.key.rule, Target: a.key.target,
+	d := &sinks.Delivery{Event: ev, Bus: a.key.bus, Rule: a.key.rule, Target: a.key.target,
 		Payload: payload, Attempt: int(min(a.n, 1<<30))}
 	if c := consentOf(b); c != nil && c.mode == sinks.ConsentConfirm {
 		d.UnsubscribeURL = r.unsubscribeURL(a.key)
@@ -103,6 +105,17 @@ func (r *Router) try(ctx context.Context, b *binding, msg jetstream.Msg, a *atte
 	if a.err != nil && ctx.Err() != nil {
 		a.handBack = true
 	}
+}
+
+// decodeEvent decodes a stored event with the event's own decoder
+// (through cejson): json.Unmarshal would scan the whole message twice
+// (validate, then find the value's end) first.
+func decodeEvent(data []byte) (*event.Event, error) {
+	var e event.Event
+	if err := cejson.Unmarshal(data, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
 }
 
 // gone reports whether the target answered 410 Gone: it says it will

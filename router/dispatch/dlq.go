@@ -72,6 +72,15 @@ type DeadLetter struct {
 // acknowledgement. Its message id is derived from the delivery message's
 // sequence, so storing it again after a crash keeps one entry.
 func (r *Router) deadLetter(ctx context.Context, msg jetstream.Msg, a *attempt, reason string) error {
+	var msgID string
+	if md, err := msg.Metadata(); err == nil {
+		msgID = fmt.Sprintf("dlq-%d", md.Sequence.Stream)
+	}
+	return r.storeDeadLetter(ctx, newDeadLetter(msg.Data(), a, reason), bus.DLQSubject(a.key.bus, a.key.rule, a.key.target), msgID)
+}
+
+// newDeadLetter is the entry of a's delivery of the stored event data.
+func newDeadLetter(data []byte, a *attempt, reason string) *DeadLetter {
 	dl := DeadLetter{Bus: a.key.bus, Rule: a.key.rule, Target: a.key.target, Reason: reason,
 		Attempts: a.n, EnqueuedAt: a.enqueued, QueuedAt: a.queued, LastAttemptAt: a.at,
 		DeadLetteredAt: time.Now().UTC()}
@@ -86,12 +95,8 @@ func (r *Router) deadLetter(ctx context.Context, msg jetstream.Msg, a *attempt, 
 			dl.LastStatus, dl.Stderr = ce.ExitCode, string(ce.Stderr)
 		}
 	}
-	setEvent(&dl, msg.Data())
-	var msgID string
-	if md, err := msg.Metadata(); err == nil {
-		msgID = fmt.Sprintf("dlq-%d", md.Sequence.Stream)
-	}
-	return r.storeDeadLetter(ctx, &dl, bus.DLQSubject(a.key.bus, a.key.rule, a.key.target), msgID)
+	setEvent(&dl, data)
+	return &dl
 }
 
 func setEvent(dl *DeadLetter, data []byte) {

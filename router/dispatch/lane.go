@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/time/rate"
 
@@ -55,6 +56,30 @@ func (l *lane) acquire(ctx context.Context) bool {
 	select {
 	case l.slots <- struct{}{}:
 		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// acquireUntil is acquire with the wait for a slot bounded by deadline.
+func (l *lane) acquireUntil(ctx context.Context, deadline time.Time) bool {
+	select {
+	case l.slots <- struct{}{}:
+		return true
+	default:
+	}
+	if l.waiting.Add(1) > int32(l.concurrency) {
+		l.waiting.Add(-1)
+		return false
+	}
+	defer l.waiting.Add(-1)
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case l.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
 	case <-ctx.Done():
 		return false
 	}

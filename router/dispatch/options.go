@@ -10,6 +10,10 @@ import (
 // Defaults for the options.
 const (
 	DefaultWorkers = 64
+	// DefaultDirectWait bounds how long a fan-out waits for the deliveries
+	// it makes itself (direct.go) before it parks a copy of those still
+	// running and moves on.
+	DefaultDirectWait = time.Second
 	// DefaultDeliveryWorkers bounds the deliveries in flight (or waiting
 	// for a slot of their target) in one process, over all targets.
 	DefaultDeliveryWorkers = 1024
@@ -42,6 +46,7 @@ const (
 type options struct {
 	workers         int
 	deliveryWorkers int
+	directWait      time.Duration
 	ackWait         time.Duration
 	grace           time.Duration
 	concurrency     int
@@ -59,7 +64,7 @@ type options struct {
 }
 
 func buildOptions(opts []Option) options {
-	o := options{workers: DefaultWorkers, deliveryWorkers: DefaultDeliveryWorkers, ackWait: DefaultAckWait, grace: DefaultShutdownGrace,
+	o := options{workers: DefaultWorkers, deliveryWorkers: DefaultDeliveryWorkers, directWait: DefaultDirectWait, ackWait: DefaultAckWait, grace: DefaultShutdownGrace,
 		concurrency: DefaultConcurrency, maxAttempts: DefaultMaxAttempts, maxAge: DefaultMaxAge,
 		backoffBase: DefaultBackoffBase, backoffCap: DefaultBackoffCap,
 		depthInterval: DefaultDepthInterval, pubAckWait: DefaultPubAckWait, removedGrace: DefaultRemovedTargetGrace,
@@ -80,6 +85,13 @@ func WithWorkers(n int) Option { return func(o *options) { o.workers = max(n, 1)
 // waiting for a slot of their target, over all targets; it also sizes the
 // shared consumer's ack-pending bound. Default 1024.
 func WithDeliveryWorkers(n int) Option { return func(o *options) { o.deliveryWorkers = max(n, 1) } }
+
+// WithDirectWait bounds how long the fan-out of an event waits for the
+// deliveries it makes itself, straight from the events consumer, to
+// targets that can take one at once; what is still running then gets a
+// parked copy. Zero turns direct delivery off: every delivery is queued
+// on the deliveries stream first. Default 1s.
+func WithDirectWait(d time.Duration) Option { return func(o *options) { o.directWait = max(d, 0) } }
 
 // WithAckWait sets how long JetStream waits for an acknowledgement of an
 // event or a delivery before redelivering it, to another replica or after

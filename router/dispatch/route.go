@@ -82,13 +82,18 @@ func (r *Router) reschedule(ctx context.Context, msg jetstream.Msg, a *attempt, 
 	id := fmt.Sprintf("%d-%d", seq, a.n)
 	m := carry(msg, bus.WaitSubject(a.key.bus, a.key.rule, a.key.target, id), a.n)
 	m.Header.Set(jetstream.MsgIDHeader, "retry-"+id)
-	// Whole seconds and up: JetStream's schedules parse RFC 3339.
-	m.Header.Set("Nats-Schedule", "@at "+time.Now().Add(delay).UTC().Format(time.RFC3339Nano))
-	m.Header.Set("Nats-Schedule-Target", bus.DeliverySubject(a.key.bus, a.key.rule, a.key.target))
+	scheduleAt(m, a.key, delay)
 	if _, err := r.js.PublishMsg(ctx, m, jetstream.WithExpectStream(bus.DeliveriesStream)); err != nil {
 		return fmt.Errorf("schedule retry: %w", err)
 	}
 	return nil
+}
+
+// scheduleAt makes m a JetStream schedule that puts it on key's ready
+// subject after delay (JetStream fires schedules at most every 250ms).
+func scheduleAt(m *nats.Msg, key targetKey, delay time.Duration) {
+	m.Header.Set("Nats-Schedule", "@at "+time.Now().Add(delay).UTC().Format(time.RFC3339Nano))
+	m.Header.Set("Nats-Schedule-Target", bus.DeliverySubject(key.bus, key.rule, key.target))
 }
 
 // carry is a copy of the delivery msg on subject, with attempts made so far.
