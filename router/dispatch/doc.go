@@ -3,20 +3,37 @@
 // resources do not grow with the number of targets: a target is a lane in
 // the process, and costs the bus nothing while nothing waits for it.
 //
-// # Fan-out
+// # Fan-out, and delivering at once
 //
 // One durable consumer of the events stream (ConsumerName), shared by
-// every replica, matches each event. For every matched (rule, target) it
-// publishes one delivery message to the AUDITBUS_DELIVERIES stream
-// (WorkQueue retention) on the pair's ready subject
-// auditbus.deliveries.<bus>.<rule>.<target>: the stored event unchanged,
-// with bus, rule, target and the time the event was stored in headers. It
-// waits for every PubAck, then acks the event; when they do not all come
-// within the PubAck wait (WithPubAckWait, 5s), the event is handed back
-// and matched again a second later. A delivery's message id is the
-// event's message id plus rule and target, so re-matching an event after
-// a crash (it was never acked) queues nothing twice within the duplicate
-// window. An event that matches nothing is acked at once.
+// every replica, matches each event. Each matched (rule, target) whose
+// target can take a delivery now (not held, no backlog draining, a slot
+// of its lane free or free within the direct wait, its rate allowing) gets
+// it straight from the fan-out (direct.go), with the event decoded once
+// for all such targets: the common case costs the event's own write and
+// ack and no delivery message at all. The fan-out waits for those
+// attempts until the direct wait (WithDirectWait, 1s) is over; one still
+// running then gets a parked copy (below) and the fan-out moves on, so a
+// hanging target holds an event, and an events worker, for at most the
+// direct wait, once: while its backlog drains, the next events queue for
+// it at once. A late attempt that succeeds deletes its copy again when it
+// can. A direct attempt that fails is settled as a queued one would be
+// (a scheduled retry, a parked copy, a dead letter).
+//
+// Every other delivery is queued: one delivery message on the
+// AUDITBUS_DELIVERIES stream (WorkQueue retention) on the pair's ready
+// subject auditbus.deliveries.<bus>.<rule>.<target>, the stored event
+// unchanged, with bus, rule, target and the time the event was stored in
+// headers; a held target's goes to its backlog subject at once. The event
+// is acked once every direct attempt was made or settled and JetStream
+// acknowledged every message that stands for a delivery; when the
+// acknowledgements do not all come within the PubAck wait (WithPubAckWait,
+// 5s), the event is handed back and matched again a second later. A
+// delivery's message id is the event's message id plus rule and target,
+// so re-matching an event after a crash (it was never acked) queues
+// nothing twice within the duplicate window; a direct delivery made
+// before the crash is made again (at least once). An event that matches
+// nothing is acked at once.
 //
 // # Delivery: one shared consumer, a lane per target
 //
@@ -62,7 +79,10 @@
 // reads the events consumer's lag (EventsLag).
 //
 // Trade-offs. A retry or a parked delivery costs one more JetStream write
-// than a NakWithDelay did, paid only by deliveries that wait. A retry is
+// than a NakWithDelay did, paid only by deliveries that wait; a delivery
+// made at once costs none. Direct delivery trades an events worker's
+// time (at most the direct wait per event) for those writes, and
+// re-matching after a crash repeats direct deliveries. A retry is
 // due within 250ms of its time, not to the millisecond. A parked delivery
 // of a released target starts after the next sweep (immediately on a
 // state change seen here; else within the depth interval). Deliveries of
@@ -100,10 +120,11 @@
 //
 // # Why each guarantee holds
 //
-// At least once, nothing lost on kill -9: a message is acked only after
-// its outcome is stored (the target answered, or the retry, the parked
-// copy or the dead letter has its PubAck); until then JetStream hands it
-// out again after the ack wait. A crash between storing the new message
+// At least once, nothing lost on kill -9: a message (an event, or a
+// delivery) is acked only after the outcome of each of its deliveries is
+// stored (the target answered, or the queued delivery, the retry, the
+// parked copy or the dead letter has its PubAck); until then JetStream
+// hands it out again after the ack wait. A crash between storing the new message
 // and acking the old leaves both (message ids deduplicate the parked
 // copy and the retry within the duplicate window): a duplicate, not a
 // loss. Per-target isolation: a target's slots bound its attempts, its
