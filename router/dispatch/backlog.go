@@ -265,17 +265,23 @@ func (r *Router) startDrain(key targetKey, l *lane) {
 	})
 }
 
-// runDrain creates the backlog's consumer (shared by the replicas that
-// drain it) and delivers from it through the lane until the backlog is
-// empty, the target is held, or the lane is replaced; then deletes the
-// consumer when nothing is left, so an idle target costs no consumer.
+// runDrain finds or creates the backlog's consumer (shared by the
+// replicas that drain it) and delivers from it through the lane until
+// the backlog is empty, the target is held, or the lane is replaced.
+// JetStream deletes the consumer once nobody pulled it for
+// backlogInactive, so an idle target costs no consumer.
 func (r *Router) runDrain(ctx, work context.Context, d *drain) error {
 	key, l := d.key, d.lane
 	conc := r.opts.concurrency
 	if l != nil {
 		conc = l.concurrency
 	}
-	cons, err := r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.backlogConsumerConfig(key, conc))
+	// Looked up first: a backlog that drains again soon finds its
+	// consumer still there, and looking costs the server no write.
+	cons, err := r.js.Consumer(ctx, bus.DeliveriesStream, bus.QueueName(key.bus, key.rule, key.target))
+	if err != nil {
+		cons, err = r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.backlogConsumerConfig(key, conc))
+	}
 	if err != nil {
 		return fmt.Errorf("backlog consumer: %w", err)
 	}
@@ -305,10 +311,7 @@ func (r *Router) runDrain(ctx, work context.Context, d *drain) error {
 				return fmt.Errorf("backlog consumer: %w", err)
 			}
 			if info.NumPending == 0 && info.NumAckPending == 0 {
-				if info.NumWaiting == 0 {
-					_ = r.js.DeleteConsumer(ctx, bus.DeliveriesStream, info.Name)
-				}
-				return nil
+				return nil // JetStream deletes the consumer once unused (backlogInactive)
 			}
 		}
 	}
@@ -371,5 +374,7 @@ func (r *Router) backlogConsumerConfig(key targetKey, conc int) jetstream.Consum
 	}
 }
 
-// backlogInactive is how long a backlog consumer nobody pulls from lives.
-const backlogInactive = 10 * time.Minute
+// backlogInactive is how long a backlog consumer nobody pulls from lives:
+// long enough for a busy target's backlog to drain again without a new
+// consumer, short enough that idle targets soon cost none.
+const backlogInactive = 30 * time.Second

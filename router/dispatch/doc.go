@@ -8,7 +8,7 @@
 // One durable consumer of the events stream (ConsumerName), shared by
 // every replica, matches each event. Each matched (rule, target) whose
 // target can take a delivery now (not held, no backlog draining, a slot
-// of its lane free or free within the direct wait, its rate allowing) gets
+// of its lane free, its rate allowing) gets
 // it straight from the fan-out (direct.go), with the event decoded once
 // for all such targets: the common case costs the event's own write and
 // ack and no delivery message at all. The fan-out waits for those
@@ -61,10 +61,12 @@
 //     consent) or a pair the rules lack has its deliveries parked: stored
 //     on the pair's backlog subject auditbus.deliveries.backlog.<bus>.
 //     <rule>.<target>, which no consumer reads, and acked.
-//   - A saturated target (every slot busy, and as many deliveries again
-//     waiting in the process for one) has further deliveries parked the
-//     same way, so a target that hangs holds at most twice its
-//     concurrency of the shared consumer's messages.
+//   - A saturated target (every slot busy, and four times its concurrency,
+//     at least 32, waiting in the process for one, each for at most a
+//     second) has further deliveries parked the same way, and so has a
+//     target whose backlog drains (its deliveries then all go through the
+//     backlog): a target that hangs holds a bounded share of the shared
+//     consumer's messages, for at most a second each.
 //
 // A backlog is read only while it drains (backlog.go): a durable consumer
 // of that one subject (bus.QueueName), created when the target may take

@@ -37,38 +37,27 @@ func newLane(key targetKey, b *binding, defaultConc int) *lane {
 	return l
 }
 
-// acquire takes a slot for one delivery: at once when one is free; else
-// it waits, as long as no more than the lane's concurrency already wait,
-// so a target that hangs holds at most twice its concurrency of the
-// shared consumer's messages. It reports false when the delivery should
-// be parked instead (or ctx ended).
-func (l *lane) acquire(ctx context.Context) bool {
+// tryAcquire takes a free slot, without waiting.
+func (l *lane) tryAcquire() bool {
 	select {
 	case l.slots <- struct{}{}:
 		return true
 	default:
-	}
-	if l.waiting.Add(1) > int32(l.concurrency) {
-		l.waiting.Add(-1)
-		return false
-	}
-	defer l.waiting.Add(-1)
-	select {
-	case l.slots <- struct{}{}:
-		return true
-	case <-ctx.Done():
 		return false
 	}
 }
 
-// acquireUntil is acquire with the wait for a slot bounded by deadline.
+// acquireUntil takes a slot for one delivery: at once when one is free;
+// else it waits until deadline, as long as no more than waitRoom
+// deliveries of the lane already wait, so that a target that hangs holds
+// a bounded share of the shared consumer's messages, for a bounded time.
+// It reports false when the delivery should be parked instead (or ctx
+// ended).
 func (l *lane) acquireUntil(ctx context.Context, deadline time.Time) bool {
-	select {
-	case l.slots <- struct{}{}:
+	if l.tryAcquire() {
 		return true
-	default:
 	}
-	if l.waiting.Add(1) > int32(l.concurrency) {
+	if l.waiting.Add(1) > int32(l.waitRoom()) {
 		l.waiting.Add(-1)
 		return false
 	}
@@ -84,6 +73,10 @@ func (l *lane) acquireUntil(ctx context.Context, deadline time.Time) bool {
 		return false
 	}
 }
+
+// waitRoom is how many deliveries may wait in the process for a slot of
+// l: enough to keep a busy target's slots full between fetches.
+func (l *lane) waitRoom() int { return max(4*l.concurrency, 32) }
 
 // wait takes a slot, however long that takes (a backlog's own consumer
 // holds the message meanwhile).

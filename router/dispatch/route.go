@@ -13,10 +13,12 @@ import (
 )
 
 // route handles one message of the shared consumer of ready deliveries:
-// delivered by its lane when the lane has a slot (or one soon, see
-// lane.acquire); parked on the pair's backlog when the target is held,
-// saturated or not in the rules. Either way the message leaves the
-// shared consumer's ack-pending within one attempt.
+// delivered by its lane when the lane has a slot, or one within the slot
+// wait (see lane.acquireUntil); parked on the pair's backlog when the
+// target is held, saturated, draining a backlog already (which keeps the
+// backlog in order and the lane on one path) or not in the rules. Either
+// way the message leaves the shared consumer's ack-pending within one
+// attempt plus the slot wait.
 func (r *Router) route(ctx context.Context, msg jetstream.Msg) {
 	kind, b, rl, tg, ok := bus.DeliveryKind(msg.Subject())
 	if !ok || kind != "ready" {
@@ -28,9 +30,11 @@ func (r *Router) route(ctx context.Context, msg jetstream.Msg) {
 	switch {
 	case l == nil || r.laneHeld(l):
 		r.parkOrNak(ctx, msg, key)
+	case r.drainOf(key) != nil:
+		r.parkOrNak(ctx, msg, key)
 	default:
 		stop := r.keepAlive(msg) // a wait for a slot may outlast the ack wait
-		ok := l.acquire(ctx)
+		ok := l.acquireUntil(ctx, time.Now().Add(slotWait))
 		stop()
 		switch {
 		case ok:
@@ -44,6 +48,10 @@ func (r *Router) route(ctx context.Context, msg jetstream.Msg) {
 		}
 	}
 }
+
+// slotWait bounds how long a ready delivery waits in the process for a
+// slot of its lane before it is parked.
+const slotWait = time.Second
 
 // parkOrNak parks msg, or hands it back for a little later when parking
 // failed (the bus is unwell): it is never dropped.
