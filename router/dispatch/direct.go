@@ -14,8 +14,9 @@ import (
 )
 
 // Delivering straight from the fan-out. A matched target that may take a
-// delivery now (not held, no backlog draining, a slot of its lane free,
-// its rate allowing) gets it from the
+// delivery now (not held, no backlog draining, a slot of its lane free or
+// free within the direct wait, with at most its concurrency of fan-outs
+// waiting for one, its rate allowing) gets it from the
 // fan-out, with the event decoded once for all of them: the common case
 // costs the event's own write and ack, and no delivery message. What
 // cannot go at once is queued as before. The fan-out waits for its direct
@@ -72,7 +73,7 @@ func (r *Router) launch(ctx context.Context, ev *storedEvent, matched []*rules.R
 					return tries, err
 				}
 				continue
-			case l != nil && r.opts.directWait > 0 && r.drainOf(key) == nil && l.tryAcquire():
+			case l != nil && r.opts.directWait > 0 && r.drainOf(key) == nil && l.acquireUntil(ctx, deadline, l.directRoom()):
 				if !l.limiter.Allow() {
 					l.release()
 					break

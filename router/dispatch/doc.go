@@ -8,7 +8,8 @@
 // One durable consumer of the events stream (ConsumerName), shared by
 // every replica, matches each event. Each matched (rule, target) whose
 // target can take a delivery now (not held, no backlog draining, a slot
-// of its lane free, its rate allowing) gets
+// of its lane free or free within the direct wait, with at most its
+// concurrency of fan-outs waiting for one, its rate allowing) gets
 // it straight from the fan-out (direct.go), with the event decoded once
 // for all such targets: the common case costs the event's own write and
 // ack and no delivery message at all. The fan-out waits for those

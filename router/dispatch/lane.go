@@ -48,16 +48,16 @@ func (l *lane) tryAcquire() bool {
 }
 
 // acquireUntil takes a slot for one delivery: at once when one is free;
-// else it waits until deadline, as long as no more than waitRoom
-// deliveries of the lane already wait, so that a target that hangs holds
+// else it waits until deadline, as long as fewer than room deliveries
+// of the lane already wait, so that a target that hangs holds
 // a bounded share of the shared consumer's messages, for a bounded time.
 // It reports false when the delivery should be parked instead (or ctx
 // ended).
-func (l *lane) acquireUntil(ctx context.Context, deadline time.Time) bool {
+func (l *lane) acquireUntil(ctx context.Context, deadline time.Time, room int) bool {
 	if l.tryAcquire() {
 		return true
 	}
-	if l.waiting.Add(1) > int32(l.waitRoom()) {
+	if l.waiting.Add(1) > int32(room) {
 		l.waiting.Add(-1)
 		return false
 	}
@@ -74,9 +74,16 @@ func (l *lane) acquireUntil(ctx context.Context, deadline time.Time) bool {
 	}
 }
 
-// waitRoom is how many deliveries may wait in the process for a slot of
-// l: enough to keep a busy target's slots full between fetches.
+// waitRoom is how many deliveries of the shared consumer may wait in the
+// process for a slot of l: enough to keep a busy target's slots full
+// between fetches.
 func (l *lane) waitRoom() int { return max(4*l.concurrency, 32) }
+
+// directRoom is how many fan-outs may wait for a slot of l: waiting holds
+// an events worker, so a target at its capacity holds no more workers
+// than its concurrency, and the events wait in JetStream, not as
+// delivery messages.
+func (l *lane) directRoom() int { return l.concurrency }
 
 // wait takes a slot, however long that takes (a backlog's own consumer
 // holds the message meanwhile).

@@ -34,7 +34,7 @@ func (r *Router) route(ctx context.Context, msg jetstream.Msg) {
 		r.parkOrNak(ctx, msg, key)
 	default:
 		stop := r.keepAlive(msg) // a wait for a slot may outlast the ack wait
-		ok := l.acquireUntil(ctx, time.Now().Add(slotWait))
+		ok := l.acquireUntil(ctx, time.Now().Add(slotWait), l.waitRoom())
 		stop()
 		switch {
 		case ok:
