@@ -386,6 +386,7 @@ func (s *Server) startHTTP() error {
 		api.WithPublishTimeout(cmp.Or(s.cfg.PublishTimeout, api.DefaultPublishTimeout)),
 		api.WithLogger(s.cfg.Log),
 		api.WithReadiness(s.ready),
+		api.WithEventsLag(s.router.EventsLag),
 		api.WithMetrics(s.reg, s.reg),
 		api.WithRuleStore(s.rules),
 		api.WithDLQ(s.router),

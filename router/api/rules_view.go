@@ -34,6 +34,9 @@ type targetJSON struct {
 	Kind string `json:"kind"`
 	// State is set when the target is disabled (it answered 410 Gone).
 	State *dispatch.TargetState `json:"state,omitempty"`
+	// Backlog is set when deliveries wait for the target: how many, and
+	// the age of the oldest (read every few seconds).
+	Backlog *dispatch.Backlog `json:"backlog,omitempty"`
 }
 
 // ruleView renders st; withDoc adds an API rule's masked document.

@@ -36,6 +36,7 @@ type options struct {
 	publishTimeout time.Duration
 	log            zerolog.Logger
 	ready          func(context.Context) error
+	eventsLag      func() (dispatch.EventsLag, bool)
 	redactor       *sources.Redactor
 	redactBuses    []string // of /v1/events data; see WithEventRedaction
 	gatherer       prometheus.Gatherer
@@ -73,6 +74,13 @@ func WithRedactKeys(keys []string) Option {
 // WithReadiness sets the check behind /readyz: nil error means ready.
 // Default: always ready.
 func WithReadiness(f func(context.Context) error) Option { return func(o *options) { o.ready = f } }
+
+// WithEventsLag shows the events consumer's lag (events stored but not
+// yet fanned out, and in flight) in /readyz as "events", while there is
+// any. Default: none.
+func WithEventsLag(f func() (dispatch.EventsLag, bool)) Option {
+	return func(o *options) { o.eventsLag = f }
+}
 
 // WithMetrics registers the API's metrics on reg and serves g at /metrics.
 // Default: no /metrics.
@@ -268,6 +276,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			st.Error = "" // it may name the database server
 		}
 		body["index"] = st
+	}
+	if s.opts.eventsLag != nil {
+		if lag, ok := s.opts.eventsLag(); ok && (lag.Pending > 0 || lag.InFlight > 0) {
+			body["events"] = lag
+		}
 	}
 	if err := s.opts.ready(r.Context()); err != nil {
 		body["status"], body["detail"] = "not ready", err.Error()

@@ -15,6 +15,8 @@ import (
 // *dispatch.Router is the real one.
 type TargetControl interface {
 	TargetState(bus, rule, target string) dispatch.TargetState
+	// Backlog is what waits for the target on the bus.
+	Backlog(bus, rule, target string) dispatch.Backlog
 	EnableTarget(ctx context.Context, bus, rule, target string) error
 	ConfirmSubscription(ctx context.Context, urn, token string, perMinute int) (dispatch.TargetState, error)
 	Unsubscribe(ctx context.Context, urn, token string) (dispatch.TargetState, error)
@@ -52,7 +54,8 @@ func (s *Server) enableTarget(w http.ResponseWriter, r *http.Request) {
 		"state": s.opts.targets.TargetState(b, name, id)})
 }
 
-// withTargetState adds the delivery state of v's targets that have one.
+// withTargetState adds the delivery state of v's targets that have one,
+// and the backlog of those with deliveries waiting.
 func (s *Server) withTargetState(v ruleJSON) ruleJSON {
 	if s.opts.targets == nil {
 		return v
@@ -60,6 +63,9 @@ func (s *Server) withTargetState(v ruleJSON) ruleJSON {
 	for i, t := range v.Targets {
 		if st := s.opts.targets.TargetState(v.Bus, v.Name, t.ID); st.Disabled || st.Subscription != nil {
 			v.Targets[i].State = &st
+		}
+		if bl := s.opts.targets.Backlog(v.Bus, v.Name, t.ID); bl.Deliveries > 0 {
+			v.Targets[i].Backlog = &bl
 		}
 	}
 	return v

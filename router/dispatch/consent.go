@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/auditbus/auditbus/sinks"
@@ -99,38 +100,64 @@ func (r *Router) holds(key targetKey, b *binding) bool {
 	return c != nil && !consented(&rec, c)
 }
 
-// held is the pause check of q's fetch loop: a removed queue waits until
-// it may drain (grace.go), then drains to the dead-letter queue whatever
-// its state; a disabled target holds; a target waiting for consent holds
-// and, when due, asks for it here, in the queue's own goroutine. A
-// consented rate cap is applied on the way.
-func (r *Router) held(ctx context.Context, q *queue) bool {
-	if q.removed.Load() {
-		return !q.rm.draining.Load()
-	}
-	if r.isDisabled(q.key) {
+// laneHeld reports whether l's deliveries are held (disabled, awaiting
+// consent, or the pair left the rules), and applies a consented rate cap
+// on the way.
+func (r *Router) laneHeld(l *lane) bool {
+	b := r.table.Load().bindings[l.key]
+	if b == nil {
 		return true
 	}
-	// The table is released before a consent request: a rule swap must
-	// not wait for an endpoint. Its sink stays usable meanwhile (closing
-	// a webhook only drops idle connections).
-	t := r.acquire()
-	b := t.bindings[q.key]
-	t.inUse.RUnlock()
+	if r.isDisabled(l.key) {
+		return true
+	}
+	rec, _ := r.stateOf(l.key)
 	c := consentOf(b)
-	rec, _ := r.stateOf(q.key)
-	if c == nil || consented(&rec, c) {
-		perMinute := 0
-		if c != nil {
-			perMinute = rec.Subscription.RatePerMinute
-		}
-		q.capRate(perMinute)
+	if c == nil {
+		l.capRate(0)
 		return false
 	}
-	if consentDue(&rec, c, time.Now()) {
-		r.seekConsent(ctx, q.key, b, c)
+	if !consented(&rec, c) {
+		return true
 	}
-	return true
+	l.capRate(rec.Subscription.RatePerMinute)
+	return false
+}
+
+// steward runs until ctx ends: every stewardPoll it asks for consent for
+// each target that awaits it and is due, one request per target at a
+// time, each in its own goroutine so one slow endpoint delays no other.
+func (r *Router) steward(ctx context.Context) {
+	var seeking sync.WaitGroup
+	defer seeking.Wait()
+	tick := time.NewTicker(stewardPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		r.lanesMu.RLock()
+		lanes := r.consenting
+		r.lanesMu.RUnlock()
+		t := r.table.Load()
+		now := time.Now()
+		for _, l := range lanes {
+			b := t.bindings[l.key]
+			c := consentOf(b)
+			if c == nil {
+				continue
+			}
+			if rec, _ := r.stateOf(l.key); rec.Disabled || !consentDue(&rec, c, now) || !l.seeking.CompareAndSwap(false, true) {
+				continue
+			}
+			seeking.Go(func() {
+				defer l.seeking.Store(false)
+				r.seekConsent(ctx, l.key, b, c)
+			})
+		}
+	}
 }
 
 // seekConsent claims the next consent request of key in the state bucket,

@@ -27,31 +27,33 @@ type attempt struct {
 	err      error     // nil: delivered
 	dead     string    // non-empty: dead-letter at once for this reason
 	handBack bool      // shutdown interrupted the attempt
-	held     bool      // the target is disabled or awaits consent: not attempted, kept queued
+	held     bool      // the target is disabled or awaits consent, or the pair left the rules: not attempted, parked
+	backlog  bool      // the message is a backlog's (backlog.go), not the shared consumer's
 	maxN     int
 	maxAge   time.Duration
 }
 
-// deliver tries one delivery of q's target and settles it.
-func (r *Router) deliver(ctx context.Context, q *queue, msg jetstream.Msg) {
+// deliver tries one delivery of l's target, in a slot of l, and settles
+// it; backlog says msg is from l's backlog rather than the shared
+// consumer.
+func (r *Router) deliver(ctx context.Context, l *lane, msg jetstream.Msg, backlog bool) {
 	t := r.acquire()
 	defer t.inUse.RUnlock()
-	a := r.newAttempt(q.key, msg)
-	if b := t.bindings[q.key]; b == nil {
-		removedAttempt(q, &a)
-	} else if r.holds(q.key, b) {
+	a := r.newAttempt(l.key, msg)
+	a.backlog = backlog
+	if b := t.bindings[l.key]; b == nil || r.holds(l.key, b) {
 		a.held = true
 	} else {
 		// Kept alive from here: a wait for the rate limit may outlast the
 		// ack wait, and JetStream would hand the message to another worker.
 		stop := r.keepAlive(msg)
 		switch {
-		case q.limiter.Wait(ctx) != nil:
+		case l.limiter.Wait(ctx) != nil:
 			a.handBack = true // shutdown while waiting for the rate limit
-		case r.holds(q.key, b):
+		case r.holds(l.key, b):
 			a.held = true // disabled, or consent withdrawn, during the wait
 		default:
-			r.try(ctx, b, msg, &a)
+			r.try(ctx, b, msg.Data(), nil, &a)
 		}
 		stop()
 	}
@@ -59,10 +61,8 @@ func (r *Router) deliver(ctx context.Context, q *queue, msg jetstream.Msg) {
 }
 
 func (r *Router) newAttempt(key targetKey, msg jetstream.Msg) attempt {
-	a := attempt{key: key, n: 1, at: time.Now(), maxN: r.opts.maxAttempts, maxAge: r.opts.maxAge}
-	if md, err := msg.Metadata(); err == nil {
-		a.n, a.queued = md.NumDelivered, md.Timestamp
-	}
+	a := attempt{key: key, n: priorAttempts(msg) + 1, at: time.Now(), maxN: r.opts.maxAttempts, maxAge: r.opts.maxAge,
+		queued: queuedAt(msg)}
 	a.enqueued = a.queued
 	if ts, err := time.Parse(time.RFC3339Nano, msg.Headers().Get(bus.HeaderEnqueued)); err == nil {
 		a.enqueued = ts
@@ -70,30 +70,32 @@ func (r *Router) newAttempt(key targetKey, msg jetstream.Msg) attempt {
 	return a
 }
 
-// try decodes the event, builds the target's payload and calls the sink.
-func (r *Router) try(ctx context.Context, b *binding, msg jetstream.Msg, a *attempt) {
+// try builds the target's payload from the event (decoding data unless
+// the fan-out already did: ev) and calls the sink. Sinks only read the
+// event, so one decoded event serves every target of a fan-out.
+func (r *Router) try(ctx context.Context, b *binding, data []byte, ev *event.Event, a *attempt) {
 	if b.target.Retry != nil {
 		a.maxN = cmp.Or(b.target.Retry.MaxAttempts, a.maxN)
 		a.maxAge = cmp.Or(b.target.Retry.MaxAge, a.maxAge)
 	}
-	var e event.Event
-	// The event's own decoder (through cejson): json.Unmarshal would scan
-	// the whole message twice (validate, then find the value's end) first.
-	if err := cejson.Unmarshal(msg.Data(), &e); err != nil {
-		a.dead, a.err = "not a structured CloudEvent", err
-		return
+	if ev == nil {
+		var err error
+		if ev, err = decodeEvent(data); err != nil {
+			a.dead, a.err = "not a structured CloudEvent", err
+			return
+		}
 	}
 	// NewEnv decodes the whole payload: only a target with an input
 	// expression needs it, not every delivery.
 	var payload any
 	if b.rule.HasInput(b.target.ID) {
 		var err error
-		if payload, err = b.rule.Input(b.target.ID, rules.NewEnv(&e)); err != nil {
+		if payload, err = b.rule.Input(b.target.ID, rules.NewEnv(ev)); err != nil {
 			a.dead, a.err = "input expression failed", err
 			return
 		}
 	}
-	d := &sinks.Delivery{Event: &e, Bus: a.key.bus, Rule: a.key.rule, Target: a.key.target,
+	d := &sinks.Delivery{Event: ev, Bus: a.key.bus, Rule: a.key.rule, Target: a.key.target,
 		Payload: payload, Attempt: int(min(a.n, 1<<30))}
 	if c := consentOf(b); c != nil && c.mode == sinks.ConsentConfirm {
 		d.UnsubscribeURL = r.unsubscribeURL(a.key)
@@ -103,6 +105,17 @@ func (r *Router) try(ctx context.Context, b *binding, msg jetstream.Msg, a *atte
 	if a.err != nil && ctx.Err() != nil {
 		a.handBack = true
 	}
+}
+
+// decodeEvent decodes a stored event with the event's own decoder
+// (through cejson): json.Unmarshal would scan the whole message twice
+// (validate, then find the value's end) first.
+func decodeEvent(data []byte) (*event.Event, error) {
+	var e event.Event
+	if err := cejson.Unmarshal(data, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
 }
 
 // gone reports whether the target answered 410 Gone: it says it will

@@ -6,15 +6,11 @@ import (
 	"time"
 )
 
-// pausedRetry is how soon a delivery fetched just before its target was
-// held comes back; the queue does not fetch while the target is held, so
-// it is really held until the target may take deliveries again.
+// pausedRetry is how soon a delivery comes back that could not be parked
+// (the bus failed the write), or that a backlog's drain fetched just
+// before its target was held; the drain stops then, so it is really held
+// until the target may take deliveries again.
 const pausedRetry = time.Second
-
-func (r *Router) isDisabled(key targetKey) bool {
-	rec, _ := r.stateOf(key)
-	return rec.Disabled
-}
 
 // disable records that key's target is gone, locally at once and in the
 // bucket for the other replicas and the next start; its consent is kept.
@@ -69,4 +65,9 @@ func (r *Router) EnableTarget(ctx context.Context, busName, rule, target string)
 		r.setCached(key, rec, rev)
 	}
 	return nil
+}
+
+func (r *Router) isDisabled(key targetKey) bool {
+	rec, _ := r.stateOf(key)
+	return rec.Disabled
 }

@@ -32,20 +32,21 @@ type DeadLetter struct {
 	Reason   string `json:"reason"`
 	Attempts uint64 `json:"attempts"`
 	// EnqueuedAt is when the event was first stored (max_age counts from
-	// it). QueuedAt is when this delivery was stored on its target's queue
-	// (the queue message's JetStream timestamp; for a redriven entry, the
-	// redrive). LastAttemptAt is when the last attempt started.
+	// it). QueuedAt is when this delivery was first queued (kept across
+	// retries and parking; for a redriven entry, the redrive).
+	// LastAttemptAt is when the last attempt started.
 	//
 	// There is no separate first-attempt time: JetStream keeps no record
 	// per attempt, and the router keeps no state per delivery (it would
 	// cost a KV write per failing delivery). The first attempt is made at
-	// QueuedAt, give or take a fetch, unless the delivery had to wait in
-	// its queue first: the target's workers were all busy (a backlog), the
-	// target was disabled after a 410, its pair was briefly removed (the
+	// QueuedAt, give or take a fetch, unless the delivery had to wait
+	// first: the target's slots were all busy (a backlog), the target was
+	// held (410, consent), its pair was briefly removed (the
 	// removed-target grace), or no router ran. With Attempts == 1 the
-	// first attempt is LastAttemptAt. Attempts is JetStream's delivery
-	// count of the queue message, so it also counts a fetch that found the
-	// target disabled or removed and held the delivery without trying it.
+	// first attempt is LastAttemptAt. Attempts counts the attempts across
+	// retries (the Auditbus-Attempts header) plus the delivery count of
+	// the last message, so it also counts an attempt cut short by a crash
+	// or a shutdown.
 	EnqueuedAt     time.Time `json:"enqueued_at"`
 	QueuedAt       time.Time `json:"queued_at"`
 	LastAttemptAt  time.Time `json:"last_attempt_at"`
@@ -68,9 +69,18 @@ type DeadLetter struct {
 }
 
 // deadLetter stores the entry of one delivery and waits for JetStream's
-// acknowledgement. Its message id is derived from the queue message's
+// acknowledgement. Its message id is derived from the delivery message's
 // sequence, so storing it again after a crash keeps one entry.
 func (r *Router) deadLetter(ctx context.Context, msg jetstream.Msg, a *attempt, reason string) error {
+	var msgID string
+	if md, err := msg.Metadata(); err == nil {
+		msgID = fmt.Sprintf("dlq-%d", md.Sequence.Stream)
+	}
+	return r.storeDeadLetter(ctx, newDeadLetter(msg.Data(), a, reason), bus.DLQSubject(a.key.bus, a.key.rule, a.key.target), msgID)
+}
+
+// newDeadLetter is the entry of a's delivery of the stored event data.
+func newDeadLetter(data []byte, a *attempt, reason string) *DeadLetter {
 	dl := DeadLetter{Bus: a.key.bus, Rule: a.key.rule, Target: a.key.target, Reason: reason,
 		Attempts: a.n, EnqueuedAt: a.enqueued, QueuedAt: a.queued, LastAttemptAt: a.at,
 		DeadLetteredAt: time.Now().UTC()}
@@ -85,12 +95,8 @@ func (r *Router) deadLetter(ctx context.Context, msg jetstream.Msg, a *attempt, 
 			dl.LastStatus, dl.Stderr = ce.ExitCode, string(ce.Stderr)
 		}
 	}
-	setEvent(&dl, msg.Data())
-	var msgID string
-	if md, err := msg.Metadata(); err == nil {
-		msgID = fmt.Sprintf("dlq-%d", md.Sequence.Stream)
-	}
-	return r.storeDeadLetter(ctx, &dl, bus.DLQSubject(a.key.bus, a.key.rule, a.key.target), msgID)
+	setEvent(&dl, data)
+	return &dl
 }
 
 func setEvent(dl *DeadLetter, data []byte) {

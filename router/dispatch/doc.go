@@ -1,61 +1,145 @@
 // Package dispatch is auditbus's router: it matches stored events against
-// the rules and delivers each match to the rule's targets, each target
-// through its own durable queue.
+// the rules and delivers each match to the rule's targets. Its JetStream
+// resources do not grow with the number of targets: a target is a lane in
+// the process, and costs the bus nothing while nothing waits for it.
 //
-// # Fan-out
+// # Fan-out, and delivering at once
 //
 // One durable consumer of the events stream (ConsumerName), shared by
-// every replica, matches each event. For every matched (rule, target) it
-// publishes one delivery message to the AUDITBUS_DELIVERIES stream
-// (WorkQueue retention) on auditbus.deliveries.<bus>.<rule>.<target>: the
-// stored event unchanged, with bus, rule, target and the time the event
-// was stored in headers. It waits for every PubAck, then acks the event;
-// when they do not all come within the PubAck wait (WithPubAckWait, 5s),
-// the event is handed back and matched again a second later.
-// A delivery's message id is the event's message id plus rule and
-// target, so re-matching an event after a crash (it was never acked)
-// queues nothing twice within the duplicate window. An event that matches
+// every replica, matches each event. Each matched (rule, target) whose
+// target can take a delivery now (not held, no backlog draining, a slot
+// of its lane free or free within the direct wait, with at most its
+// concurrency of fan-outs waiting for one, its rate allowing) gets
+// it straight from the fan-out (direct.go), with the event decoded once
+// for all such targets: the common case costs the event's own write and
+// ack and no delivery message at all. The fan-out waits for those
+// attempts until the direct wait (WithDirectWait, 1s) is over; one still
+// running then gets a parked copy (below) and the fan-out moves on, so a
+// hanging target holds an event, and an events worker, for at most the
+// direct wait, once: while its backlog drains, the next events queue for
+// it at once. A late attempt that succeeds deletes its copy again when it
+// can. A direct attempt that fails is settled as a queued one would be
+// (a scheduled retry, a parked copy, a dead letter).
+//
+// Every other delivery is queued: one delivery message on the
+// AUDITBUS_DELIVERIES stream (WorkQueue retention) on the pair's ready
+// subject auditbus.deliveries.<bus>.<rule>.<target>, the stored event
+// unchanged, with bus, rule, target and the time the event was stored in
+// headers; a held target's goes to its backlog subject at once. The event
+// is acked once every direct attempt was made or settled and JetStream
+// acknowledged every message that stands for a delivery; when the
+// acknowledgements do not all come within the PubAck wait (WithPubAckWait,
+// 5s), the event is handed back and matched again a second later. A
+// delivery's message id is the event's message id plus rule and target,
+// so re-matching an event after a crash (it was never acked) queues
+// nothing twice within the duplicate window; a direct delivery made
+// before the crash is made again (at least once). An event that matches
 // nothing is acked at once.
 //
-// # Target queues
+// # Delivery: one shared consumer, a lane per target
 //
-// Every (rule, target) has a durable pull consumer filtered on exactly its
-// subject (named by a hash of bus, rule and target, see bus.QueueName)
-// and as many workers as the target's concurrency (target setting
-// `concurrency`, default 8). MaxAckPending is the concurrency plus room for
-// deliveries waiting for a retry, because JetStream counts those as
-// pending: equal to the concurrency, a few deliveries that keep failing
-// would stall the whole queue for their backoff. A target that hangs or fails occupies
-// only its own workers and its own ack-pending slots: other targets, even
-// of the same rule, are untouched. Queues follow SetRules: new pairs get a
-// queue before the new rules are swapped in; the queue of a removed pair
-// is paused for the removed-target grace (default 1m) and resumes if the
-// pair comes back; if not, and once no other replica serves it either, it
-// dead-letters what is left with reason "target removed" and is deleted
-// once empty (grace.go). A queue found on the bus that no rule here owns
-// (removed while no router ran, or another replica's during a rolling
-// deploy) is handled the same way, and so are deliveries found on a
-// subject without a queue, which the depth poller looks for while running
-// (stranded.go). A consumer deleted under the router is recreated
-// (recreate.go).
+// Every ready subject is read by one durable consumer,
+// bus.DeliveriesConsumer, shared by every target and every replica, so
+// replicas share the work and the bus holds two consumers whatever the
+// number of targets. Each pair has a lane in the process (lane.go): a slot
+// per delivery its target may have in flight (target setting
+// `concurrency`, default 8), and its rate limiter (`rate`, and the rate
+// an endpoint consented to). Building the lanes of a rule set makes no
+// JetStream call, so 100,000 targets start as fast as their rules
+// compile. A fetched delivery takes a slot of its lane and is attempted.
+//
+// Nothing that waits longer than one attempt stays on the shared consumer,
+// so no target can use up its ack-pending slots, and waiting costs no CPU:
+//
+//   - A retry is a JetStream message schedule (Nats-Schedule "@at", on a
+//     stream with AllowMsgSchedules): the delivery is stored again on a
+//     wait subject auditbus.deliveries.wait.<bus>.<rule>.<target>.<id>,
+//     with its attempt count in a header, and the old message acked. At
+//     the time JetStream itself moves it onto the ready subject (one
+//     schedule per subject, hence the id; JetStream fires schedules at
+//     most every 250ms). Nothing in the router waits for it.
+//   - A held target (disabled after 410 Gone, awaiting or withdrawn
+//     consent) or a pair the rules lack has its deliveries parked: stored
+//     on the pair's backlog subject auditbus.deliveries.backlog.<bus>.
+//     <rule>.<target>, which no consumer reads, and acked.
+//   - A saturated target (every slot busy, and four times its concurrency,
+//     at least 32, waiting in the process for one, each for at most a
+//     second) has further deliveries parked the same way, and so has a
+//     target whose backlog drains (its deliveries then all go through the
+//     backlog): a target that hangs holds a bounded share of the shared
+//     consumer's messages, for at most a second each.
+//
+// A backlog is read only while it drains (backlog.go): a durable consumer
+// of that one subject (bus.QueueName), created when the target may take
+// deliveries again (released, or has free slots), pulled through the
+// lane's slots, and deleted once the backlog is empty. So consumers exist
+// for the targets that have a backlog and may take it, not for every
+// target. Every depth interval (WithDepthInterval) and whenever a
+// target's state changes, a sweep reads the deliveries stream's subjects
+// (one request), sets each target's backlog and oldest-waiting age
+// (Backlog; the gauges auditbus_target_queue_depth and
+// auditbus_target_oldest_waiting_seconds), and starts the drains; it also
+// reads the events consumer's lag (EventsLag).
+//
+// Trade-offs. A retry or a parked delivery costs one more JetStream write
+// than a NakWithDelay did, paid only by deliveries that wait; a delivery
+// made at once costs none. Direct delivery trades an events worker's
+// time (at most the direct wait per event) for those writes, and
+// re-matching after a crash repeats direct deliveries. A retry is
+// due within 250ms of its time, not to the millisecond. A parked delivery
+// of a released target starts after the next sweep (immediately on a
+// state change seen here; else within the depth interval). Deliveries of
+// one target are not strictly ordered (they never were across retries).
+//
+// # Removed targets
+//
+// What is queued for a pair the rules lack is parked, never dropped. A
+// pair that comes back within the removed-target grace (default 1m; a
+// half-written rule file during hot reload) drains its backlog as any
+// other. Otherwise the backlog is dead-lettered with reason "target
+// removed", once nobody else served it for a grace: its consumer, if
+// there is one, showed no waiting pull and no delivery or ack in that
+// time (another replica whose rules still have the pair drains it
+// itself). Limits: a replica whose target is held does not pull, so it
+// looks gone; and the server's timestamps are compared with this host's
+// clock. Keep the grace above the targets' timeouts and the clock skew.
 //
 // # Retries and the dead-letter queue
 //
 // settle.go is the one place where outcomes become acknowledgements.
 // Delivered: Ack. Failed and retryable (network errors, timeouts, 408,
-// 429, 5xx): NakWithDelay by full jitter, a random delay in
-// [0, min(cap, base*2^(n-1))] for attempt n (JetStream's NumDelivered),
-// at least the target's Retry-After; until the target's retry.max_attempts
-// or retry.max_age (from the stored time of the event; defaults 185 and
-// 24h) is reached. Then, and at once for permanent failures (400, 401,
-// 403, 404, 410, 413, refused addresses, a failing input expression), the
-// delivery is written to the AUDITBUS_DLQ stream (DeadLetter) and only
-// after JetStream stored it, acked. Dead letters are listed (ListDLQ) and
-// redriven (Redrive): republished to a target queue with a fresh message
-// id, and deleted only after the PubAck.
+// 429, 5xx): scheduled again after a full-jitter delay, a random delay in
+// [0, min(cap, base*2^(n-1))] for attempt n (counted in the
+// Auditbus-Attempts header across messages), at least the target's
+// Retry-After; until the target's retry.max_attempts or retry.max_age
+// (from the stored time of the event; defaults 185 and 24h) is reached.
+// Then, and at once for permanent failures (400, 401, 403, 404, 413,
+// refused addresses, a failing input expression), the delivery is written
+// to the AUDITBUS_DLQ stream (DeadLetter) and only after JetStream stored
+// it, acked. A 410 disables the target and its deliveries are parked.
+// Dead letters are listed (ListDLQ) and redriven (Redrive): republished
+// to the ready subject with a fresh message id, and deleted only after
+// the PubAck.
+//
+// # Why each guarantee holds
+//
+// At least once, nothing lost on kill -9: a message (an event, or a
+// delivery) is acked only after the outcome of each of its deliveries is
+// stored (the target answered, or the queued delivery, the retry, the
+// parked copy or the dead letter has its PubAck); until then JetStream
+// hands it out again after the ack wait. A crash between storing the new message
+// and acking the old leaves both (message ids deduplicate the parked
+// copy and the retry within the duplicate window): a duplicate, not a
+// loss. Per-target isolation: a target's slots bound its attempts, its
+// waits leave the shared consumer, and its backlog has its own consumer.
+// Held targets keep their deliveries on their backlog until released.
+// Per-target concurrency and rate are the lane's slots and limiter, per
+// replica. Replicas share the shared consumer and a draining backlog's
+// consumer. A JetStream consumer deleted under the router (an operator's
+// `nats consumer rm`) is recreated (recreate.go); a backlog consumer is
+// created when needed anyway.
 //
 // At shutdown fetching stops, in-flight deliveries get the shutdown grace,
 // and whatever remains is naked so another replica (or the next start)
-// takes it at once. Killing the process loses nothing either: unacked
-// messages come back after the ack wait. Delivery is at least once.
+// takes it at once.
 package dispatch

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -14,10 +15,12 @@ import (
 	"github.com/auditbus/auditbus/rules"
 )
 
-// fanOut matches one stored event and queues one delivery per matched
-// (rule, target); the event is acknowledged only once JetStream stored
-// every one of them, so a crash in between re-matches it, and the
-// deliveries' message ids keep that from queueing anything twice.
+// fanOut matches one stored event and delivers or queues one delivery
+// per matched (rule, target) (direct.go); the event is acknowledged only
+// once every delivery was made or JetStream stored what stands for it (a
+// queued delivery, a retry, a parked copy, a dead letter), so a crash in
+// between matches it again, and the deliveries' message ids keep that
+// from queueing anything twice.
 func (r *Router) fanOut(ctx context.Context, msg jetstream.Msg) {
 	set := r.table.Load().set
 	busName := bus.BusOf(msg.Subject())
@@ -37,50 +40,85 @@ func (r *Router) fanOut(ctx context.Context, msg jetstream.Msg) {
 	for _, rule := range res.Rules {
 		r.metrics.matches.WithLabelValues(busName, rule.Name).Inc()
 	}
-	if err := r.enqueue(ctx, msg, busName, res.Rules); err != nil {
+	ev, err := newStoredEvent(msg, busName)
+	if err == nil {
+		err = r.deliverOrQueue(ctx, ev, res.Rules)
+	}
+	if err != nil {
 		r.settleEvent(ctx, msg, eventOutcome{retry: err, handBack: ctx.Err() != nil})
 		return
 	}
 	r.settleEvent(ctx, msg, eventOutcome{})
 }
 
-// enqueue publishes the deliveries of one event asynchronously and waits
-// for every acknowledgement.
-func (r *Router) enqueue(ctx context.Context, msg jetstream.Msg, busName string, matched []*rules.Rule) error {
+// storedEvent is the event a fan-out works on, read once.
+type storedEvent struct {
+	bus    string
+	id     string // the event's message id; delivery message ids derive from it
+	data   []byte
+	stored time.Time
+}
+
+func newStoredEvent(msg jetstream.Msg, busName string) (*storedEvent, error) {
 	md, err := msg.Metadata()
 	if err != nil {
-		return fmt.Errorf("event metadata: %w", err)
+		return nil, fmt.Errorf("event metadata: %w", err)
 	}
 	// The event's own message id (bus, source and id hashed) makes the
 	// delivery ids stable across re-matching; stream sequence is the
 	// fallback for an event published without one.
-	eventID := msg.Headers().Get(jetstream.MsgIDHeader)
-	if eventID == "" {
-		eventID = fmt.Sprintf("seq-%d", md.Sequence.Stream)
+	id := msg.Headers().Get(jetstream.MsgIDHeader)
+	if id == "" {
+		id = fmt.Sprintf("seq-%d", md.Sequence.Stream)
 	}
-	var futures []jetstream.PubAckFuture
-	for _, rule := range matched {
-		for _, tg := range rule.Targets {
-			m := deliveryMsg(busName, rule.Name, tg.ID, msg.Data(), md.Timestamp)
-			m.Header.Set(jetstream.MsgIDHeader, eventID+"/"+rule.Name+"/"+tg.ID)
-			f, err := r.js.PublishMsgAsync(m, jetstream.WithExpectStream(bus.DeliveriesStream))
-			if err != nil {
-				return fmt.Errorf("queue delivery for rule %q target %q: %w", rule.Name, tg.ID, err)
-			}
-			futures = append(futures, f)
-		}
+	return &storedEvent{bus: busName, id: id, data: msg.Data(), stored: md.Timestamp}, nil
+}
+
+// message is a delivery message of ev for key on subject (the ready
+// subject when ""), after attempts attempts, with message id
+// <event id>/<rule>/<target> plus suffix.
+func (ev *storedEvent) message(key targetKey, subject string, attempts uint64, suffix string) *nats.Msg {
+	m := deliveryMsg(ev.bus, key.rule, key.target, ev.data, ev.stored)
+	if subject != "" {
+		m.Subject = subject
+		m.Header.Set(bus.HeaderQueued, time.Now().UTC().Format(time.RFC3339Nano))
+		m.Header.Set(bus.HeaderAttempts, strconv.FormatUint(attempts, 10))
 	}
-	// Bounded: a PubAck that never comes (the server lost the request,
-	// say, across a reconnect) must not hold the event and a worker forever.
-	wait := time.NewTimer(r.opts.pubAckWait)
+	m.Header.Set(jetstream.MsgIDHeader, ev.id+"/"+key.rule+"/"+key.target+suffix)
+	return m
+}
+
+// publishes collects the asynchronous publishes of one fan-out.
+type publishes struct {
+	js      jetstream.JetStream
+	futures []jetstream.PubAckFuture
+	acks    []*jetstream.PubAck // by futures' index, as wait got them
+}
+
+// add publishes m and returns its index.
+func (p *publishes) add(m *nats.Msg) (int, error) {
+	f, err := p.js.PublishMsgAsync(m, jetstream.WithExpectStream(bus.DeliveriesStream))
+	if err != nil {
+		return 0, fmt.Errorf("queue delivery on %s: %w", m.Subject, err)
+	}
+	p.futures = append(p.futures, f)
+	return len(p.futures) - 1, nil
+}
+
+// wait waits for every acknowledgement, bounded: a PubAck that never
+// comes (the server lost the request, say, across a reconnect) must not
+// hold the event and a worker forever.
+func (p *publishes) wait(ctx context.Context, within time.Duration) error {
+	wait := time.NewTimer(within)
 	defer wait.Stop()
-	for _, f := range futures {
+	for _, f := range p.futures[len(p.acks):] {
 		select {
-		case <-f.Ok():
+		case ack := <-f.Ok():
+			p.acks = append(p.acks, ack)
 		case err := <-f.Err():
 			return fmt.Errorf("queue delivery on %s: %w", f.Msg().Subject, err)
 		case <-wait.C:
-			return fmt.Errorf("queue delivery on %s: %w within %s", f.Msg().Subject, errNoPubAck, r.opts.pubAckWait)
+			return fmt.Errorf("queue delivery on %s: %w within %s", f.Msg().Subject, errNoPubAck, within)
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -10,6 +10,7 @@ type metrics struct {
 	deliveries *prometheus.CounterVec   // by bus, rule, target, outcome
 	latency    *prometheus.HistogramVec // by target kind
 	depth      *prometheus.GaugeVec     // by bus, rule, target
+	oldest     *prometheus.GaugeVec     // by bus, rule, target
 	consent    *prometheus.CounterVec   // by bus, rule, target, outcome
 }
 
@@ -46,7 +47,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"kind"}),
 		depth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "auditbus_target_queue_depth",
-			Help: "Deliveries waiting in a target's queue or in flight (including those waiting for a retry), polled every few seconds.",
+			Help: "A target's backlog on the bus: deliveries ready, in flight, scheduled for a retry or parked while the target is held or saturated; read every few seconds.",
+		}, []string{"bus", "rule", "target"}),
+		oldest: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "auditbus_target_oldest_waiting_seconds",
+			Help: "Age of a target's oldest waiting delivery (0: none), read with auditbus_target_queue_depth.",
 		}, []string{"bus", "rule", "target"}),
 		consent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "auditbus_target_consent_requests_total",
@@ -54,7 +59,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"bus", "rule", "target", "outcome"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.events, m.matches, m.ruleErrors, m.deliveries, m.latency, m.depth, m.consent)
+		reg.MustRegister(m.events, m.matches, m.ruleErrors, m.deliveries, m.latency, m.depth, m.oldest, m.consent)
 	}
 	return m
 }

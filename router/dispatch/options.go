@@ -9,9 +9,16 @@ import (
 
 // Defaults for the options.
 const (
-	DefaultWorkers       = 64
-	DefaultAckWait       = 30 * time.Second
-	DefaultShutdownGrace = 10 * time.Second
+	DefaultWorkers = 64
+	// DefaultDirectWait bounds how long a fan-out waits for the deliveries
+	// it makes itself (direct.go) before it parks a copy of those still
+	// running and moves on.
+	DefaultDirectWait = time.Second
+	// DefaultDeliveryWorkers bounds the deliveries in flight (or waiting
+	// for a slot of their target) in one process, over all targets.
+	DefaultDeliveryWorkers = 1024
+	DefaultAckWait         = 30 * time.Second
+	DefaultShutdownGrace   = 10 * time.Second
 	// DefaultConcurrency is a target's deliveries in flight at once when
 	// its rule does not say (target setting `concurrency`).
 	DefaultConcurrency = 8
@@ -27,35 +34,37 @@ const (
 	// deliveries of one event; past it the event is handed back and
 	// matched again a little later.
 	DefaultPubAckWait = 5 * time.Second
-	// DefaultDepthInterval is how often queue depths are polled for the
-	// queue depth gauge and for draining removed targets.
+	// DefaultDepthInterval is how often the backlogs are read, for the
+	// gauges and Backlog, and to drain backlogs and orphans.
 	DefaultDepthInterval = 5 * time.Second
-	// DefaultRemovedTargetGrace is how long the queue of a (rule, target)
-	// that left the rules is kept paused, in case it comes back, before what
-	// is queued for it is dead-lettered.
+	// DefaultRemovedTargetGrace is how long what is queued for a (rule,
+	// target) that left the rules is kept, in case it comes back, before it
+	// is dead-lettered.
 	DefaultRemovedTargetGrace = time.Minute
 )
 
 type options struct {
-	workers       int
-	ackWait       time.Duration
-	grace         time.Duration
-	concurrency   int
-	maxAttempts   int
-	maxAge        time.Duration
-	backoffBase   time.Duration
-	backoffCap    time.Duration
-	depthInterval time.Duration
-	pubAckWait    time.Duration
-	dlqMaxAge     time.Duration
-	replicas      int
-	removedGrace  time.Duration
-	log           zerolog.Logger
-	reg           prometheus.Registerer
+	workers         int
+	deliveryWorkers int
+	directWait      time.Duration
+	ackWait         time.Duration
+	grace           time.Duration
+	concurrency     int
+	maxAttempts     int
+	maxAge          time.Duration
+	backoffBase     time.Duration
+	backoffCap      time.Duration
+	depthInterval   time.Duration
+	pubAckWait      time.Duration
+	dlqMaxAge       time.Duration
+	replicas        int
+	removedGrace    time.Duration
+	log             zerolog.Logger
+	reg             prometheus.Registerer
 }
 
 func buildOptions(opts []Option) options {
-	o := options{workers: DefaultWorkers, ackWait: DefaultAckWait, grace: DefaultShutdownGrace,
+	o := options{workers: DefaultWorkers, deliveryWorkers: DefaultDeliveryWorkers, directWait: DefaultDirectWait, ackWait: DefaultAckWait, grace: DefaultShutdownGrace,
 		concurrency: DefaultConcurrency, maxAttempts: DefaultMaxAttempts, maxAge: DefaultMaxAge,
 		backoffBase: DefaultBackoffBase, backoffCap: DefaultBackoffCap,
 		depthInterval: DefaultDepthInterval, pubAckWait: DefaultPubAckWait, removedGrace: DefaultRemovedTargetGrace,
@@ -71,6 +80,18 @@ type Option func(*options)
 
 // WithWorkers bounds the events matched and fanned out at once. Default 64.
 func WithWorkers(n int) Option { return func(o *options) { o.workers = max(n, 1) } }
+
+// WithDeliveryWorkers bounds the deliveries one process has in flight, or
+// waiting for a slot of their target, over all targets; it also sizes the
+// shared consumer's ack-pending bound. Default 1024.
+func WithDeliveryWorkers(n int) Option { return func(o *options) { o.deliveryWorkers = max(n, 1) } }
+
+// WithDirectWait bounds how long the fan-out of an event waits for the
+// deliveries it makes itself, straight from the events consumer, to
+// targets that can take one at once; what is still running then gets a
+// parked copy. Zero turns direct delivery off: every delivery is queued
+// on the deliveries stream first. Default 1s.
+func WithDirectWait(d time.Duration) Option { return func(o *options) { o.directWait = max(d, 0) } }
 
 // WithAckWait sets how long JetStream waits for an acknowledgement of an
 // event or a delivery before redelivering it, to another replica or after
@@ -100,7 +121,7 @@ func WithBackoff(base, cap time.Duration) Option {
 	return func(o *options) { o.backoffBase, o.backoffCap = base, max(cap, base) }
 }
 
-// WithDepthInterval sets how often queue depths are polled. Default 5s.
+// WithDepthInterval sets how often backlogs are read. Default 5s.
 func WithDepthInterval(d time.Duration) Option { return func(o *options) { o.depthInterval = d } }
 
 // WithPubAckWait bounds the wait for JetStream's acknowledgements of the
@@ -123,12 +144,12 @@ func WithDLQMaxAge(d time.Duration) Option { return func(o *options) { o.dlqMaxA
 // dead-letter streams on a cluster. Default 1.
 func WithReplicas(n int) Option { return func(o *options) { o.replicas = n } }
 
-// WithRemovedTargetGrace sets how long the queue of a (rule, target) that
-// left the rules, or that this router found on the bus without a rule of
-// its own, stays paused before its deliveries are dead-lettered ("target
-// removed"); a pair that comes back meanwhile just resumes. A queue that
-// another replica still pulls is never drained (see grace.go). Zero
-// drains at once, as long as no other replica pulls the queue. Default 1m.
+// WithRemovedTargetGrace sets how long what is queued for a (rule, target)
+// that left the rules, or that this router found on the bus without a
+// rule of its own, is kept before it is dead-lettered ("target removed");
+// a pair that comes back meanwhile just resumes. A backlog another
+// replica drains is not dead-lettered (see backlog.go). Zero dead-letters
+// at once, as long as no other replica drains it. Default 1m.
 func WithRemovedTargetGrace(d time.Duration) Option {
 	return func(o *options) { o.removedGrace = max(d, 0) }
 }

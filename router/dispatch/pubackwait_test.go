@@ -55,6 +55,9 @@ func TestUnacknowledgedDeliveriesHandTheEventBack(t *testing.T) {
 	hook := newCounter(t, 200)
 	reg := prometheus.NewRegistry()
 	r := dispatch.New(js, sinks.Deps{NATS: ns.NC, Stdout: io.Discard, Guard: sinks.NewGuard(true, nil)},
+		// Queued, not delivered straight from the fan-out: the queueing is
+		// what JetStream does not acknowledge.
+		dispatch.WithDirectWait(0),
 		dispatch.WithPubAckWait(50*time.Millisecond), dispatch.WithShutdownGrace(200*time.Millisecond),
 		dispatch.WithRegisterer(reg))
 	setRules(t, r, hookRule(hook.URL, ""))

@@ -16,8 +16,8 @@ import (
 )
 
 // healing is a durable consumer that recreates itself when it was deleted
-// under the router: by an operator (`nats consumer rm`), or by another
-// replica that retired a queue this router still has a rule for. Fetch
+// under the router, by an operator (`nats consumer rm`): the events
+// consumer and the shared consumer of ready deliveries. Fetch
 // does not fail then: the batch ends with jetstream.ErrConsumerDeleted
 // (a pull request was waiting) or nats.ErrNoResponders (none was), so
 // the batch's Error is where the deletion is noticed; a "no responders"
@@ -35,9 +35,6 @@ type healing struct {
 	// a floor says nothing about a stream deleted and created anew.
 	stream time.Time
 }
-
-// errNotRecreated: the consumer belongs to no pair of the rules any more.
-var errNotRecreated = errors.New("not recreated: its target is no longer in the rules")
 
 func (h *healing) current() jetstream.Consumer {
 	h.mu.Lock()
@@ -149,44 +146,34 @@ func (b *healingBatch) Error() error {
 	return err
 }
 
-// healQueue wraps the consumer of key's queue, pulled until ctx ends. It
-// is recreated only while key is a pair of the rules: a removed queue's
-// consumer deleted by someone else has nothing left to drain (the depth
-// poller drops the queue, and the sweep finds later deliveries).
-func (r *Router) healQueue(ctx context.Context, key targetKey, cons jetstream.Consumer) jetstream.Consumer {
-	return &healing{ctx: ctx, cur: cons, name: bus.QueueName(key.bus, key.rule, key.target), log: r.opts.log,
+// healDeliveries wraps the shared consumer of ready deliveries, recreated
+// as Open creates it when deleted under the router.
+func (r *Router) healDeliveries(ctx context.Context, cons jetstream.Consumer) jetstream.Consumer {
+	return &healing{ctx: ctx, cur: cons, name: bus.DeliveriesConsumer, log: r.opts.log,
 		recreate: func(ctx context.Context, _ *healing) (jetstream.Consumer, error) {
-			// Not r.mu.Lock: Run holds r.mu while it waits for the
-			// queues to stop at shutdown.
-			for !r.mu.TryLock() {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
-				sleep(ctx, 10*time.Millisecond)
+			if err := bus.EnsureDeliveryStreams(ctx, r.js, bus.DeliveriesConfig{DLQMaxAge: r.opts.dlqMaxAge, Replicas: r.opts.replicas}); err != nil {
+				return nil, err
 			}
-			defer r.mu.Unlock()
-			q := r.queues[key]
-			if q == nil || q.removed.Load() || r.stopped {
-				return nil, errNotRecreated
-			}
-			// Under r.mu, like the retirement: a queue retired meanwhile
-			// is no longer in r.queues and is not brought back.
-			return r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.queueConfig(key, q.concurrency))
+			return r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.deliveriesConsumerConfig())
 		}}
 }
 
-// queueConfig is the durable consumer of key's queue.
-func (r *Router) queueConfig(key targetKey, conc int) jetstream.ConsumerConfig {
+// deliveriesConsumerConfig is the one durable consumer of ready
+// deliveries, shared by every target and every replica. Its ack-pending
+// bound is what the process may hold at once (WithDeliveryWorkers) and a
+// little more: a lane never holds more than twice its concurrency of it,
+// and every wait longer than an attempt leaves it (a retry is scheduled,
+// a held or saturated target's delivery parked).
+func (r *Router) deliveriesConsumerConfig() jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
-		Durable:       bus.QueueName(key.bus, key.rule, key.target),
-		Description:   fmt.Sprintf("auditbus deliveries: bus %s rule %s target %s", key.bus, key.rule, key.target),
-		FilterSubject: bus.DeliverySubject(key.bus, key.rule, key.target),
+		Durable:       bus.DeliveriesConsumer,
+		Description:   "auditbus: ready deliveries of every target",
+		FilterSubject: bus.DeliveriesReadyFilter,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       r.opts.ackWait,
 		MaxDeliver:    -1, // the router enforces the target's retry bounds itself
-		MaxAckPending: conc + retryHeadroom,
+		MaxAckPending: max(r.opts.deliveryWorkers*2, 1024),
 		DeliverPolicy: jetstream.DeliverAllPolicy,
-		Metadata:      map[string]string{metaBus: key.bus, metaRule: key.rule, metaTarget: key.target},
 	}
 }
 
@@ -197,7 +184,7 @@ func (r *Router) queueConfig(key targetKey, conc int) jetstream.ConsumerConfig {
 func (r *Router) eventsConsumerConfig(ctx context.Context) jetstream.ConsumerConfig {
 	cfg := jetstream.ConsumerConfig{
 		Durable:       ConsumerName,
-		Description:   "auditbus router: rule matching and fan-out to the target queues",
+		Description:   "auditbus router: rule matching and fan-out",
 		FilterSubject: bus.SubjectPrefix + ".>",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       r.opts.ackWait,
@@ -214,7 +201,7 @@ func (r *Router) eventsConsumerConfig(ctx context.Context) jetstream.ConsumerCon
 }
 
 // healEvents wraps the events consumer for the fan-out puller, and keeps
-// it for the depth poller, which reads its ack floor (pollEventsFloor).
+// it for the sweep, which reads its ack floor (pollEventsFloor).
 // The floor starts as Open saw it, so a deletion before the first poll
 // does not restart the fan-out from the stream's beginning.
 func (r *Router) healEvents(ctx context.Context, cons jetstream.Consumer) jetstream.Consumer {
@@ -234,7 +221,7 @@ func (r *Router) healEvents(ctx context.Context, cons jetstream.Consumer) jetstr
 // stream as Open would for a new bus: that would fan out again every
 // stored event (days of them), and their deliveries' message ids are
 // remembered only for the duplicate window. It starts after the ack floor
-// the depth poller last saw, so what is fanned out again is at most a
+// the sweep last saw, so what is fanned out again is at most a
 // poll interval's worth of events, recent enough to be deduplicated. A
 // stream created anew (deleted, then recreated by a start) has had none
 // of its events fanned out: its consumer starts at its beginning.
@@ -265,9 +252,48 @@ func (r *Router) recreateEvents(ctx context.Context, h *healing) (jetstream.Cons
 }
 
 // pollEventsFloor reads the events consumer's state, for the ack floor a
-// recreated consumer starts after.
+// recreated consumer starts after, and for EventsLag.
 func (r *Router) pollEventsFloor(ctx context.Context) {
-	if h := r.events.Load(); h != nil {
-		_, _ = h.Info(ctx)
+	h := r.events.Load()
+	if h == nil {
+		return
 	}
+	info, err := h.Info(ctx)
+	if err != nil {
+		return
+	}
+	lag := EventsLag{Pending: info.NumPending, InFlight: info.NumAckPending, Redelivered: info.NumRedelivered, At: time.Now().UTC()}
+	r.eventsLag.Store(&lag)
+}
+
+// Consumer metadata keys of the per-target queues an earlier auditbus
+// created on the deliveries stream, one per (rule, target).
+const (
+	metaRule = "auditbus-rule"
+)
+
+// retireOldQueues deletes the per-target queue consumers an earlier
+// auditbus created: their filters overlap the shared consumer's, which a
+// WorkQueue stream refuses. Their unacknowledged deliveries stay on the
+// stream, and the shared consumer reads them. Replicas still running the
+// old version recreate theirs, so upgrade every replica.
+func (r *Router) retireOldQueues(ctx context.Context) error {
+	st, err := r.js.Stream(ctx, bus.DeliveriesStream)
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", bus.DeliveriesStream, err)
+	}
+	list := st.ListConsumers(ctx)
+	for info := range list.Info() {
+		if info.Config.Metadata[metaRule] == "" {
+			continue
+		}
+		if err := st.DeleteConsumer(ctx, info.Name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return fmt.Errorf("retire queue %s: %w", info.Name, err)
+		}
+		r.opts.log.Info().Str("consumer", info.Name).Msg("retired a per-target queue of an earlier version; the shared consumer reads its deliveries")
+	}
+	if err := list.Err(); err != nil && !errors.Is(err, jetstream.ErrEndOfData) {
+		return fmt.Errorf("list consumers of %s: %w", bus.DeliveriesStream, err)
+	}
+	return nil
 }

@@ -164,13 +164,13 @@ func TestRemovedTargetGrace(t *testing.T) {
 }
 
 // A consumer deleted under a running router (an operator's `nats
-// consumer rm`, another replica's retirement) is recreated and its
+// consumer rm`) is recreated and its
 // deliveries go on, without fanning out again what was already done.
 func TestDeletedConsumerIsRecreated(t *testing.T) {
 	for _, tc := range []struct {
 		name, stream, consumer string
 	}{
-		{"target queue", bus.DeliveriesStream, bus.QueueName("default", "deletes", "hook")},
+		{"deliveries consumer", bus.DeliveriesStream, bus.DeliveriesConsumer},
 		{"events consumer", bus.StreamName, dispatch.ConsumerName},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

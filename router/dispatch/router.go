@@ -26,25 +26,38 @@ const ConsumerName = "auditbus-router"
 var ErrStopped = errors.New("router already ran")
 
 // Router matches stored events against rules, queues one delivery per
-// matched (rule, target), and runs every target's queue.
+// matched (rule, target), and delivers them through per-target lanes.
 type Router struct {
 	js      jetstream.JetStream
 	deps    sinks.Deps
 	opts    options
 	metrics *metrics
 	table   atomic.Pointer[table]
-	cons    jetstream.Consumer
+	cons    jetstream.Consumer // the events consumer, once Open
+	deliv   jetstream.Consumer // the shared consumer of ready deliveries, once Open
 	ran     atomic.Bool
 	running atomic.Bool
 	started chan struct{} // closed once Run is pulling
 
-	mu      sync.Mutex // guards stopped, queues, qctx; orders SetRules against Run
+	mu      sync.Mutex // guards stopped, qctx; orders SetRules against Run
 	stopped bool
-	queues  map[targetKey]*queue
-	qctx    context.Context // parent of every queue's fetching; nil until Run
+	qctx    context.Context // parent of every backlog drain; nil until Run
 	work    context.Context // in-flight deliveries; ends after the shutdown grace
-	qwg     sync.WaitGroup  // queues stopped in the background
+	drains  sync.WaitGroup  // backlog drains (backlog.go)
 	closing sync.WaitGroup  // replaced tables being closed
+
+	lanesMu    sync.RWMutex // guards lanes, consenting; writers also hold mu
+	lanes      map[targetKey]*lane
+	consenting []*lane // the lanes of targets that ask for consent
+
+	drainMu  sync.Mutex
+	drainsOf map[targetKey]*drain // one backlog drain per key at most (backlog.go)
+	kick     chan struct{}        // asks the sweep to look now
+
+	backlogMu sync.RWMutex
+	backlogs  map[targetKey]Backlog // what the last sweep saw (backlog.go)
+	orphans   map[targetKey]*orphan // backlogs of pairs the rules lack; the sweep's own
+	eventsLag atomic.Pointer[EventsLag]
 
 	events atomic.Pointer[healing] // the events consumer the fan-out pulls, once Run pulls
 
@@ -57,7 +70,9 @@ type Router struct {
 // building sinks with deps. It has no rules until SetRules.
 func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 	o := buildOptions(opts)
-	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg), queues: map[targetKey]*queue{},
+	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg), lanes: map[targetKey]*lane{},
+		backlogs: map[targetKey]Backlog{}, orphans: map[targetKey]*orphan{}, drainsOf: map[targetKey]*drain{},
+		kick:   make(chan struct{}, 1),
 		states: map[targetKey]cached{}, started: make(chan struct{})}
 	empty, _, _ := buildTable(context.Background(), emptySet, deps)
 	r.table.Store(empty)
@@ -66,13 +81,14 @@ func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 
 var emptySet, _ = rules.Compile(nil)
 
-// SetRules builds sinks for set, makes sure every (rule, target) of it has
-// its durable queue, and swaps the set in atomically: deliveries already
-// running finish with the old sinks, which are closed after them. Queues
-// of pairs the new set no longer has are paused, and drained to the
-// dead-letter queue (reason "target removed") if they do not come back
-// within the removed-target grace (grace.go), never dropped. On error the running set
-// stays. After Run returned it fails with ErrStopped.
+// SetRules builds sinks for set, gives every (rule, target) of it a lane,
+// and swaps the set in atomically: deliveries already running finish with
+// the old sinks, which are closed after them. It makes no JetStream call
+// per target. What is queued for pairs the new set no longer has is
+// parked, and dead-lettered (reason "target removed") if they do not come
+// back within the removed-target grace (backlog.go), never dropped. On
+// error the running set stays. After Run returned it fails with
+// ErrStopped.
 func (r *Router) SetRules(ctx context.Context, set *rules.Set) error {
 	t, warnings, err := buildTable(ctx, set, r.deps)
 	if err != nil {
@@ -87,12 +103,7 @@ func (r *Router) SetRules(ctx context.Context, set *rules.Set) error {
 		t.close()
 		return ErrStopped
 	}
-	if r.qctx != nil {
-		if err := r.syncQueues(ctx, t); err != nil {
-			t.close()
-			return err
-		}
-	}
+	r.syncLanes(t)
 	old := r.table.Swap(t)
 	r.closing.Go(func() {
 		if err := old.close(); err != nil {
@@ -105,7 +116,7 @@ func (r *Router) SetRules(ctx context.Context, set *rules.Set) error {
 // Rules returns the rule set in use.
 func (r *Router) Rules() *rules.Set { return r.table.Load().set }
 
-// Started is closed once Run pulls events and runs the target queues.
+// Started is closed once Run pulls events and deliveries.
 func (r *Router) Started() <-chan struct{} { return r.started }
 
 // Running reports whether Run is pulling events.
@@ -126,8 +137,8 @@ func (r *Router) acquire() *table {
 }
 
 // Open creates, or updates to this router's options, the deliveries and
-// dead-letter streams and the shared durable consumer of the events
-// stream. Run calls it when the caller has not, but calling it first lets
+// dead-letter streams, the shared durable consumer of the events stream
+// and the shared durable consumer of ready deliveries. Run calls it when the caller has not, but calling it first lets
 // a server fail its start instead of accepting events nobody will route.
 func (r *Router) Open(ctx context.Context) error {
 	if err := bus.EnsureDeliveryStreams(ctx, r.js, bus.DeliveriesConfig{DLQMaxAge: r.opts.dlqMaxAge, Replicas: r.opts.replicas}); err != nil {
@@ -140,11 +151,18 @@ func (r *Router) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", ConsumerName, err)
 	}
-	r.cons = c
+	if err := r.retireOldQueues(ctx); err != nil {
+		return err
+	}
+	d, err := r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.deliveriesConsumerConfig())
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", bus.DeliveriesConsumer, err)
+	}
+	r.cons, r.deliv = c, d
 	return nil
 }
 
-// Run pulls and fans out events and runs every target's queue until ctx
+// Run pulls and fans out events and delivers what is queued until ctx
 // ends, then lets in-flight work finish within the shutdown grace, hands
 // the rest back to the bus (Nak), and closes the sinks. It returns nil
 // after a clean stop, including when ctx ended before the consumer was
@@ -170,7 +188,7 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	defer cancel()
 	followState, err := r.watchState(ctx)
 	if err == nil {
-		err = r.startQueues(ctx, work)
+		err = r.startLanes(ctx, work)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -183,20 +201,17 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	close(r.started)
 
 	var owned sync.WaitGroup
-	owned.Go(func() { r.pollDepths(ctx) })
+	owned.Go(func() { r.sweep(ctx) })
+	owned.Go(func() { r.steward(ctx) })
 	owned.Go(followState)
-	owned.Go(func() { r.pull(ctx, work, r.healEvents(ctx, r.cons), r.opts.workers, nil, r.fanOut) })
+	owned.Go(func() { r.pull(ctx, work, r.healEvents(ctx, r.cons), r.opts.workers, r.fanOut) })
+	owned.Go(func() { r.pull(ctx, work, r.healDeliveries(ctx, r.deliv), r.opts.deliveryWorkers, r.route) })
 	<-ctx.Done()
 
 	done := make(chan struct{})
 	go func() {
 		owned.Wait()
-		r.mu.Lock()
-		for _, q := range r.queues {
-			<-q.done
-		}
-		r.mu.Unlock()
-		r.qwg.Wait()
+		r.drains.Wait()
 		close(done)
 	}()
 	select {
@@ -209,20 +224,15 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	return nil
 }
 
-// startQueues opens the queues of the current rules and of queues found on
-// the bus that no rule has any more (a target removed while no router
-// ran), which are drained to the dead-letter queue.
-func (r *Router) startQueues(ctx context.Context, work context.Context) error {
+// startLanes lets backlog drains start, under ctx and work.
+func (r *Router) startLanes(ctx context.Context, work context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stopped {
 		return ErrStopped
 	}
 	r.qctx, r.work = ctx, work
-	if err := r.syncQueues(ctx, r.table.Load()); err != nil {
-		return err
-	}
-	return r.adoptOrphans(ctx)
+	return nil
 }
 
 // stop refuses further rule swaps, waits for replaced tables to close, and
@@ -238,17 +248,12 @@ func (r *Router) stop() error {
 // pull fetches batches sized to the free workers until ctx ends and
 // handles each message in its own goroutine with the work context; it
 // returns once every handler returned. A message fetched after ctx ended
-// is handed back at once. While paused (nil: never) reports true, nothing
-// is fetched.
-func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, workers int, paused func() bool, handle func(context.Context, jetstream.Msg)) {
+// is handed back at once.
+func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, workers int, handle func(context.Context, jetstream.Msg)) {
 	var inflight sync.WaitGroup
 	defer inflight.Wait()
 	sem := make(chan struct{}, workers)
 	for ctx.Err() == nil {
-		if paused != nil && paused() {
-			sleep(ctx, pausedPoll)
-			continue
-		}
 		free := cap(sem) - len(sem)
 		if free == 0 {
 			select {
@@ -294,8 +299,9 @@ func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, worker
 // fetchWait bounds one pull request.
 const fetchWait = time.Second
 
-// pausedPoll is how often a paused queue checks whether it may go on.
-const pausedPoll = 250 * time.Millisecond
+// stewardPoll is how often the steward looks at the targets that ask for
+// consent (consent.go).
+const stewardPoll = 250 * time.Millisecond
 
 func sleep(ctx context.Context, d time.Duration) {
 	select {

@@ -12,9 +12,11 @@ import (
 
 // This file is the one place where outcomes become JetStream
 // acknowledgements: settleEvent for the events stream, settleDelivery for
-// the target queues. JetStream keeps a Nak's delay in memory only: if the
-// server itself restarts, a naked message returns when its ack wait
-// expires instead.
+// deliveries. A delivery that must wait longer than an attempt leaves the
+// consumer that fetched it: a retry becomes a JetStream schedule, a held
+// delivery is parked on its backlog; the new message is stored before the
+// old one is acked, so a crash in between leaves two copies (message ids
+// keep that to one where they can), never none.
 
 // eventOutcome is what fanning out one event decided. The zero value means
 // done: it matched nothing, or every delivery is queued.
@@ -63,12 +65,14 @@ func (r *Router) settleEvent(ctx context.Context, msg jetstream.Msg, o eventOutc
 	}
 }
 
-// settleDelivery maps one attempt to the queue message's fate:
+// settleDelivery maps one attempt to the delivery message's fate:
 //   - delivered: Ack;
-//   - target disabled, or it just answered 410 Gone (which disables it):
-//     NakWithDelay, so the delivery stays queued;
-//   - failed and may be retried: NakWithDelay by backoff with jitter, at
-//     least Retry-After;
+//   - target held (disabled, awaiting consent, not in the rules), or it
+//     just answered 410 Gone (which disables it): parked on its backlog,
+//     then Ack; a backlog's own message is handed back (NakWithDelay), its
+//     drain stops;
+//   - failed and may be retried: scheduled again by backoff with jitter, at
+//     least Retry-After, then Ack;
 //   - must not be retried: dead-letter, then Ack; a dead letter that
 //     cannot be stored is not acked, so the delivery comes back and is
 //     dead-lettered again: nothing is lost between the queue and the DLQ;
@@ -84,13 +88,13 @@ func (r *Router) settleDelivery(ctx context.Context, msg jetstream.Msg, a *attem
 	case a.handBack:
 		err = msg.Nak()
 	case a.held:
-		err = msg.NakWithDelay(pausedRetry)
+		err = r.hold(ctx, msg, a)
 	case a.gone():
 		log.Error().Err(a.err).Msg("target answered 410 Gone: disabled until an operator enables it; its deliveries stay queued")
 		if dErr := r.disable(ctx, a.key, http.StatusGone, a.err.Error()); dErr != nil {
 			log.Error().Err(dErr).Msg("the target is disabled here only")
 		}
-		err = msg.NakWithDelay(pausedRetry)
+		err = r.hold(ctx, msg, a)
 	case a.err == nil && a.dead == "":
 		r.metrics.deliveries.WithLabelValues(append(labels, outDelivered)...).Inc()
 		err = msg.Ack()
@@ -98,7 +102,12 @@ func (r *Router) settleDelivery(ctx context.Context, msg jetstream.Msg, a *attem
 		delay := retryDelay(a.n, r.opts.backoffBase, r.opts.backoffCap, sinks.RetryAfter(a.err))
 		log.Warn().Err(a.err).Dur("retry_in", delay).Msg("delivery failed; will retry")
 		r.metrics.deliveries.WithLabelValues(append(labels, outRetried)...).Inc()
-		err = msg.NakWithDelay(delay)
+		if sErr := r.reschedule(ctx, msg, a, delay); sErr != nil {
+			log.Warn().Err(sErr).Msg("scheduling the retry failed; the delivery comes back instead")
+			err = msg.NakWithDelay(delay)
+			break
+		}
+		err = msg.Ack()
 	default:
 		reason := a.dead
 		if reason == "" {
@@ -116,4 +125,18 @@ func (r *Router) settleDelivery(ctx context.Context, msg jetstream.Msg, a *attem
 	if err != nil {
 		log.Warn().Err(err).Msg("acknowledgement not sent; JetStream will redeliver after the ack wait")
 	}
+}
+
+// hold keeps a held delivery: a backlog's message goes back to its
+// backlog, whose drain stops while the target is held; any other is
+// parked there.
+func (r *Router) hold(ctx context.Context, msg jetstream.Msg, a *attempt) error {
+	if a.backlog {
+		return msg.NakWithDelay(pausedRetry)
+	}
+	if err := r.park(ctx, msg, a.key); err != nil {
+		r.opts.log.Warn().Err(err).Str("rule", a.key.rule).Str("target", a.key.target).Msg("parking a held delivery failed; it comes back")
+		return msg.NakWithDelay(pausedRetry)
+	}
+	return msg.Ack()
 }

@@ -154,6 +154,7 @@ func (r *Router) setCached(key targetKey, rec record, rev uint64) {
 		return
 	}
 	r.states[key] = cached{rec: rec, rev: rev}
+	r.kickSweep() // a target released may have a backlog to drain
 }
 
 // stateOf returns the cached record of key and its revision (0: none).

@@ -11,7 +11,8 @@ import (
 )
 
 // table is one rule set with a connected sink per (rule, target). Tables
-// are immutable once built and swapped whole; inUse lets the router close
+// are immutable once built (bindings is never written again) and swapped
+// whole; inUse lets the router close
 // an old table's sinks only after the last delivery using it is done.
 type table struct {
 	set      *rules.Set
@@ -65,6 +66,8 @@ func (t *table) close() error {
 			errs = append(errs, fmt.Errorf("rule %q target %q: close: %w", k.rule, k.target, err))
 		}
 	}
-	t.bindings = nil
+	// bindings stays: it is never written after buildTable, so the
+	// checks that read a table without holding it (laneHeld, the steward)
+	// may still read a replaced one.
 	return errors.Join(errs...)
 }

@@ -1,0 +1,380 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/auditbus/auditbus/router/bus"
+)
+
+// Backlog is what waits for one target on the bus: ready, scheduled for a
+// retry, or parked while the target is held or saturated; in-flight
+// deliveries included. Read by the sweep every depth interval.
+type Backlog struct {
+	Deliveries uint64 `json:"deliveries"`
+	// OldestWaitingSeconds is the age of the oldest of them, from when it
+	// was stored in its current place (a retry: when it was scheduled).
+	OldestWaitingSeconds float64 `json:"oldest_waiting_seconds"`
+}
+
+// EventsLag is the events consumer's state, read by the sweep: events
+// stored but not yet fanned out (Pending), being fanned out (InFlight),
+// and fanned out again after a failure (Redelivered).
+type EventsLag struct {
+	Pending     uint64    `json:"pending"`
+	InFlight    int       `json:"in_flight"`
+	Redelivered int       `json:"redelivered"`
+	At          time.Time `json:"at"`
+}
+
+// Backlog returns what waits for a target, as the last sweep saw it.
+func (r *Router) Backlog(busName, rule, target string) Backlog {
+	r.backlogMu.RLock()
+	defer r.backlogMu.RUnlock()
+	return r.backlogs[targetKey{busName, rule, target}]
+}
+
+// EventsLag returns the events consumer's lag as the last sweep saw it;
+// false before the first sweep.
+func (r *Router) EventsLag() (EventsLag, bool) {
+	if l := r.eventsLag.Load(); l != nil {
+		return *l, true
+	}
+	return EventsLag{}, false
+}
+
+// orphan is a backlog of a pair the rules lack: it is dead-lettered
+// ("target removed") once the pair has been absent for the removed-target
+// grace and nobody else (another replica whose rules still have the pair)
+// drained it for a grace.
+type orphan struct {
+	since  time.Time // when this router first saw it without a rule
+	active time.Time // the last sign of another replica draining it
+}
+
+func (r *Router) kickSweep() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// sweep runs until ctx ends: every depth interval, and when the target
+// states change, it reads what the deliveries stream holds per target (one
+// request, plus one per subject kind of each target with a backlog for the
+// oldest's age), updates the gauges and Backlog, starts the drain of every
+// backlog whose target may take deliveries, and dead-letters orphans.
+func (r *Router) sweep(ctx context.Context) {
+	tick := time.NewTicker(r.opts.depthInterval)
+	defer tick.Stop()
+	gauged := map[targetKey]bool{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-r.kick:
+		}
+		if err := r.sweepOnce(ctx, gauged); err != nil && ctx.Err() == nil {
+			r.opts.log.Warn().Err(err).Msg("reading the deliveries' backlogs")
+		}
+		r.pollEventsFloor(ctx)
+	}
+}
+
+func (r *Router) sweepOnce(ctx context.Context, gauged map[targetKey]bool) error {
+	st, err := r.js.Stream(ctx, bus.DeliveriesStream)
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", bus.DeliveriesStream, err)
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(bus.DeliveriesPrefix+".>"))
+	if err != nil {
+		return fmt.Errorf("stream %s subjects: %w", bus.DeliveriesStream, err)
+	}
+	backlogs := map[targetKey]Backlog{}
+	parked := map[targetKey]bool{}
+	for subject, n := range info.State.Subjects {
+		kind, b, rl, tg, ok := bus.DeliveryKind(subject)
+		if !ok || n == 0 {
+			continue
+		}
+		key := targetKey{b, rl, tg}
+		bl := backlogs[key]
+		bl.Deliveries += n
+		backlogs[key] = bl
+		parked[key] = parked[key] || kind == "backlog"
+	}
+	now := time.Now()
+	for key, bl := range backlogs {
+		if oldest, ok := r.oldest(ctx, st, key); ok {
+			bl.OldestWaitingSeconds = max(now.Sub(oldest).Seconds(), 0)
+			backlogs[key] = bl
+		}
+	}
+	r.backlogMu.Lock()
+	r.backlogs = backlogs
+	r.backlogMu.Unlock()
+	r.setGauges(backlogs, gauged)
+	for key := range parked {
+		if l := r.lane(key); l != nil {
+			delete(r.orphans, key)
+			if !r.laneHeld(l) {
+				r.startDrain(key, l)
+			}
+			continue
+		}
+		r.checkOrphan(ctx, key, now)
+	}
+	for key := range r.orphans {
+		if !parked[key] {
+			delete(r.orphans, key)
+		}
+	}
+	return nil
+}
+
+// oldest is the stored time of key's oldest waiting delivery.
+func (r *Router) oldest(ctx context.Context, st jetstream.Stream, key targetKey) (time.Time, bool) {
+	var first time.Time
+	for _, subject := range []string{bus.DeliverySubject(key.bus, key.rule, key.target),
+		bus.BacklogSubject(key.bus, key.rule, key.target), bus.WaitSubject(key.bus, key.rule, key.target, "*")} {
+		m, err := st.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(subject))
+		if err == nil && (first.IsZero() || m.Time.Before(first)) {
+			first = m.Time
+		}
+	}
+	return first, !first.IsZero()
+}
+
+// setGauges sets the depth and age gauges of every lane and every key
+// with a backlog, and drops the series of keys that have neither.
+func (r *Router) setGauges(backlogs map[targetKey]Backlog, gauged map[targetKey]bool) {
+	seen := map[targetKey]bool{}
+	set := func(key targetKey, bl Backlog) {
+		seen[key] = true
+		r.metrics.depth.WithLabelValues(key.bus, key.rule, key.target).Set(float64(bl.Deliveries))
+		r.metrics.oldest.WithLabelValues(key.bus, key.rule, key.target).Set(bl.OldestWaitingSeconds)
+	}
+	r.lanesMu.RLock()
+	for key := range r.lanes {
+		set(key, backlogs[key])
+	}
+	r.lanesMu.RUnlock()
+	for key, bl := range backlogs {
+		if !seen[key] {
+			set(key, bl)
+		}
+	}
+	for key := range gauged {
+		if !seen[key] {
+			r.metrics.depth.DeleteLabelValues(key.bus, key.rule, key.target)
+			r.metrics.oldest.DeleteLabelValues(key.bus, key.rule, key.target)
+			delete(gauged, key)
+		}
+	}
+	for key := range seen {
+		gauged[key] = true
+	}
+}
+
+// checkOrphan dead-letters key's backlog once the pair has been absent
+// from the rules for the grace and nobody drained it for a grace: the
+// backlog's consumer, when it exists, shows no pull waiting and no
+// delivery or ack in that time. While draining, this router pulls from
+// it itself, so a drain it started does not hold itself back.
+func (r *Router) checkOrphan(ctx context.Context, key targetKey, now time.Time) {
+	o := r.orphans[key]
+	if o == nil {
+		o = &orphan{since: now}
+		r.orphans[key] = o
+		r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).Dur("grace", r.opts.removedGrace).
+			Msg("deliveries for a target no rule here has: dead-lettered after the grace unless it comes back or another replica serves it")
+	}
+	if d := r.drainOf(key); d != nil {
+		return
+	}
+	info, err := r.js.Consumer(ctx, bus.DeliveriesStream, bus.QueueName(key.bus, key.rule, key.target))
+	if err == nil {
+		ci := info.CachedInfo()
+		if ci.NumWaiting > 0 {
+			o.active = now
+		}
+		for _, t := range []*time.Time{ci.Delivered.Last, ci.AckFloor.Last} {
+			if t != nil && t.After(o.active) {
+				o.active = *t
+			}
+		}
+		if ci.NumWaiting > 0 {
+			return
+		}
+	}
+	quiet := now.Sub(o.since)
+	if o.active.After(o.since) {
+		quiet = now.Sub(o.active)
+	}
+	if quiet >= r.opts.removedGrace {
+		r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).Dur("grace", r.opts.removedGrace).
+			Msg("target removed and its backlog unused for the grace: what is still queued for it goes to the dead-letter queue")
+		r.startDrain(key, nil)
+	}
+}
+
+func (r *Router) drainOf(key targetKey) *drain {
+	r.drainMu.Lock()
+	defer r.drainMu.Unlock()
+	return r.drainsOf[key]
+}
+
+// drain is one backlog being read by its own consumer.
+type drain struct {
+	key  targetKey
+	lane *lane // nil: an orphan, dead-lettered
+}
+
+// startDrain starts reading key's backlog for l (nil: dead-letter it),
+// unless a drain of key runs already or Run is not running.
+func (r *Router) startDrain(key targetKey, l *lane) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.qctx == nil || r.stopped || r.qctx.Err() != nil {
+		return
+	}
+	r.drainMu.Lock()
+	if r.drainsOf[key] != nil {
+		r.drainMu.Unlock()
+		return
+	}
+	d := &drain{key: key, lane: l}
+	r.drainsOf[key] = d
+	r.drainMu.Unlock()
+	ctx, work := r.qctx, r.work
+	r.drains.Go(func() {
+		defer func() {
+			r.drainMu.Lock()
+			delete(r.drainsOf, key)
+			r.drainMu.Unlock()
+		}()
+		if err := r.runDrain(ctx, work, d); err != nil && ctx.Err() == nil {
+			r.opts.log.Warn().Err(err).Str("rule", key.rule).Str("target", key.target).Msg("draining a backlog")
+		}
+	})
+}
+
+// runDrain finds or creates the backlog's consumer (shared by the
+// replicas that drain it) and delivers from it through the lane until
+// the backlog is empty, the target is held, or the lane is replaced.
+// JetStream deletes the consumer once nobody pulled it for
+// backlogInactive, so an idle target costs no consumer.
+func (r *Router) runDrain(ctx, work context.Context, d *drain) error {
+	key, l := d.key, d.lane
+	conc := r.opts.concurrency
+	if l != nil {
+		conc = l.concurrency
+	}
+	// Looked up first: a backlog that drains again soon finds its
+	// consumer still there, and looking costs the server no write.
+	cons, err := r.js.Consumer(ctx, bus.DeliveriesStream, bus.QueueName(key.bus, key.rule, key.target))
+	if err != nil {
+		cons, err = r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.backlogConsumerConfig(key, conc))
+	}
+	if err != nil {
+		return fmt.Errorf("backlog consumer: %w", err)
+	}
+	var inflight sync.WaitGroup
+	defer inflight.Wait()
+	for ctx.Err() == nil && r.drainGoesOn(d) {
+		fctx, cancel := context.WithTimeout(ctx, fetchWait)
+		batch, err := cons.Fetch(conc, jetstream.FetchContext(fctx))
+		if err != nil {
+			cancel()
+			return fmt.Errorf("fetch backlog: %w", err)
+		}
+		n := 0
+		for msg := range batch.Messages() {
+			n++
+			r.drainOne(ctx, work, d, msg, &inflight)
+		}
+		berr := batch.Error()
+		cancel()
+		if errors.Is(berr, jetstream.ErrConsumerDeleted) {
+			return nil // another replica found it empty; the next sweep looks again
+		}
+		if n == 0 {
+			inflight.Wait()
+			info, err := cons.Info(ctx)
+			if err != nil {
+				return fmt.Errorf("backlog consumer: %w", err)
+			}
+			if info.NumPending == 0 && info.NumAckPending == 0 {
+				return nil // JetStream deletes the consumer once unused (backlogInactive)
+			}
+		}
+	}
+	return nil
+}
+
+// drainGoesOn reports whether d should fetch more: an orphan's pair is
+// still absent; a lane is still key's and its target not held.
+func (r *Router) drainGoesOn(d *drain) bool {
+	cur := r.lane(d.key)
+	if d.lane == nil {
+		return cur == nil
+	}
+	return cur == d.lane && !r.laneHeld(d.lane)
+}
+
+// drainOne delivers (or, for an orphan, dead-letters) one backlog message
+// in a goroutine of inflight.
+func (r *Router) drainOne(ctx, work context.Context, d *drain, msg jetstream.Msg, inflight *sync.WaitGroup) {
+	if d.lane == nil {
+		inflight.Go(func() {
+			a := r.newAttempt(d.key, msg)
+			a.backlog, a.dead = true, "target removed"
+			if r.lane(d.key) != nil {
+				a.dead, a.held = "", true // back in the rules meanwhile
+			}
+			r.settleDelivery(work, msg, &a)
+		})
+		return
+	}
+	stop := r.keepAlive(msg) // the wait for a slot may outlast the ack wait
+	ok := d.lane.wait(ctx)
+	stop()
+	if !ok {
+		_ = msg.Nak()
+		return
+	}
+	inflight.Go(func() {
+		defer d.lane.release()
+		r.deliver(work, d.lane, msg, true)
+	})
+}
+
+// backlogConsumerConfig is the consumer of key's backlog, which exists
+// while the backlog drains. MaxAckPending leaves room for deliveries
+// waiting for a retry beyond the concurrency; the lane's slots, not
+// MaxAckPending, bound concurrency. The inactive threshold removes one
+// that every replica left behind (a crash mid-drain).
+func (r *Router) backlogConsumerConfig(key targetKey, conc int) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:           bus.QueueName(key.bus, key.rule, key.target),
+		Description:       fmt.Sprintf("auditbus backlog: bus %s rule %s target %s", key.bus, key.rule, key.target),
+		FilterSubject:     bus.BacklogSubject(key.bus, key.rule, key.target),
+		AckPolicy:         jetstream.AckExplicitPolicy,
+		AckWait:           r.opts.ackWait,
+		MaxDeliver:        -1,
+		MaxAckPending:     conc * 2,
+		DeliverPolicy:     jetstream.DeliverAllPolicy,
+		InactiveThreshold: backlogInactive,
+	}
+}
+
+// backlogInactive is how long a backlog consumer nobody pulls from lives:
+// long enough for a busy target's backlog to drain again without a new
+// consumer, short enough that idle targets soon cost none.
+const backlogInactive = 30 * time.Second

@@ -1,0 +1,152 @@
+package dispatch
+
+import (
+	"cmp"
+	"context"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/auditbus/auditbus/rules"
+)
+
+// lane is one (rule, target)'s place in the process: its concurrency, its
+// rate, and whether a backlog drain runs. It holds no JetStream resource;
+// building one costs a few allocations, so a rule set of 100,000 targets
+// has 100,000 lanes and no consumer.
+type lane struct {
+	key         targetKey
+	concurrency int
+	rate        rules.Rate    // the target's own; zero: unlimited
+	limiter     *rate.Limiter // the lower of rate and the consented cap
+	capped      atomic.Int64  // the consented cap the limiter has, per minute; 0: none
+	slots       chan struct{} // one per delivery in flight
+	waiting     atomic.Int32  // deliveries waiting in the process for a slot
+	seeking     atomic.Bool   // a consent request is being sent (consent.go)
+}
+
+func newLane(key targetKey, b *binding, defaultConc int) *lane {
+	l := &lane{key: key, concurrency: cmp.Or(b.target.Concurrency, defaultConc),
+		limiter: rate.NewLimiter(rate.Inf, 1)}
+	if b.target.Rate != nil {
+		l.rate = *b.target.Rate
+	}
+	l.slots = make(chan struct{}, l.concurrency)
+	l.setLimit(0)
+	return l
+}
+
+// tryAcquire takes a free slot, without waiting.
+func (l *lane) tryAcquire() bool {
+	select {
+	case l.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// acquireUntil takes a slot for one delivery: at once when one is free;
+// else it waits until deadline, as long as fewer than room deliveries
+// of the lane already wait, so that a target that hangs holds
+// a bounded share of the shared consumer's messages, for a bounded time.
+// It reports false when the delivery should be parked instead (or ctx
+// ended).
+func (l *lane) acquireUntil(ctx context.Context, deadline time.Time, room int) bool {
+	if l.tryAcquire() {
+		return true
+	}
+	if l.waiting.Add(1) > int32(room) {
+		l.waiting.Add(-1)
+		return false
+	}
+	defer l.waiting.Add(-1)
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case l.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// waitRoom is how many deliveries of the shared consumer may wait in the
+// process for a slot of l: enough to keep a busy target's slots full
+// between fetches.
+func (l *lane) waitRoom() int { return max(4*l.concurrency, 32) }
+
+// directRoom is how many fan-outs may wait for a slot of l: waiting holds
+// an events worker, so a target at its capacity holds no more workers
+// than its concurrency, and the events wait in JetStream, not as
+// delivery messages.
+func (l *lane) directRoom() int { return l.concurrency }
+
+// wait takes a slot, however long that takes (a backlog's own consumer
+// holds the message meanwhile).
+func (l *lane) wait(ctx context.Context) bool {
+	select {
+	case l.slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (l *lane) release() { <-l.slots }
+
+// capRate limits l to the lower of its target's rate and perMinute, the
+// rate its endpoint consented to (WebHook-Allowed-Rate; 0: no cap).
+func (l *lane) capRate(perMinute int) {
+	if l.capped.Swap(int64(perMinute)) != int64(perMinute) {
+		l.setLimit(perMinute)
+	}
+}
+
+func (l *lane) setLimit(perMinute int) {
+	limit, burst := rate.Inf, 1
+	if l.rate.PerSecond > 0 {
+		limit, burst = rate.Limit(l.rate.PerSecond), max(l.rate.Burst, 1)
+	}
+	if consented := rate.Limit(float64(perMinute) / 60); perMinute > 0 && consented < limit {
+		limit, burst = consented, 1
+	}
+	l.limiter.SetLimit(limit)
+	l.limiter.SetBurst(burst)
+}
+
+// syncLanes gives every pair of t a lane, keeping the lane of a pair
+// whose concurrency and rate did not change (its slots and drain go on),
+// and forgets the lanes of pairs t lacks: what is queued for them is
+// parked, and dead-lettered once the removed-target grace passed
+// (backlog.go). Called with r.mu held.
+func (r *Router) syncLanes(t *table) {
+	// r.mu orders every writer, so r.lanes is read here without lanesMu.
+	lanes := make(map[targetKey]*lane, len(t.bindings))
+	for key, b := range t.bindings {
+		nl := newLane(key, b, r.opts.concurrency)
+		if old := r.lanes[key]; old != nil && old.concurrency == nl.concurrency && old.rate == nl.rate {
+			nl = old
+		}
+		lanes[key] = nl
+	}
+	var consenting []*lane
+	for key, l := range lanes {
+		if t.bindings[key].consent != nil {
+			consenting = append(consenting, l)
+		}
+	}
+	r.lanesMu.Lock()
+	r.lanes, r.consenting = lanes, consenting
+	r.lanesMu.Unlock()
+}
+
+// lane returns key's lane, nil when the rules lack the pair.
+func (r *Router) lane(key targetKey) *lane {
+	r.lanesMu.RLock()
+	defer r.lanesMu.RUnlock()
+	return r.lanes[key]
+}
