@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/rs/zerolog"
 
 	"github.com/auditbus/auditbus/router"
@@ -52,7 +51,7 @@ func TestFullDiskAnswers507AndRecovers(t *testing.T) {
 		c.Log = zerolog.New(&logs).Level(zerolog.InfoLevel)
 	}, writeRules(t, deleteRule(hook.URL)))
 
-	accepted, status, header, answer := fillDisk(t, s)
+	accepted, status, header, answer := fill(t, s, diskSize)
 	msg, _ := answer["error_msg"].(string)
 	if status != http.StatusInsufficientStorage || answer["error_code"] != api.CodeDiskFull ||
 		!strings.Contains(msg, "disk is full (no space left on device)") || !strings.Contains(msg, "--data-dir") ||
@@ -105,27 +104,4 @@ func TestFullDiskAnswers507AndRecovers(t *testing.T) {
 		_, ok := hook.byID("delete-after-recovery")
 		return ok, fmt.Sprint(hook.ids())
 	})
-}
-
-// fillDisk posts batches of 20 events, which match no rule, until one is
-// refused, and returns how many events were answered 202 before it, and
-// that answer.
-func fillDisk(t *testing.T, s *router.Server) (int, int, http.Header, map[string]any) {
-	t.Helper()
-	for n := 0; n < 2*diskSize/1024; n++ {
-		batch := make([]event.Event, 20)
-		for i := range batch {
-			batch[i] = auditEvent(t, fmt.Sprintf("fill-%d-%d", n, i), "DescribeCluster", 0)
-		}
-		body, err := json.Marshal(batch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		status, header, answer := call(t, s, http.MethodPost, "/v1/events", "application/cloudevents-batch+json", body, nil)
-		if status != http.StatusAccepted {
-			return n * len(batch), status, header, answer
-		}
-	}
-	t.Fatalf("more events accepted than a %d-byte disk holds", diskSize)
-	return 0, 0, nil, nil
 }

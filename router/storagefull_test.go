@@ -33,7 +33,7 @@ func TestFullStoreAnswers507AndIsNotReadyUntilRoom(t *testing.T) {
 	if status, _, body := call(t, s, "GET", "/readyz", "", nil, nil); status != http.StatusOK {
 		t.Fatalf("/readyz before filling: %d %v", status, body)
 	}
-	status, header, answer := fill(t, s)
+	_, status, header, answer := fill(t, s, fillStore)
 	msg, _ := answer["error_msg"].(string)
 	if status != http.StatusInsufficientStorage || answer["error_code"] != api.CodeStorageFull ||
 		!strings.Contains(msg, "JetStream storage is full (insufficient resources, err_code 10023)") ||
@@ -72,10 +72,12 @@ func TestFullStoreAnswers507AndIsNotReadyUntilRoom(t *testing.T) {
 	}
 }
 
-// fill posts batches until one is refused and returns that answer.
-func fill(t *testing.T, s *router.Server) (int, http.Header, map[string]any) {
+// fill posts batches of 20 events, which match no rule, until one is
+// refused, and returns how many events were answered 202 before it, and
+// that answer. Twice limit's worth of events accepted fails the test.
+func fill(t *testing.T, s *router.Server, limit int) (int, int, http.Header, map[string]any) {
 	t.Helper()
-	for n := 0; n < 2*fillStore/1024; n++ {
+	for n := 0; n < 2*limit/1024; n++ {
 		batch := make([]event.Event, 20)
 		for i := range batch {
 			batch[i] = auditEvent(t, fmt.Sprintf("fill-%d-%d", n, i), "DescribeCluster", 0)
@@ -86,11 +88,11 @@ func fill(t *testing.T, s *router.Server) (int, http.Header, map[string]any) {
 		}
 		status, header, answer := call(t, s, http.MethodPost, "/v1/events", "application/cloudevents-batch+json", body, nil)
 		if status != http.StatusAccepted {
-			return status, header, answer
+			return n * len(batch), status, header, answer
 		}
 	}
-	t.Fatalf("%d bytes of events accepted under a %d-byte limit", 2*fillStore*20, fillStore)
-	return 0, nil, nil
+	t.Fatalf("more events accepted than %d bytes hold", limit)
+	return 0, 0, nil, nil
 }
 
 func oneEvent(t *testing.T, id string) []byte {
