@@ -2,22 +2,13 @@ package index_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/auditbus/auditbus/router/index"
 	"github.com/auditbus/auditbus/router/index/pgtest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := pgtest.StopShared(); err != nil {
-		fmt.Fprintln(os.Stderr, "stop postgres:", err)
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // stores are the stores every store test runs against: each opens an
 // empty one.

@@ -138,7 +138,7 @@ var (
 )
 
 // Shared is one server for a whole test binary, started on first use;
-// the package's TestMain calls StopShared after m.Run.
+// the package's TestMain is Main, which stops it after the tests.
 func Shared(t testing.TB) *Server {
 	t.Helper()
 	sharedOnce.Do(func() { shared, sharedErr = Start() })
@@ -148,10 +148,15 @@ func Shared(t testing.TB) *Server {
 	return shared
 }
 
-// StopShared stops the Shared server if one started.
-func StopShared() error {
-	if shared == nil {
-		return nil
+// Main runs the tests, then stops the Shared server if one started (a
+// failure to stop it fails the run): a package's TestMain calls it.
+func Main(m *testing.M) {
+	code := m.Run()
+	if shared != nil {
+		if err := shared.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stop postgres:", err)
+			code = 1
+		}
 	}
-	return shared.Stop()
+	os.Exit(code)
 }
