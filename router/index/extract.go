@@ -41,6 +41,7 @@ func FromMessage(seq uint64, subject string, data []byte, stored time.Time) (Rec
 		Outcome: ext("outcome"), Code: ext("code"), SourceIP: ext("sourceip"), Region: ext("region"),
 		Cluster: ext("cluster"), TraceRating: ext("tracerating"), Event: data,
 	}
+	k8sFields(&r, &e)
 	if r.TraceRating == "" {
 		// CTS rates every trace; other sources' events are rated the way
 		// CTS would, so a rating filter finds them too.

@@ -27,5 +27,11 @@ type Record struct {
 	Cluster      string
 	TraceRating  string // the tracerating extension, else warning for a failure, else normal
 	RequestID    string // CTS request_id, Tencent requestID, Kubernetes auditID
+	// Kubernetes audit events only (see k8sFields):
+	ClusterID string // an HSS record's cluster_id, else Cluster
+	HostID    string // an HSS record's host_id (the hostid extension)
+	HostName  string // an HSS record's host_name (hostname)
+	HostIP    string // an HSS record's host_ip (hostip)
+	Scope     string // system for a system: user or none, else user
 	Event        []byte // the stored event
 }

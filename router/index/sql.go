@@ -30,13 +30,13 @@ type sqlStore struct {
 // time, which come first.
 var columns = []string{"seq", "time_ns", "bus", "id", "source", "type", "subject", "kind", "product",
 	"action", "principal", "resourcetype", "resourcename", "resourceid", "outcome", "code", "sourceip",
-	"region", "cluster", "tracerating", "requestid", "event"}
+	"region", "cluster", "tracerating", "requestid", "clusterid", "hostid", "hostname", "hostip", "scope", "event"}
 
 // indexed are the fields with an index of their own (with time and
 // sequence, so a filter on one of them pages newest first without a sort):
 // those "who did what to what" questions start from.
 var indexed = []Field{FieldPrincipal, FieldAction, FieldResourceName, FieldResourceID, FieldID,
-	FieldRequestID, FieldProduct, FieldCluster}
+	FieldRequestID, FieldProduct, FieldCluster, FieldClusterID}
 
 // maxRowsPerInsert keeps an insert's parameters below SQLite's limit
 // (32766) and PostgreSQL's (65535).
@@ -56,9 +56,14 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 	for _, f := range indexed {
 		stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS audit_events_%s ON audit_events (%s, time_ns, seq)", f, f))
 	}
-	for _, q := range stmts {
+	for i, q := range stmts {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s audit index schema: %w", s.d.name, err)
+		}
+		if i == 1 { // the table and the meta table exist
+			if err := s.addColumns(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -115,7 +120,8 @@ func (s *sqlStore) insert(recs []Record) (string, []any) {
 		b.WriteByte(')')
 		args = append(args, int64(r.Seq), r.Time.UnixNano(), r.Bus, r.ID, r.Source, r.Type, r.Subject, r.Kind,
 			r.Product, r.Action, r.Principal, r.ResourceType, r.ResourceName, r.ResourceID, r.Outcome, r.Code,
-			r.SourceIP, r.Region, r.Cluster, r.TraceRating, r.RequestID, r.Event)
+			r.SourceIP, r.Region, r.Cluster, r.TraceRating, r.RequestID,
+			r.ClusterID, r.HostID, r.HostName, r.HostIP, r.Scope, r.Event)
 	}
 	b.WriteString(" ON CONFLICT (seq) DO NOTHING")
 	return b.String(), args
@@ -177,9 +183,9 @@ func (s *sqlStore) Search(ctx context.Context, q Query) ([]Record, error) {
 		limit = DefaultLimit
 	}
 	where, args := s.where(q, nil)
-	args = append(args, limit)
+	args = append(args, limit, max(q.Offset, 0))
 	stmt := "SELECT " + strings.Join(columns, ", ") + " FROM audit_events" + where +
-		" ORDER BY time_ns DESC, seq DESC LIMIT " + s.d.placeholder(len(args))
+		" ORDER BY time_ns DESC, seq DESC LIMIT " + s.d.placeholder(len(args)-1) + " OFFSET " + s.d.placeholder(len(args))
 	rows, err := s.db.QueryContext(ctx, stmt, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s audit index: search: %w", s.d.name, err)
@@ -191,7 +197,8 @@ func (s *sqlStore) Search(ctx context.Context, q Query) ([]Record, error) {
 		var seq, ns int64
 		if err := rows.Scan(&seq, &ns, &r.Bus, &r.ID, &r.Source, &r.Type, &r.Subject, &r.Kind, &r.Product,
 			&r.Action, &r.Principal, &r.ResourceType, &r.ResourceName, &r.ResourceID, &r.Outcome, &r.Code,
-			&r.SourceIP, &r.Region, &r.Cluster, &r.TraceRating, &r.RequestID, &r.Event); err != nil {
+			&r.SourceIP, &r.Region, &r.Cluster, &r.TraceRating, &r.RequestID,
+			&r.ClusterID, &r.HostID, &r.HostName, &r.HostIP, &r.Scope, &r.Event); err != nil {
 			return nil, fmt.Errorf("%s audit index: read row: %w", s.d.name, err)
 		}
 		r.Seq, r.Time = uint64(seq), time.Unix(0, ns).UTC()

@@ -30,12 +30,19 @@ const (
 	FieldCluster      Field = "cluster"
 	FieldTraceRating  Field = "tracerating"
 	FieldRequestID    Field = "requestid"
+	// The Kubernetes fields the HSS and ACP audit queries filter on.
+	FieldClusterID Field = "clusterid"
+	FieldHostID    Field = "hostid"
+	FieldHostName  Field = "hostname"
+	FieldHostIP    Field = "hostip"
+	FieldScope     Field = "scope"
 )
 
 // Fields is every Field, in a stable order.
 var Fields = []Field{FieldBus, FieldID, FieldSource, FieldType, FieldKind, FieldProduct, FieldAction,
 	FieldPrincipal, FieldResourceType, FieldResourceName, FieldResourceID, FieldOutcome, FieldCode,
-	FieldSourceIP, FieldRegion, FieldCluster, FieldTraceRating, FieldRequestID}
+	FieldSourceIP, FieldRegion, FieldCluster, FieldTraceRating, FieldRequestID,
+	FieldClusterID, FieldHostID, FieldHostName, FieldHostIP, FieldScope}
 
 // Cursor is a position in the newest-first order: a page continues with
 // the records strictly after (older than) it.
@@ -61,6 +68,9 @@ type Query struct {
 	From *Cursor
 	// Limit is the page size; 0 means DefaultLimit.
 	Limit int
+	// Offset skips that many matches (after From) before the page starts,
+	// for the APIs that page by offset (HSS, ACP).
+	Offset int
 }
 
 // DefaultLimit is a Query's page size when it sets none.
@@ -76,7 +86,8 @@ type Store interface {
 	Put(ctx context.Context, recs []Record) error
 	// Search answers q, newest first (time, then sequence).
 	Search(ctx context.Context, q Query) ([]Record, error)
-	// Count is how many records q matches, ignoring its From and Limit.
+	// Count is how many records q matches, ignoring its From, Limit and
+	// Offset.
 	Count(ctx context.Context, q Query) (int64, error)
 	// DeleteBefore removes the records whose time is before t and
 	// returns how many it removed.

@@ -30,6 +30,8 @@ func corpus(n int) []index.Record {
 			ResourceName: pick(i, "n1", "n2"), ResourceID: pick(i, "r1", "r2", "r3", "r4"), Outcome: pick(i, "success", "failure", "success"),
 			Code: pick(i, "200", "403"), SourceIP: pick(i, "203.0.113.7", "198.51.100.2", "2001:db8::1"), Region: pick(i, "ap-guangzhou", "cn-north-4"),
 			Cluster: pick(i, "", "cls-1", "c2"), TraceRating: pick(i, "normal", "warning", "incident"), RequestID: fmt.Sprintf("req-%d", i%7),
+			ClusterID: pick(i, "", "id-1", "id-2", "id-3"), HostID: pick(i, "", "h1"), HostName: pick(i, "n1", "n2", ""),
+			HostIP: pick(i, "192.0.2.1", "", "192.0.2.2"), Scope: pick(i, "", "user", "system"),
 			Event: []byte(fmt.Sprintf(`{"specversion":"1.0","id":"ev-%d"}`, i)),
 		}
 	}
@@ -44,6 +46,8 @@ func field(r index.Record, f index.Field) string {
 		index.FieldResourceType: r.ResourceType, index.FieldResourceName: r.ResourceName, index.FieldResourceID: r.ResourceID,
 		index.FieldOutcome: r.Outcome, index.FieldCode: r.Code, index.FieldSourceIP: r.SourceIP, index.FieldRegion: r.Region,
 		index.FieldCluster: r.Cluster, index.FieldTraceRating: r.TraceRating, index.FieldRequestID: r.RequestID,
+		index.FieldClusterID: r.ClusterID, index.FieldHostID: r.HostID, index.FieldHostName: r.HostName,
+		index.FieldHostIP: r.HostIP, index.FieldScope: r.Scope,
 	}[f]
 }
 
