@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/auditbus/auditbus/router/cts"
+	"github.com/auditbus/auditbus/router/hss"
 )
 
 // kubeStatusWriter marks the answers of the Kubernetes audit endpoints,
@@ -42,6 +43,9 @@ var kubeReasons = map[int]string{
 func writeErrorBody(w http.ResponseWriter, status int, body errorBody) {
 	if _, ok := w.(ctsErrorWriter); ok {
 		body.Code = cts.CodeFor(status)
+	}
+	if _, ok := w.(hssErrorWriter); ok {
+		body.Code = hss.CodeFor(status)
 	}
 	if _, ok := w.(kubeStatusWriter); !ok {
 		writeJSON(w, status, body)

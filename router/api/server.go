@@ -152,6 +152,8 @@ func New(pub Publisher, opts ...Option) *Server {
 		s.route("/v1/audit-events", methods{http.MethodGet: {auth.ActionAuditRead, s.listAuditEvents}})
 		s.route("/v1/audit-events:search", methods{http.MethodPost: {auth.ActionAuditRead, s.searchAuditEvents}})
 		s.routeCTS("/v3/{project_id}/traces", methods{http.MethodGet: {auth.ActionCTSTraceList, s.listTraces}})
+		s.routeHSS("/v5/{project_id}/container/kubernetes/cluster/audit-logs", methods{http.MethodGet: {auth.ActionHSSContainerList, s.listClusterAuditLogs}})
+		s.routeKube("/v1/kubernetes-audits", methods{http.MethodGet: {auth.ActionAuditRead, s.listKubernetesAudits}})
 	}
 	if o.signingCert != nil {
 		s.route("/v1/signing-cert", methods{http.MethodGet: {public, s.signingCert}})

@@ -33,6 +33,9 @@ const (
 	ActionCTSTrackerDelete      = "cts:tracker:delete"
 	ActionCTSTrackerList        = "cts:tracker:list"
 	ActionCTSQuotaGet           = "cts:quota:get"
+	// The HSS-compatible cluster audit log query uses HSS's action name
+	// for its container management APIs.
+	ActionHSSContainerList = "hss:container:list"
 )
 
 // Actions is every action, for validating auth files and `token create`.
@@ -43,6 +46,7 @@ var Actions = []string{
 	ActionCTSTraceList, ActionCTSNotificationCreate, ActionCTSNotificationUpdate,
 	ActionCTSNotificationDelete, ActionCTSNotificationList, ActionCTSTrackerCreate,
 	ActionCTSTrackerUpdate, ActionCTSTrackerDelete, ActionCTSTrackerList, ActionCTSQuotaGet,
+	ActionHSSContainerList,
 }
 
 // validGrant reports whether g names an action or a family of them, so a
