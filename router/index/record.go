@@ -33,5 +33,5 @@ type Record struct {
 	HostName  string // an HSS record's host_name (hostname)
 	HostIP    string // an HSS record's host_ip (hostip)
 	Scope     string // system for a system: user or none, else user
-	Event        []byte // the stored event
+	Event     []byte // the stored event
 }

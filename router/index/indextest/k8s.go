@@ -44,8 +44,8 @@ func K8sEvents(t testing.TB, n int, start time.Time) []K8s {
 		f := map[string]string{
 			"cluster_name": pick(j, "cls-a", "cls-b"), "verb": pick(j, "create", "delete", "get", "patch", "list", "update"),
 			"user_name": pick(j, K8sPrincipals...), "resource_name": fmt.Sprintf("obj-%d", j%4),
-			"resource_type": pick(j, "pods", "deployments", "secrets", "pods/exec", "pods"),
-			"source_ip":     pick(j, "203.0.113.7", "10.0.0.3", "2001:db8::5"),
+			"resource_type":   pick(j, "pods", "deployments", "secrets", "pods/exec", "pods"),
+			"source_ip":       pick(j, "203.0.113.7", "10.0.0.3", "2001:db8::5"),
 			"response_status": map[bool]string{true: "success", false: "failure"}[code < 400],
 			"scope":           pick(j, "user", "system"), "host_id": "", "host_name": "", "host_ip": "",
 		}
@@ -91,7 +91,7 @@ func k8sAuditEvent(i int, at time.Time, f map[string]string, code int) map[strin
 		"responseStatus":           map[string]any{"code": code, "metadata": map[string]any{}},
 		"requestObject":            map[string]any{"kind": "DeleteOptions"},
 		"requestReceivedTimestamp": ts, "stageTimestamp": ts,
-		"annotations":              map[string]any{"authorization.k8s.io/decision": "allow"},
+		"annotations": map[string]any{"authorization.k8s.io/decision": "allow"},
 	}
 }
 
