@@ -85,7 +85,8 @@ func TestIndexerFieldsOfEachSource(t *testing.T) {
 			want := []index.Record{ // newest first: Kubernetes, Tencent, CTS
 				{Bus: "prod", ID: got[0].ID, Source: "tke.k8s", Type: "tke:K8sAudit:delete", Subject: "api/v1/namespaces/shop/pods/p2",
 					Kind: "K8sAudit", Product: "tke", Action: "delete", Principal: "alice", ResourceType: "pods", ResourceName: "p0",
-					ResourceID: "uid-0", Outcome: "success", Code: "200", SourceIP: "203.0.113.7", Cluster: "cls-a", TraceRating: "normal", RequestID: "k8s-000002"},
+					ResourceID: "uid-0", Outcome: "success", Code: "200", SourceIP: "203.0.113.7", Cluster: "cls-a", TraceRating: "normal", RequestID: "k8s-000002",
+					ClusterID: "cls-a", Scope: "user"},
 				{Bus: "prod", ID: "tc-000001", Source: "tke.cloud.tencent", Type: "tke:CloudEvent:ApiCall", Kind: "ApiCall",
 					Product: "tke", Action: "DeleteCluster", Principal: "100", ResourceType: "cluster", ResourceName: "cls-0",
 					Outcome: "success", Code: "0", SourceIP: "203.0.113.7", Region: "ap-guangzhou", TraceRating: "normal", RequestID: "req-1"},
