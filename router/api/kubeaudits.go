@@ -35,6 +35,7 @@ func (s *Server) listClusterAuditLogs(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if err.Status >= 500 {
 			s.opts.log.Error().Str("code", err.Code).Msg("HSS audit log query failed: " + err.Msg)
+			w.Header().Set("Retry-After", "1")
 		}
 		writeJSON(w, err.Status, err)
 		return
