@@ -203,3 +203,13 @@ func TestItemOfEachForm(t *testing.T) {
 	got, _ := json.MarshalIndent(resp, "", "  ")
 	golden(t, "items.golden.json", got)
 }
+
+// TestIndexDown: an index that does not answer is a 503.
+func TestIndexDown(t *testing.T) {
+	s := stores[0].open(t)
+	s.Close()
+	v := query(map[string]string{"cluster": "c", "size": "1", "pageno": "1"}, t0.Unix(), t0.Unix())
+	if _, err := acp.ListAudits(context.Background(), s, nil, v); err == nil || err.Status != 503 {
+		t.Errorf("closed index: %+v, want 503", err)
+	}
+}

@@ -254,3 +254,13 @@ func TestLogOfEachForm(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexDown: an index that does not answer is a 503 HSS.5030.
+func TestIndexDown(t *testing.T) {
+	s := stores[0].open(t)
+	s.Close()
+	_, err := hss.ListClusterAuditLogs(context.Background(), s, nil, query(map[string]string{"cluster_id": "c"}, t0, t0))
+	if err == nil || err.Status != 503 || err.Code != hss.CodeRead {
+		t.Errorf("closed index: %+v, want 503 %s", err, hss.CodeRead)
+	}
+}

@@ -36,7 +36,9 @@ var params = []string{"enterprise_project_id", "cluster_id", "cluster_name", "ho
 // enterprise_project_id is accepted and ignored: auditbus has no
 // enterprise projects, so every record is in the one a caller names.
 func parse(v url.Values) (index.Query, *Error) {
-	q := index.Query{Limit: DefaultLimit, Equal: map[index.Field][]string{index.FieldKind: {"K8sAudit"}}}
+	// No kind filter: only Kubernetes audit events have a clusterid, and
+	// without one the count reads the clusterid index alone.
+	q := index.Query{Limit: DefaultLimit, Equal: map[index.Field][]string{}}
 	for name, vals := range v {
 		if !slices.Contains(params, name) {
 			return q, badParam("query parameter %s is not supported (supported: %s)", name, strings.Join(params, ", "))
