@@ -9,6 +9,13 @@ import (
 	"github.com/auditbus/auditbus/router/sources"
 )
 
+// formatNames say what each --format of raw records is.
+var formatNames = map[string]string{
+	"cloudaudit": "Tencent CloudAudit",
+	"cts":        "Huawei CTS",
+	"k8s-audit":  "Kubernetes audit",
+}
+
 // request is one body to post, holding items events or records.
 type request struct {
 	body        []byte
@@ -23,7 +30,14 @@ type request struct {
 // server knowing every shape.
 func publishBodies(f publishFlags, stdin io.Reader) ([]request, int, error) {
 	if f.format == "cloudevents" {
-		events, err := readEventFile(f.file, stdin)
+		src, err := readSource(f.file, stdin)
+		if err != nil {
+			return nil, 0, err
+		}
+		if shape := recordShape(src); shape != "" {
+			return nil, 0, withHint(fmt.Errorf("%s holds %s records, not CloudEvents", f.file, formatNames[shape]), "pass --format "+shape)
+		}
+		events, err := parseEvents(f.file, src)
 		if err != nil {
 			return nil, 0, err
 		}
