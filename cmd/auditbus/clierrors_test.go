@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -169,4 +170,38 @@ func TestLogDurationsHaveUnits(t *testing.T) {
 			t.Errorf("%s: %q lacks %q", format, b.String(), want)
 		}
 	}
+}
+
+// TestPublishServerErrorsPointIntoFile: a record the server refuses, in
+// the second request of a batched publish, is named by its number in the
+// file and its line:column, not by its index in the request.
+func TestPublishServerErrorsPointIntoFile(t *testing.T) {
+	srv, err := router.Start(context.Background(), router.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NATSListen: "-",
+		Log: zerolog.Nop(), Stdout: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(context.Background())
+	src, err := os.ReadFile("../../examples/records/cloudaudit.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []json.RawMessage
+	if err := json.Unmarshal(src, &recs); err != nil {
+		t.Fatal(err)
+	}
+	file := writeFile(t, "three.ndjson", compact(t, recs[0])+"\n"+compact(t, recs[1])+"\n"+`  {"eventName": 5}`+"\n")
+	code, _, errOut := cli(t, context.Background(), "publish", "--url", "http://"+srv.Addr(), "--format", "cloudaudit", "--batch", "2", "--file", file)
+	if code != 1 || !strings.Contains(errOut, "request 2 of 2: 400 Bad Request AB.1003: 1 bad record(s), nothing stored: "+file+":3:3: record 3: eventName") || strings.Contains(errOut, "record 0") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+func compact(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

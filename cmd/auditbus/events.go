@@ -21,27 +21,38 @@ func readEventFile(path string, stdin io.Reader) ([]event.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseEvents(path, src)
+	events, _, err := parseEvents(path, src)
+	return events, err
 }
 
-// parseEvents decodes the events of src, read from path. An error names
-// the place as path:line:column (1-based, the column in bytes) and the
-// event by its 1-based number.
-func parseEvents(path string, src []byte) ([]event.Event, error) {
+// parseEvents decodes the events of src, read from path, and says where
+// each starts as path:line:column (1-based, the column in bytes). An error
+// names the place the same way, and the event by its 1-based number.
+func parseEvents(path string, src []byte) ([]event.Event, []string, error) {
 	vals, err := splitJSON(src)
 	if err != nil {
-		return nil, positioned(path, src, err)
+		return nil, nil, positioned(path, src, err)
 	}
 	events := make([]event.Event, 0, len(vals))
+	at := valuePositions(path, src, vals)
 	for i, v := range vals {
 		e, err := ingest.DecodeStructured(v.raw)
 		if err != nil {
-			line, col := textPosition(src, v.offset)
-			return nil, fmt.Errorf("%s:%d:%d: event %d: %w", path, line, col, i+1, err)
+			return nil, nil, fmt.Errorf("%s: event %d: %w", at[i], i+1, err)
 		}
 		events = append(events, e)
 	}
-	return events, nil
+	return events, at, nil
+}
+
+// valuePositions is path:line:column of each value.
+func valuePositions(path string, src []byte, vals []jsonValue) []string {
+	at := make([]string, len(vals))
+	for i, v := range vals {
+		line, col := textPosition(src, v.offset)
+		at[i] = fmt.Sprintf("%s:%d:%d", path, line, col)
+	}
+	return at
 }
 
 // jsonValue is one object of an input file and the byte offset it starts at.

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
+	"io"
 	"strings"
 	"testing"
 )
@@ -123,5 +125,29 @@ func TestSubcommandMistakes(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, tc.want) || out != "" {
 			t.Errorf("%v: exit %d, stderr %s", tc.args, code, errOut)
 		}
+	}
+}
+
+// TestHelpOfPlainFlagSet: a command that builds its flags with
+// flag.NewFlagSet, as commands did before newFlagSet, still has its usage
+// shown as help and its flags offered for completion.
+func TestHelpOfPlainFlagSet(t *testing.T) {
+	c := &command{name: "plain", summary: "a command in the old style", run: func(_ context.Context, args []string, _, stderr io.Writer) error {
+		fs := flag.NewFlagSet("plain", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		fs.String("since", "", "only events since this time")
+		fs.Bool("json", false, "print JSON")
+		if err := fs.Parse(args); err != nil {
+			return errUsage
+		}
+		return nil
+	}}
+	var b bytes.Buffer
+	writeHelp(context.Background(), &b, "plain", c)
+	if !strings.Contains(b.String(), "Usage: auditbus plain [flags]") || !strings.Contains(b.String(), "\n  -since string\n") {
+		t.Errorf("help:\n%s", b.String())
+	}
+	if got := strings.Join(flagNames(context.Background(), c), " "); got != "json since" {
+		t.Errorf("flags %q, want json since", got)
 	}
 }

@@ -91,7 +91,7 @@ func sendAll(ctx context.Context, client *http.Client, endpoint string, bodies [
 	for i, b := range bodies {
 		res, err := post(ctx, client, endpoint, b)
 		if err != nil {
-			return sum, fmt.Errorf("request %d of %d: %w (the %d requests before it were stored)", i+1, len(bodies), err, i)
+			return sum, fmt.Errorf("request %d of %d: %w (the %d requests before it were stored)", i+1, len(bodies), placeError(err, b), i)
 		}
 		sum.New += res.Accepted - len(res.Duplicates)
 		sum.Duplicates += len(res.Duplicates)
