@@ -63,6 +63,9 @@ func TestHelpEveryCommand(t *testing.T) {
 		}
 		checkHelp(t, p.path, want)
 	}
+	if code, out, _ := cli(t, context.Background(), "help", "rules", "validate"); code != 0 || !strings.HasPrefix(out, "Usage: auditbus rules validate ") {
+		t.Errorf("help rules validate: exit %d:\n%s", code, out)
+	}
 	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
 		code, out, _ := cli(t, context.Background(), args...)
 		if code != 0 || !strings.Contains(out, "completion") || !strings.Contains(out, "rules") {

@@ -22,7 +22,6 @@ func withHint(err error, hint string) error { return &hintError{err, hint} }
 // API clients, into the flag a CLI user passes instead.
 var phraseHints = []struct{ phrase, hint string }{
 	{"pass ?cluster=NAME", "pass --cluster NAME: the cluster the records come from"},
-	{"?product=", "pass --product NAME (k8s, tke, cce, ...)"},
 }
 
 // hintFor is the hint for err: its own, or the one for a phrase it holds.

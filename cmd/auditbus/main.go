@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -68,10 +69,14 @@ func main() {
 }
 
 // run finds the command that args name, answers a help request (-h,
-// -help, --help anywhere before "--") with its help on stdout and exit 0,
+// -help, --help anywhere before "--", or help before the command) with its
+// help on stdout and exit 0,
 // and otherwise runs it: exit 0, 1 for a failure (printed with the hint
 // that fixes it, if any), 2 for a command-line mistake.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 1 && args[0] == "help" { // help rules validate
+		return run(ctx, append(slices.Clone(args[1:]), "--help"), stdout, stderr)
+	}
 	if len(args) == 0 || args[0] == "help" || wantsHelp(args[:1]) {
 		usage(stdout)
 		return 0
