@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/auditbus/auditbus/router"
+	"github.com/auditbus/auditbus/router/auth"
 )
 
 func writeFile(t *testing.T, name, content string) string {
@@ -204,4 +205,34 @@ func compact(t *testing.T, raw json.RawMessage) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestClientErrorsNameTheFlag: a refused connection and a 401 come with
+// the flag that fixes them.
+func TestClientErrorsNameTheFlag(t *testing.T) {
+	authFile := writeFile(t, "auth.yaml", "identities:\n  - name: ops\n    actions: [\"*\"]\n    tokens: [\""+auth.HashToken("secret")+"\"]\n")
+	srv, err := router.Start(context.Background(), router.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NATSListen: "-",
+		AuthFile: authFile, Log: zerolog.Nop(), Stdout: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(context.Background())
+	t.Setenv("AUDITBUS_TOKEN", "")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"dlq", "list", "--url", "http://" + srv.Addr()}, "AB.4010"},
+		{[]string{"search", "--url", "http://" + srv.Addr()}, "AB.4010"},
+		{[]string{"dlq", "list", "--url", "http://" + freeAddr(t)}, "connection refused"},
+	} {
+		code, _, errOut := cli(t, context.Background(), tc.args...)
+		want := "\nhint: pass --token-file FILE or set AUDITBUS_TOKEN"
+		if tc.want == "connection refused" {
+			want = "\nhint: nothing listens at that address: start `auditbus serve`, or pass --url"
+		}
+		if code != 1 || !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, want) {
+			t.Errorf("%v: exit %d: %s", tc.args[:2], code, errOut)
+		}
+	}
 }

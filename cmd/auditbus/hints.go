@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"syscall"
+
+	"github.com/auditbus/auditbus/router/auth"
 )
 
 // hintError is a failure that knows the flag that fixes it; run prints
@@ -24,11 +27,19 @@ var phraseHints = []struct{ phrase, hint string }{
 	{"pass ?cluster=NAME", "pass --cluster NAME: the cluster the records come from"},
 }
 
-// hintFor is the hint for err: its own, or the one for a phrase it holds.
+// hintFor is the hint for err: its own, the one for how the API refused
+// it, or the one for a phrase it holds.
 func hintFor(err error) string {
 	var h *hintError
 	if errors.As(err, &h) {
 		return h.hint
+	}
+	var ae *apiErr
+	switch {
+	case errors.As(err, &ae) && ae.code == auth.CodeUnauthenticated:
+		return "pass --token-file FILE or set AUDITBUS_TOKEN (a token from `auditbus token create`), or --client-cert and --client-key"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "nothing listens at that address: start `auditbus serve`, or pass --url (env AUDITBUS_URL) for the server"
 	}
 	msg := err.Error()
 	for _, p := range phraseHints {
