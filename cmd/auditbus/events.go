@@ -45,12 +45,20 @@ func parseEvents(path string, src []byte) ([]event.Event, []string, error) {
 	return events, at, nil
 }
 
-// valuePositions is path:line:column of each value.
+// valuePositions is path:line:column of each value. The values are in
+// file order, so lines are counted once over the file, not from its start
+// for each value (which made a large file's cost quadratic).
 func valuePositions(path string, src []byte, vals []jsonValue) []string {
 	at := make([]string, len(vals))
+	line, lineStart, counted := 1, int64(0), int64(0)
 	for i, v := range vals {
-		line, col := textPosition(src, v.offset)
-		at[i] = fmt.Sprintf("%s:%d:%d", path, line, col)
+		for nl := bytes.IndexByte(src[counted:v.offset], '\n'); nl >= 0; nl = bytes.IndexByte(src[counted:v.offset], '\n') {
+			line++
+			counted += int64(nl) + 1
+			lineStart = counted
+		}
+		counted = v.offset
+		at[i] = fmt.Sprintf("%s:%d:%d", path, line, 1+v.offset-lineStart)
 	}
 	return at
 }
