@@ -14,7 +14,12 @@ type Position struct {
 	Line, Col int
 }
 
+// String is file:line:col, or the file alone for the whole file: a
+// position is never printed with a line or column of 0.
 func (p Position) String() string {
+	if p.Line == 0 {
+		return p.File
+	}
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }
 

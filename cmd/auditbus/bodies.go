@@ -9,11 +9,22 @@ import (
 	"github.com/auditbus/auditbus/router/sources"
 )
 
-// request is one body to post, holding items events or records.
+// formatNames say what each --format of raw records is.
+var formatNames = map[string]string{
+	"cloudaudit": "Tencent CloudAudit",
+	"cts":        "Huawei CTS",
+	"k8s-audit":  "Kubernetes audit",
+}
+
+// request is one body to post, holding items events or records: the
+// file's from first on (0-based), at where they are in the file
+// (path:line:column; nil when the server splits the body itself).
 type request struct {
 	body        []byte
 	contentType string
 	items       int
+	first       int
+	at          []string
 }
 
 // publishBodies reads the file and cuts it into request bodies of at most
@@ -23,7 +34,14 @@ type request struct {
 // server knowing every shape.
 func publishBodies(f publishFlags, stdin io.Reader) ([]request, int, error) {
 	if f.format == "cloudevents" {
-		events, err := readEventFile(f.file, stdin)
+		src, err := readSource(f.file, stdin)
+		if err != nil {
+			return nil, 0, err
+		}
+		if shape := recordShape(src); shape != "" {
+			return nil, 0, withHint(fmt.Errorf("%s holds %s records, not CloudEvents", f.file, formatNames[shape]), "pass --format "+shape)
+		}
+		events, at, err := parseEvents(f.file, src)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -34,7 +52,7 @@ func publishBodies(f publishFlags, stdin io.Reader) ([]request, int, error) {
 			if err != nil {
 				return nil, 0, err
 			}
-			out = append(out, request{body, "application/cloudevents-batch+json", len(chunk)})
+			out = append(out, request{body, "application/cloudevents-batch+json", len(chunk), start, at[start : start+len(chunk)]})
 		}
 		return out, len(events), nil
 	}
@@ -46,6 +64,10 @@ func publishBodies(f publishFlags, stdin io.Reader) ([]request, int, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", f.file, err)
 	}
+	var at []string
+	if vals, err := splitJSON(src); err == nil && len(vals) == len(recs) && len(recs) > 1 {
+		at = valuePositions(f.file, src, vals)
+	}
 	var out []request
 	for start := 0; start < len(recs); start += f.batch {
 		chunk := recs[start:min(start+f.batch, len(recs))]
@@ -56,7 +78,11 @@ func publishBodies(f publishFlags, stdin io.Reader) ([]request, int, error) {
 		if len(recs) == 1 {
 			body = recs[0]
 		}
-		out = append(out, request{body, "application/json", len(chunk)})
+		r := request{body, "application/json", len(chunk), start, nil}
+		if at != nil {
+			r.at = at[start : start+len(chunk)]
+		}
+		out = append(out, r)
 	}
 	return out, len(recs), nil
 }

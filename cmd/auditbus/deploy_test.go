@@ -92,7 +92,7 @@ func TestDeployArgsCheckCatchesMismatch(t *testing.T) {
 		t.Errorf("serve twice: %v\n%s; want exit 2 naming the unexpected arguments", err, errOut)
 	}
 	noRules := deployLine{k8s.line, notMounted}
-	if _, errOut, err := checkConfigRun(t, bin, noRules); exitCode(err) != 1 || !strings.Contains(errOut, "etc/auditbus/rules:0:0: rule path: no such file or directory") {
+	if _, errOut, err := checkConfigRun(t, bin, noRules); exitCode(err) != 1 || !strings.Contains(errOut, "etc/auditbus/rules: rule path: no such file or directory") {
 		t.Errorf("rules directory missing: %v\n%s; want exit 1 naming the missing path", err, errOut)
 	}
 }

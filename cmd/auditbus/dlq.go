@@ -17,19 +17,6 @@ import (
 	"github.com/auditbus/auditbus/router/dispatch"
 )
 
-// runDLQ is `auditbus dlq list|redrive`: the dead-letter queue through
-// the HTTP API (GET /v1/dlq, POST /v1/dlq:redrive).
-func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "list" && args[0] != "redrive") {
-		fmt.Fprintln(stderr, "usage: auditbus dlq list|redrive [flags]; -h after either for its flags")
-		return errUsage
-	}
-	if args[0] == "list" {
-		return runDLQList(ctx, args[1:], stdout, stderr)
-	}
-	return runDLQRedrive(ctx, args[1:], stdout, stderr)
-}
-
 type dlqFlags struct {
 	base, bus, rule, target string
 	timeout                 time.Duration
@@ -45,9 +32,9 @@ func (f *dlqFlags) register(fs *flag.FlagSet) {
 	f.client.register(fs)
 }
 
+// runDLQList is `auditbus dlq list`: GET /v1/dlq as a table.
 func runDLQList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dlq list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("dlq list", stderr)
 	var f dlqFlags
 	f.register(fs)
 	limit := fs.Int("limit", dispatch.DefaultDLQLimit, fmt.Sprintf("entries per page (at most %d)", dispatch.MaxDLQLimit))
@@ -80,7 +67,7 @@ func runDLQList(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tBUS\tRULE\tTARGET\tATTEMPTS\tSTATUS\tDEAD SINCE\tREASON\tLAST ERROR")
 	for _, d := range page.Entries {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", d.ID, d.Bus, d.Rule, d.Target, d.Attempts, d.LastStatus,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", d.ID, d.Bus, d.Rule, d.Target, d.Attempts, statusCell(d.LastStatus),
 			d.DeadLetteredAt.Format(time.RFC3339), d.Reason, clip(d.LastError, 80))
 	}
 	if err := tw.Flush(); err != nil {
@@ -92,14 +79,15 @@ func runDLQList(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
+// runDLQRedrive is `auditbus dlq redrive`: POST /v1/dlq:redrive.
 func runDLQRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dlq redrive", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("dlq redrive", stderr)
 	var f dlqFlags
 	f.register(fs)
 	ids := fs.String("ids", "", "comma-separated ids to redrive (from dlq list)")
 	to := fs.String("to-target", "", "deliver to this other target of the same rule")
 	limit := fs.Int("limit", 0, fmt.Sprintf("with --rule: at most this many (default and most %d per call)", dispatch.MaxDLQLimit))
+	asJSON := jsonFlag(fs, "the API's answer")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return errUsage
 	}
@@ -127,6 +115,9 @@ func runDLQRedrive(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var res dispatch.RedriveResult
 	if err := json.Unmarshal(raw, &res); err != nil {
 		return fmt.Errorf("unreadable answer: %w", err)
+	}
+	if *asJSON {
+		return writeJSON(stdout, res)
 	}
 	fmt.Fprintf(stdout, "redriven %d: %v\n", len(res.Redriven), res.Redriven)
 	return nil
@@ -163,6 +154,15 @@ func apiCall(ctx context.Context, f dlqFlags, method, path string, body []byte) 
 		return nil, apiError(resp.Status, raw)
 	}
 	return raw, nil
+}
+
+// statusCell is a dead letter's last HTTP status or exit code, "-" when
+// there was none (the request never got an answer, or was never sent).
+func statusCell(status int) string {
+	if status == 0 {
+		return "-"
+	}
+	return strconv.Itoa(status)
 }
 
 // clip shortens s to n bytes for a table cell, on one line.

@@ -72,13 +72,22 @@ func (r redactFlag) Set(v string) error {
 // is called once per layer so every layer starts from fresh flag.Values; it
 // must use the bound variables' current values as flag defaults, so that
 // defining the flags again does not reset what an earlier layer set.
+//
+// Every FlagSet it shows (for help, or with a flag error) has --config.
 func parseLayered(newFS func() *flag.FlagSet, args []string, stderr io.Writer) error {
+	cfgPath := os.Getenv("AUDITBUS_CONFIG")
+	if d, ok := stderr.(*describer); ok {
+		d.fs = newFS()
+		configFlag(d.fs, &cfgPath)
+		return errUsage
+	}
 	probe := newFS()
 	probe.SetOutput(io.Discard)
-	var cfgPath string
-	probe.StringVar(&cfgPath, "config", os.Getenv("AUDITBUS_CONFIG"), "")
+	configFlag(probe, &cfgPath)
 	if err := probe.Parse(args); err != nil {
-		return reportUsage(newFS(), stderr, err)
+		shown := newFS()
+		configFlag(shown, &cfgPath)
+		return reportUsage(shown, stderr, err)
 	}
 	if cfgPath != "" {
 		if err := applyConfigFile(newFS(), cfgPath); err != nil {
@@ -90,7 +99,7 @@ func parseLayered(newFS func() *flag.FlagSet, args []string, stderr io.Writer) e
 	}
 	fs := newFS()
 	fs.SetOutput(stderr)
-	fs.String("config", cfgPath, "YAML config file; keys are flag names (env AUDITBUS_CONFIG)")
+	configFlag(fs, &cfgPath)
 	if err := fs.Parse(args); err != nil {
 		return errUsage // flag has printed the problem and the usage
 	}
@@ -99,6 +108,10 @@ func parseLayered(newFS func() *flag.FlagSet, args []string, stderr io.Writer) e
 		return errUsage
 	}
 	return nil
+}
+
+func configFlag(fs *flag.FlagSet, path *string) {
+	fs.StringVar(path, "config", *path, "YAML config file; keys are flag names (env AUDITBUS_CONFIG)")
 }
 
 func reportUsage(fs *flag.FlagSet, stderr io.Writer, err error) error {

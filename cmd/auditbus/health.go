@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,12 +14,12 @@ import (
 // distroless image has no curl. It exits 0 on 200 and 1 otherwise, saying
 // why (the server's answer names the failing check).
 func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("health", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("health", stderr)
 	base := fs.String("url", envOr("AUDITBUS_URL", "http://127.0.0.1:8080"), "auditbus HTTP API (env AUDITBUS_URL)")
 	live := fs.Bool("live", false, "probe liveness (/healthz) instead of readiness (/readyz)")
 	insecure := fs.Bool("insecure", false, "do not verify the server's certificate (a probe of the same host or pod, as the kubelet's)")
 	timeout := fs.Duration("timeout", 5*time.Second, "timeout of the probe")
+	asJSON := jsonFlag(fs, "the answer")
 	// Both endpoints are public: no token, only the server's certificate.
 	cf := clientFlags{}
 	fs.StringVar(&cf.caCert, "ca-cert", "", "PEM CA certificates to verify an https --url with")
@@ -51,6 +50,9 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s: %s: %s", path, resp.Status, strings.TrimSpace(string(body)))
+	}
+	if *asJSON {
+		return writeJSON(stdout, map[string]any{"path": path, "status": resp.StatusCode, "body": strings.TrimSpace(string(body))})
 	}
 	fmt.Fprintf(stdout, "%s: %s\n", path, strings.TrimSpace(string(body)))
 	return nil

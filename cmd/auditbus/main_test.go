@@ -187,7 +187,7 @@ func TestPublishToRunningServer(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.ndjson")
 	os.WriteFile(bad, []byte(`{"specversion":"1.0","id":"1","source":"s","type":"t"}`+"\n"+`{"specversion":"1.0","id":"2","source":"s"}`+"\n"), 0o644)
 	code, _, errOut = cli(t, context.Background(), "publish", "--url", url, "--file", bad)
-	if code != 1 || !strings.Contains(errOut, "event 1") || !strings.Contains(errOut, "type") {
+	if code != 1 || !strings.Contains(errOut, "bad.ndjson:2:1: event 2: ") || !strings.Contains(errOut, "type") {
 		t.Errorf("bad file: exit %d: %s", code, errOut)
 	}
 }

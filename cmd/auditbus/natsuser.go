@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,13 +23,13 @@ const natsUserBcryptCost = 11
 // with a random password (printed once, stored only as its hash), or with
 // --nkey-seed-out, a new nkey whose seed is written to that file (0600).
 func runNATSUser(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("nats-user", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("nats-user", stderr)
 	name := fs.String("name", "", "user name (required)")
 	seedOut := fs.String("nkey-seed-out", "", "make an nkey user and write its seed to this new file, instead of a password")
 	var subjects listFlag
 	subjects.list = new([]string)
 	fs.Var(&subjects, "subject", "extra subject the user may subscribe to, e.g. a nats target's (repeatable)")
+	asJSON := jsonFlag(fs, "the password or seed file and the entry")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -55,6 +54,9 @@ func runNATSUser(_ context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return err
 	}
+	if *asJSON {
+		return writeJSON(stdout, natsUserResult{Name: u.Name, Password: secret, NkeySeedFile: *seedOut, Entry: string(entry)})
+	}
 	if secret != "" {
 		fmt.Fprintf(stdout, "# password for %s (shown once, not stored): %s\n", u.Name, secret)
 	} else {
@@ -62,6 +64,15 @@ func runNATSUser(_ context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "# add under users: in the --nats-users file\n%s", entry)
 	return nil
+}
+
+// natsUserResult is nats-user's --json output: the secret (shown once)
+// or where the seed went, and the YAML entry for the users file.
+type natsUserResult struct {
+	Name         string `json:"name"`
+	Password     string `json:"password,omitempty"`
+	NkeySeedFile string `json:"nkey_seed_file,omitempty"`
+	Entry        string `json:"entry"`
 }
 
 func newPassword() (password, hash string, err error) {

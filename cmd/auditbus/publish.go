@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,8 +29,7 @@ type publishFlags struct {
 }
 
 func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("publish", stderr)
 	var f publishFlags
 	fs.StringVar(&f.file, "file", "", `events or records: a JSON object, array or NDJSON; "-" for stdin (required)`)
 	fs.StringVar(&f.base, "url", envOr("AUDITBUS_URL", "http://127.0.0.1:8080"), "auditbus HTTP API (env AUDITBUS_URL)")
@@ -41,6 +39,7 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&f.product, "product", "", "k8s-audit: the product (k8s, tke, cce, ...)")
 	fs.IntVar(&f.batch, "batch", 100, "events or records per request")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout per request")
+	asJSON := jsonFlag(fs, "the counts")
 	f.client.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -63,31 +62,44 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return sendAll(ctx, client, endpoint, bodies, count, stdout, stderr)
+	res, err := sendAll(ctx, client, endpoint, bodies, count, stderr)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(stdout, res)
+	}
+	fmt.Fprintf(stdout, "published %d events to %s (%d new, %d duplicates)\n", res.Published, endpoint, res.New, res.Duplicates)
+	return nil
+}
+
+// publishSummary is what publish prints, and its --json form.
+type publishSummary struct {
+	Published  int    `json:"published"`
+	New        int    `json:"new"`
+	Duplicates int    `json:"duplicates"`
+	Endpoint   string `json:"endpoint"`
 }
 
 // sendAll posts each body in turn, reporting progress on a terminal; an
 // error says which requests were stored before it.
-func sendAll(ctx context.Context, client *http.Client, endpoint string, bodies []request, count int, stdout, stderr io.Writer) error {
-	progress := isTerminal(stderr)
-	var stored, dups, sent int
+func sendAll(ctx context.Context, client *http.Client, endpoint string, bodies []request, count int, stderr io.Writer) (publishSummary, error) {
+	sum := publishSummary{Endpoint: endpoint}
+	prog := newProgress(stderr)
+	defer prog.end()
+	sent := 0
 	for i, b := range bodies {
 		res, err := post(ctx, client, endpoint, b)
 		if err != nil {
-			return fmt.Errorf("request %d of %d: %w (the %d requests before it were stored)", i+1, len(bodies), err, i)
+			return sum, fmt.Errorf("request %d of %d: %w (the %d requests before it were stored)", i+1, len(bodies), placeError(err, b), i)
 		}
-		stored += res.Accepted - len(res.Duplicates)
-		dups += len(res.Duplicates)
+		sum.New += res.Accepted - len(res.Duplicates)
+		sum.Duplicates += len(res.Duplicates)
 		sent += b.items
-		if progress {
-			fmt.Fprintf(stderr, "\rsent %d/%d", sent, count)
-		}
+		prog.show(i == len(bodies)-1, "sent %d/%d", sent, count)
 	}
-	if progress {
-		fmt.Fprintln(stderr)
-	}
-	fmt.Fprintf(stdout, "published %d events to %s (%d new, %d duplicates)\n", stored+dups, endpoint, stored, dups)
-	return nil
+	sum.Published = sum.New + sum.Duplicates
+	return sum, nil
 }
 
 func envOr(name, def string) string {

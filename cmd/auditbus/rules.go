@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -15,60 +14,108 @@ import (
 	"github.com/auditbus/auditbus/rules"
 )
 
-func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: auditbus rules validate [--strict] PATH... | auditbus rules test --rules PATH --event FILE | auditbus rules bench --rules PATH --events FILE")
-		return errUsage
-	}
-	switch args[0] {
-	case "validate":
-		return runRulesValidate(args[1:], stdout, stderr)
-	case "test":
-		return runRulesTest(args[1:], stdout, stderr)
-	case "bench":
-		return runRulesBench(ctx, args[1:], stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "auditbus rules: unknown subcommand %q (want validate, test or bench)\n", args[0])
-		return errUsage
-	}
-}
-
 // runRulesValidate loads every file as serve would and reports every
 // problem as file:line:col, failing when there is one. Rules that load are
 // then linted: parts that can never match, conditions that cannot work,
 // event names no catalogued product emits (warnings) and disabled rules
 // (info) are printed to stderr sorted by position. Warnings fail the
 // command only with --strict.
-func runRulesValidate(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("rules validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+//
+// With --json the whole report is one JSON document on stdout instead,
+// and the exit status is the same.
+func runRulesValidate(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("rules validate", stderr)
 	strict := fs.Bool("strict", false, "fail (exit status 1) when there are warnings; info lines never fail")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: auditbus rules validate [--strict] PATH...")
-		fs.PrintDefaults()
-	}
+	asJSON := jsonFlag(fs, "the report")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
+		fmt.Fprintln(stderr, "usage: auditbus rules validate [--strict] PATH...")
 		return errUsage
 	}
+	rep := validateReport{Paths: fs.Args(), Problems: []validateEntry{}, Findings: []validateEntry{}}
 	set, err := router.LoadRules(fs.Args())
-	if err != nil {
-		return reportRuleErrors(err, stderr)
+	var errs rules.Errors
+	switch {
+	case errors.As(err, &errs):
+		for _, e := range errs {
+			rep.Problems = append(rep.Problems, validateEntry{e.Pos.String(), e.Rule, "error", e.Msg})
+		}
+	case err != nil:
+		return err
+	default:
+		rep.Rules = set.Len()
+		for _, w := range lintRules(set.Rules()) {
+			rep.Findings = append(rep.Findings, validateEntry{w.Pos.String(), w.Rule, w.Severity.String(), w.Msg})
+		}
+	}
+	verdict := rep.verdict(*strict)
+	if *asJSON {
+		if err := writeJSON(stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		rep.writeText(stdout, stderr, verdict == nil)
+	}
+	return verdict
+}
+
+// validateReport is what rules validate found; --json prints it whole.
+type validateReport struct {
+	Rules    int             `json:"rules"` // rules loaded (0 when there are problems)
+	Paths    []string        `json:"paths"`
+	Problems []validateEntry `json:"problems"` // errors: nothing loads
+	Findings []validateEntry `json:"findings"` // lint warnings and info
+}
+
+// validateEntry is one problem or finding; Position is file:line:col,
+// 1-based, or the file alone.
+type validateEntry struct {
+	Position string `json:"position"`
+	Rule     string `json:"rule,omitempty"`
+	Severity string `json:"severity"` // error, warning or info
+	Message  string `json:"message"`
+}
+
+func (e validateEntry) String() string {
+	rule := ""
+	if e.Rule != "" {
+		rule = fmt.Sprintf(" rule %q:", e.Rule)
+	}
+	sev := ""
+	if e.Severity != "error" {
+		sev = " " + e.Severity + ":"
+	}
+	return fmt.Sprintf("%s:%s%s %s", e.Position, rule, sev, e.Message)
+}
+
+func (rep validateReport) writeText(stdout, stderr io.Writer, ok bool) {
+	for _, e := range rep.Problems {
+		fmt.Fprintln(stderr, e)
+	}
+	for _, e := range rep.Findings {
+		fmt.Fprintln(stderr, e)
+	}
+	if ok {
+		fmt.Fprintf(stdout, "%d rules OK in %s\n", rep.Rules, strings.Join(rep.Paths, ", "))
+	}
+}
+
+// verdict fails on problems, and on warnings with --strict.
+func (rep validateReport) verdict(strict bool) error {
+	if len(rep.Problems) > 0 {
+		return fmt.Errorf("%d problem(s) found", len(rep.Problems))
 	}
 	warnings := 0
-	for _, w := range lintRules(set.Rules()) {
-		fmt.Fprintln(stderr, w)
-		if w.Severity == rules.SeverityWarning {
+	for _, e := range rep.Findings {
+		if e.Severity == rules.SeverityWarning.String() {
 			warnings++
 		}
 	}
-	if *strict && warnings > 0 {
+	if strict && warnings > 0 {
 		return fmt.Errorf("%d warning(s), and --strict makes warnings fail", warnings)
 	}
-	fmt.Fprintf(stdout, "%d rules OK in %s\n", set.Len(), strings.Join(fs.Args(), ", "))
 	return nil
 }
 

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -47,12 +44,11 @@ const defaultBenchDuration = 3 * time.Second
 // match at least one rule, which tells a meaningful benchmark (most events
 // matching nothing, as in production) from a broken one. Rules are loaded
 // with the same validation as serve. Errors: bad rules (each as
-// file:line:col), an unreadable events file, JSON that does not parse (with
-// its line and column), an event that is not a valid CloudEvent, or no
+// file:line:col), an unreadable events file, JSON that does not parse (at
+// its file:line:column), an event that is not a valid CloudEvent, or no
 // events at all.
 func runRulesBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("rules bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("rules bench", stderr)
 	var paths []string
 	fs.Var(&listFlag{list: &paths}, "rules", "rule file or directory (repeatable)")
 	eventFile := fs.String("events", "", `CloudEvents file (object, array or NDJSON; "-" for stdin)`)
@@ -88,10 +84,9 @@ func runRulesBench(ctx context.Context, args []string, stdout, stderr io.Writer)
 // benchEvents reads the events file and encodes each event as the bus
 // stores it, so the loop measures matching and nothing else.
 func benchEvents(path string, stdin io.Reader) ([][]byte, error) {
-	var seen bytes.Buffer // stdin can be read once; keep it for error positions
-	events, err := readEventFile(path, io.TeeReader(stdin, &seen))
+	events, err := readEventFile(path, stdin)
 	if err != nil {
-		return nil, withJSONPosition(err, path, seen.Bytes())
+		return nil, err
 	}
 	raws := make([][]byte, len(events))
 	for i := range events {
@@ -100,34 +95,6 @@ func benchEvents(path string, stdin io.Reader) ([][]byte, error) {
 		}
 	}
 	return raws, nil
-}
-
-// withJSONPosition adds the line and column of a JSON syntax error, which
-// encoding/json reports only as a byte offset. readEventFile decodes the
-// whole input with one Decoder first, so the offset counts from the start
-// of the file.
-func withJSONPosition(err error, path string, stdinSeen []byte) error {
-	var syn *json.SyntaxError
-	if !errors.As(err, &syn) {
-		return err
-	}
-	src := stdinSeen
-	if path != "-" {
-		if src, _ = os.ReadFile(path); src == nil {
-			return err
-		}
-	}
-	line, col := textPosition(src, syn.Offset-1)
-	return fmt.Errorf("%w (line %d, column %d)", err, line, col)
-}
-
-// textPosition is the 1-based line and column (in bytes) of offset.
-func textPosition(src []byte, offset int64) (line, col int) {
-	offset = max(0, min(offset, int64(len(src))))
-	before := src[:offset]
-	line = 1 + bytes.Count(before, []byte{'\n'})
-	col = 1 + len(before) - (bytes.LastIndexByte(before, '\n') + 1)
-	return line, col
 }
 
 // benchMatch counts what the events match in a first pass, which also

@@ -108,7 +108,7 @@ func TestRulesBenchErrors(t *testing.T) {
 		{[]string{"--rules", rulesPath}, 2, "usage: auditbus rules bench"},
 		{[]string{"--rules", rulesPath, "--events", bad, "--duration", "-1s"}, 2, "usage: auditbus rules bench"},
 		{[]string{"--rules", rulesPath, "--events", filepath.Join(dir, "missing.ndjson")}, 1, "no such file"},
-		{[]string{"--rules", rulesPath, "--events", bad}, 1, "line 2, column 8"},
+		{[]string{"--rules", rulesPath, "--events", bad}, 1, bad + ":2:8: "},
 		{[]string{"--rules", rulesPath, "--events", empty}, 1, "no events"},
 		{[]string{"--rules", filepath.Join(dir, "missing.yaml"), "--events", bad}, 1, "missing.yaml"},
 	} {

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,9 +24,8 @@ const rulesTestUsage = "usage: auditbus rules test --rules PATH --event FILE [--
 // verdict comes from the engine (Set.Match); the explanations are computed
 // separately, clause by clause, and a disagreement between the two is a bug
 // in auditbus, reported loudly with a non-zero exit.
-func runRulesTest(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("rules test", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runRulesTest(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("rules test", stderr)
 	var paths, only []string
 	fs.Var(&listFlag{list: &paths}, "rules", "rule file or directory (repeatable)")
 	fs.Var(&listFlag{list: &only}, "rule", "explain only this rule (repeatable; default every rule of the bus)")

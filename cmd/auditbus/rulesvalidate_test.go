@@ -45,10 +45,17 @@ func TestRulesValidateStrictExamples(t *testing.T) {
 }
 
 func TestRulesValidateUsage(t *testing.T) {
-	for _, args := range [][]string{{}, {"--strict"}, {"--stirct", "x.yaml"}} {
-		code, _, errOut := cli(t, context.Background(), append([]string{"rules", "validate"}, args...)...)
-		if code != 2 || !strings.Contains(errOut, "usage: auditbus rules validate [--strict] PATH...") {
-			t.Errorf("validate %v: exit %d, stderr %s", args, code, errOut)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "usage: auditbus rules validate [--strict] PATH..."},
+		{[]string{"--strict"}, "usage: auditbus rules validate [--strict] PATH..."},
+		{[]string{"--stirct", "x.yaml"}, "flag provided but not defined: -stirct\nRun `auditbus rules validate -h` for its flags."},
+	} {
+		code, _, errOut := cli(t, context.Background(), append([]string{"rules", "validate"}, tc.args...)...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("validate %v: exit %d, stderr %s", tc.args, code, errOut)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,8 +40,7 @@ type searchPage struct {
 // /v1/audit-events, or POST /v1/audit-events:search with --pattern,
 // newest first, following pages until --limit events are printed.
 func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("search", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("search", stderr)
 	var f dlqFlags
 	fs.StringVar(&f.base, "url", envOr("AUDITBUS_URL", "http://127.0.0.1:8080"), "auditbus HTTP API (env AUDITBUS_URL)")
 	fs.StringVar(&f.bus, "bus", "", "only this bus (default: every bus the identity may read)")
@@ -84,7 +82,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	return printSearch(fetch, *limit, *asJSON, stdout)
+	return printSearch(fetch, *limit, *asJSON, stdout, newProgress(stderr))
 }
 
 // searchTime reads an RFC 3339 time or a duration before now.
@@ -154,8 +152,9 @@ func searchCall(ctx context.Context, f dlqFlags, method, path string, body []byt
 }
 
 // printSearch fetches pages until limit events or the last page, and
-// prints them as a table or NDJSON.
-func printSearch(fetch func(string, int) (searchPage, error), limit int, asJSON bool, stdout io.Writer) error {
+// prints them as a table or NDJSON, counting them on prog.
+func printSearch(fetch func(string, int) (searchPage, error), limit int, asJSON bool, stdout io.Writer, prog *progress) error {
+
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	if !asJSON {
 		fmt.Fprintln(tw, "TIME\tBUS\tPRINCIPAL\tACTION\tRESOURCE\tOUTCOME\tSOURCE IP\tID")
@@ -164,8 +163,10 @@ func printSearch(fetch func(string, int) (searchPage, error), limit int, asJSON 
 	for printed < limit {
 		page, err := fetch(next, limit-printed)
 		if err != nil {
+			prog.end()
 			return err
 		}
+		prog.clear()
 		for _, h := range page.Events[:min(len(page.Events), limit-printed)] {
 			if asJSON {
 				line, _ := json.Marshal(h)
@@ -175,10 +176,13 @@ func printSearch(fetch func(string, int) (searchPage, error), limit int, asJSON 
 			}
 			printed++
 		}
-		if next = page.Next; next == "" {
+		next = page.Next
+		prog.show(next == "" || printed >= limit, "fetched %d events", printed)
+		if next == "" {
 			break
 		}
 	}
+	prog.end()
 	if asJSON {
 		return nil
 	}

@@ -137,6 +137,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if c.checkOnly {
 		return checkConfig(c.Config, stdout, stderr)
 	}
+	if len(c.Rules) == 0 {
+		log.Warn().Msg("no --rules given: no rule file is loaded, so events are stored but nothing is delivered until rules are created through the API")
+	}
 	srv, err := router.Start(ctx, c.Config)
 	if err != nil {
 		if n := printRuleErrors(err, stderr); n > 0 {
@@ -181,6 +184,13 @@ func printRuleErrors(err error, stderr io.Writer) int {
 	return len(rerrs)
 }
 
+// Durations in every log line of the binary are strings with their unit
+// ("1m0s"), not zerolog's default bare number of milliseconds
+// (grace=60000), which reads as anything.
+func init() {
+	zerolog.DurationFieldFormat = zerolog.DurationFormatString
+}
+
 // newLogger writes structured logs to w, JSON or human-readable.
 func newLogger(format, level string, w io.Writer) (zerolog.Logger, error) {
 	lvl, err := zerolog.ParseLevel(level)
@@ -195,13 +205,4 @@ func newLogger(format, level string, w io.Writer) (zerolog.Logger, error) {
 		return zerolog.Logger{}, fmt.Errorf("log format %q: want console or json", format)
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

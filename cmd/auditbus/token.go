@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/big"
@@ -13,19 +12,10 @@ import (
 	"github.com/auditbus/auditbus/router/auth"
 )
 
-func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(stderr, "usage: auditbus token create --name NAME --action ACTION... [--bus BUS...] [--access-key]")
-		return errUsage
-	}
-	return runTokenCreate(ctx, args[1:], stdout, stderr)
-}
-
 // runTokenCreate prints a new credential once, with the auth file entry
 // that grants it: the file keeps only the token's hash.
 func runTokenCreate(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("token create", stderr)
 	var name string
 	var actions, buses []string
 	var accessKey bool
@@ -33,6 +23,7 @@ func runTokenCreate(_ context.Context, args []string, stdout, stderr io.Writer) 
 	fs.Var(&listFlag{list: &actions}, "action", `action to grant (repeatable or comma-separated; "*" for all): `+strings.Join(auth.Actions, ", "))
 	fs.Var(&listFlag{list: &buses}, "bus", "limit the identity to this bus (repeatable; default every bus)")
 	fs.BoolVar(&accessKey, "access-key", false, "make an access key pair for SDK-HMAC-SHA256 signed requests (Huawei Cloud SDKs) instead of a token")
+	asJSON := jsonFlag(fs, "the credential and its entry")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -47,17 +38,35 @@ func runTokenCreate(_ context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if accessKey {
 		ak, sk := randomString(20, akAlphabet), randomString(40, skAlphabet)
+		entry += fmt.Sprintf("    access_keys:\n      - id: %s\n        secret_file: %s.sk\n", ak, name)
+		if *asJSON {
+			return writeJSON(stdout, tokenResult{Name: name, AccessKey: ak, SecretKey: sk, Entry: entry})
+		}
 		fmt.Fprintf(stdout, "access key: %s\nsecret key: %s\n\nThe secret key is shown once. Put it in a file only auditbus can read (chmod 600) and add to the auth file's identities:\n\n", ak, sk)
-		fmt.Fprintf(stdout, "%s    access_keys:\n      - id: %s\n        secret_file: %s.sk\n", entry, ak, name)
+		fmt.Fprint(stdout, entry)
 		return nil
 	}
 	token, hash, err := auth.NewToken()
 	if err != nil {
 		return err
 	}
+	entry += fmt.Sprintf("    tokens: [%q]\n", hash)
+	if *asJSON {
+		return writeJSON(stdout, tokenResult{Name: name, Token: token, Entry: entry})
+	}
 	fmt.Fprintf(stdout, "token: %s\n\nThe token is shown once; the auth file keeps its hash. Add to the auth file's identities:\n\n", token)
-	fmt.Fprintf(stdout, "%s    tokens: [%q]\n", entry, hash)
+	fmt.Fprint(stdout, entry)
 	return nil
+}
+
+// tokenResult is token create's --json output: the credential, shown
+// once, and the auth file entry that grants it.
+type tokenResult struct {
+	Name      string `json:"name"`
+	Token     string `json:"token,omitempty"`
+	AccessKey string `json:"access_key,omitempty"`
+	SecretKey string `json:"secret_key,omitempty"`
+	Entry     string `json:"entry"`
 }
 
 // identityEntry is the start of the auth file entry, actions and buses

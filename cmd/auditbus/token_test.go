@@ -69,7 +69,7 @@ func TestTokenCreateRefusals(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"token"}, 2, "usage: auditbus token create"},
+		{[]string{"token"}, 2, "missing subcommand (want create)"},
 		{[]string{"token", "create", "--name", "x"}, 2, "at least one --action"},
 		{[]string{"token", "create", "--name", "x", "--action", "rules:red"}, 1, `unknown action "rules:red"`},
 		{[]string{"token", "create", "--name", "x", "--action", "*", "--bus", "Prod"}, 1, `bus "Prod"`},

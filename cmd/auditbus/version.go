@@ -28,7 +28,24 @@ func versionString() string {
 	return info.Main.Version
 }
 
-func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) error {
-	fmt.Fprintf(stdout, "auditbus %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+// versionInfo is what version prints, and its --json form.
+type versionInfo struct {
+	Version string `json:"version"`
+	Go      string `json:"go"`
+	OS      string `json:"os"`
+	Arch    string `json:"arch"`
+}
+
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("version", stderr)
+	asJSON := jsonFlag(fs, "the version")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return errUsage
+	}
+	v := versionInfo{versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH}
+	if *asJSON {
+		return writeJSON(stdout, v)
+	}
+	fmt.Fprintf(stdout, "auditbus %s (%s, %s/%s)\n", v.Version, v.Go, v.OS, v.Arch)
 	return nil
 }

@@ -131,6 +131,8 @@ func (a *attempt) exhausted() string {
 	switch {
 	case errors.Is(a.err, sinks.ErrUnbuildable):
 		return "undeliverable as built"
+	case errors.Is(a.err, sinks.ErrForbiddenAddress):
+		return ReasonRefusedByGuard
 	case !sinks.Retryable(a.err):
 		return "rejected by target"
 	case a.n >= uint64(a.maxN):

@@ -23,8 +23,9 @@ type DeadLetter struct {
 	Bus    string `json:"bus"`
 	Rule   string `json:"rule"`
 	Target string `json:"target"`
-	// Reason says why the delivery ended here: "rejected by target",
-	// "undeliverable as built" (sinks.ErrUnbuildable: never sent),
+	// Reason says why the delivery ended here: "rejected by target" (its
+	// answer), ReasonRefusedByGuard (never sent), "undeliverable as
+	// built" (sinks.ErrUnbuildable: never sent),
 	// "retries exhausted: …", "target removed", "input expression
 	// failed", "not a structured CloudEvent"; or ReasonUnreadable for an
 	// event that never became a delivery (unreadable.go), whose Rule and
@@ -67,6 +68,11 @@ type DeadLetter struct {
 	Event     json.RawMessage `json:"event,omitempty"`
 	EventText string          `json:"event_text,omitempty"`
 }
+
+// ReasonRefusedByGuard is the Reason of a delivery auditbus's own address
+// guard refused (sinks.ErrForbiddenAddress): the target never saw it, so
+// it has no LastStatus.
+const ReasonRefusedByGuard = "refused by address guard"
 
 // deadLetter stores the entry of one delivery and waits for JetStream's
 // acknowledgement. Its message id is derived from the delivery message's

@@ -224,7 +224,7 @@ func TestStartRefusesBrokenFiles(t *testing.T) {
 		{"check fails", map[string]string{"a.yaml": rule("refused", "X")}, nil, `rule "refused": refused by the check`},
 		{"name in two files", map[string]string{"a.yaml": rule("same", "X"), "b.yaml": rule("same", "Y")}, nil,
 			`b.yaml:1:1: rule "same": duplicate rule name on bus "default"`},
-		{"missing path", nil, []string{filepath.Join(dir, "nope.yaml")}, "nope.yaml:0:0: rule path: no such file or directory"},
+		{"missing path", nil, []string{filepath.Join(dir, "nope.yaml")}, "nope.yaml: rule path: no such file or directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
