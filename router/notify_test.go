@@ -1,6 +1,7 @@
 package router_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/auditbus/auditbus/router"
+	"github.com/auditbus/auditbus/router/bus/bustest"
 )
 
 // subscriber is a topic subscription's endpoint: it confirms the
@@ -170,5 +172,43 @@ func TestNotificationDeliversCTSTraceToTopic(t *testing.T) {
 	_, _, list = call(t, s, http.MethodGet, "/v3/p1/notifications/smn", "", nil, nil)
 	if len(list["notifications"].([]any)) != 0 {
 		t.Fatalf("after delete: %v", list)
+	}
+}
+
+// TestNotificationReachesEveryReplica: a topic and a notification created
+// through one router fire on another on the same NATS, and both survive
+// a restart of the first.
+func TestNotificationReachesEveryReplica(t *testing.T) {
+	external := bustest.Start(t, "")
+	useExternal := func(c *router.Config) { c.NATSURL = external.NS.ClientURL() }
+	dir := t.TempDir()
+	a := start(t, dir, useExternal)
+	b := start(t, t.TempDir(), useExternal)
+	sub := newSubscriber(t)
+	urn := putTopic(t, a, "security", sub.URL)
+	create := map[string]any{"notification_name": "deletes", "operation_type": "customized", "topic_id": urn,
+		"operations": []any{map[string]any{"service_type": "CCE", "resource_type": "cluster", "trace_names": []string{"deleteCluster"}}}}
+	if status, _, out := call(t, a, http.MethodPost, "/v3/p1/notifications", "application/json", jsonBody(t, create), nil); status != http.StatusCreated {
+		t.Fatalf("create on a: %d %v", status, out)
+	}
+	waitFor(t, "b to list the notification", func() (bool, string) {
+		_, _, list := call(t, b, http.MethodGet, "/v3/p1/notifications/smn", "", nil, nil)
+		return len(list["notifications"].([]any)) == 1, fmt.Sprint(list)
+	})
+	// Only b runs while the event is routed: a's copy cannot be the one
+	// that delivers it.
+	a.Stop(context.Background())
+	if status, _, out := call(t, b, http.MethodPost, "/v1/sources/cts", "application/json", []byte(ctsDeleteCluster), nil); status != http.StatusAccepted {
+		t.Fatalf("POST to b: %d %v", status, out)
+	}
+	waitFor(t, "b to notify", func() (bool, string) { return len(sub.got()) == 1, fmt.Sprint(len(sub.got())) })
+
+	a2 := start(t, dir, useExternal)
+	_, _, list := call(t, a2, http.MethodGet, "/v3/p1/notifications/smn?notification_name=deletes", "", nil, nil)
+	if len(list["notifications"].([]any)) != 1 {
+		t.Fatalf("after restart: %v", list)
+	}
+	if status, _, out := call(t, a2, http.MethodGet, "/v1/topics/security", "", nil, nil); status != http.StatusOK || out["urn"] != urn {
+		t.Fatalf("topic after restart: %d %v", status, out)
 	}
 }
