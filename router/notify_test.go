@@ -57,7 +57,7 @@ func (s *subscriber) got() [][]byte {
 	return append([][]byte(nil), s.notifications...)
 }
 
-func jsonBody(t *testing.T, v any) []byte {
+func jsonBody(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {

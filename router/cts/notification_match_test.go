@@ -25,7 +25,7 @@ var tencentType = map[string]string{"ApiCall": "ApiCall", "ConsoleAction": "Cons
 // threeSources are the same kinds of operation as a CTS trace, a Tencent
 // CloudAudit record and a Kubernetes audit event, normalized by the real
 // sources, each with the op they describe.
-func threeSources(t *testing.T, o op) []event.Event {
+func threeSources(t testing.TB, o op) []event.Event {
 	t.Helper()
 	ctsTrace := fmt.Sprintf(`{"trace_id":"c-%[1]s","trace_name":%[2]q,"trace_rating":%[3]q,"trace_type":%[4]q,"service_type":%[5]q,
 	 "resource_type":%[6]q,"resource_name":"r","resource_id":"rid","code":%[7]q,"api_version":%[8]q,"time":1764640000000,
