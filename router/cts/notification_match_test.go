@@ -42,7 +42,9 @@ func threeSources(t testing.TB, o op) []event.Event {
 	for _, f := range []func() ([]event.Event, error){
 		func() ([]event.Event, error) { return sources.CTS([]byte(ctsTrace), red) },
 		func() ([]event.Event, error) { return sources.CloudAudit([]byte(tencent), red) },
-		func() ([]event.Event, error) { return sources.K8sAudit([]byte(k8s), "c1", strings.ToLower(o.service), red) },
+		func() ([]event.Event, error) {
+			return sources.K8sAudit([]byte(k8s), "c1", strings.ToLower(o.service), red)
+		},
 	} {
 		evs, err := f()
 		if err != nil {

@@ -6,7 +6,9 @@ import (
 	"testing"
 )
 
-func known(urn string) bool { return urn == "urn:smn:r1:p1:security" || urn == "urn:fss:r1:p1:function:default:f:latest" }
+func known(urn string) bool {
+	return urn == "urn:smn:r1:p1:security" || urn == "urn:fss:r1:p1:function:default:f:latest"
+}
 
 // valid is a create body every field of which is set; each case changes one.
 func valid() map[string]any {
@@ -80,14 +82,22 @@ func TestNotificationFieldValidation(t *testing.T) {
 		{"api_version 65", false, func(m map[string]any) {
 			m["filter"].(map[string]any)["rule"] = []any{"api_version = " + strings.Repeat("v", 65)}
 		}, CodeBody},
-		{"code 256", false, func(m map[string]any) { m["filter"].(map[string]any)["rule"] = []any{"code = " + strings.Repeat("1", 256)} }, ""},
-		{"code 257", false, func(m map[string]any) { m["filter"].(map[string]any)["rule"] = []any{"code = " + strings.Repeat("1", 257)} }, CodeBody},
+		{"code 256", false, func(m map[string]any) {
+			m["filter"].(map[string]any)["rule"] = []any{"code = " + strings.Repeat("1", 256)}
+		}, ""},
+		{"code 257", false, func(m map[string]any) {
+			m["filter"].(map[string]any)["rule"] = []any{"code = " + strings.Repeat("1", 257)}
+		}, CodeBody},
 		{"code empty", false, func(m map[string]any) { m["filter"].(map[string]any)["rule"] = []any{"code = "} }, CodeBody},
 		{"trace_rating other", false, func(m map[string]any) { m["filter"].(map[string]any)["rule"] = []any{"trace_rating = high"} }, CodeBody},
 		{"trace_rating incident", false, func(m map[string]any) { m["filter"].(map[string]any)["rule"] = []any{"trace_rating = incident"} }, ""},
 		{"trace_type other", false, func(m map[string]any) { m["filter"].(map[string]any)["rule"] = []any{"trace_type = ConsoleCall"} }, CodeBody},
-		{"resource_id 350", false, func(m map[string]any) { m["filter"].(map[string]any)["rule"] = []any{"resource_id = " + strings.Repeat("r", 350)} }, ""},
-		{"resource_id 351", false, func(m map[string]any) { m["filter"].(map[string]any)["rule"] = []any{"resource_id = " + strings.Repeat("r", 351)} }, CodeBody},
+		{"resource_id 350", false, func(m map[string]any) {
+			m["filter"].(map[string]any)["rule"] = []any{"resource_id = " + strings.Repeat("r", 350)}
+		}, ""},
+		{"resource_id 351", false, func(m map[string]any) {
+			m["filter"].(map[string]any)["rule"] = []any{"resource_id = " + strings.Repeat("r", 351)}
+		}, CodeBody},
 		{"resource_name 257", false, func(m map[string]any) {
 			m["filter"].(map[string]any)["rule"] = []any{"resource_name != " + strings.Repeat("r", 257)}
 		}, CodeBody},
