@@ -25,7 +25,8 @@ type Notifications interface {
 
 // WithNotifications serves the CTS key-operation notification endpoints
 // (/v3/{project_id}/notifications), storing each notification as a rule
-// in the rule store (WithRuleStore is needed too). Default: none.
+// of bus cts.NotificationBus in the rule store (WithRuleStore is needed
+// too), so an identity must be allowed that bus. Default: none.
 func WithNotifications(n Notifications) Option { return func(o *options) { o.notifications = n } }
 
 func (s *Server) routeNotifications() {
@@ -57,6 +58,9 @@ func (s *Server) storedNotifications(project string) []cts.Notification {
 }
 
 func (s *Server) readNotification(w http.ResponseWriter, r *http.Request, update bool) (cts.Notification, bool) {
+	if !permitBus(w, r, cts.NotificationBus) {
+		return cts.Notification{}, false
+	}
 	body, err := ingest.ReadBody(r, s.opts.maxBody)
 	if err != nil {
 		status, _ := errorStatus(err)
@@ -141,6 +145,9 @@ func (s *Server) storeNotification(w http.ResponseWriter, r *http.Request, n cts
 // when every one is gone; 404 naming those that did not exist (the
 // others are deleted).
 func (s *Server) deleteNotifications(w http.ResponseWriter, r *http.Request) {
+	if !permitBus(w, r, cts.NotificationBus) {
+		return
+	}
 	q := r.URL.Query()
 	ids := strings.Split(q.Get("notification_id"), ",")
 	if q.Get("notification_id") == "" || slices.Contains(ids, "") {
@@ -170,6 +177,9 @@ func (s *Server) deleteNotifications(w http.ResponseWriter, r *http.Request) {
 
 // listNotifications answers GET .../{notification_type}[?notification_name=].
 func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) {
+	if !permitBus(w, r, cts.NotificationBus) {
+		return
+	}
 	typ := r.PathValue("notification_type")
 	if typ != cts.TypeSMN && typ != cts.TypeFunction {
 		writeJSON(w, http.StatusBadRequest, &cts.Error{Code: cts.CodeQuery, Msg: fmt.Sprintf("notification_type %q: want smn or fun", typ)})
