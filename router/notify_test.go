@@ -22,6 +22,7 @@ type subscriber struct {
 	*httptest.Server
 	mu            sync.Mutex
 	notifications [][]byte
+	confirmed     []string // the topic_urn of each SubscriptionConfirmation
 }
 
 func newSubscriber(t *testing.T) *subscriber {
@@ -32,10 +33,14 @@ func newSubscriber(t *testing.T) *subscriber {
 		var m struct {
 			Type         string `json:"type"`
 			SubscribeURL string `json:"subscribe_url"`
+			TopicURN     string `json:"topic_urn"`
 		}
 		_ = json.Unmarshal(body, &m)
 		switch m.Type {
 		case "SubscriptionConfirmation":
+			s.mu.Lock()
+			s.confirmed = append(s.confirmed, m.TopicURN)
+			s.mu.Unlock()
 			go func() { // after answering, as a receiver would
 				if resp, err := http.Get(m.SubscribeURL); err == nil {
 					resp.Body.Close()
@@ -145,6 +150,12 @@ func TestNotificationDeliversCTSTraceToTopic(t *testing.T) {
 			t.Errorf("topic_urn %s, want %s", m.TopicURN, urn)
 		}
 		seen[trace["trace_id"].(string)] = m.Subject
+	}
+	sub.mu.Lock()
+	confirmed := fmt.Sprint(sub.confirmed)
+	sub.mu.Unlock()
+	if confirmed != "["+urn+"]" {
+		t.Errorf("confirmations for topics %s, want one for %s", confirmed, urn)
 	}
 	if seen["ct-1"] != "CCE deleteCluster cluster prod by alice" || seen["tc-1"] != "tke DeleteCluster cluster cls-1 by alice" || len(seen) != 2 {
 		t.Fatalf("notifications (trace id -> subject): %v", seen)

@@ -152,5 +152,10 @@ func (s *subscription) RequestConsent(ctx context.Context, sub *sinks.Subscripti
 	if !ok {
 		return sinks.Consent{}, errors.New("subscription: its target asks for no consent")
 	}
+	if s.topicURN != "" {
+		cp := *sub
+		cp.TopicURN = s.topicURN
+		sub = &cp
+	}
 	return c.RequestConsent(ctx, sub)
 }
