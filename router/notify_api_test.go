@@ -111,3 +111,26 @@ func TestTopicAndNotificationErrors(t *testing.T) {
 		t.Errorf("fun lists an smn notification: %v", fun)
 	}
 }
+
+// TestCheckConfigReadsTopicsFile: `auditbus check` reads the topics file
+// as serve does: a broken one is the error, a good one a summary line.
+func TestCheckConfigReadsTopicsFile(t *testing.T) {
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "good.yaml"), filepath.Join(dir, "bad.yaml")
+	for p, src := range map[string]string{good: "topics: [{name: sec}]\ngroups: {admin: [alice]}\n", bad: "topics: [{name: sec}, {name: sec}]\n"} {
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := router.CheckConfig(router.Config{DataDir: t.TempDir(), TopicsFile: good})
+	if err != nil || !strings.Contains(strings.Join(sum, "\n"), "topics:   1 topic(s), 0 function(s), 1 group(s) from "+good) {
+		t.Errorf("good file: %v %q", err, sum)
+	}
+	if _, err := router.CheckConfig(router.Config{DataDir: t.TempDir(), TopicsFile: bad}); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("bad file: %v", err)
+	}
+	if _, err := router.Start(t.Context(), router.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", NATSListen: "-", TopicsFile: bad}); err == nil ||
+		!strings.Contains(err.Error(), "declared twice") {
+		t.Errorf("start with a bad file: %v", err)
+	}
+}
