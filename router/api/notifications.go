@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -53,7 +54,7 @@ func (s *Server) storedNotifications(project string) []cts.Notification {
 			out = append(out, n)
 		}
 	}
-	slices.SortFunc(out, func(a, b cts.Notification) int { return int(a.CreateTime - b.CreateTime) })
+	slices.SortFunc(out, func(a, b cts.Notification) int { return cmp.Compare(a.CreateTime, b.CreateTime) })
 	return out
 }
 

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
@@ -46,7 +47,9 @@ func New(file *File, log zerolog.Logger) *Registry {
 func (r *Registry) OnChange(f func()) { r.onChange = append(r.onChange, f) }
 
 // Start opens (creating it if needed) the bucket, reads every topic in it
-// and watches it until Stop. replicas is the bucket's replication factor.
+// and watches it until Stop, watching again (and rereading every topic)
+// whenever the watch ends, as it does when the NATS connection is lost.
+// replicas is the bucket's replication factor.
 func (r *Registry) Start(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: DefaultBucket, History: 1,
 		Replicas: max(replicas, 1), Description: "auditbus topics managed through the API"})
@@ -54,38 +57,81 @@ func (r *Registry) Start(ctx context.Context, js jetstream.JetStream, replicas i
 		return fmt.Errorf("%w: open bucket %s: %w", ErrUnavailable, DefaultBucket, err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	w, err := kv.WatchAll(runCtx)
+	w, err := r.watch(runCtx, kv)
 	if err != nil {
 		cancel()
-		return fmt.Errorf("%w: watch bucket %s: %w", ErrUnavailable, DefaultBucket, err)
-	}
-	for e := range w.Updates() {
-		if e == nil {
-			break // the initial values are in
-		}
-		r.apply(e)
+		return err
 	}
 	r.mu.Lock()
 	r.kv, r.cancel = kv, cancel
 	r.mu.Unlock()
-	r.wg.Go(func() {
-		defer w.Stop()
+	r.wg.Go(func() { r.follow(runCtx, kv, w) })
+	return nil
+}
+
+// rewatchDelay paces new watches after one ended.
+const rewatchDelay = time.Second
+
+// watch starts a watch of the bucket and reads its current topics, which
+// replace the API topics known so far.
+func (r *Registry) watch(ctx context.Context, kv jetstream.KeyValue) (jetstream.KeyWatcher, error) {
+	w, err := kv.WatchAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: watch bucket %s: %w", ErrUnavailable, DefaultBucket, err)
+	}
+	current := map[string]Topic{}
+	for e := range w.Updates() {
+		if e == nil {
+			break // the current values are in
+		}
+		if t, ok := r.decode(e); ok {
+			current[e.Key()] = t
+		}
+	}
+	r.mu.Lock()
+	r.api = current
+	r.mu.Unlock()
+	return w, nil
+}
+
+// follow applies the watch's updates until ctx ends, watching again when
+// the watch ends first.
+func (r *Registry) follow(ctx context.Context, kv jetstream.KeyValue, w jetstream.KeyWatcher) {
+	for {
+		r.drain(ctx, w)
+		_ = w.Stop()
 		for {
 			select {
-			case <-runCtx.Done():
+			case <-ctx.Done():
 				return
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				if e != nil {
-					r.apply(e)
-					r.changed()
-				}
+			case <-time.After(rewatchDelay):
+			}
+			var err error
+			if w, err = r.watch(ctx, kv); err == nil {
+				r.changed()
+				break
+			}
+			r.log.Warn().Err(err).Msg("topics bucket watch ended; watching again")
+		}
+	}
+}
+
+// drain applies w's updates until w or ctx ends.
+func (r *Registry) drain(ctx context.Context, w jetstream.KeyWatcher) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-w.Updates():
+			if !ok {
+				return
+			}
+			if e != nil {
+				r.apply(e)
+				r.changed()
 			}
 		}
-	})
-	return nil
+	}
 }
 
 // Stop ends watching. Safe before Start and twice.
@@ -100,19 +146,29 @@ func (r *Registry) Stop() {
 }
 
 func (r *Registry) apply(e jetstream.KeyValueEntry) {
+	t, ok := r.decode(e)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if e.Operation() != jetstream.KeyValuePut {
+	if ok {
+		r.api[e.Key()] = t
+	} else {
 		delete(r.api, e.Key())
-		return
+	}
+}
+
+// decode reads a stored topic; ok is false for a deletion or a value that
+// does not decode (logged: it is ignored).
+func (r *Registry) decode(e jetstream.KeyValueEntry) (Topic, bool) {
+	if e.Operation() != jetstream.KeyValuePut {
+		return Topic{}, false
 	}
 	var t Topic
 	if err := json.Unmarshal(e.Value(), &t); err != nil {
 		r.log.Error().Err(err).Str("topic", e.Key()).Msg("stored topic does not decode; ignored")
-		return
+		return Topic{}, false
 	}
 	t.Origin, t.Revision = OriginAPI, e.Revision()
-	r.api[e.Key()] = t
+	return t, true
 }
 
 func (r *Registry) changed() {
