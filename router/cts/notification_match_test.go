@@ -74,8 +74,11 @@ func expect(n cts.Notification, groups map[string][]string, e *event.Event) bool
 		_ = json.Unmarshal(e.Data(), &d)
 		in := false
 		for _, u := range n.NotifyUserList {
-			in = in || slices.Contains(u.UserList, ext("principal")) || slices.Contains(groups[u.UserGroup], ext("principal")) ||
-				slices.Contains(d.User.Groups, u.UserGroup)
+			if len(u.UserList) > 0 {
+				in = in || slices.Contains(u.UserList, ext("principal"))
+			} else {
+				in = in || slices.Contains(groups[u.UserGroup], ext("principal")) || slices.Contains(d.User.Groups, u.UserGroup)
+			}
 		}
 		if !in {
 			return false
@@ -107,8 +110,12 @@ func randomNotification(r *rand.Rand, id int) cts.Notification {
 				ResourceType: pick("server", "cluster", "pods"), TraceNames: []string{pick("deleteCluster", "DeleteCluster", "delete", "createServer")}})
 		}
 	}
-	if r.IntN(2) == 0 {
-		n.NotifyUserList = []cts.NotificationUsers{{UserGroup: pick("admin", "ops", "system:masters"), UserList: []string{pick("alice", "bob")}}}
+	for range r.IntN(3) {
+		var us []string
+		for range r.IntN(3) {
+			us = append(us, pick("alice", "bob", "carol"))
+		}
+		n.NotifyUserList = append(n.NotifyUserList, cts.NotificationUsers{UserGroup: pick("admin", "ops", "system:masters", "dev"), UserList: us})
 	}
 	if r.IntN(2) == 0 {
 		var rs []string

@@ -108,25 +108,31 @@ func nameVariants(names []string) []string {
 	return slices.Compact(out)
 }
 
-// usersCondition: the principal is a listed user or a member of a
-// listed group, or the event carries a listed group (Kubernetes
-// user.groups).
+// usersCondition: for each entry of the list, the principal is one of
+// its users, or, when its user_list is empty, a member of its group in
+// the directory, or the event carries the group (Kubernetes user.groups).
 func usersCondition(list []NotificationUsers, groups Groups) string {
 	if len(list) == 0 {
 		return ""
 	}
-	var users, names []string
+	var users, whole []string
 	for _, u := range list {
-		users = append(users, u.UserList...)
-		names = append(names, u.UserGroup)
+		if len(u.UserList) > 0 {
+			users = append(users, u.UserList...)
+			continue
+		}
+		whole = append(whole, u.UserGroup)
 		if groups != nil {
 			users = append(users, groups(u.UserGroup)...)
 		}
 	}
 	slices.Sort(users)
-	slices.Sort(names)
-	return "principal in " + quoteList(slices.Compact(users)) +
-		" || any(data?.user?.groups ?? [], # in " + quoteList(slices.Compact(names)) + ")"
+	cond := "principal in " + quoteList(slices.Compact(users))
+	if len(whole) > 0 {
+		slices.Sort(whole)
+		cond += " || any(data?.user?.groups ?? [], # in " + quoteList(slices.Compact(whole)) + ")"
+	}
+	return cond
 }
 
 // filterAttrs are the expressions a filter key reads: the audit
