@@ -71,6 +71,7 @@ func TestTopicAndNotificationErrors(t *testing.T) {
 		code                     string
 	}{
 		{"bad protocol", "PUT", "/v1/topics/a", `{"subscriptions":[{"id":"s","protocol":"ftp","endpoint":"x"}]}`, 400, "AB.1020"},
+		{"masked secret sent back", "PUT", "/v1/topics/a", `{"subscriptions":[{"id":"s","protocol":"https","endpoint":"https://x.example/","secret":"***"}]}`, 400, "AB.1020"},
 		{"unknown field", "PUT", "/v1/topics/a", `{"subs":[]}`, 400, "AB.1001"},
 		{"bad name", "PUT", "/v1/topics/a%20b", `{}`, 400, "AB.1020"},
 		{"file topic", "PUT", "/v1/topics/ops", `{}`, 409, "AB.4092"},

@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/auditbus/auditbus/rules"
+	"github.com/auditbus/auditbus/sinks"
 )
 
 // Expand returns set with every topic target replaced by what its URN
@@ -85,26 +86,51 @@ func (r *Registry) resolve(urn, id string) []resolved {
 	}
 	var out []resolved
 	for _, s := range t.Subscriptions {
-		n := yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-		addScalar(&n, "topic_urn", t.URN)
-		if s.Protocol == ProtocolFunction {
-			fn, _ := r.Function(s.Endpoint)
-			n.Content = append(n.Content, scalar("function"), fn)
-		} else {
-			wh := yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-			addScalar(&wh, "url", s.Endpoint)
-			addScalar(&wh, "format", "smn")
-			if s.confirm() {
-				wh.Content = append(wh.Content, scalar("confirm"), &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
-			}
-			if s.Secret != "" {
-				addScalar(&wh, "secret", s.Secret)
-			}
-			n.Content = append(n.Content, scalar("webhook"), &wh)
+		n := r.subscriptionConfig(t, s)
+		if err := sinks.Check(KindSubscription, &n); err != nil {
+			// Put checks every subscription; this is a stored topic it
+			// did not write. A bad sink would fail the router's whole
+			// table, so the subscription is left out.
+			r.log.Error().Err(err).Str("topic", t.Name).Str("subscription", s.ID).Msg("subscription is not a valid target; not delivered")
+			continue
 		}
 		out = append(out, resolved{id: id + "-" + s.ID, config: n})
 	}
 	return out
+}
+
+// subscriptionConfig is the settings of s's subscription target.
+func (r *Registry) subscriptionConfig(t Topic, s Subscription) yaml.Node {
+	n := yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	addScalar(&n, "topic_urn", t.URN)
+	if s.Protocol == ProtocolFunction {
+		fn, _ := r.Function(s.Endpoint)
+		n.Content = append(n.Content, scalar("function"), fn)
+		return n
+	}
+	wh := yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	addScalar(&wh, "url", s.Endpoint)
+	addScalar(&wh, "format", "smn")
+	if s.confirm() {
+		wh.Content = append(wh.Content, scalar("confirm"), &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
+	}
+	if s.Secret != "" {
+		addScalar(&wh, "secret", s.Secret)
+	}
+	n.Content = append(n.Content, scalar("webhook"), &wh)
+	return n
+}
+
+// checkSubscriptions checks the target of each of t's subscriptions as a
+// rule's target is checked (a secret too short, say).
+func (r *Registry) checkSubscriptions(t Topic) error {
+	for _, s := range t.Subscriptions {
+		n := r.subscriptionConfig(t, s)
+		if err := sinks.Check(KindSubscription, &n); err != nil {
+			return invalid("topic %s subscription %s: %v", t.Name, s.ID, err)
+		}
+	}
+	return nil
 }
 
 func mapping(key string, val *yaml.Node) yaml.Node {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/rs/zerolog"
 	"gopkg.in/yaml.v3"
 
 	"github.com/auditbus/auditbus/sinks"
@@ -101,6 +102,9 @@ func (f *File) parse(src []byte) error {
 		}
 		if seen[t.Name] {
 			return fmt.Errorf("topic %s declared twice", t.Name)
+		}
+		if err := New(f, zerolog.Nop()).checkSubscriptions(t); err != nil {
+			return err
 		}
 		seen[t.Name] = true
 		f.Topics = append(f.Topics, t)

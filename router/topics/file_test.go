@@ -37,6 +37,7 @@ groups:
 		{"function not fss", "functions: [{urn: 'urn:x', url: 'https://x'}]\n", `urn "urn:x"`},
 		{"function bad settings", "functions: [{urn: 'urn:fss:a', url: 'https://x', command: [a]}]\n", "function urn:fss:a"},
 		{"function twice", "functions: [" + fn + ", " + fn + "]\n", "declared twice"},
+		{"secret too short", "topics: [{name: a, subscriptions: [{id: s, protocol: https, endpoint: 'https://x', secret: '***'}]}]\n", "subscription s"},
 		{"empty group", "groups: {admin: []}\n", `group "admin"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

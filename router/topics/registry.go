@@ -241,6 +241,9 @@ func (r *Registry) Put(ctx context.Context, t Topic) (Topic, error) {
 	if r.isFileTopic(t.Name) {
 		return Topic{}, fmt.Errorf("%w: %s", ErrReadOnly, t.Name)
 	}
+	if err := r.checkSubscriptions(t); err != nil {
+		return Topic{}, err
+	}
 	if other, ok := r.ByURN(t.URN); ok && other.Name != t.Name {
 		return Topic{}, invalid("urn %s is topic %s's", t.URN, other.Name)
 	}
