@@ -17,6 +17,7 @@ import (
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/ruleset"
+	"github.com/auditbus/auditbus/router/topics"
 )
 
 // CheckConfig does what Start does before it binds a port or starts or
@@ -46,6 +47,13 @@ func CheckConfig(cfg Config) ([]string, error) {
 		return nil, err
 	}
 	add("rules", "%d rule(s), %d target(s) from %v", n, targets, cfg.Rules)
+	if cfg.TopicsFile != "" {
+		f, err := topics.ReadFile(cfg.TopicsFile)
+		if err != nil {
+			return nil, err
+		}
+		add("topics", "%d topic(s), %d function(s), %d group(s) from %s", len(f.Topics), len(f.Functions), len(f.Groups), cfg.TopicsFile)
+	}
 	listen, err := checkAPIAccess(cfg)
 	if err != nil {
 		return nil, err

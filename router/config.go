@@ -60,6 +60,9 @@ type Config struct {
 	// without them, an empty file, the file deleted) must stay so before
 	// they stop; default 30s (ruleset.DefaultSettle), negative for at once.
 	RulesSettle time.Duration
+	// TopicsFile declares topics, function URNs and the user-group
+	// directory of CTS notifications (router/topics.File); "" is none.
+	TopicsFile string
 
 	// RemovedTargetGrace is how long the queue of a target that left the
 	// rules (or that no rule of this replica has) stays paused before its

@@ -24,6 +24,7 @@ import (
 	"github.com/auditbus/auditbus/router/dispatch"
 	"github.com/auditbus/auditbus/router/index"
 	"github.com/auditbus/auditbus/router/ruleset"
+	"github.com/auditbus/auditbus/router/topics"
 	"github.com/auditbus/auditbus/rules"
 	"github.com/auditbus/auditbus/sinks"
 )
@@ -58,6 +59,8 @@ type Server struct {
 
 	index   index.Store // nil with IndexOff
 	indexer *index.Indexer
+
+	topics *topics.Registry
 }
 
 // LoadRules loads rule files and directories, validating every target's
@@ -123,6 +126,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		lock.Close()
 		return nil, err
 	}
+	if err := s.loadTopics(); err != nil {
+		lock.Close()
+		return nil, err
+	}
 	if err := s.startBus(ctx); err != nil {
 		s.Stop(context.Background())
 		return nil, err
@@ -185,7 +192,11 @@ func (s *Server) startRouter(ctx context.Context) error {
 	}
 	s.router = dispatch.New(s.js, sinks.Deps{NATS: s.nc, Stdout: s.cfg.Stdout, Log: s.cfg.Log,
 		Guard: s.targetGuard(), Signer: s.signer, PublicURL: s.cfg.PublicURL, Origin: s.webhookOrigin()}, opts...)
-	if err := s.rules.Start(ctx, s.js, s.router.SetRules); err != nil {
+	apply, err := s.startTopics(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.rules.Start(ctx, s.js, apply); err != nil {
 		return err
 	}
 	if err := s.router.Open(ctx); err != nil {
@@ -223,6 +234,8 @@ func (s *Server) startHTTP() error {
 		api.WithEventsLag(s.router.EventsLag),
 		api.WithMetrics(s.reg, s.reg),
 		api.WithRuleStore(s.rules),
+		api.WithTopics(s.topics),
+		api.WithNotifications(s.topics),
 		api.WithDLQ(s.router),
 		api.WithTargetControl(s.router),
 		api.WithSigningCert(s.signer.CertPEM()),
@@ -317,6 +330,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		}
 		if s.rules != nil {
 			s.rules.Stop()
+		}
+		if s.topics != nil {
+			s.topics.Stop()
 		}
 		s.bgCancel()
 		s.bgWG.Wait()

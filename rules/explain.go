@@ -162,6 +162,9 @@ type condProgram struct {
 // explainer returns the rule's per-clause programs, compiled on first use:
 // most rules are never explained.
 func (r *Rule) explainer() *explainer {
+	if r.base != nil {
+		return r.base.explainer()
+	}
 	r.explainOnce.Do(func() { r.explain = newExplainer(r.pattern, r.Condition) })
 	return r.explain
 }

@@ -67,6 +67,9 @@ func (rp *ruleParser) compileCondition(cond string) (*vm.Program, error) {
 // fullProgram is the program of pattern and condition together, compiled
 // the first time it is needed.
 func (r *Rule) fullProgram() (*vm.Program, error) {
+	if r.base != nil {
+		return r.base.fullProgram()
+	}
 	r.programOnce.Do(func() {
 		r.program, r.programErr = expr.Compile(r.Expr(), append(exprOptions(), expr.AsBool())...)
 	})

@@ -63,6 +63,10 @@ type Rule struct {
 
 	explainOnce sync.Once
 	explain     *explainer
+
+	// base is the rule WithTargets copied, whose lazily compiled program
+	// and explainer this one shares; nil for a parsed rule.
+	base *Rule
 }
 
 // vms recycles expr VMs: expr.Run builds a fresh VM whose stack and scopes

@@ -27,6 +27,9 @@ type Subscription struct {
 	// SubscribeURL is the capability URL the endpoint GETs to consent:
 	// SMN's subscribe_url, the handshake's WebHook-Request-Callback.
 	SubscribeURL string
+	// TopicURN, when set, is the topic_urn of an smn confirmation (a
+	// topic subscription's, see router/topics); else the rule's.
+	TopicURN string
 	// RequestRate is the rate the target wants, in requests per minute,
 	// sent as WebHook-Request-Rate; 0 sends none.
 	RequestRate int

@@ -37,6 +37,10 @@ type Delivery struct {
 	Payload any
 	// Attempt counts from 1.
 	Attempt int
+	// TopicURN and Subject, when set, replace the topic_urn (rule-derived,
+	// see TopicURN) and subject (from the event) of an smn message: topic
+	// subscriptions set them (router/topics).
+	TopicURN, Subject string
 	// UnsubscribeURL is the confirmed subscription's unsubscribe_url, for
 	// smn messages of targets with confirm: true; "" otherwise.
 	UnsubscribeURL string

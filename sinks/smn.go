@@ -2,6 +2,7 @@ package sinks
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -122,8 +123,8 @@ func (w *Webhook) smnMessage(d *Delivery, now time.Time) (*SMNMessage, error) {
 	m := &SMNMessage{
 		Type:           SMNTypeNotification,
 		MessageID:      messageID(d),
-		TopicURN:       jsonSafe(TopicURN(d.Bus, d.Rule)),
-		Subject:        jsonSafe(smnSubject(d)),
+		TopicURN:       jsonSafe(cmp.Or(d.TopicURN, TopicURN(d.Bus, d.Rule))),
+		Subject:        jsonSafe(cmp.Or(d.Subject, smnSubject(d))),
 		Message:        jsonSafe(content),
 		Timestamp:      now.UTC().Format(SMNTimestampLayout),
 		UnsubscribeURL: d.UnsubscribeURL,
@@ -160,7 +161,11 @@ func (w *Webhook) encodeSMN(req *http.Request, d *Delivery, now time.Time) ([]by
 	if err != nil {
 		return nil, err
 	}
-	return setSMNBody(req, m, SubscriptionURN(d.Bus, d.Rule, d.Target))
+	sub := SubscriptionURN(d.Bus, d.Rule, d.Target)
+	if d.TopicURN != "" {
+		sub = d.TopicURN + ":" + d.Target
+	}
+	return setSMNBody(req, m, sub)
 }
 
 // setSMNBody writes m as req's body, with SMN's headers.

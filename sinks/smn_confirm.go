@@ -1,6 +1,7 @@
 package sinks
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -16,7 +17,7 @@ func (w *Webhook) confirmSubscription(ctx context.Context, s *Subscription) erro
 	if w.signer == nil || w.publicURL == "" {
 		return Permanent(errNoSigner)
 	}
-	topic := jsonSafe(TopicURN(s.Bus, s.Rule))
+	topic := jsonSafe(cmp.Or(s.TopicURN, TopicURN(s.Bus, s.Rule)))
 	m := &SMNMessage{
 		Type:      SMNTypeSubscriptionConfirmation,
 		MessageID: randomID(),
@@ -36,7 +37,11 @@ func (w *Webhook) confirmSubscription(ctx context.Context, s *Subscription) erro
 	for k, v := range w.cfg.Headers {
 		req.Header.Set(k, v)
 	}
-	b, err := setSMNBody(req, m, SubscriptionURN(s.Bus, s.Rule, s.Target))
+	sub := SubscriptionURN(s.Bus, s.Rule, s.Target)
+	if s.TopicURN != "" {
+		sub = s.TopicURN + ":" + s.Target
+	}
+	b, err := setSMNBody(req, m, sub)
 	if err != nil {
 		return err
 	}

@@ -74,6 +74,7 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.DurationVar(&c.NATSSyncInterval, "nats-sync-interval", c.NATSSyncInterval, "how often the embedded JetStream fsyncs its files (0: every write, before the event is answered; a longer interval is faster but a power failure loses what it wrote within it)")
 	natsFlags(fs, &c.Config)
 	fs.Var(&listFlag{list: &c.Rules}, "rules", "rule file or directory (repeatable, or comma-separated)")
+	fs.StringVar(&c.TopicsFile, "topics", "", "topics file: SMN-style topics, function URNs and user groups of CTS notifications")
 	fs.DurationVar(&c.RulesReloadInterval, "rules-reload-interval", c.RulesReloadInterval, "how often rule files are checked for changes and reloaded (negative: never)")
 	fs.DurationVar(&c.RulesSettle, "rules-settle", c.RulesSettle, "how long a rule file that lost rules (emptied, cut short, deleted) must stay so before those rules stop; until then they keep running (negative: at once)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body")

@@ -55,7 +55,7 @@ func (s *Server) getRule(w http.ResponseWriter, r *http.Request) {
 // rule: 201 when created, 200 when replaced, 400 listing every problem.
 func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
 	bus, name, ok := ruleID(w, r, "")
-	if !ok {
+	if !ok || !notNotificationRule(w, name) {
 		return
 	}
 	if mt := mediaType(r.Header.Get("Content-Type")); !ruleMediaTypes[mt] {
@@ -101,7 +101,7 @@ func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
 // deleteRule removes an API rule of ?bus= (default "default"): 204.
 func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) {
 	bus, name, ok := ruleID(w, r, rules.DefaultBus)
-	if !ok {
+	if !ok || !notNotificationRule(w, name) {
 		return
 	}
 	pre, ok := precondition(w, r)

@@ -66,6 +66,9 @@ type Origin struct {
 	File     string `json:"file,omitempty"`
 	Line     int    `json:"line,omitempty"`
 	Revision uint64 `json:"revision,omitempty"` // KV revision of the running version
+	// NotificationID is set for kind notification: the rule of a CTS
+	// key-operation notification.
+	NotificationID string `json:"notification_id,omitempty"`
 }
 
 // Origin kinds.

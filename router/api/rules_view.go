@@ -41,7 +41,7 @@ type targetJSON struct {
 
 // ruleView renders st; withDoc adds an API rule's masked document.
 func ruleView(st StoredRule, withDoc bool) ruleJSON {
-	v := ruleJSON{Name: st.Name, Bus: st.Bus, Origin: st.Origin, Targets: []targetJSON{}, Errors: st.Errors}
+	v := ruleJSON{Name: st.Name, Bus: st.Bus, Origin: notificationOrigin(st), Targets: []targetJSON{}, Errors: st.Errors}
 	if r := st.Rule; r != nil {
 		v.Running, v.Enabled, v.Description, v.Expr = true, r.Enabled, r.Description, r.Expr()
 		for _, t := range r.Targets {

@@ -49,6 +49,8 @@ type options struct {
 	ingest         *auth.Limits // per-client ingest rate; nil: none
 	index          AuditIndex   // nil: no search endpoints
 	indexStatus    IndexStatus
+	topics         Topics        // nil: no topics endpoints
+	notifications  Notifications // nil: no CTS notification endpoints
 }
 
 // Option configures the Server.
@@ -155,6 +157,12 @@ func New(pub Publisher, opts ...Option) *Server {
 		s.routeHSS("/v5/{project_id}/container/kubernetes/cluster/audit-logs", methods{http.MethodGet: {auth.ActionHSSContainerList, s.listClusterAuditLogs}})
 		s.routeKube("/v1/kubernetes-audits", methods{http.MethodGet: {auth.ActionAuditRead, s.listKubernetesAudits}})
 	}
+	if o.topics != nil {
+		s.routeTopics()
+	}
+	if o.notifications != nil {
+		s.routeNotifications()
+	}
 	if o.signingCert != nil {
 		s.route("/v1/signing-cert", methods{http.MethodGet: {public, s.signingCert}})
 	}
@@ -228,7 +236,9 @@ func (s *Server) handle(path string, byMethod methods, wrap func(http.ResponseWr
 // changes are the actions whose every use is logged: who changed the
 // rules, woke a target or sent dead letters again is part of the audit
 // trail of the audit trail.
-var changes = map[string]bool{auth.ActionRulesWrite: true, auth.ActionTargetsWrite: true, auth.ActionDLQRedrive: true}
+var changes = map[string]bool{auth.ActionRulesWrite: true, auth.ActionTargetsWrite: true, auth.ActionDLQRedrive: true,
+	auth.ActionTopicsWrite: true, auth.ActionCTSNotificationCreate: true, auth.ActionCTSNotificationUpdate: true,
+	auth.ActionCTSNotificationDelete: true}
 
 func (s *Server) logChange(w http.ResponseWriter, r *http.Request) {
 	who := "(auth off)"

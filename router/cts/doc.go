@@ -8,6 +8,12 @@
 // documents), a Tencent CloudAudit record or a Kubernetes audit event by
 // the mapping in router/README.md, "CTS traces".
 //
+// It also holds the key-operation notifications (CTS API reference §4.1):
+// their fields and checks (ParseNotification), and their compilation to a
+// rule document (Notification.RuleDocument), which is how they are
+// stored and run: a notification is a rule on the rule engine.
+//
 // The package owns the CTS shapes only; router/api routes the requests,
-// authorizes them (cts:trace:list) and decides which buses they may read.
+// authorizes them (cts:trace:list, cts:notification:*), stores
+// notifications in the rule store and decides which buses they may read.
 package cts

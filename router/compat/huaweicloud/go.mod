@@ -7,6 +7,7 @@ replace github.com/auditbus/auditbus => ../../..
 require (
 	github.com/auditbus/auditbus v0.0.0-00010101000000-000000000000
 	github.com/huaweicloud/huaweicloud-sdk-go-v3 v0.1.207
+	github.com/nats-io/nats.go v1.55.0
 	github.com/rs/zerolog v1.35.1
 )
 
@@ -35,7 +36,6 @@ require (
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/nats-io/jwt/v2 v2.8.2 // indirect
 	github.com/nats-io/nats-server/v2 v2.15.2 // indirect
-	github.com/nats-io/nats.go v1.55.0 // indirect
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect

@@ -1,0 +1,193 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/auditbus/auditbus/router/auth"
+	"github.com/auditbus/auditbus/router/ingest"
+	"github.com/auditbus/auditbus/router/topics"
+)
+
+// Error codes of the topics endpoints (see codes.go for the others).
+const (
+	CodeInvalidTopic  = "AB.1020" // 400: a topic or subscription is invalid (name, protocol, endpoint, unknown function)
+	CodeTopicNotFound = "AB.4046" // 404: no such topic, or no such subscription of it
+	CodeTopicConflict = "AB.4092" // 409: the topic is declared in the topics file, so the API cannot change it
+)
+
+// Topics is what the topics endpoints manage; *topics.Registry is the
+// real one.
+type Topics interface {
+	List() []topics.Topic
+	Get(name string) (topics.Topic, bool)
+	Put(ctx context.Context, t topics.Topic) (topics.Topic, error)
+	Delete(ctx context.Context, name string) error
+}
+
+// WithTopics serves /v1/topics from reg. Default: no topics endpoints.
+func WithTopics(reg Topics) Option { return func(o *options) { o.topics = reg } }
+
+func (s *Server) routeTopics() {
+	s.route("/v1/topics", methods{http.MethodGet: {auth.ActionTopicsRead, s.listTopics}})
+	s.route("/v1/topics/{name}", methods{http.MethodGet: {auth.ActionTopicsRead, s.getTopic},
+		http.MethodPut: {auth.ActionTopicsWrite, s.putTopic}, http.MethodDelete: {auth.ActionTopicsWrite, s.deleteTopic}})
+	s.route("/v1/topics/{name}/subscriptions", methods{http.MethodGet: {auth.ActionTopicsRead, s.listSubscriptions}})
+	s.route("/v1/topics/{name}/subscriptions/{id}", methods{http.MethodPut: {auth.ActionTopicsWrite, s.putSubscription},
+		http.MethodDelete: {auth.ActionTopicsWrite, s.deleteSubscription}})
+}
+
+// masked is t as the API shows it: subscription secrets as "***".
+func masked(t topics.Topic) topics.Topic {
+	t.Subscriptions = slices.Clone(t.Subscriptions)
+	for i := range t.Subscriptions {
+		if t.Subscriptions[i].Secret != "" {
+			t.Subscriptions[i].Secret = "***"
+		}
+	}
+	return t
+}
+
+func (s *Server) listTopics(w http.ResponseWriter, _ *http.Request) {
+	all := s.opts.topics.List()
+	out := make([]topics.Topic, len(all))
+	for i, t := range all {
+		out[i] = masked(t)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"topics": out})
+}
+
+func (s *Server) topic(w http.ResponseWriter, r *http.Request) (topics.Topic, bool) {
+	t, ok := s.opts.topics.Get(r.PathValue("name"))
+	if !ok {
+		writeError(w, http.StatusNotFound, CodeTopicNotFound, "no topic "+r.PathValue("name"))
+	}
+	return t, ok
+}
+
+func (s *Server) getTopic(w http.ResponseWriter, r *http.Request) {
+	if t, ok := s.topic(w, r); ok {
+		writeJSON(w, http.StatusOK, masked(t))
+	}
+}
+
+func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) {
+	if t, ok := s.topic(w, r); ok {
+		writeJSON(w, http.StatusOK, map[string]any{"subscriptions": masked(t).Subscriptions})
+	}
+}
+
+// topicBody is PUT /v1/topics/{name}'s body.
+type topicBody struct {
+	Region        string                `json:"region"`
+	Project       string                `json:"project"`
+	Subscriptions []topics.Subscription `json:"subscriptions"`
+}
+
+// putTopic creates (201) or replaces (200) an API topic.
+func (s *Server) putTopic(w http.ResponseWriter, r *http.Request) {
+	var body topicBody
+	if !s.readTopicJSON(w, r, &body) {
+		return
+	}
+	_, existed := s.opts.topics.Get(r.PathValue("name"))
+	t, err := s.opts.topics.Put(r.Context(), topics.Topic{Name: r.PathValue("name"), Region: body.Region,
+		Project: body.Project, Subscriptions: body.Subscriptions})
+	if err != nil {
+		s.topicError(w, err)
+		return
+	}
+	status := http.StatusOK
+	if !existed {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, masked(t))
+}
+
+func (s *Server) deleteTopic(w http.ResponseWriter, r *http.Request) {
+	if err := s.opts.topics.Delete(r.Context(), r.PathValue("name")); err != nil {
+		s.topicError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// putSubscription adds (201) or replaces (200) one subscription of a topic.
+func (s *Server) putSubscription(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.topic(w, r)
+	if !ok {
+		return
+	}
+	var sub topics.Subscription
+	if !s.readTopicJSON(w, r, &sub) {
+		return
+	}
+	sub.ID = r.PathValue("id")
+	status := http.StatusCreated
+	if i := slices.IndexFunc(t.Subscriptions, func(x topics.Subscription) bool { return x.ID == sub.ID }); i >= 0 {
+		t.Subscriptions, status = slices.Clone(t.Subscriptions), http.StatusOK
+		t.Subscriptions[i] = sub
+	} else {
+		t.Subscriptions = append(slices.Clone(t.Subscriptions), sub)
+	}
+	t, err := s.opts.topics.Put(r.Context(), t)
+	if err != nil {
+		s.topicError(w, err)
+		return
+	}
+	writeJSON(w, status, masked(t))
+}
+
+func (s *Server) deleteSubscription(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.topic(w, r)
+	if !ok {
+		return
+	}
+	i := slices.IndexFunc(t.Subscriptions, func(x topics.Subscription) bool { return x.ID == r.PathValue("id") })
+	if i < 0 {
+		writeError(w, http.StatusNotFound, CodeTopicNotFound, "topic "+t.Name+" has no subscription "+r.PathValue("id"))
+		return
+	}
+	t.Subscriptions = slices.Delete(slices.Clone(t.Subscriptions), i, i+1)
+	if _, err := s.opts.topics.Put(r.Context(), t); err != nil {
+		s.topicError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// readTopicJSON decodes the body into v, refusing unknown fields; it
+// answers 400 itself.
+func (s *Server) readTopicJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	raw, err := ingest.ReadBody(r, s.opts.maxBody)
+	if err != nil {
+		status, code := errorStatus(err)
+		writeError(w, status, code, publicMessage(code, err))
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, CodeMalformed, "topic body: "+err.Error()+"; nothing stored")
+		return false
+	}
+	return true
+}
+
+func (s *Server) topicError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, topics.ErrInvalid):
+		writeError(w, http.StatusBadRequest, CodeInvalidTopic, err.Error()+"; nothing stored")
+	case errors.Is(err, topics.ErrNotFound):
+		writeError(w, http.StatusNotFound, CodeTopicNotFound, err.Error())
+	case errors.Is(err, topics.ErrReadOnly):
+		writeError(w, http.StatusConflict, CodeTopicConflict, err.Error()+": change it in the topics file")
+	default:
+		s.opts.log.Error().Err(err).Msg("topics bucket unavailable")
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "the topics bucket (NATS KV) did not answer; retrying is safe")
+	}
+}
