@@ -20,13 +20,13 @@ import (
 // consumer and the shared consumer of ready deliveries. Fetch
 // does not fail then: the batch ends with jetstream.ErrConsumerDeleted
 // (a pull request was waiting) or nats.ErrNoResponders (none was), so
-// the batch's Error is where the deletion is noticed; a "no responders"
-// is confirmed with Info before anything is recreated. Everything else is
-// the current consumer's.
+// the batch's Error is where the deletion is noticed, and Info confirms
+// it before anything is recreated (stillAbsent).
 type healing struct {
 	ctx      context.Context // ends with the puller; bounds recreating
 	name     string
 	recreate func(context.Context, *healing) (jetstream.Consumer, error)
+	disk     *bus.DiskWatch
 	log      zerolog.Logger
 	mu       sync.Mutex
 	cur      jetstream.Consumer
@@ -42,27 +42,18 @@ func (h *healing) current() jetstream.Consumer {
 	return h.cur
 }
 
-// gone reports whether err says the consumer no longer exists.
-func (h *healing) gone(err error) bool {
-	switch {
-	case err == nil:
-		return false
-	case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound):
-		return true
-	case errors.Is(err, nats.ErrNoResponders):
-		ctx, cancel := context.WithTimeout(h.ctx, healTimeout)
-		defer cancel()
-		_, ierr := h.current().Info(ctx)
-		return errors.Is(ierr, jetstream.ErrConsumerNotFound)
-	}
-	return false
+// gone reports whether err may say the consumer no longer exists; heal
+// confirms it (stillAbsent) before recreating anything.
+func gone(err error) bool {
+	return errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+		errors.Is(err, nats.ErrNoResponders)
 }
 
 // heal recreates the consumer after err if err says it is gone; on
 // failure it waits a little, so a puller does not spin on a consumer that
 // cannot come back.
 func (h *healing) heal(err error) {
-	if h.ctx.Err() != nil || !h.gone(err) {
+	if h.ctx.Err() != nil || !gone(err) || !stillAbsent(h.ctx, h.disk, h.current().Info) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(h.ctx, healTimeout)
@@ -83,6 +74,24 @@ func (h *healing) heal(err error) {
 
 const healTimeout = 10 * time.Second
 
+// stillAbsent reports whether a consumer JetStream said was not found is
+// to be created: once the bus's store is whole (disk.Settled), info still
+// finds no consumer (or no stream), and no reopening of the streams began
+// meanwhile. While the streams are reopened after a full disk, JetStream
+// answers "not found" for what it has not recovered yet, and creating it
+// then would replace what is being recovered.
+func stillAbsent(ctx context.Context, disk *bus.DiskWatch, info func(context.Context) (*jetstream.ConsumerInfo, error)) bool {
+	epoch, err := disk.Settled(ctx)
+	if err != nil {
+		return false
+	}
+	ictx, cancel := context.WithTimeout(ctx, healTimeout)
+	defer cancel()
+	_, err = info(ictx)
+	absent := errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound)
+	return absent && !disk.Reopened(epoch)
+}
+
 func (h *healing) Fetch(n int, opts ...jetstream.FetchOpt) (jetstream.MessageBatch, error) {
 	b, err := h.current().Fetch(n, opts...)
 	if err != nil {
@@ -90,36 +99,6 @@ func (h *healing) Fetch(n int, opts ...jetstream.FetchOpt) (jetstream.MessageBat
 		return nil, err
 	}
 	return &healingBatch{MessageBatch: b, h: h}, nil
-}
-
-func (h *healing) FetchBytes(n int, opts ...jetstream.FetchOpt) (jetstream.MessageBatch, error) {
-	b, err := h.current().FetchBytes(n, opts...)
-	if err != nil {
-		h.heal(err)
-		return nil, err
-	}
-	return &healingBatch{MessageBatch: b, h: h}, nil
-}
-
-func (h *healing) FetchNoWait(n int) (jetstream.MessageBatch, error) {
-	b, err := h.current().FetchNoWait(n)
-	if err != nil {
-		h.heal(err)
-		return nil, err
-	}
-	return &healingBatch{MessageBatch: b, h: h}, nil
-}
-
-func (h *healing) Consume(handler jetstream.MessageHandler, opts ...jetstream.PullConsumeOpt) (jetstream.ConsumeContext, error) {
-	return h.current().Consume(handler, opts...)
-}
-
-func (h *healing) Messages(opts ...jetstream.PullMessagesOpt) (jetstream.MessagesContext, error) {
-	return h.current().Messages(opts...)
-}
-
-func (h *healing) Next(opts ...jetstream.FetchOpt) (jetstream.Msg, error) {
-	return h.current().Next(opts...)
 }
 
 func (h *healing) Info(ctx context.Context) (*jetstream.ConsumerInfo, error) {
@@ -148,8 +127,8 @@ func (b *healingBatch) Error() error {
 
 // healDeliveries wraps the shared consumer of ready deliveries, recreated
 // as Open creates it when deleted under the router.
-func (r *Router) healDeliveries(ctx context.Context, cons jetstream.Consumer) jetstream.Consumer {
-	return &healing{ctx: ctx, cur: cons, name: bus.DeliveriesConsumer, log: r.opts.log,
+func (r *Router) healDeliveries(ctx context.Context, cons jetstream.Consumer) *healing {
+	return &healing{ctx: ctx, cur: cons, name: bus.DeliveriesConsumer, log: r.opts.log, disk: r.opts.disk,
 		recreate: func(ctx context.Context, _ *healing) (jetstream.Consumer, error) {
 			if err := bus.EnsureDeliveryStreams(ctx, r.js, bus.DeliveriesConfig{DLQMaxAge: r.opts.dlqMaxAge, Replicas: r.opts.replicas}); err != nil {
 				return nil, err
@@ -204,8 +183,8 @@ func (r *Router) eventsConsumerConfig(ctx context.Context) jetstream.ConsumerCon
 // it for the sweep, which reads its ack floor (pollEventsFloor).
 // The floor starts as Open saw it, so a deletion before the first poll
 // does not restart the fan-out from the stream's beginning.
-func (r *Router) healEvents(ctx context.Context, cons jetstream.Consumer) jetstream.Consumer {
-	h := &healing{ctx: ctx, cur: cons, name: ConsumerName, log: r.opts.log, recreate: r.recreateEvents}
+func (r *Router) healEvents(ctx context.Context, cons jetstream.Consumer) *healing {
+	h := &healing{ctx: ctx, cur: cons, name: ConsumerName, log: r.opts.log, disk: r.opts.disk, recreate: r.recreateEvents}
 	if info := cons.CachedInfo(); info != nil {
 		h.floor.Store(info.AckFloor.Stream)
 	}

@@ -74,7 +74,7 @@ func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 		backlogs: map[targetKey]Backlog{}, orphans: map[targetKey]*orphan{}, drainsOf: map[targetKey]*drain{},
 		kick:   make(chan struct{}, 1),
 		states: map[targetKey]cached{}, started: make(chan struct{})}
-	empty, _, _ := buildTable(context.Background(), emptySet, deps)
+	empty, _, _ := buildTable(context.Background(), emptySet, deps, r.metrics)
 	r.table.Store(empty)
 	return r
 }
@@ -90,7 +90,7 @@ var emptySet, _ = rules.Compile(nil)
 // error the running set stays. After Run returned it fails with
 // ErrStopped.
 func (r *Router) SetRules(ctx context.Context, set *rules.Set) error {
-	t, warnings, err := buildTable(ctx, set, r.deps)
+	t, warnings, err := buildTable(ctx, set, r.deps, r.metrics)
 	if err != nil {
 		return err
 	}
@@ -204,8 +204,8 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	owned.Go(func() { r.sweep(ctx) })
 	owned.Go(func() { r.steward(ctx) })
 	owned.Go(followState)
-	owned.Go(func() { r.pull(ctx, work, r.healEvents(ctx, r.cons), r.opts.workers, r.fanOut) })
-	owned.Go(func() { r.pull(ctx, work, r.healDeliveries(ctx, r.deliv), r.opts.deliveryWorkers, r.route) })
+	owned.Go(func() { r.pull(ctx, work, r.healEvents(ctx, r.cons), r.opts.workers, r.fanOut, nil) })
+	owned.Go(func() { r.pull(ctx, work, r.healDeliveries(ctx, r.deliv), r.opts.deliveryWorkers, r.route, nil) })
 	<-ctx.Done()
 
 	done := make(chan struct{})
@@ -245,15 +245,22 @@ func (r *Router) stop() error {
 	return r.table.Load().close()
 }
 
-// pull fetches batches sized to the free workers until ctx ends and
+// fetcher is what pull reads: a healing shared consumer, or a backlog's.
+type fetcher interface {
+	Fetch(batch int, opts ...jetstream.FetchOpt) (jetstream.MessageBatch, error)
+	CachedInfo() *jetstream.ConsumerInfo
+}
+
+// pull fetches batches sized to the free workers while ctx lasts and goOn
+// (nil: always; told whether the last fetch brought nothing) says so, and
 // handles each message in its own goroutine with the work context; it
 // returns once every handler returned. A message fetched after ctx ended
 // is handed back at once.
-func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, workers int, handle func(context.Context, jetstream.Msg)) {
+func (r *Router) pull(ctx, work context.Context, cons fetcher, workers int, handle func(context.Context, jetstream.Msg), goOn func(empty bool) bool) {
 	var inflight sync.WaitGroup
 	defer inflight.Wait()
 	sem := make(chan struct{}, workers)
-	for ctx.Err() == nil {
+	for empty := false; ctx.Err() == nil && (goOn == nil || goOn(empty)); {
 		free := cap(sem) - len(sem)
 		if free == 0 {
 			select {
@@ -277,7 +284,9 @@ func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, worker
 			}
 			continue
 		}
+		empty = true
 		for msg := range batch.Messages() {
+			empty = false
 			if ctx.Err() != nil {
 				_ = msg.Nak()
 				continue
@@ -289,7 +298,7 @@ func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, worker
 			})
 		}
 		if err := batch.Error(); err != nil && ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) &&
-			!errors.Is(err, context.DeadlineExceeded) {
+			!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, jetstream.ErrConsumerDeleted) {
 			r.opts.log.Warn().Err(err).Msg("fetch batch ended with an error")
 		}
 		cancel()
