@@ -292,7 +292,7 @@ func (r *Router) runDrain(ctx, work context.Context, dr *drain) error {
 		return fmt.Errorf("backlog consumer: %w", err)
 	}
 	handle := func(work context.Context, msg jetstream.Msg) { r.drainOne(ctx, work, dr, msg) }
-	r.pull(ctx, work, cons, conc, handle, func(empty bool) bool {
+	r.pull(ctx, work, &source{name: name, cur: cons}, conc, handle, func(empty bool) bool {
 		if !r.drainGoesOn(dr) {
 			return false
 		}

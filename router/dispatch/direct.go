@@ -29,7 +29,7 @@ import (
 // directTry is one delivery the fan-out attempts itself.
 type directTry struct {
 	d    *delivery
-	b    *binding // as the fan-out's table had it
+	b    *binding      // as the fan-out's table had it
 	done chan struct{} // closed once a is final
 
 	mu       sync.Mutex

@@ -26,7 +26,7 @@ type lane struct {
 	progress    atomic.Int64  // when a slot was last free or freed, in Unix ns
 	counts      atomic.Pointer[counts]
 	bind        atomic.Pointer[binding] // the installed table's; nil once the lane is no longer key's
-	seeking     atomic.Bool   // a consent request is being sent (consent.go)
+	seeking     atomic.Bool             // a consent request is being sent (consent.go)
 }
 
 func newLane(key targetKey, b *binding, defaultConc int) *lane {

@@ -59,7 +59,9 @@ type Router struct {
 	orphans   map[targetKey]*orphan // backlogs of pairs the rules lack; the sweep's own
 	eventsLag atomic.Pointer[EventsLag]
 
-	events atomic.Pointer[healing] // the events consumer the fan-out pulls, once Run pulls
+	events        atomic.Pointer[source] // the events consumer the fan-out pulls, once Run pulls
+	floor         atomic.Uint64          // its ack floor's stream sequence when Info last answered
+	eventsCreated time.Time              // when the events stream the floor belongs to was created
 
 	kv      jetstream.KeyValue // StateBucket; nil until Open
 	stateMu sync.RWMutex
@@ -204,8 +206,8 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	owned.Go(func() { r.sweep(ctx) })
 	owned.Go(func() { r.steward(ctx) })
 	owned.Go(followState)
-	owned.Go(func() { r.pull(ctx, work, r.healEvents(ctx, r.cons), r.opts.workers, r.fanOut, nil) })
-	owned.Go(func() { r.pull(ctx, work, r.healDeliveries(ctx, r.deliv), r.opts.deliveryWorkers, r.route, nil) })
+	owned.Go(func() { r.pull(ctx, work, r.eventsSource(ctx, r.cons), r.opts.workers, r.fanOut, nil) })
+	owned.Go(func() { r.pull(ctx, work, r.deliveriesSource(r.deliv), r.opts.deliveryWorkers, r.route, nil) })
 	<-ctx.Done()
 
 	done := make(chan struct{})
@@ -245,18 +247,12 @@ func (r *Router) stop() error {
 	return r.table.Load().close()
 }
 
-// fetcher is what pull reads: a healing shared consumer, or a backlog's.
-type fetcher interface {
-	Fetch(batch int, opts ...jetstream.FetchOpt) (jetstream.MessageBatch, error)
-	CachedInfo() *jetstream.ConsumerInfo
-}
-
 // pull fetches batches sized to the free workers while ctx lasts and goOn
 // (nil: always; told whether the last fetch brought nothing) says so, and
 // handles each message in its own goroutine with the work context; it
 // returns once every handler returned. A message fetched after ctx ended
 // is handed back at once.
-func (r *Router) pull(ctx, work context.Context, cons fetcher, workers int, handle func(context.Context, jetstream.Msg), goOn func(empty bool) bool) {
+func (r *Router) pull(ctx, work context.Context, src *source, workers int, handle func(context.Context, jetstream.Msg), goOn func(empty bool) bool) {
 	var inflight sync.WaitGroup
 	defer inflight.Wait()
 	sem := make(chan struct{}, workers)
@@ -275,11 +271,12 @@ func (r *Router) pull(ctx, work context.Context, cons fetcher, workers int, hand
 		// request; a message the server sent meanwhile returns after the
 		// ack wait.
 		fctx, cancel := context.WithTimeout(ctx, fetchWait)
-		batch, err := cons.Fetch(free, jetstream.FetchContext(fctx))
+		batch, err := src.current().Fetch(free, jetstream.FetchContext(fctx))
 		if err != nil {
 			cancel()
+			r.heal(ctx, src, err)
 			if ctx.Err() == nil {
-				r.opts.log.Error().Err(err).Str("consumer", cons.CachedInfo().Name).Msg("fetch")
+				r.opts.log.Error().Err(err).Str("consumer", src.name).Msg("fetch")
 				sleep(ctx, time.Second)
 			}
 			continue
@@ -297,7 +294,9 @@ func (r *Router) pull(ctx, work context.Context, cons fetcher, workers int, hand
 				handle(work, msg)
 			})
 		}
-		if err := batch.Error(); err != nil && ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) &&
+		err = batch.Error()
+		r.heal(ctx, src, err)
+		if err != nil && ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) &&
 			!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, jetstream.ErrConsumerDeleted) {
 			r.opts.log.Warn().Err(err).Msg("fetch batch ended with an error")
 		}
