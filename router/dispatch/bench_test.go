@@ -24,19 +24,30 @@ func BenchmarkDeliveryThroughput(b *testing.B) {
 	for _, targets := range []int{1, 10} {
 		for _, format := range []string{"raw", "cloudevents"} {
 			b.Run(fmt.Sprintf("targets=%d/format=%s", targets, format), func(b *testing.B) {
-				benchDelivery(b, targets, format)
+				benchDelivery(b, targets, format, 32, 0)
 			})
 		}
 	}
 }
 
-func benchDelivery(b *testing.B, targets int, format string) {
+// BenchmarkSaturatedTarget: one target slower than the events arrive (4
+// slots, 1ms a request: at most 4,000 a second), healthy. It reports the
+// writes to the deliveries stream per event (0 when every delivery went
+// at once from the fan-out; 1 per queued delivery; parked ones more).
+func BenchmarkSaturatedTarget(b *testing.B) {
+	benchDelivery(b, 1, "raw", 4, time.Millisecond)
+}
+
+func benchDelivery(b *testing.B, targets int, format string, concurrency int, delay time.Duration) {
 	var got atomic.Int64
-	hook := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { got.Add(1) }))
+	hook := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		time.Sleep(delay)
+		got.Add(1)
+	}))
 	defer hook.Close()
 	src := "name: deletes\npattern:\n  data:\n    eventName: [DeleteCluster]\ntargets:\n"
 	for i := range targets {
-		src += fmt.Sprintf("  - id: t%d\n    webhook: {url: %q, format: %s}\n    concurrency: 32\n", i, hook.URL, format)
+		src += fmt.Sprintf("  - id: t%d\n    webhook: {url: %q, format: %s}\n    concurrency: %d\n", i, hook.URL, format, concurrency)
 	}
 	e := startRouter(b, src)
 	defer e.stop()
@@ -66,6 +77,11 @@ func benchDelivery(b *testing.B, targets int, format string) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
 	b.ReportMetric(float64(elapsed.Nanoseconds())/deliveries, "ns/delivery")
 	b.ReportMetric(float64(cpu.Nanoseconds())/deliveries, "cpu-ns/delivery")
+	if st, err := e.ns.JS.Stream(context.Background(), bus.DeliveriesStream); err == nil {
+		if info, err := st.Info(context.Background()); err == nil {
+			b.ReportMetric(float64(info.State.LastSeq)/float64(b.N), "delivery-writes/event")
+		}
+	}
 }
 
 // cpuTime is the CPU time (user and system) this process used so far.

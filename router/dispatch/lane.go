@@ -24,6 +24,10 @@ type lane struct {
 	slots       chan struct{} // one per delivery in flight
 	waiting     atomic.Int32  // deliveries waiting in the process for a slot
 	progress    atomic.Int64  // when a slot was last free or freed, in Unix ns
+	paceStart   atomic.Int64  // when done began counting, in Unix ns
+	done        atomic.Int64  // deliveries done since paceStart
+	pace        atomic.Int64  // deliveries done in the slot wait before paceStart
+	paced       atomic.Bool   // pace measured a whole slot wait
 	counts      atomic.Pointer[counts]
 	bind        atomic.Pointer[binding] // the installed table's; nil once the lane is no longer key's
 	seeking     atomic.Bool             // a consent request is being sent (consent.go)
@@ -73,26 +77,44 @@ func (l *lane) acquire(ctx context.Context, deadline time.Time, room int) bool {
 	}
 }
 
-// release frees a slot, which is progress: the target keeps up.
+// release frees a slot, which is progress: the target keeps up. It
+// counts the deliveries done per slot wait, the pace room reads.
 func (l *lane) release() {
-	l.progress.Store(time.Now().UnixNano())
+	now := time.Now().UnixNano()
+	l.progress.Store(now)
+	if start := l.paceStart.Load(); now-start >= int64(slotWait) && l.paceStart.CompareAndSwap(start, now) {
+		if n := l.done.Swap(0); start != 0 {
+			l.pace.Store(n)
+			l.paced.Store(true)
+		}
+	}
+	l.done.Add(1)
 	<-l.slots
 }
 
 // room is how many deliveries of the shared consumer may wait in the
 // process for a slot of l, each for at most the slot wait. While l makes
-// progress (a slot was free or freed within the slot wait) that is up to
-// limit: a target that is saturated but healthy takes its deliveries from
-// the shared consumer as its slots free up, without parking them (a write,
-// and a drain later). A target that made no progress for the slot wait
-// hangs: four times its concurrency, at least 32, so it holds a bounded
-// share of the shared consumer's messages, each for at most the slot wait.
+// progress (a slot was free or freed within the slot wait) that is what
+// it delivered in the last slot wait (its pace), at most limit: a target
+// that is saturated but healthy takes from the shared consumer what it
+// will deliver within the slot wait, without parking it (a write, and a
+// drain later), and only what would wait longer is parked, so that the
+// shared consumer moves on to the other targets' deliveries. A target
+// that made no progress for the slot wait hangs: its room is four times
+// its concurrency, at least 32 (as it is for a pace not yet measured), so
+// it holds a bounded share of the shared consumer's messages, each for at
+// most the slot wait. Before its first slot wait is measured, a target
+// that makes progress gets the limit.
 func (l *lane) room(now time.Time, limit int) int {
 	base := max(4*l.concurrency, 32)
-	if now.Sub(time.Unix(0, l.progress.Load())) < slotWait {
-		return max(limit, base)
+	limit = max(limit, base)
+	switch {
+	case now.Sub(time.Unix(0, l.progress.Load())) >= slotWait:
+		return base
+	case !l.paced.Load(): // no slot wait measured yet: the first burst of a target that keeps up
+		return limit
 	}
-	return base
+	return min(max(int(max(l.pace.Load(), l.done.Load())), base), limit)
 }
 
 // capRate limits l to the lower of its target's rate and perMinute, the
