@@ -193,7 +193,7 @@ func (r *Router) checkOrphan(ctx context.Context, key targetKey, now time.Time) 
 		r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).Dur("grace", r.opts.removedGrace).
 			Msg("deliveries for a target no rule here has: dead-lettered after the grace unless it comes back or another replica serves it")
 	}
-	if d := r.drainOf(key); d != nil {
+	if _, draining := r.drainsOf.Load(key); draining {
 		return
 	}
 	info, err := r.js.Consumer(ctx, bus.DeliveriesStream, bus.QueueName(key.bus, key.rule, key.target))
@@ -222,12 +222,6 @@ func (r *Router) checkOrphan(ctx context.Context, key targetKey, now time.Time) 
 	}
 }
 
-func (r *Router) drainOf(key targetKey) *drain {
-	r.drainMu.Lock()
-	defer r.drainMu.Unlock()
-	return r.drainsOf[key]
-}
-
 // drain is one backlog being read by its own consumer.
 type drain struct {
 	key  targetKey
@@ -242,21 +236,13 @@ func (r *Router) startDrain(key targetKey, l *lane) {
 	if r.qctx == nil || r.stopped || r.qctx.Err() != nil {
 		return
 	}
-	r.drainMu.Lock()
-	if r.drainsOf[key] != nil {
-		r.drainMu.Unlock()
+	d := &drain{key: key, lane: l}
+	if _, running := r.drainsOf.LoadOrStore(key, d); running {
 		return
 	}
-	d := &drain{key: key, lane: l}
-	r.drainsOf[key] = d
-	r.drainMu.Unlock()
 	ctx, work := r.qctx, r.work
 	r.drains.Go(func() {
-		defer func() {
-			r.drainMu.Lock()
-			delete(r.drainsOf, key)
-			r.drainMu.Unlock()
-		}()
+		defer r.drainsOf.Delete(key)
 		if err := r.runDrain(ctx, work, d); err != nil && ctx.Err() == nil {
 			r.opts.log.Warn().Err(err).Str("rule", key.rule).Str("target", key.target).Msg("draining a backlog")
 		}

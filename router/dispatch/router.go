@@ -50,9 +50,8 @@ type Router struct {
 	lanes      map[targetKey]*lane
 	consenting []*lane // the lanes of targets that ask for consent
 
-	drainMu  sync.Mutex
-	drainsOf map[targetKey]*drain // one backlog drain per key at most (backlog.go)
-	kick     chan struct{}        // asks the sweep to look now
+	drainsOf sync.Map      // targetKey -> *drain: one backlog drain per key at most (backlog.go)
+	kick     chan struct{} // asks the sweep to look now
 
 	backlogMu sync.RWMutex
 	backlogs  map[targetKey]Backlog // what the last sweep saw (backlog.go)
@@ -73,7 +72,7 @@ type Router struct {
 func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 	o := buildOptions(opts)
 	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg), lanes: map[targetKey]*lane{},
-		backlogs: map[targetKey]Backlog{}, orphans: map[targetKey]*orphan{}, drainsOf: map[targetKey]*drain{},
+		backlogs: map[targetKey]Backlog{}, orphans: map[targetKey]*orphan{},
 		kick:   make(chan struct{}, 1),
 		states: map[targetKey]cached{}, started: make(chan struct{})}
 	empty, _, _ := buildTable(context.Background(), emptySet, deps, r.metrics)
