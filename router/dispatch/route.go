@@ -12,7 +12,10 @@ import (
 
 // route handles one message of the shared consumer of ready deliveries:
 // delivered by its lane when the lane has a slot, or one within the slot
-// wait (lane.acquire, with the lane's room); parked on the pair's backlog
+// wait (lane.acquire, with the lane's room, at most half the delivery
+// workers, so that a target that starts to hang holds at most half of
+// them, for at most the slot wait, before its room shrinks); parked on the
+// pair's backlog
 // when the target is held, not in the rules, or has no slot in time.
 // Either way the message leaves the shared consumer's ack-pending within
 // one attempt plus the slot wait. A backlog that drains does not divert
@@ -32,7 +35,7 @@ func (r *Router) route(ctx context.Context, msg jetstream.Msg) {
 	}
 	stop := r.keepAlive(msg) // a wait for a slot may outlast a short ack wait
 	now := time.Now()
-	ok = l.acquire(ctx, now.Add(slotWait), l.room(now, r.opts.deliveryWorkers))
+	ok = l.acquire(ctx, now.Add(slotWait), l.room(now, r.opts.deliveryWorkers/2))
 	stop()
 	switch {
 	case ok:
