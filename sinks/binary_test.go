@@ -98,4 +98,3 @@ func TestStructuredSendsTheStoredBytes(t *testing.T) {
 		t.Errorf("body %s, want the stored bytes %s", c.body, d.Stored)
 	}
 }
-

@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -53,17 +52,12 @@ func (r *Router) route(ctx context.Context, msg jetstream.Msg) {
 // slot of its lane before it is parked.
 const slotWait = time.Second
 
-// park moves a fetched delivery to its backlog, where it waits without a
-// consumer until the target can take it (backlog.go): Ack once stored;
-// when parking failed (the bus is unwell) it comes back a little later,
-// never dropped. Its message id is the ready message's sequence, so
+// park moves a fetched delivery to its backlog (settle's held case),
+// where it waits without a consumer until the target can take it
+// (backlog.go). Its message id is the ready message's sequence, so
 // parking it again after a crash (the ack was lost) stores it once.
 func (r *Router) park(ctx context.Context, d *delivery, l *lane) {
-	if _, err := r.js.PublishMsg(ctx, d.parked(d.prior), jetstream.WithExpectStream(bus.DeliveriesStream)); err != nil {
-		r.opts.log.Warn().Err(fmt.Errorf("park delivery: %w", err)).Str("rule", d.key.rule).Str("target", d.key.target).Msg("parking a delivery failed; it comes back")
-		_ = d.msg.NakWithDelay(pausedRetry)
-		return
-	}
-	r.countsOf(d.key, l).inc(parked)
-	_ = d.msg.Ack()
+	a := r.newAttempt(d, l)
+	a.held = true
+	r.settleDelivery(ctx, a)
 }
