@@ -84,7 +84,7 @@ func newIDSink(t *testing.T, structured bool) *idSink {
 		k.target = "structured"
 	}
 	k.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("Ce-Id")
+		id := ceHeader(r.Header, "Ce-Id")
 		if structured {
 			var e struct{ ID string }
 			b, _ := io.ReadAll(r.Body)

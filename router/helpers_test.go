@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -112,13 +113,23 @@ func newWebhook(t *testing.T, status func(r *http.Request) int) *webhook {
 	return w
 }
 
+// ceHeader is a binary-mode attribute header as a receiver that follows
+// the CloudEvents HTTP binding reads it: percent-decoded once.
+func ceHeader(h http.Header, name string) string {
+	v := h.Get(name)
+	if dec, err := url.PathUnescape(v); err == nil {
+		return dec
+	}
+	return v
+}
+
 // ids returns the ids delivered so far, with their counts.
 func (w *webhook) ids() map[string]int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	m := map[string]int{}
 	for _, r := range w.got {
-		m[r.header.Get("Ce-Id")]++
+		m[ceHeader(r.header, "Ce-Id")]++
 	}
 	return m
 }
@@ -127,7 +138,7 @@ func (w *webhook) byID(id string) (received, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, r := range w.got {
-		if r.header.Get("Ce-Id") == id {
+		if ceHeader(r.header, "Ce-Id") == id {
 			return r, true
 		}
 	}

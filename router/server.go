@@ -160,7 +160,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 // the rule manager swaps them as they change), opens its consumer and
 // runs it.
 func (s *Server) startRouter(ctx context.Context) error {
-	opts := []dispatch.Option{dispatch.WithLogger(s.cfg.Log), dispatch.WithRegisterer(s.reg)}
+	opts := []dispatch.Option{dispatch.WithLogger(s.cfg.Log), dispatch.WithRegisterer(s.reg), dispatch.WithDiskWatch(s.disk)}
 	if s.cfg.Workers > 0 {
 		opts = append(opts, dispatch.WithWorkers(s.cfg.Workers))
 	}

@@ -200,6 +200,6 @@ func functionBody(d *Delivery) ([]byte, string, error) {
 	if d.Payload != nil {
 		return body(d)
 	}
-	b, err := structured(d.Event)
+	b, err := structuredOf(d)
 	return b, event.ApplicationJSON, err
 }

@@ -81,14 +81,11 @@ func (n *NATS) Deliver(ctx context.Context, d *Delivery) error {
 	if n.nc == nil {
 		return errors.New("nats target: no NATS connection")
 	}
-	e, err := outgoing(d)
+	b, err := structuredOf(d)
 	if err != nil {
 		return err
 	}
-	b, err := structured(e)
-	if err != nil {
-		return err
-	}
+	e := d.Event
 	msg := nats.NewMsg(n.subject)
 	msg.Data = b
 	msg.Header.Set("Content-Type", "application/cloudevents+json")

@@ -55,3 +55,17 @@ func structured(e *event.Event) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// structuredOf is d's event, or the copy carrying its input payload, in
+// structured mode: the stored bytes themselves when d has them and no
+// payload (the bus stores events as cejson writes them), else encoded.
+func structuredOf(d *Delivery) ([]byte, error) {
+	if d.Payload == nil && d.Stored != nil {
+		return d.Stored, nil
+	}
+	e, err := outgoing(d)
+	if err != nil {
+		return nil, err
+	}
+	return structured(e)
+}

@@ -27,7 +27,11 @@ type Sink interface {
 
 // Delivery is one matched event on its way to one target.
 type Delivery struct {
-	Event  *event.Event
+	Event *event.Event
+	// Stored is the event as the bus stores it, structured CloudEvent JSON
+	// (router/cejson), when the caller has it: structured formats send it
+	// as it is rather than encoding Event again. Nil: encode Event.
+	Stored []byte
 	Bus    string
 	Rule   string
 	Target string

@@ -151,7 +151,7 @@ func smnContent(d *Delivery) (string, error) {
 		b, _, err := body(d)
 		return string(b), err
 	}
-	b, err := structured(d.Event)
+	b, err := structuredOf(d)
 	return string(b), err
 }
 

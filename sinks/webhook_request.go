@@ -8,9 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/cloudevents/sdk-go/v2/binding"
-	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 )
 
 // request builds the POST for one delivery: the target's headers, then the
@@ -29,7 +26,7 @@ func (w *Webhook) request(ctx context.Context, d *Delivery) (*http.Request, erro
 		req.Header.Set(HeaderRequestOrigin, w.origin)
 	}
 	now := w.now()
-	b, err := w.encode(ctx, req, d, now)
+	b, err := w.encode(req, d, now)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +43,7 @@ func (w *Webhook) request(ctx context.Context, d *Delivery) (*http.Request, erro
 }
 
 // encode sets req's body and format headers and returns the body.
-func (w *Webhook) encode(ctx context.Context, req *http.Request, d *Delivery, now time.Time) ([]byte, error) {
+func (w *Webhook) encode(req *http.Request, d *Delivery, now time.Time) ([]byte, error) {
 	switch w.cfg.Format {
 	case FormatRaw:
 		return encodeRaw(req, d)
@@ -55,7 +52,7 @@ func (w *Webhook) encode(ctx context.Context, req *http.Request, d *Delivery, no
 	case FormatSMN:
 		return w.encodeSMN(req, d, now)
 	default:
-		return encodeBinary(ctx, req, d)
+		return encodeBinary(req, d)
 	}
 }
 
@@ -69,40 +66,14 @@ func encodeRaw(req *http.Request, d *Delivery) ([]byte, error) {
 	return b, nil
 }
 
-// encodeStructured sends the event as application/cloudevents+json.
+// encodeStructured sends the event as application/cloudevents+json: as
+// stored, when the bus's bytes are at hand and there is no input payload.
 func encodeStructured(req *http.Request, d *Delivery) ([]byte, error) {
-	e, err := outgoing(d)
-	if err != nil {
-		return nil, err
-	}
-	b, err := structured(e)
+	b, err := structuredOf(d)
 	if err != nil {
 		return nil, err
 	}
 	setBody(req, b, "application/cloudevents+json")
-	return b, nil
-}
-
-// encodeBinary sends the event in CloudEvents HTTP binary mode: attributes
-// as ce- headers, data as the body.
-func encodeBinary(ctx context.Context, req *http.Request, d *Delivery) ([]byte, error) {
-	e, err := outgoing(d)
-	if err != nil {
-		return nil, err
-	}
-	if err := cehttp.WriteRequest(ctx, binding.ToMessage(e), req); err != nil {
-		return nil, Permanent(fmt.Errorf("encode binary-mode request: %w", err))
-	}
-	if req.Body == nil {
-		return nil, nil
-	}
-	// Read the body back: a signature needs its bytes, and a byte slice
-	// lets the client send it again (GetBody).
-	b, err := io.ReadAll(req.Body)
-	if err != nil {
-		return nil, Permanent(fmt.Errorf("encode binary-mode request: %w", err))
-	}
-	setBody(req, b, "")
 	return b, nil
 }
 

@@ -2,9 +2,7 @@ package dispatch
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -195,7 +193,7 @@ func (r *Router) checkOrphan(ctx context.Context, key targetKey, now time.Time) 
 		r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).Dur("grace", r.opts.removedGrace).
 			Msg("deliveries for a target no rule here has: dead-lettered after the grace unless it comes back or another replica serves it")
 	}
-	if d := r.drainOf(key); d != nil {
+	if _, draining := r.drainsOf.Load(key); draining {
 		return
 	}
 	info, err := r.js.Consumer(ctx, bus.DeliveriesStream, bus.QueueName(key.bus, key.rule, key.target))
@@ -224,12 +222,6 @@ func (r *Router) checkOrphan(ctx context.Context, key targetKey, now time.Time) 
 	}
 }
 
-func (r *Router) drainOf(key targetKey) *drain {
-	r.drainMu.Lock()
-	defer r.drainMu.Unlock()
-	return r.drainsOf[key]
-}
-
 // drain is one backlog being read by its own consumer.
 type drain struct {
 	key  targetKey
@@ -244,21 +236,13 @@ func (r *Router) startDrain(key targetKey, l *lane) {
 	if r.qctx == nil || r.stopped || r.qctx.Err() != nil {
 		return
 	}
-	r.drainMu.Lock()
-	if r.drainsOf[key] != nil {
-		r.drainMu.Unlock()
+	d := &drain{key: key, lane: l}
+	if _, running := r.drainsOf.LoadOrStore(key, d); running {
 		return
 	}
-	d := &drain{key: key, lane: l}
-	r.drainsOf[key] = d
-	r.drainMu.Unlock()
 	ctx, work := r.qctx, r.work
 	r.drains.Go(func() {
-		defer func() {
-			r.drainMu.Lock()
-			delete(r.drainsOf, key)
-			r.drainMu.Unlock()
-		}()
+		defer r.drainsOf.Delete(key)
 		if err := r.runDrain(ctx, work, d); err != nil && ctx.Err() == nil {
 			r.opts.log.Warn().Err(err).Str("rule", key.rule).Str("target", key.target).Msg("draining a backlog")
 		}
@@ -266,93 +250,80 @@ func (r *Router) startDrain(key targetKey, l *lane) {
 }
 
 // runDrain finds or creates the backlog's consumer (shared by the
-// replicas that drain it) and delivers from it through the lane until
-// the backlog is empty, the target is held, or the lane is replaced.
-// JetStream deletes the consumer once nobody pulled it for
-// backlogInactive, so an idle target costs no consumer.
-func (r *Router) runDrain(ctx, work context.Context, d *drain) error {
-	key, l := d.key, d.lane
-	conc := r.opts.concurrency
-	if l != nil {
-		conc = l.concurrency
+// replicas that drain it) and delivers from it through the lane (pull,
+// at most the lane's concurrency at once) until the backlog is empty, the
+// target is held, or the lane is replaced. JetStream deletes the consumer
+// once nobody pulled it for backlogInactive, so an idle target costs no
+// consumer.
+func (r *Router) runDrain(ctx, work context.Context, dr *drain) error {
+	key, conc := dr.key, r.opts.concurrency
+	if dr.lane != nil {
+		conc = dr.lane.concurrency
 	}
+	name := bus.QueueName(key.bus, key.rule, key.target)
 	// Looked up first: a backlog that drains again soon finds its
 	// consumer still there, and looking costs the server no write.
-	cons, err := r.js.Consumer(ctx, bus.DeliveriesStream, bus.QueueName(key.bus, key.rule, key.target))
+	cons, err := r.js.Consumer(ctx, bus.DeliveriesStream, name)
 	if err != nil {
+		info := func(ctx context.Context) (*jetstream.ConsumerInfo, error) {
+			_, err := r.js.Consumer(ctx, bus.DeliveriesStream, name)
+			return nil, err
+		}
+		if !stillAbsent(ctx, r.opts.disk, info) {
+			return nil // back after a reopening, or the bus is away: the next sweep looks again
+		}
 		cons, err = r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.backlogConsumerConfig(key, conc))
 	}
 	if err != nil {
 		return fmt.Errorf("backlog consumer: %w", err)
 	}
-	var inflight sync.WaitGroup
-	defer inflight.Wait()
-	for ctx.Err() == nil && r.drainGoesOn(d) {
-		fctx, cancel := context.WithTimeout(ctx, fetchWait)
-		batch, err := cons.Fetch(conc, jetstream.FetchContext(fctx))
-		if err != nil {
-			cancel()
-			return fmt.Errorf("fetch backlog: %w", err)
+	handle := func(work context.Context, msg jetstream.Msg) { r.drainOne(ctx, work, dr, msg) }
+	r.pull(ctx, work, &source{name: name, cur: cons}, conc, handle, func(empty bool) bool {
+		if !r.drainGoesOn(dr) {
+			return false
 		}
-		n := 0
-		for msg := range batch.Messages() {
-			n++
-			r.drainOne(ctx, work, d, msg, &inflight)
+		if !empty {
+			return true
 		}
-		berr := batch.Error()
-		cancel()
-		if errors.Is(berr, jetstream.ErrConsumerDeleted) {
-			return nil // another replica found it empty; the next sweep looks again
-		}
-		if n == 0 {
-			inflight.Wait()
-			info, err := cons.Info(ctx)
-			if err != nil {
-				return fmt.Errorf("backlog consumer: %w", err)
-			}
-			if info.NumPending == 0 && info.NumAckPending == 0 {
-				return nil // JetStream deletes the consumer once unused (backlogInactive)
-			}
-		}
-	}
+		info, err := cons.Info(ctx)
+		// Empty: JetStream deletes the consumer once unused (backlogInactive).
+		// Gone: another replica found it empty; the next sweep looks again.
+		return err == nil && (info.NumPending > 0 || info.NumAckPending > 0)
+	})
 	return nil
 }
 
-// drainGoesOn reports whether d should fetch more: an orphan's pair is
+// drainGoesOn reports whether dr should fetch more: an orphan's pair is
 // still absent; a lane is still key's and its target not held.
-func (r *Router) drainGoesOn(d *drain) bool {
-	cur := r.lane(d.key)
-	if d.lane == nil {
+func (r *Router) drainGoesOn(dr *drain) bool {
+	cur := r.lane(dr.key)
+	if dr.lane == nil {
 		return cur == nil
 	}
-	return cur == d.lane && !r.laneHeld(d.lane)
+	return cur == dr.lane && !r.laneHeld(dr.lane)
 }
 
-// drainOne delivers (or, for an orphan, dead-letters) one backlog message
-// in a goroutine of inflight.
-func (r *Router) drainOne(ctx, work context.Context, d *drain, msg jetstream.Msg, inflight *sync.WaitGroup) {
-	if d.lane == nil {
-		inflight.Go(func() {
-			a := r.newAttempt(d.key, msg)
-			a.backlog, a.dead = true, "target removed"
-			if r.lane(d.key) != nil {
-				a.dead, a.held = "", true // back in the rules meanwhile
-			}
-			r.settleDelivery(work, msg, &a)
-		})
+// drainOne delivers (or, for an orphan, dead-letters) one backlog message.
+func (r *Router) drainOne(ctx, work context.Context, dr *drain, msg jetstream.Msg) {
+	d := fetched(dr.key, msg, true)
+	if dr.lane == nil {
+		a := r.newAttempt(d, nil)
+		a.dead = "target removed"
+		if r.lane(dr.key) != nil {
+			a.dead, a.held = "", true // back in the rules meanwhile
+		}
+		r.settleDelivery(work, a)
 		return
 	}
 	stop := r.keepAlive(msg) // the wait for a slot may outlast the ack wait
-	ok := d.lane.wait(ctx)
+	ok := dr.lane.acquire(ctx, time.Time{}, 0)
 	stop()
 	if !ok {
 		_ = msg.Nak()
 		return
 	}
-	inflight.Go(func() {
-		defer d.lane.release()
-		r.deliver(work, d.lane, msg, true)
-	})
+	defer dr.lane.release()
+	r.deliver(work, dr.lane, d)
 }
 
 // backlogConsumerConfig is the consumer of key's backlog, which exists

@@ -104,15 +104,15 @@ func (r *Router) holds(key targetKey, b *binding) bool {
 // consent, or the pair left the rules), and applies a consented rate cap
 // on the way.
 func (r *Router) laneHeld(l *lane) bool {
-	b := r.table.Load().bindings[l.key]
+	b := l.bind.Load()
 	if b == nil {
 		return true
 	}
-	if r.isDisabled(l.key) {
+	rec, _ := r.stateOf(l.key)
+	if rec.Disabled {
 		return true
 	}
-	rec, _ := r.stateOf(l.key)
-	c := consentOf(b)
+	c := b.consent
 	if c == nil {
 		l.capRate(0)
 		return false

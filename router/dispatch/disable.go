@@ -66,8 +66,3 @@ func (r *Router) EnableTarget(ctx context.Context, busName, rule, target string)
 	}
 	return nil
 }
-
-func (r *Router) isDisabled(key targetKey) bool {
-	rec, _ := r.stateOf(key)
-	return rec.Disabled
-}

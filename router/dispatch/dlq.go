@@ -74,21 +74,11 @@ type DeadLetter struct {
 // it has no LastStatus.
 const ReasonRefusedByGuard = "refused by address guard"
 
-// deadLetter stores the entry of one delivery and waits for JetStream's
-// acknowledgement. Its message id is derived from the delivery message's
-// sequence, so storing it again after a crash keeps one entry.
-func (r *Router) deadLetter(ctx context.Context, msg jetstream.Msg, a *attempt, reason string) error {
-	var msgID string
-	if md, err := msg.Metadata(); err == nil {
-		msgID = fmt.Sprintf("dlq-%d", md.Sequence.Stream)
-	}
-	return r.storeDeadLetter(ctx, newDeadLetter(msg.Data(), a, reason), bus.DLQSubject(a.key.bus, a.key.rule, a.key.target), msgID)
-}
-
 // newDeadLetter is the entry of a's delivery of the stored event data.
-func newDeadLetter(data []byte, a *attempt, reason string) *DeadLetter {
-	dl := DeadLetter{Bus: a.key.bus, Rule: a.key.rule, Target: a.key.target, Reason: reason,
-		Attempts: a.n, EnqueuedAt: a.enqueued, QueuedAt: a.queued, LastAttemptAt: a.at,
+func newDeadLetter(a *attempt, reason string) *DeadLetter {
+	d := a.d
+	dl := DeadLetter{Bus: d.key.bus, Rule: d.key.rule, Target: d.key.target, Reason: reason,
+		Attempts: a.n, EnqueuedAt: d.enqueued, QueuedAt: d.queued, LastAttemptAt: a.at,
 		DeadLetteredAt: time.Now().UTC()}
 	if a.err != nil {
 		dl.LastError = a.err.Error()
@@ -101,7 +91,7 @@ func newDeadLetter(data []byte, a *attempt, reason string) *DeadLetter {
 			dl.LastStatus, dl.Stderr = ce.ExitCode, string(ce.Stderr)
 		}
 	}
-	setEvent(&dl, data)
+	setEvent(&dl, d.data)
 	return &dl
 }
 

@@ -7,12 +7,13 @@
 //
 // One durable consumer of the events stream (ConsumerName), shared by
 // every replica, matches each event. Each matched (rule, target) whose
-// target can take a delivery now (not held, no backlog draining, a slot
-// of its lane free or free within the direct wait, with at most its
-// concurrency of fan-outs waiting for one, its rate allowing) gets
-// it straight from the fan-out (direct.go), with the event decoded once
-// for all such targets: the common case costs the event's own write and
-// ack and no delivery message at all. The fan-out waits for those
+// target can take a delivery now (not held, a slot of its lane free or
+// free within half the direct wait, with at most its concurrency of
+// fan-outs waiting for one, its rate allowing) gets it straight from the
+// fan-out (direct.go), with the event decoded once for all such targets:
+// the common case costs the event's own write and ack and no delivery
+// message at all. The slot wait ends half-way so that an attempt that got
+// its slot late still has time to finish before it needs a copy. The fan-out waits for those
 // attempts until the direct wait (WithDirectWait, 1s) is over; one still
 // running then gets a parked copy (below) and the fan-out moves on, so a
 // hanging target holds an event, and an events worker, for at most the
@@ -62,12 +63,19 @@
 //     consent) or a pair the rules lack has its deliveries parked: stored
 //     on the pair's backlog subject auditbus.deliveries.backlog.<bus>.
 //     <rule>.<target>, which no consumer reads, and acked.
-//   - A saturated target (every slot busy, and four times its concurrency,
-//     at least 32, waiting in the process for one, each for at most a
-//     second) has further deliveries parked the same way, and so has a
-//     target whose backlog drains (its deliveries then all go through the
-//     backlog): a target that hangs holds a bounded share of the shared
-//     consumer's messages, for at most a second each.
+//   - A saturated target has what it cannot take within a second parked
+//     the same way. A fetched delivery waits in the process for a slot
+//     for at most a second (the slot wait), and only while fewer than the
+//     lane's room wait: while the target makes progress (a slot was free
+//     or freed within the slot wait) that is what it delivered in the
+//     last slot wait (its pace), so a saturated but healthy target takes
+//     its deliveries from the shared consumer as its slots free up, with
+//     no extra write and no drain; a target that made no progress for the
+//     slot wait hangs, and its room is four times its concurrency, at
+//     least 32: it holds a bounded share of the shared consumer's
+//     messages, for at most a second each. A backlog that drains does not
+//     divert new deliveries: they and the drain take the lane's slots in
+//     turn.
 //
 // A backlog is read only while it drains (backlog.go): a durable consumer
 // of that one subject (bus.QueueName), created when the target may take
@@ -137,9 +145,52 @@
 // replica. Replicas share the shared consumer and a draining backlog's
 // consumer. A JetStream consumer deleted under the router (an operator's
 // `nats consumer rm`) is recreated (recreate.go); a backlog consumer is
-// created when needed anyway.
+// created when needed anyway. Either is created only once the embedded
+// server's store is whole (bus.DiskWatch.Settled, WithDiskWatch), the
+// consumer is still not found, and no reopening began meanwhile: while
+// the streams are reopened after a full disk, JetStream answers "not
+// found" for what it has not recovered yet. The target state watch is
+// started again, and the bucket read again, when nats.go's watcher gives
+// up (statewatch.go).
 //
 // At shutdown fetching stops, in-flight deliveries get the shutdown grace,
 // and whatever remains is naked so another replica (or the next start)
 // takes it at once.
+//
+// # Work once per event
+//
+// A fetched delivery message is read once (delivery.go: headers,
+// metadata, the decoded event) and every step of its attempt and
+// settlement works on that record; a fan-out decodes its event once for
+// all its direct attempts. What a delivery needs of its pair is looked
+// up when the rule table is built (table.go: a rule's bindings, whether
+// it has an input expression, its latency series, its lane) or once per
+// pair (its counters). Structured, smn and function targets send the
+// stored bytes as they are when there is no input payload; binary mode
+// writes its headers from the decoded event and its body from the
+// stored data, not through sdk-go's binding (sinks/binary.go).
+//
+// # What this design removed, and why
+//
+//   - Per-(rule, target) consumers, their removal grace, stranded sweeps
+//     and per-queue recreation (the earlier session): one shared consumer
+//     reads every ready delivery.
+//   - A second settlement: the fan-out's direct attempts and fetched
+//     deliveries were settled by two copies of the same outcome switch
+//     (park, retry schedule, dead letter), each with its own message
+//     builder (carry, message) and header parsing (priorAttempts,
+//     queuedAt). One settle, over one delivery record, serves both; the
+//     callers differ only in how they store (with the event's PubAcks, or
+//     at once before an Ack).
+//   - Diverting a target's deliveries to its backlog while the backlog
+//     drains, and turning direct delivery off meanwhile: it kept the lane
+//     on one path, but made every delivery of a busy target cost two more
+//     writes (ready, then parked) and a drain, and kept it so while load
+//     lasted. The lane's slots are the one path now.
+//   - Three ways to wait for a slot (tryAcquire, acquireUntil, wait): one
+//     acquire with a deadline and a room.
+//   - A backlog drain's own fetch loop: it is pull, with a stop condition.
+//   - The healing consumer wrapper, which implemented jetstream.Consumer
+//     whole (and a batch wrapper) to catch a deletion: pull reads a
+//     source and heals it on the errors it sees.
 package dispatch

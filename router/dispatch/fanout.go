@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -22,9 +22,9 @@ import (
 // between matches it again, and the deliveries' message ids keep that
 // from queueing anything twice.
 func (r *Router) fanOut(ctx context.Context, msg jetstream.Msg) {
-	set := r.table.Load().set
+	t := r.table.Load()
 	busName := bus.BusOf(msg.Subject())
-	res, err := set.Match(busName, msg.Data())
+	res, err := t.set.Match(busName, msg.Data())
 	if err != nil {
 		r.settleEvent(ctx, msg, eventOutcome{poison: err.Error()})
 		return
@@ -42,7 +42,7 @@ func (r *Router) fanOut(ctx context.Context, msg jetstream.Msg) {
 	}
 	ev, err := newStoredEvent(msg, busName)
 	if err == nil {
-		err = r.deliverOrQueue(ctx, ev, res.Rules)
+		err = r.deliverOrQueue(ctx, t, ev, res.Rules)
 	}
 	if err != nil {
 		r.settleEvent(ctx, msg, eventOutcome{retry: err, handBack: ctx.Err() != nil})
@@ -53,10 +53,12 @@ func (r *Router) fanOut(ctx context.Context, msg jetstream.Msg) {
 
 // storedEvent is the event a fan-out works on, read once.
 type storedEvent struct {
-	bus    string
-	id     string // the event's message id; delivery message ids derive from it
-	data   []byte
-	stored time.Time
+	bus     string
+	id      string // the event's message id; delivery message ids derive from it
+	data    []byte
+	stored  time.Time
+	queued  time.Time    // when the fan-out began: its deliveries' queued time
+	decoded *event.Event // decoded once, for every direct attempt; nil until then
 }
 
 func newStoredEvent(msg jetstream.Msg, busName string) (*storedEvent, error) {
@@ -71,21 +73,22 @@ func newStoredEvent(msg jetstream.Msg, busName string) (*storedEvent, error) {
 	if id == "" {
 		id = fmt.Sprintf("seq-%d", md.Sequence.Stream)
 	}
-	return &storedEvent{bus: busName, id: id, data: msg.Data(), stored: md.Timestamp}, nil
+	return &storedEvent{bus: busName, id: id, data: msg.Data(), stored: md.Timestamp, queued: time.Now()}, nil
 }
 
-// message is a delivery message of ev for key on subject (the ready
-// subject when ""), after attempts attempts, with message id
-// <event id>/<rule>/<target> plus suffix.
-func (ev *storedEvent) message(key targetKey, subject string, attempts uint64, suffix string) *nats.Msg {
-	m := deliveryMsg(ev.bus, key.rule, key.target, ev.data, ev.stored)
-	if subject != "" {
-		m.Subject = subject
-		m.Header.Set(bus.HeaderQueued, time.Now().UTC().Format(time.RFC3339Nano))
-		m.Header.Set(bus.HeaderAttempts, strconv.FormatUint(attempts, 10))
+// delivery is ev's delivery to key, before any attempt.
+func (ev *storedEvent) delivery(key targetKey) *delivery {
+	return &delivery{key: key, data: ev.data, enqueued: ev.stored, queued: ev.queued, id: ev.id}
+}
+
+// decode decodes ev once, for all its direct attempts.
+func (ev *storedEvent) decode() error {
+	if ev.decoded != nil {
+		return nil
 	}
-	m.Header.Set(jetstream.MsgIDHeader, ev.id+"/"+key.rule+"/"+key.target+suffix)
-	return m
+	e, err := decodeEvent(ev.data)
+	ev.decoded = e
+	return err
 }
 
 // publishes collects the asynchronous publishes of one fan-out.
@@ -129,19 +132,6 @@ func (p *publishes) wait(ctx context.Context, within time.Duration) error {
 // errNoPubAck is what enqueue reports when JetStream did not acknowledge
 // a delivery within the PubAck wait.
 var errNoPubAck = errors.New("no acknowledgement from JetStream")
-
-// deliveryMsg is the queue message of one delivery: the stored event
-// unchanged, and who it is for in headers.
-func deliveryMsg(busName, rule, target string, data []byte, enqueued time.Time) *nats.Msg {
-	m := nats.NewMsg(bus.DeliverySubject(busName, rule, target))
-	m.Data = data
-	m.Header.Set(bus.HeaderBus, busName)
-	m.Header.Set(bus.HeaderRule, rule)
-	m.Header.Set(bus.HeaderTarget, target)
-	m.Header.Set(bus.HeaderEnqueued, enqueued.UTC().Format(time.RFC3339Nano))
-	m.Header.Set("Content-Type", bus.ContentType)
-	return m
-}
 
 // ruleOf names the rule a match error came from, "" if it names none.
 func ruleOf(err error) string {

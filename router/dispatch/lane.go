@@ -23,7 +23,14 @@ type lane struct {
 	capped      atomic.Int64  // the consented cap the limiter has, per minute; 0: none
 	slots       chan struct{} // one per delivery in flight
 	waiting     atomic.Int32  // deliveries waiting in the process for a slot
-	seeking     atomic.Bool   // a consent request is being sent (consent.go)
+	progress    atomic.Int64  // when a slot was last free or freed, in Unix ns
+	paceStart   atomic.Int64  // when done began counting, in Unix ns
+	done        atomic.Int64  // deliveries done since paceStart
+	pace        atomic.Int64  // deliveries done in the slot wait before paceStart
+	paced       atomic.Bool   // pace measured a whole slot wait
+	counts      atomic.Pointer[counts]
+	bind        atomic.Pointer[binding] // the installed table's; nil once the lane is no longer key's
+	seeking     atomic.Bool             // a consent request is being sent (consent.go)
 }
 
 func newLane(key targetKey, b *binding, defaultConc int) *lane {
@@ -37,66 +44,78 @@ func newLane(key targetKey, b *binding, defaultConc int) *lane {
 	return l
 }
 
-// tryAcquire takes a free slot, without waiting.
-func (l *lane) tryAcquire() bool {
+// acquire takes a slot for one delivery: at once when one is free; else
+// it waits until deadline (zero: as long as it takes), as long as fewer
+// than room deliveries of the lane already wait (room 0: no bound). It
+// reports false when the delivery should go elsewhere instead (or ctx
+// ended).
+func (l *lane) acquire(ctx context.Context, deadline time.Time, room int) bool {
 	select {
 	case l.slots <- struct{}{}:
+		l.progress.Store(time.Now().UnixNano())
 		return true
 	default:
-		return false
 	}
-}
-
-// acquireUntil takes a slot for one delivery: at once when one is free;
-// else it waits until deadline, as long as fewer than room deliveries
-// of the lane already wait, so that a target that hangs holds
-// a bounded share of the shared consumer's messages, for a bounded time.
-// It reports false when the delivery should be parked instead (or ctx
-// ended).
-func (l *lane) acquireUntil(ctx context.Context, deadline time.Time, room int) bool {
-	if l.tryAcquire() {
-		return true
-	}
-	if l.waiting.Add(1) > int32(room) {
+	if n := l.waiting.Add(1); room > 0 && n > int32(room) {
 		l.waiting.Add(-1)
 		return false
 	}
 	defer l.waiting.Add(-1)
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
+	var expired <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		expired = t.C
+	}
 	select {
 	case l.slots <- struct{}{}:
 		return true
-	case <-t.C:
+	case <-expired:
 		return false
 	case <-ctx.Done():
 		return false
 	}
 }
 
-// waitRoom is how many deliveries of the shared consumer may wait in the
-// process for a slot of l: enough to keep a busy target's slots full
-// between fetches.
-func (l *lane) waitRoom() int { return max(4*l.concurrency, 32) }
-
-// directRoom is how many fan-outs may wait for a slot of l: waiting holds
-// an events worker, so a target at its capacity holds no more workers
-// than its concurrency, and the events wait in JetStream, not as
-// delivery messages.
-func (l *lane) directRoom() int { return l.concurrency }
-
-// wait takes a slot, however long that takes (a backlog's own consumer
-// holds the message meanwhile).
-func (l *lane) wait(ctx context.Context) bool {
-	select {
-	case l.slots <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
+// release frees a slot, which is progress: the target keeps up. It
+// counts the deliveries done per slot wait, the pace room reads.
+func (l *lane) release() {
+	now := time.Now().UnixNano()
+	l.progress.Store(now)
+	if start := l.paceStart.Load(); now-start >= int64(slotWait) && l.paceStart.CompareAndSwap(start, now) {
+		if n := l.done.Swap(0); start != 0 {
+			l.pace.Store(n)
+			l.paced.Store(true)
+		}
 	}
+	l.done.Add(1)
+	<-l.slots
 }
 
-func (l *lane) release() { <-l.slots }
+// room is how many deliveries of the shared consumer may wait in the
+// process for a slot of l, each for at most the slot wait. While l makes
+// progress (a slot was free or freed within the slot wait) that is what
+// it delivered in the last slot wait (its pace), at most limit: a target
+// that is saturated but healthy takes from the shared consumer what it
+// will deliver within the slot wait, without parking it (a write, and a
+// drain later), and only what would wait longer is parked, so that the
+// shared consumer moves on to the other targets' deliveries. A target
+// that made no progress for the slot wait hangs: its room is four times
+// its concurrency, at least 32 (as it is for a pace not yet measured), so
+// it holds a bounded share of the shared consumer's messages, each for at
+// most the slot wait. Before its first slot wait is measured, a target
+// that makes progress gets the limit.
+func (l *lane) room(now time.Time, limit int) int {
+	base := max(4*l.concurrency, 32)
+	limit = max(limit, base)
+	switch {
+	case now.Sub(time.Unix(0, l.progress.Load())) >= slotWait:
+		return base
+	case !l.paced.Load(): // no slot wait measured yet: the first burst of a target that keeps up
+		return limit
+	}
+	return min(max(int(max(l.pace.Load(), l.done.Load())), base), limit)
+}
 
 // capRate limits l to the lower of its target's rate and perMinute, the
 // rate its endpoint consented to (WebHook-Allowed-Rate; 0: no cap).
@@ -132,6 +151,13 @@ func (r *Router) syncLanes(t *table) {
 			nl = old
 		}
 		lanes[key] = nl
+		b.lane = nl
+		nl.bind.Store(b)
+	}
+	for key, l := range r.lanes {
+		if lanes[key] != l {
+			l.bind.Store(nil) // replaced, or the pair left the rules
+		}
 	}
 	var consenting []*lane
 	for key, l := range lanes {

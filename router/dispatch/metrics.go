@@ -1,6 +1,10 @@
 package dispatch
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // metrics are the router's Prometheus series.
 type metrics struct {
@@ -20,6 +24,7 @@ const (
 	outFailed       = "failed"        // an attempt failed (followed by retried or dead_lettered)
 	outRetried      = "retried"       // handed back to the queue for a later attempt
 	outDeadLettered = "dead_lettered" // moved to the dead-letter queue
+	outParked       = "parked"        // stored on its backlog: the target was held, or had no slot in time
 )
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -38,7 +43,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"bus", "rule"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "auditbus_target_deliveries_total",
-			Help: "Deliveries by outcome: delivered, failed (one attempt), retried (queued again with a delay), dead_lettered.",
+			Help: "Deliveries by outcome: delivered, failed (one attempt), retried (queued again with a delay), dead_lettered, parked (stored on the target's backlog: held, or no slot in time).",
 		}, []string{"bus", "rule", "target", "outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "auditbus_delivery_duration_seconds",
@@ -62,4 +67,47 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		reg.MustRegister(m.events, m.matches, m.ruleErrors, m.deliveries, m.latency, m.depth, m.oldest, m.consent)
 	}
 	return m
+}
+
+// counts are one pair's delivery counters, looked up once per pair and
+// outcome (a lane keeps them) rather than by label on every delivery; a
+// series exists once its outcome happened.
+type counts struct {
+	vec *prometheus.CounterVec
+	key targetKey
+	c   [len(outcomes)]atomic.Pointer[prometheus.Counter]
+}
+
+// outcomes are the values of the outcome label, by index.
+var outcomes = [...]string{outDelivered, outFailed, outRetried, outDeadLettered, outParked}
+
+// Indexes of outcomes.
+const (
+	delivered = iota
+	failed
+	retried
+	deadLettered
+	parked
+)
+
+func (c *counts) inc(outcome int) {
+	p := c.c[outcome].Load()
+	if p == nil {
+		ctr := c.vec.WithLabelValues(c.key.bus, c.key.rule, c.key.target, outcomes[outcome])
+		p = &ctr
+		c.c[outcome].Store(p)
+	}
+	(*p).Inc()
+}
+
+// countsOf returns key's counters, kept on l (nil: made for the call).
+func (r *Router) countsOf(key targetKey, l *lane) *counts {
+	if l == nil {
+		return &counts{vec: r.metrics.deliveries, key: key}
+	}
+	if c := l.counts.Load(); c != nil {
+		return c
+	}
+	l.counts.CompareAndSwap(nil, &counts{vec: r.metrics.deliveries, key: key})
+	return l.counts.Load()
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+
+	"github.com/auditbus/auditbus/router/bus"
 )
 
 // Defaults for the options.
@@ -61,6 +63,7 @@ type options struct {
 	removedGrace    time.Duration
 	log             zerolog.Logger
 	reg             prometheus.Registerer
+	disk            *bus.DiskWatch
 }
 
 func buildOptions(opts []Option) options {
@@ -159,3 +162,13 @@ func WithLogger(l zerolog.Logger) Option { return func(o *options) { o.log = l }
 
 // WithRegisterer registers the router's metrics. Default: not registered.
 func WithRegisterer(r prometheus.Registerer) Option { return func(o *options) { o.reg = r } }
+
+// WithDiskWatch makes the router wait, before it re-creates a consumer or
+// watches the state bucket again after JetStream said "not found", until
+// the embedded server's store is whole (bus.DiskWatch.Settled), and
+// create nothing if a reopening began meanwhile: while the streams are
+// reopened after a full disk, JetStream answers "not found" for what it
+// has not recovered yet, and a consumer created then would replace the
+// one being recovered. Default nil: an external server, nothing to wait
+// for.
+func WithDiskWatch(w *bus.DiskWatch) Option { return func(o *options) { o.disk = w } }

@@ -5,157 +5,94 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/rs/zerolog"
 
 	"github.com/auditbus/auditbus/router/bus"
 )
 
-// healing is a durable consumer that recreates itself when it was deleted
-// under the router, by an operator (`nats consumer rm`): the events
-// consumer and the shared consumer of ready deliveries. Fetch
-// does not fail then: the batch ends with jetstream.ErrConsumerDeleted
-// (a pull request was waiting) or nats.ErrNoResponders (none was), so
-// the batch's Error is where the deletion is noticed; a "no responders"
-// is confirmed with Info before anything is recreated. Everything else is
-// the current consumer's.
-type healing struct {
-	ctx      context.Context // ends with the puller; bounds recreating
+// source is a durable consumer that pull reads: the events consumer, the
+// shared consumer of ready deliveries, or a backlog's. The first two are
+// re-created when deleted under the router, by an operator (`nats
+// consumer rm`). Fetch does not fail then: the batch ends with
+// jetstream.ErrConsumerDeleted (a pull request was waiting) or
+// nats.ErrNoResponders (none was), so the batch's Error is where pull
+// notices it (heal), and Info confirms it before anything is re-created
+// (stillAbsent).
+type source struct {
 	name     string
-	recreate func(context.Context, *healing) (jetstream.Consumer, error)
-	log      zerolog.Logger
+	recreate func(context.Context) (jetstream.Consumer, error) // nil: not re-created (a backlog's: the next sweep does)
 	mu       sync.Mutex
 	cur      jetstream.Consumer
-	floor    atomic.Uint64 // the ack floor's stream sequence when Info last answered
-	// stream is when the events stream the floor belongs to was created:
-	// a floor says nothing about a stream deleted and created anew.
-	stream time.Time
 }
 
-func (h *healing) current() jetstream.Consumer {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.cur
+func (s *source) current() jetstream.Consumer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur
 }
 
-// gone reports whether err says the consumer no longer exists.
-func (h *healing) gone(err error) bool {
-	switch {
-	case err == nil:
-		return false
-	case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound):
-		return true
-	case errors.Is(err, nats.ErrNoResponders):
-		ctx, cancel := context.WithTimeout(h.ctx, healTimeout)
-		defer cancel()
-		_, ierr := h.current().Info(ctx)
-		return errors.Is(ierr, jetstream.ErrConsumerNotFound)
-	}
-	return false
+// gone reports whether err may say the consumer no longer exists; heal
+// confirms it (stillAbsent) before re-creating anything.
+func gone(err error) bool {
+	return errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+		errors.Is(err, nats.ErrNoResponders)
 }
 
-// heal recreates the consumer after err if err says it is gone; on
-// failure it waits a little, so a puller does not spin on a consumer that
-// cannot come back.
-func (h *healing) heal(err error) {
-	if h.ctx.Err() != nil || !h.gone(err) {
+// heal re-creates s's consumer after err if it is gone; on failure it
+// waits a little, so a puller does not spin on a consumer that cannot come
+// back.
+func (r *Router) heal(ctx context.Context, s *source, err error) {
+	if s.recreate == nil || ctx.Err() != nil || !gone(err) || !stillAbsent(ctx, r.opts.disk, s.current().Info) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(h.ctx, healTimeout)
+	rctx, cancel := context.WithTimeout(ctx, healTimeout)
 	defer cancel()
-	c, rerr := h.recreate(ctx, h)
+	c, rerr := s.recreate(rctx)
 	if rerr != nil {
-		if h.ctx.Err() == nil {
-			h.log.Warn().Err(rerr).Str("consumer", h.name).Msg("consumer deleted under the router; not recreated")
-			sleep(h.ctx, time.Second)
+		if ctx.Err() == nil {
+			r.opts.log.Warn().Err(rerr).Str("consumer", s.name).Msg("consumer deleted under the router; not recreated")
+			sleep(ctx, time.Second)
 		}
 		return
 	}
-	h.mu.Lock()
-	h.cur = c
-	h.mu.Unlock()
-	h.log.Warn().Str("consumer", h.name).Msg("consumer deleted under the router: recreated")
+	s.mu.Lock()
+	s.cur = c
+	s.mu.Unlock()
+	r.opts.log.Warn().Str("consumer", s.name).Msg("consumer deleted under the router: recreated")
 }
 
 const healTimeout = 10 * time.Second
 
-func (h *healing) Fetch(n int, opts ...jetstream.FetchOpt) (jetstream.MessageBatch, error) {
-	b, err := h.current().Fetch(n, opts...)
+// stillAbsent reports whether a consumer JetStream said was not found is
+// to be created: once the bus's store is whole (disk.Settled), info still
+// finds no consumer (or no stream), and no reopening of the streams began
+// meanwhile. While the streams are reopened after a full disk, JetStream
+// answers "not found" for what it has not recovered yet, and creating it
+// then would replace what is being recovered.
+func stillAbsent(ctx context.Context, disk *bus.DiskWatch, info func(context.Context) (*jetstream.ConsumerInfo, error)) bool {
+	epoch, err := disk.Settled(ctx)
 	if err != nil {
-		h.heal(err)
-		return nil, err
+		return false
 	}
-	return &healingBatch{MessageBatch: b, h: h}, nil
+	ictx, cancel := context.WithTimeout(ctx, healTimeout)
+	defer cancel()
+	_, err = info(ictx)
+	absent := errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound)
+	return absent && !disk.Reopened(epoch)
 }
 
-func (h *healing) FetchBytes(n int, opts ...jetstream.FetchOpt) (jetstream.MessageBatch, error) {
-	b, err := h.current().FetchBytes(n, opts...)
-	if err != nil {
-		h.heal(err)
-		return nil, err
-	}
-	return &healingBatch{MessageBatch: b, h: h}, nil
-}
-
-func (h *healing) FetchNoWait(n int) (jetstream.MessageBatch, error) {
-	b, err := h.current().FetchNoWait(n)
-	if err != nil {
-		h.heal(err)
-		return nil, err
-	}
-	return &healingBatch{MessageBatch: b, h: h}, nil
-}
-
-func (h *healing) Consume(handler jetstream.MessageHandler, opts ...jetstream.PullConsumeOpt) (jetstream.ConsumeContext, error) {
-	return h.current().Consume(handler, opts...)
-}
-
-func (h *healing) Messages(opts ...jetstream.PullMessagesOpt) (jetstream.MessagesContext, error) {
-	return h.current().Messages(opts...)
-}
-
-func (h *healing) Next(opts ...jetstream.FetchOpt) (jetstream.Msg, error) {
-	return h.current().Next(opts...)
-}
-
-func (h *healing) Info(ctx context.Context) (*jetstream.ConsumerInfo, error) {
-	info, err := h.current().Info(ctx)
-	if err == nil {
-		h.floor.Store(info.AckFloor.Stream)
-	}
-	return info, err
-}
-
-func (h *healing) CachedInfo() *jetstream.ConsumerInfo { return h.current().CachedInfo() }
-
-// healingBatch notices, when the puller reads how the batch ended, that
-// the consumer was deleted, and recreates it before the next fetch.
-type healingBatch struct {
-	jetstream.MessageBatch
-	h    *healing
-	once sync.Once
-}
-
-func (b *healingBatch) Error() error {
-	err := b.MessageBatch.Error()
-	b.once.Do(func() { b.h.heal(err) })
-	return err
-}
-
-// healDeliveries wraps the shared consumer of ready deliveries, recreated
+// deliveriesSource is the shared consumer of ready deliveries, re-created
 // as Open creates it when deleted under the router.
-func (r *Router) healDeliveries(ctx context.Context, cons jetstream.Consumer) jetstream.Consumer {
-	return &healing{ctx: ctx, cur: cons, name: bus.DeliveriesConsumer, log: r.opts.log,
-		recreate: func(ctx context.Context, _ *healing) (jetstream.Consumer, error) {
-			if err := bus.EnsureDeliveryStreams(ctx, r.js, bus.DeliveriesConfig{DLQMaxAge: r.opts.dlqMaxAge, Replicas: r.opts.replicas}); err != nil {
-				return nil, err
-			}
-			return r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.deliveriesConsumerConfig())
-		}}
+func (r *Router) deliveriesSource(cons jetstream.Consumer) *source {
+	return &source{cur: cons, name: bus.DeliveriesConsumer, recreate: func(ctx context.Context) (jetstream.Consumer, error) {
+		if err := bus.EnsureDeliveryStreams(ctx, r.js, bus.DeliveriesConfig{DLQMaxAge: r.opts.dlqMaxAge, Replicas: r.opts.replicas}); err != nil {
+			return nil, err
+		}
+		return r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.deliveriesConsumerConfig())
+	}}
 }
 
 // deliveriesConsumerConfig is the one durable consumer of ready
@@ -200,20 +137,20 @@ func (r *Router) eventsConsumerConfig(ctx context.Context) jetstream.ConsumerCon
 	return cfg
 }
 
-// healEvents wraps the events consumer for the fan-out puller, and keeps
-// it for the sweep, which reads its ack floor (pollEventsFloor).
-// The floor starts as Open saw it, so a deletion before the first poll
-// does not restart the fan-out from the stream's beginning.
-func (r *Router) healEvents(ctx context.Context, cons jetstream.Consumer) jetstream.Consumer {
-	h := &healing{ctx: ctx, cur: cons, name: ConsumerName, log: r.opts.log, recreate: r.recreateEvents}
+// eventsSource is the events consumer for the fan-out puller, kept for
+// the sweep, which reads its ack floor (pollEventsFloor). The floor starts
+// as Open saw it, so a deletion before the first poll does not restart
+// the fan-out from the stream's beginning.
+func (r *Router) eventsSource(ctx context.Context, cons jetstream.Consumer) *source {
 	if info := cons.CachedInfo(); info != nil {
-		h.floor.Store(info.AckFloor.Stream)
+		r.floor.Store(info.AckFloor.Stream)
 	}
 	if st, err := r.js.Stream(ctx, bus.StreamName); err == nil {
-		h.stream = st.CachedInfo().Created
+		r.eventsCreated = st.CachedInfo().Created
 	}
-	r.events.Store(h)
-	return h
+	s := &source{cur: cons, name: ConsumerName, recreate: r.recreateEvents}
+	r.events.Store(s)
+	return s
 }
 
 // recreateEvents recreates the events consumer, or takes the one another
@@ -225,7 +162,7 @@ func (r *Router) healEvents(ctx context.Context, cons jetstream.Consumer) jetstr
 // poll interval's worth of events, recent enough to be deduplicated. A
 // stream created anew (deleted, then recreated by a start) has had none
 // of its events fanned out: its consumer starts at its beginning.
-func (r *Router) recreateEvents(ctx context.Context, h *healing) (jetstream.Consumer, error) {
+func (r *Router) recreateEvents(ctx context.Context) (jetstream.Consumer, error) {
 	if c, err := r.js.Consumer(ctx, bus.StreamName, ConsumerName); err == nil {
 		return c, nil
 	}
@@ -237,8 +174,8 @@ func (r *Router) recreateEvents(ctx context.Context, h *healing) (jetstream.Cons
 		return nil, fmt.Errorf("stream %s: %w", bus.StreamName, err)
 	}
 	cfg := r.eventsConsumerConfig(ctx)
-	switch floor := h.floor.Load(); {
-	case !h.stream.IsZero() && !st.CachedInfo().Created.Equal(h.stream):
+	switch floor := r.floor.Load(); {
+	case !r.eventsCreated.IsZero() && !st.CachedInfo().Created.Equal(r.eventsCreated):
 		r.opts.log.Warn().Str("stream", bus.StreamName).Msg("the events stream was created anew: its consumer starts at its beginning")
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverAllPolicy, 0
 	case floor > 0:
@@ -254,23 +191,22 @@ func (r *Router) recreateEvents(ctx context.Context, h *healing) (jetstream.Cons
 // pollEventsFloor reads the events consumer's state, for the ack floor a
 // recreated consumer starts after, and for EventsLag.
 func (r *Router) pollEventsFloor(ctx context.Context) {
-	h := r.events.Load()
-	if h == nil {
+	s := r.events.Load()
+	if s == nil {
 		return
 	}
-	info, err := h.Info(ctx)
+	info, err := s.current().Info(ctx)
 	if err != nil {
 		return
 	}
+	r.floor.Store(info.AckFloor.Stream)
 	lag := EventsLag{Pending: info.NumPending, InFlight: info.NumAckPending, Redelivered: info.NumRedelivered, At: time.Now().UTC()}
 	r.eventsLag.Store(&lag)
 }
 
-// Consumer metadata keys of the per-target queues an earlier auditbus
-// created on the deliveries stream, one per (rule, target).
-const (
-	metaRule = "auditbus-rule"
-)
+// metaRule is the consumer metadata key of the per-target queues an
+// earlier auditbus created on the deliveries stream.
+const metaRule = "auditbus-rule"
 
 // retireOldQueues deletes the per-target queue consumers an earlier
 // auditbus created: their filters overlap the shared consumer's, which a

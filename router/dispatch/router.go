@@ -50,16 +50,17 @@ type Router struct {
 	lanes      map[targetKey]*lane
 	consenting []*lane // the lanes of targets that ask for consent
 
-	drainMu  sync.Mutex
-	drainsOf map[targetKey]*drain // one backlog drain per key at most (backlog.go)
-	kick     chan struct{}        // asks the sweep to look now
+	drainsOf sync.Map      // targetKey -> *drain: one backlog drain per key at most (backlog.go)
+	kick     chan struct{} // asks the sweep to look now
 
 	backlogMu sync.RWMutex
 	backlogs  map[targetKey]Backlog // what the last sweep saw (backlog.go)
 	orphans   map[targetKey]*orphan // backlogs of pairs the rules lack; the sweep's own
 	eventsLag atomic.Pointer[EventsLag]
 
-	events atomic.Pointer[healing] // the events consumer the fan-out pulls, once Run pulls
+	events        atomic.Pointer[source] // the events consumer the fan-out pulls, once Run pulls
+	floor         atomic.Uint64          // its ack floor's stream sequence when Info last answered
+	eventsCreated time.Time              // when the events stream the floor belongs to was created
 
 	kv      jetstream.KeyValue // StateBucket; nil until Open
 	stateMu sync.RWMutex
@@ -71,10 +72,10 @@ type Router struct {
 func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 	o := buildOptions(opts)
 	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg), lanes: map[targetKey]*lane{},
-		backlogs: map[targetKey]Backlog{}, orphans: map[targetKey]*orphan{}, drainsOf: map[targetKey]*drain{},
+		backlogs: map[targetKey]Backlog{}, orphans: map[targetKey]*orphan{},
 		kick:   make(chan struct{}, 1),
 		states: map[targetKey]cached{}, started: make(chan struct{})}
-	empty, _, _ := buildTable(context.Background(), emptySet, deps)
+	empty, _, _ := buildTable(context.Background(), emptySet, deps, r.metrics)
 	r.table.Store(empty)
 	return r
 }
@@ -90,7 +91,7 @@ var emptySet, _ = rules.Compile(nil)
 // error the running set stays. After Run returned it fails with
 // ErrStopped.
 func (r *Router) SetRules(ctx context.Context, set *rules.Set) error {
-	t, warnings, err := buildTable(ctx, set, r.deps)
+	t, warnings, err := buildTable(ctx, set, r.deps, r.metrics)
 	if err != nil {
 		return err
 	}
@@ -204,8 +205,8 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	owned.Go(func() { r.sweep(ctx) })
 	owned.Go(func() { r.steward(ctx) })
 	owned.Go(followState)
-	owned.Go(func() { r.pull(ctx, work, r.healEvents(ctx, r.cons), r.opts.workers, r.fanOut) })
-	owned.Go(func() { r.pull(ctx, work, r.healDeliveries(ctx, r.deliv), r.opts.deliveryWorkers, r.route) })
+	owned.Go(func() { r.pull(ctx, work, r.eventsSource(ctx, r.cons), r.opts.workers, r.fanOut, nil) })
+	owned.Go(func() { r.pull(ctx, work, r.deliveriesSource(r.deliv), r.opts.deliveryWorkers, r.route, nil) })
 	<-ctx.Done()
 
 	done := make(chan struct{})
@@ -245,15 +246,16 @@ func (r *Router) stop() error {
 	return r.table.Load().close()
 }
 
-// pull fetches batches sized to the free workers until ctx ends and
+// pull fetches batches sized to the free workers while ctx lasts and goOn
+// (nil: always; told whether the last fetch brought nothing) says so, and
 // handles each message in its own goroutine with the work context; it
 // returns once every handler returned. A message fetched after ctx ended
 // is handed back at once.
-func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, workers int, handle func(context.Context, jetstream.Msg)) {
+func (r *Router) pull(ctx, work context.Context, src *source, workers int, handle func(context.Context, jetstream.Msg), goOn func(empty bool) bool) {
 	var inflight sync.WaitGroup
 	defer inflight.Wait()
 	sem := make(chan struct{}, workers)
-	for ctx.Err() == nil {
+	for empty := false; ctx.Err() == nil && (goOn == nil || goOn(empty)); {
 		free := cap(sem) - len(sem)
 		if free == 0 {
 			select {
@@ -268,16 +270,19 @@ func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, worker
 		// request; a message the server sent meanwhile returns after the
 		// ack wait.
 		fctx, cancel := context.WithTimeout(ctx, fetchWait)
-		batch, err := cons.Fetch(free, jetstream.FetchContext(fctx))
+		batch, err := src.current().Fetch(free, jetstream.FetchContext(fctx))
 		if err != nil {
 			cancel()
+			r.heal(ctx, src, err)
 			if ctx.Err() == nil {
-				r.opts.log.Error().Err(err).Str("consumer", cons.CachedInfo().Name).Msg("fetch")
+				r.opts.log.Error().Err(err).Str("consumer", src.name).Msg("fetch")
 				sleep(ctx, time.Second)
 			}
 			continue
 		}
+		empty = true
 		for msg := range batch.Messages() {
+			empty = false
 			if ctx.Err() != nil {
 				_ = msg.Nak()
 				continue
@@ -288,8 +293,10 @@ func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, worker
 				handle(work, msg)
 			})
 		}
-		if err := batch.Error(); err != nil && ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) &&
-			!errors.Is(err, context.DeadlineExceeded) {
+		err = batch.Error()
+		r.heal(ctx, src, err)
+		if err != nil && ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) &&
+			!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, jetstream.ErrConsumerDeleted) {
 			r.opts.log.Warn().Err(err).Msg("fetch batch ended with an error")
 		}
 		cancel()

@@ -1,12 +1,15 @@
 package dispatch
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/sinks"
 )
 
@@ -65,78 +68,92 @@ func (r *Router) settleEvent(ctx context.Context, msg jetstream.Msg, o eventOutc
 	}
 }
 
-// settleDelivery maps one attempt to the delivery message's fate:
-//   - delivered: Ack;
+// settle stores, with put, what stands for a's delivery now that the
+// attempt is over, and reports how soon the delivery should come back if
+// that failed:
+//   - delivered: nothing;
 //   - target held (disabled, awaiting consent, not in the rules), or it
-//     just answered 410 Gone (which disables it): parked on its backlog,
-//     then Ack; a backlog's own message is handed back (NakWithDelay), its
-//     drain stops;
-//   - failed and may be retried: scheduled again by backoff with jitter, at
-//     least Retry-After, then Ack;
-//   - must not be retried: dead-letter, then Ack; a dead letter that
-//     cannot be stored is not acked, so the delivery comes back and is
-//     dead-lettered again: nothing is lost between the queue and the DLQ;
-//   - shutdown interrupted it: Nak at once.
-func (r *Router) settleDelivery(ctx context.Context, msg jetstream.Msg, a *attempt) {
-	labels := []string{a.key.bus, a.key.rule, a.key.target}
-	log := r.opts.log.With().Str("rule", a.key.rule).Str("target", a.key.target).Uint64("attempt", a.n).Logger()
-	if a.err != nil && !a.handBack {
-		r.metrics.deliveries.WithLabelValues(append(labels, outFailed)...).Inc()
+//     just answered 410 Gone (which disables it): parked on its backlog;
+//   - failed and may be retried: scheduled again by backoff with jitter,
+//     at least Retry-After;
+//   - must not be retried: dead-lettered, stored at once and waited for,
+//     so nothing is lost between the queue and the DLQ.
+//
+// The callers ack (or, from the fan-out, let the event be acked) only once
+// this returned nil and put's write is acknowledged.
+func (r *Router) settle(ctx context.Context, a *attempt, put func(*nats.Msg) error) (again time.Duration, err error) {
+	d, c := a.d, a.counts
+	log := r.opts.log.With().Str("rule", d.key.rule).Str("target", d.key.target).Uint64("attempt", a.n).Logger()
+	if a.err != nil {
+		c.inc(failed)
 	}
+	switch {
+	case a.held:
+		c.inc(parked)
+		return pausedRetry, put(d.parked(a.n - 1))
+	case a.gone():
+		r.disableGone(ctx, a)
+		c.inc(parked)
+		return pausedRetry, put(d.parked(a.n))
+	case a.delivered():
+		c.inc(delivered)
+		return 0, nil
+	case a.dead == "" && a.exhausted() == "":
+		delay := retryDelay(a.n, r.opts.backoffBase, r.opts.backoffCap, sinks.RetryAfter(a.err))
+		log.Warn().Err(a.err).Dur("retry_in", delay).Msg("delivery failed; will retry")
+		c.inc(retried)
+		return delay, put(d.retry(a.n, delay))
+	}
+	reason := cmp.Or(a.dead, a.exhausted())
+	dl := newDeadLetter(a, reason)
+	if err := r.storeDeadLetter(ctx, dl, bus.DLQSubject(d.key.bus, d.key.rule, d.key.target), d.msgID("dlq")); err != nil {
+		return retryDelay(a.n, r.opts.backoffBase, r.opts.backoffCap, 0), err
+	}
+	log.Error().Err(a.err).Str("reason", reason).Msg("delivery dead-lettered")
+	c.inc(deadLettered)
+	return 0, nil
+}
+
+// disableGone disables a target that answered 410 Gone.
+func (r *Router) disableGone(ctx context.Context, a *attempt) {
+	log := r.opts.log.With().Str("rule", a.d.key.rule).Str("target", a.d.key.target).Logger()
+	log.Error().Err(a.err).Msg("target answered 410 Gone: disabled until an operator enables it; its deliveries stay queued")
+	if err := r.disable(ctx, a.d.key, http.StatusGone, a.err.Error()); err != nil {
+		log.Error().Err(err).Msg("the target is disabled here only")
+	}
+}
+
+// settleDelivery settles the attempt of a fetched delivery message: Ack
+// once what stands for it is stored (settle); Nak at once when shutdown
+// interrupted it; a backlog's own message of a held target goes back to
+// its backlog (NakWithDelay), whose drain stops while the target is held;
+// when storing failed, NakWithDelay, so it comes back and is settled
+// again.
+func (r *Router) settleDelivery(ctx context.Context, a *attempt) {
+	msg := a.d.msg
 	var err error
 	switch {
 	case a.handBack:
 		err = msg.Nak()
-	case a.held:
-		err = r.hold(ctx, msg, a)
-	case a.gone():
-		log.Error().Err(a.err).Msg("target answered 410 Gone: disabled until an operator enables it; its deliveries stay queued")
-		if dErr := r.disable(ctx, a.key, http.StatusGone, a.err.Error()); dErr != nil {
-			log.Error().Err(dErr).Msg("the target is disabled here only")
+	case a.d.backlog && (a.held || a.gone()):
+		if a.gone() {
+			a.counts.inc(failed)
+			r.disableGone(ctx, a)
 		}
-		err = r.hold(ctx, msg, a)
-	case a.err == nil && a.dead == "":
-		r.metrics.deliveries.WithLabelValues(append(labels, outDelivered)...).Inc()
-		err = msg.Ack()
-	case a.dead == "" && a.exhausted() == "":
-		delay := retryDelay(a.n, r.opts.backoffBase, r.opts.backoffCap, sinks.RetryAfter(a.err))
-		log.Warn().Err(a.err).Dur("retry_in", delay).Msg("delivery failed; will retry")
-		r.metrics.deliveries.WithLabelValues(append(labels, outRetried)...).Inc()
-		if sErr := r.reschedule(ctx, msg, a, delay); sErr != nil {
-			log.Warn().Err(sErr).Msg("scheduling the retry failed; the delivery comes back instead")
-			err = msg.NakWithDelay(delay)
-			break
-		}
-		err = msg.Ack()
+		err = msg.NakWithDelay(pausedRetry)
 	default:
-		reason := a.dead
-		if reason == "" {
-			reason = a.exhausted()
-		}
-		if dlqErr := r.deadLetter(ctx, msg, a, reason); dlqErr != nil {
-			log.Error().Err(dlqErr).Msg("storing a dead letter failed; the delivery comes back")
-			err = msg.NakWithDelay(retryDelay(a.n, r.opts.backoffBase, r.opts.backoffCap, 0))
+		again, serr := r.settle(ctx, a, func(m *nats.Msg) error {
+			_, err := r.js.PublishMsg(ctx, m, jetstream.WithExpectStream(bus.DeliveriesStream))
+			return err
+		})
+		if serr != nil {
+			r.opts.log.Warn().Err(serr).Str("rule", a.d.key.rule).Str("target", a.d.key.target).Msg("storing what stands for a delivery failed; it comes back")
+			err = msg.NakWithDelay(again)
 			break
 		}
-		log.Error().Err(a.err).Str("reason", reason).Msg("delivery dead-lettered")
-		r.metrics.deliveries.WithLabelValues(append(labels, outDeadLettered)...).Inc()
 		err = msg.Ack()
 	}
 	if err != nil {
-		log.Warn().Err(err).Msg("acknowledgement not sent; JetStream will redeliver after the ack wait")
+		r.opts.log.Warn().Err(err).Str("rule", a.d.key.rule).Str("target", a.d.key.target).Msg("acknowledgement not sent; JetStream will redeliver after the ack wait")
 	}
-}
-
-// hold keeps a held delivery: a backlog's message goes back to its
-// backlog, whose drain stops while the target is held; any other is
-// parked there.
-func (r *Router) hold(ctx context.Context, msg jetstream.Msg, a *attempt) error {
-	if a.backlog {
-		return msg.NakWithDelay(pausedRetry)
-	}
-	if err := r.park(ctx, msg, a.key); err != nil {
-		r.opts.log.Warn().Err(err).Str("rule", a.key.rule).Str("target", a.key.target).Msg("parking a held delivery failed; it comes back")
-		return msg.NakWithDelay(pausedRetry)
-	}
-	return msg.Ack()
 }

@@ -102,37 +102,6 @@ func (r *Router) openState(ctx context.Context) error {
 	return nil
 }
 
-// watchState loads the target states, then returns a function that
-// follows changes until ctx ends (run it in a goroutine the caller owns).
-func (r *Router) watchState(ctx context.Context) (follow func(), err error) {
-	w, err := r.kv.WatchAll(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("watch %s: %w", StateBucket, err)
-	}
-	for e := range w.Updates() {
-		if e == nil { // initial values done
-			break
-		}
-		r.applyState(e)
-	}
-	return func() {
-		defer w.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				if e != nil {
-					r.applyState(e)
-				}
-			}
-		}
-	}, nil
-}
-
 func (r *Router) applyState(e jetstream.KeyValueEntry) {
 	key, ok := keyOf(e.Key())
 	if !ok {

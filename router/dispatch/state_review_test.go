@@ -41,13 +41,13 @@ func TestEnableClearsALocalOnlyDisable(t *testing.T) {
 	rec, rev := r.stateOf(key)
 	rec.Disabled, rec.Status, rec.Since = true, 410, time.Now()
 	r.setCached(key, rec, rev)
-	if !r.isDisabled(key) {
+	if !r.TargetState(key.bus, key.rule, key.target).Disabled {
 		t.Fatal("setup: not disabled")
 	}
 	if err := r.EnableTarget(ctx, "default", "deletes", "hook"); err != nil {
 		t.Fatal(err)
 	}
-	if r.isDisabled(key) {
+	if r.TargetState(key.bus, key.rule, key.target).Disabled {
 		t.Error("EnableTarget returned nil but the target is still disabled on this replica")
 	}
 }

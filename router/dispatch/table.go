@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/auditbus/auditbus/rules"
 	"github.com/auditbus/auditbus/sinks"
 )
@@ -17,18 +19,25 @@ import (
 type table struct {
 	set      *rules.Set
 	bindings map[targetKey]*binding
+	byRule   map[*rules.Rule][]*binding // a rule's targets, in order, for the fan-out
 	inUse    sync.RWMutex
 }
 
 // targetKey names one (rule, target) pair, and so one delivery queue.
 type targetKey struct{ bus, rule, target string }
 
-// binding is what a queue worker needs to deliver to one pair.
+// binding is what a delivery needs of one pair, looked up once, when the
+// table is built, rather than on every delivery.
 type binding struct {
+	key     targetKey
 	rule    *rules.Rule
 	target  rules.Target
 	sink    sinks.Sink
 	consent *consent // nil: the target asks for no consent
+	input   bool     // the target has an input expression
+	confirm bool     // smn confirm: deliveries carry the unsubscribe URL
+	latency prometheus.Observer
+	lane    *lane // set when the table is installed (syncLanes)
 }
 
 // buildTable creates a sink for every target of every rule (disabled rules
@@ -37,8 +46,8 @@ type binding struct {
 // half-working rule set is never installed; Connect errors are only
 // returned as warnings because a target that is down now may be up when
 // its first delivery arrives.
-func buildTable(ctx context.Context, set *rules.Set, deps sinks.Deps) (*table, []error, error) {
-	t := &table{set: set, bindings: map[targetKey]*binding{}}
+func buildTable(ctx context.Context, set *rules.Set, deps sinks.Deps, m *metrics) (*table, []error, error) {
+	t := &table{set: set, bindings: map[targetKey]*binding{}, byRule: map[*rules.Rule][]*binding{}}
 	var warnings []error
 	for _, r := range set.Rules() {
 		for _, tg := range r.Targets {
@@ -47,7 +56,11 @@ func buildTable(ctx context.Context, set *rules.Set, deps sinks.Deps) (*table, [
 				t.close()
 				return nil, nil, fmt.Errorf("rule %q target %q: %w", r.Name, tg.ID, err)
 			}
-			t.bindings[targetKey{r.Bus, r.Name, tg.ID}] = &binding{rule: r, target: tg, sink: s, consent: newConsent(s)}
+			b := &binding{key: targetKey{r.Bus, r.Name, tg.ID}, rule: r, target: tg, sink: s, consent: newConsent(s),
+				input: r.HasInput(tg.ID), latency: m.latency.WithLabelValues(tg.Kind)}
+			b.confirm = b.consent != nil && b.consent.mode == sinks.ConsentConfirm
+			t.bindings[b.key] = b
+			t.byRule[r] = append(t.byRule[r], b)
 			if err := s.Connect(ctx); err != nil {
 				warnings = append(warnings, fmt.Errorf("rule %q target %q: connect: %w", r.Name, tg.ID, err))
 			}

@@ -1,0 +1,79 @@
+package dispatch
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// The room a lane gives deliveries waiting for a slot: while a slot was
+// free or freed within the slot wait (saturated but healthy), what it
+// delivered in a slot wait (the limit before one was measured), at most
+// the limit; and four times its
+// concurrency, at least 32, before its pace is known or once it made no
+// progress for the slot wait (hanging: a bounded share of the shared
+// consumer).
+func TestLaneRoomFollowsProgress(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		name        string
+		concurrency int
+		progress    time.Time
+		pace, done  int64
+		want        int
+	}{
+		{"progress just now, pace 300", 8, now, 300, 10, 300},
+		{"progress within the slot wait, counting past the pace", 8, now.Add(-slotWait / 2), 300, 400, 400},
+		{"pace above the limit", 8, now, 5000, 0, 1024},
+		{"pace below the base", 8, now, 3, 0, 32},
+		{"no progress for the slot wait", 8, now.Add(-slotWait), 300, 0, 32},
+		{"hanging, high concurrency", 20, now.Add(-time.Hour), 300, 0, 80},
+		{"never any progress", 2, time.Time{}, 0, 0, 32},
+		{"progress, no slot wait measured yet", 2, now, -1, 0, 1024},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := &lane{concurrency: tc.concurrency, slots: make(chan struct{}, tc.concurrency)}
+			if !tc.progress.IsZero() {
+				l.progress.Store(tc.progress.UnixNano())
+			}
+			if tc.pace >= 0 {
+				l.paceStart.Store(now.Add(-time.Second).UnixNano())
+				l.pace.Store(tc.pace)
+				l.paced.Store(true)
+			}
+			l.done.Store(tc.done)
+			if got := l.room(now, 1024); got != tc.want {
+				t.Errorf("room = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// A slot taken or given back is progress; a delivery over the room is
+// turned away at once, and one within it waits until its deadline.
+func TestLaneAcquire(t *testing.T) {
+	ctx := context.Background()
+	l := &lane{concurrency: 1, slots: make(chan struct{}, 1)}
+	if !l.acquire(ctx, time.Time{}, 1) {
+		t.Fatal("a free slot was not taken")
+	}
+	if l.progress.Load() == 0 {
+		t.Error("taking a free slot is not progress")
+	}
+	l.waiting.Store(1) // another delivery already waits: room 1 is full
+	if l.acquire(ctx, time.Now().Add(time.Hour), 1) {
+		t.Fatal("a delivery over the room got a slot")
+	}
+	l.waiting.Store(0)
+	if l.acquire(ctx, time.Now(), 1) {
+		t.Fatal("a delivery got a busy slot after its deadline")
+	}
+	l.progress.Store(0)
+	l.release()
+	if l.progress.Load() == 0 {
+		t.Error("giving a slot back is not progress")
+	}
+	if !l.acquire(ctx, time.Time{}, 0) {
+		t.Fatal("the freed slot was not taken")
+	}
+}
