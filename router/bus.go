@@ -70,7 +70,11 @@ func (s *Server) startBus(ctx context.Context) error {
 	if s.js, err = jetstream.New(nc); err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	if _, err := bus.EnsureStream(ctx, s.js, s.cfg.Stream); err != nil {
+	// Atomic batches on the embedded server only: its version is known,
+	// and it is where fsyncing every write costs one fsync per event.
+	scfg := s.cfg.Stream
+	scfg.AtomicPublish = url == ""
+	if _, err := bus.EnsureStream(ctx, s.js, scfg); err != nil {
 		return err
 	}
 	return nil
