@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/nats-io/nuid"
 )
 
 // JetStream's atomic batch publish headers (nats-server 2.12 and later):
@@ -58,7 +58,7 @@ type batchAck struct {
 // (errBatchRefused).
 func (p *Publisher) publishAtomic(ctx context.Context, msgs []*nats.Msg) ([]Result, error) {
 	nc := p.js.Conn()
-	id := nuid.Next()
+	id := rand.Text() // unique among the batches in flight
 	defer func() {
 		for _, m := range msgs {
 			m.Header.Del(hdrBatchID)
