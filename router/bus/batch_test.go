@@ -121,17 +121,19 @@ func TestAtomicBatchWithADuplicateIsPublishedEventByEvent(t *testing.T) {
 	p := bus.NewPublisher(js)
 	p.BatchAtomically(true)
 	ctx := context.Background()
-	first := auditEvents(t, "a-", 10)
+	n := bus.MinAtomicBatch
+	first := auditEvents(t, "a-", 2*n)
 	if _, err := p.Publish(ctx, "default", first); err != nil {
 		t.Fatal(err)
 	}
-	again := append(first[5:10:10], auditEvents(t, "b-", 5)...)
+	// The last n of the first request again, and n new ones.
+	again := append(first[n:2*n:2*n], auditEvents(t, "b-", n)...)
 	res, err := p.Publish(ctx, "default", again)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range res {
-		if want := i < 5; r.Duplicate != want || r.ID != again[i].ID() {
+		if want := i < n; r.Duplicate != want || r.ID != again[i].ID() {
 			t.Errorf("result %d = %+v, want id %s duplicate %v", i, r, again[i].ID(), want)
 		}
 	}
@@ -139,8 +141,17 @@ func TestAtomicBatchWithADuplicateIsPublishedEventByEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.State.Msgs != 15 {
-		t.Errorf("stream holds %d messages, want 15", info.State.Msgs)
+	if info.State.Msgs != uint64(3*n) {
+		t.Errorf("stream holds %d messages, want %d", info.State.Msgs, 3*n)
+	}
+	for seq, wantBatched := range map[uint64]bool{1: true, uint64(3 * n): false} {
+		raw, err := stream.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if batched := raw.Header.Get("Nats-Batch-Id") != ""; batched != wantBatched {
+			t.Errorf("sequence %d stored in a batch: %v, want %v (the first request batched, the re-sent one event by event)", seq, batched, wantBatched)
+		}
 	}
 }
 
