@@ -53,9 +53,9 @@ type batchAck struct {
 }
 
 // publishAtomic stores msgs as one atomic batch: the server writes them
-// one after another and fsyncs once for the whole batch (under
-// sync_interval: always it fsyncs every other write), and answers only
-// after that. The results carry each event's sequence; none is a
+// one after another and fsyncs once for the whole batch (where under
+// sync_interval: always it would fsync after each message), and answers
+// only after that. The stored messages keep the batch headers. The results carry each event's sequence; none is a
 // duplicate, since the server refuses a batch that holds one
 // (errBatchRefused).
 func (p *Publisher) publishAtomic(ctx context.Context, msgs []*nats.Msg) ([]Result, error) {
