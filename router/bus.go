@@ -70,10 +70,22 @@ func (s *Server) startBus(ctx context.Context) error {
 	if s.js, err = jetstream.New(nc); err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	if _, err := bus.EnsureStream(ctx, s.js, s.cfg.Stream); err != nil {
+	scfg := s.cfg.Stream
+	scfg.AtomicPublish = s.atomicBatches()
+	if _, err := bus.EnsureStream(ctx, s.js, scfg); err != nil {
 		return err
 	}
 	return nil
+}
+
+// atomicBatches reports whether ingest writes multi-event requests as
+// atomic batches: on the embedded server (its version is known) when it
+// fsyncs every write, where a batch costs one fsync instead of one per
+// event. With a sync interval a batch only adds the server's staging of
+// it (BenchmarkIngestSync: about 0.6x the events/s of publishing them one
+// by one).
+func (s *Server) atomicBatches() bool {
+	return s.cfg.NATSURL == "" && s.cfg.NATSSyncInterval == 0
 }
 
 // diskCheckInterval is how often the embedded server's store is checked

@@ -18,31 +18,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/auditbus/auditbus/router"
-	"github.com/auditbus/auditbus/router/bus"
 )
 
-// The end-to-end benchmarks of issue #5: events POSTed over loopback HTTP
-// to /v1/events (batched mode), stored on JetStream, matched, fanned out to
-// the target queues and delivered to an httptest webhook (CloudEvents
-// binary mode, the default format), with everything in this one process
-// on the same cores. Tunable through the environment:
+// The end-to-end benchmarks (issues #5 and #13): events POSTed over
+// loopback HTTP to /v1/events (batched mode), stored on JetStream,
+// matched, fanned out to the target queues and delivered to an httptest
+// webhook (CloudEvents binary mode, the default format), with everything
+// in this one process on the same cores. Tunable through the environment:
 //
 //	AUDITBUS_BENCH_BATCH    events per ingest request (throughput; default 100)
 //	AUDITBUS_BENCH_SENDERS  ingest requests in flight (throughput; default 4)
-//	AUDITBUS_BENCH_RATE     offered events/s at 1 target (latency; default 2500)
-//	AUDITBUS_BENCH_RATE10   offered events/s at 10 targets (latency; default 400)
+//	AUDITBUS_BENCH_SYNC     the embedded server's fsync interval (default 0: every write)
+//	AUDITBUS_BENCH_RATE     offered events/s at 1 target (latency; default half the maximum)
+//	AUDITBUS_BENCH_RATE10   offered events/s at 10 targets (latency; default half the maximum)
 //	AUDITBUS_BENCH_LBATCH   events per ingest request (latency; default 10)
 //
-// The default rates are about half of what BenchmarkE2EThroughput
-// measures on 2 shared cores; above the maximum, latency only measures the
-// backlog. Run them with a fixed count, so each run starts one server:
+// b.N is the number of events: run them with -benchtime Nx, so each run
+// starts one server (see ceiling_bench_test.go for the ratio to the raw
+// JetStream ceiling):
 //
-//	go test ./router -run '^$' -bench 'E2E|JetStreamCeiling' -benchtime 20000x -count 3
+//	go test ./router -run '^$' -bench 'E2E' -benchtime 10000x
 
 // benchEnv reads a positive integer from the environment.
 func benchEnv(b *testing.B, name string, def int) int {
@@ -164,10 +162,10 @@ func (h *benchHook) waitDeliveries(b *testing.B, n int64, timeout time.Duration)
 }
 
 // startBench runs a whole auditbus (embedded JetStream on a temp dir,
-// HTTP API on a random loopback port) with one rule that sends every
-// DeleteCluster event to targets webhook targets at url, each with the
-// default concurrency.
-func startBench(b *testing.B, targets int, url string) *router.Server {
+// fsyncing as sync says: 0 every write, the default; HTTP API on a random
+// loopback port) with one rule that sends every DeleteCluster event to
+// targets webhook targets at url, each with the default concurrency.
+func startBench(b *testing.B, targets int, url string, sync time.Duration) *router.Server {
 	src := "name: bench\npattern:\n  data:\n    eventName: [DeleteCluster]\ntargets:\n"
 	for i := range targets {
 		src += fmt.Sprintf("  - id: t%d\n    webhook: {url: %q, timeout: 10s}\n", i, url)
@@ -186,6 +184,7 @@ func startBench(b *testing.B, targets int, url string) *router.Server {
 		Log:                 zerolog.Nop(),
 		Stdout:              io.Discard,
 		AllowPrivateTargets: true,
+		NATSSyncInterval:    sync,
 	})
 	if err != nil {
 		b.Fatalf("start: %v", err)
@@ -227,6 +226,82 @@ func warmUp(b *testing.B, c *http.Client, url string, ev benchEvent, hook *bench
 	hook.got.Store(0)
 }
 
+// sendClosed posts events first..last-1 in requests of batch events from
+// senders goroutines, each sending its next request once the last one was
+// answered 202 (closed loop).
+func sendClosed(c *http.Client, url string, ev benchEvent, run string, first, last, batch, senders int) error {
+	var next atomic.Int64
+	next.Store(int64(first))
+	var wg sync.WaitGroup
+	errs := make(chan error, senders)
+	for range senders {
+		wg.Go(func() {
+			for {
+				from := int(next.Add(int64(batch))) - batch
+				if from >= last {
+					return
+				}
+				if err := postBatch(c, url, ev.batch(run, from, min(from+batch, last), time.Now())); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// benchSync is the embedded server's fsync interval in the end-to-end
+// benchmarks: AUDITBUS_BENCH_SYNC, a duration; 0 (the default, as
+// auditbus runs by default) fsyncs every write.
+func benchSync(b *testing.B) time.Duration {
+	v := os.Getenv("AUDITBUS_BENCH_SYNC")
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		b.Fatalf("AUDITBUS_BENCH_SYNC=%q: want a duration, 0 or more", v)
+	}
+	return d
+}
+
+// e2eRun is one auditbus with its webhook and a client, warmed up.
+type e2eRun struct {
+	s       *router.Server
+	hook    *benchHook
+	url     string
+	c       *http.Client
+	ev      benchEvent
+	targets int
+}
+
+func newE2ERun(b *testing.B, targets, conns int) *e2eRun {
+	hook := newBenchHook(b)
+	s := startBench(b, targets, hook.URL, benchSync(b))
+	r := &e2eRun{s: s, hook: hook, url: "http://" + s.Addr() + "/v1/events", c: benchClient(conns), ev: newBenchEvent(b), targets: targets}
+	warmUp(b, r.c, r.url, r.ev, hook, targets)
+	return r
+}
+
+// stop stops auditbus before the benchmark ends, so it does not share the
+// cores with what is measured next.
+func (r *e2eRun) stop() { r.s.Stop(context.Background()) }
+
+// throughput sends n events closed loop and waits for every delivery; it
+// returns the wall time from the first request to the last delivery.
+func (r *e2eRun) throughput(b *testing.B, n, batch, senders int) time.Duration {
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	want := r.hook.got.Load() + int64(n*r.targets)
+	start := time.Now()
+	if err := sendClosed(r.c, r.url, r.ev, run, 0, n, batch, senders); err != nil {
+		b.Fatal(err)
+	}
+	return r.hook.waitDeliveries(b, want, 2*time.Minute).Sub(start)
+}
+
 // BenchmarkE2EThroughput measures delivered events/s end to end: senders
 // POST batches as fast as the API answers 202 (closed loop), and the run
 // ends when the webhook got every delivery. events/s counts events taken
@@ -236,45 +311,15 @@ func BenchmarkE2EThroughput(b *testing.B) {
 	senders := benchEnv(b, "AUDITBUS_BENCH_SENDERS", 4)
 	for _, targets := range benchTargets {
 		b.Run(fmt.Sprintf("targets=%d", targets), func(b *testing.B) {
-			hook := newBenchHook(b)
-			s := startBench(b, targets, hook.URL)
-			url := "http://" + s.Addr() + "/v1/events"
-			c := benchClient(senders)
-			ev := newBenchEvent(b)
-			warmUp(b, c, url, ev, hook, targets)
-			run := strconv.FormatInt(time.Now().UnixNano(), 36)
-
+			r := newE2ERun(b, targets, senders)
 			b.ResetTimer()
-			start, cpu0 := time.Now(), cpuTime()
-			var next atomic.Int64
-			var wg sync.WaitGroup
-			errs := make(chan error, senders)
-			for range senders {
-				wg.Go(func() {
-					for {
-						first := int(next.Add(int64(batchSize))) - batchSize
-						if first >= b.N {
-							return
-						}
-						last := min(first+batchSize, b.N)
-						if err := postBatch(c, url, ev.batch(run, first, last, time.Now())); err != nil {
-							errs <- err
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			close(errs)
-			if err := <-errs; err != nil {
-				b.Fatal(err)
-			}
-			end := hook.waitDeliveries(b, int64(b.N*targets), 2*time.Minute)
+			cpu0 := cpuTime()
+			wall := r.throughput(b, b.N, batchSize, senders)
 			b.StopTimer()
-			secs := end.Sub(start).Seconds()
-			b.ReportMetric(float64(b.N)/secs, "events/s")
-			b.ReportMetric(float64(b.N*targets)/secs, "deliveries/s")
-			reportCPU(b, cpu0, end.Sub(start), b.N)
+			b.ReportMetric(float64(b.N)/wall.Seconds(), "events/s")
+			b.ReportMetric(float64(b.N*targets)/wall.Seconds(), "deliveries/s")
+			reportCPU(b, cpu0, wall, b.N)
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N*targets), "cpu-µs/delivery")
 		})
 	}
 }
@@ -283,53 +328,30 @@ func BenchmarkE2EThroughput(b *testing.B) {
 // batch is sent, whether or not earlier ones were answered, and each
 // event's latency runs from the time its batch was due to be sent to the
 // moment the webhook received it (so a sender falling behind counts, not
-// hides). b.N is the number of events.
+// hides). b.N is the number of events. The load is half the maximum the
+// same auditbus reaches first, closed loop on b.N events in requests of
+// the same size (max-events/s: a request's size changes what ingest
+// costs), unless AUDITBUS_BENCH_RATE (1 target) or AUDITBUS_BENCH_RATE10
+// (10) fix it.
 func BenchmarkE2ELatency(b *testing.B) {
 	batchSize := benchEnv(b, "AUDITBUS_BENCH_LBATCH", 10)
-	rates := map[int]int{1: benchEnv(b, "AUDITBUS_BENCH_RATE", 2500), 10: benchEnv(b, "AUDITBUS_BENCH_RATE10", 400)}
+	rates := map[int]int{1: benchEnv(b, "AUDITBUS_BENCH_RATE", -1), 10: benchEnv(b, "AUDITBUS_BENCH_RATE10", -1)}
 	for _, targets := range benchTargets {
-		rate := rates[targets]
-		b.Run(fmt.Sprintf("targets=%d/rate=%d", targets, rate), func(b *testing.B) {
-			hook := newBenchHook(b)
-			s := startBench(b, targets, hook.URL)
-			url := "http://" + s.Addr() + "/v1/events"
-			c := benchClient(256)
-			ev := newBenchEvent(b)
-			warmUp(b, c, url, ev, hook, targets)
-			run := strconv.FormatInt(time.Now().UnixNano(), 36)
-			hook.latencies = make([]time.Duration, 0, b.N*targets)
-			hook.record.Store(true)
-
-			b.ResetTimer()
-			interval := time.Duration(float64(time.Second) * float64(batchSize) / float64(rate))
-			inflight := make(chan struct{}, 256) // open loop, but not unbounded
-			var failed atomic.Pointer[error]
-			var wg sync.WaitGroup
-			start, cpu0 := time.Now(), cpuTime()
-			for i, n := 0, 0; i < b.N && failed.Load() == nil; i, n = i+batchSize, n+1 {
-				due := start.Add(time.Duration(n) * interval)
-				time.Sleep(time.Until(due))
-				body := ev.batch(run, i, min(i+batchSize, b.N), due)
-				inflight <- struct{}{}
-				wg.Go(func() {
-					defer func() { <-inflight }()
-					if err := postBatch(c, url, body); err != nil {
-						failed.CompareAndSwap(nil, &err)
-					}
-				})
+		b.Run(fmt.Sprintf("targets=%d", targets), func(b *testing.B) {
+			r := newE2ERun(b, targets, 256)
+			rate, maxRate := rates[targets], 0.0
+			if rate < 0 {
+				wall := r.throughput(b, b.N, batchSize, benchEnv(b, "AUDITBUS_BENCH_SENDERS", 4))
+				maxRate = float64(b.N) / wall.Seconds()
+				rate = max(int(maxRate/2), 1)
 			}
-			wg.Wait()
-			if err := failed.Load(); err != nil {
-				b.Fatal(*err)
-			}
-			end := hook.waitDeliveries(b, int64(b.N*targets), 2*time.Minute)
+			b.ResetTimer() // which also drops metrics reported so far
+			lat := r.paced(b, b.N, batchSize, rate)
 			b.StopTimer()
-			reportCPU(b, cpu0, end.Sub(start), b.N)
-			hook.record.Store(false)
-			hook.mu.Lock()
-			lat := slices.Clone(hook.latencies)
-			hook.mu.Unlock()
-			slices.Sort(lat)
+			if maxRate > 0 {
+				b.ReportMetric(maxRate, "max-events/s")
+			}
+			b.ReportMetric(float64(rate), "offered-events/s")
 			q := func(p float64) float64 {
 				return float64(lat[min(int(p*float64(len(lat))), len(lat)-1)]) / float64(time.Millisecond)
 			}
@@ -341,86 +363,41 @@ func BenchmarkE2ELatency(b *testing.B) {
 	}
 }
 
-// BenchmarkJetStreamCeiling is the raw ceiling the end-to-end figures are
-// compared with: the same events (same size, a message id for dedup, the
-// same subject scheme) published asynchronously straight to a file-backed
-// stream on an embedded server over an in-process connection, as auditbus
-// runs it, and consumed by a pull consumer that acks each one. No HTTP, no
-// matching, no fan-out.
-func BenchmarkJetStreamCeiling(b *testing.B) {
-	dir := b.TempDir()
-	internal, err := bus.LoadInternalUser(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ns, err := bus.StartEmbedded(bus.EmbeddedConfig{DataDir: dir, InProcessOnly: true, Internal: internal.Public()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
-	nc, err := nats.Connect("", nats.InProcessServer(ns), internal.Option())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	stream, err := bus.EnsureStream(ctx, js, bus.StreamConfig{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable: "ceiling", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 10000})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ev := newBenchEvent(b)
+// paced sends n events at rate events/s in requests of batch events, open
+// loop, and returns every delivery's latency, sorted.
+func (r *e2eRun) paced(b *testing.B, n, batch, rate int) []time.Duration {
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	subject := "auditbus.events.default.tke.ApiCall.DeleteCluster"
-
-	var got atomic.Int64
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		_ = m.Ack()
-		got.Add(1)
-	}, jetstream.PullMaxMessages(500))
-	if err != nil {
-		b.Fatal(err)
+	want := r.hook.got.Load() + int64(n*r.targets)
+	r.hook.mu.Lock()
+	r.hook.latencies = make([]time.Duration, 0, n*r.targets)
+	r.hook.mu.Unlock()
+	r.hook.record.Store(true)
+	defer r.hook.record.Store(false)
+	interval := time.Duration(float64(time.Second) * float64(batch) / float64(rate))
+	inflight := make(chan struct{}, 256) // open loop, but not unbounded
+	var failed atomic.Pointer[error]
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, k := 0, 0; i < n && failed.Load() == nil; i, k = i+batch, k+1 {
+		due := start.Add(time.Duration(k) * interval)
+		time.Sleep(time.Until(due))
+		body := r.ev.batch(run, i, min(i+batch, n), due)
+		inflight <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-inflight }()
+			if err := postBatch(r.c, r.url, body); err != nil {
+				failed.CompareAndSwap(nil, &err)
+			}
+		})
 	}
-	defer cc.Stop()
-
-	b.ResetTimer()
-	start, cpu0 := time.Now(), cpuTime()
-	var futures []jetstream.PubAckFuture
-	for i := range b.N {
-		m := nats.NewMsg(subject)
-		m.Data = ev.appendEvent(nil, run+"-"+strconv.Itoa(i), time.Now())
-		m.Header.Set(jetstream.MsgIDHeader, run+"-"+strconv.Itoa(i))
-		m.Header.Set("Content-Type", bus.ContentType)
-		f, err := js.PublishMsgAsync(m, jetstream.WithExpectStream(bus.StreamName))
-		if err != nil {
-			b.Fatal(err)
-		}
-		futures = append(futures, f)
+	wg.Wait()
+	if err := failed.Load(); err != nil {
+		b.Fatal(*err)
 	}
-	for _, f := range futures {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			b.Fatal(err)
-		}
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for got.Load() < int64(b.N) {
-		if time.Now().After(deadline) {
-			b.Fatalf("consumed %d of %d within 2m", got.Load(), b.N)
-		}
-		time.Sleep(200 * time.Microsecond)
-	}
-	b.StopTimer()
-	wall := time.Since(start)
-	b.ReportMetric(float64(b.N)/wall.Seconds(), "events/s")
-	reportCPU(b, cpu0, wall, b.N)
+	r.hook.waitDeliveries(b, want, 2*time.Minute)
+	r.hook.mu.Lock()
+	lat := slices.Clone(r.hook.latencies)
+	r.hook.mu.Unlock()
+	slices.Sort(lat)
+	return lat
 }

@@ -258,6 +258,7 @@ func (s *Server) startHTTP() error {
 	}
 	s.pub = bus.NewPublisher(s.js)
 	s.pub.WatchDisk(s.disk)
+	s.pub.BatchAtomically(s.atomicBatches())
 	handler := api.New(s.pub, opts...)
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: s.cfg.MaxHeaderBytes,

@@ -17,18 +17,19 @@ import (
 
 // BenchmarkIngestSync measures what fsyncing every write costs ingest
 // (POST /v1/events until 202, no rules) on the embedded server: the
-// default (--nats-sync-interval 0, every write) against nats-server's
-// own default of 2 minutes, with single-event requests and batches of
-// 100, four requests in flight. b.N is the number of events; compare
-// events/s of one run:
+// default (--nats-sync-interval 0, every write; requests of 16 or more
+// events written as atomic batches) against a short interval (20ms) and
+// nats-server's own default of 2 minutes, with requests of 1, 10 and 100
+// events, four in flight. b.N is the number of events; compare events/s
+// of one run:
 //
 //	go test ./router -run '^$' -bench IngestSync -benchtime 4000x
 func BenchmarkIngestSync(b *testing.B) {
-	for _, batch := range []int{1, 100} {
+	for _, batch := range []int{1, 10, 100} {
 		for _, sync := range []struct {
 			name     string
 			interval time.Duration
-		}{{"every-write", 0}, {"interval=2m", 2 * time.Minute}} {
+		}{{"every-write", 0}, {"interval=20ms", 20 * time.Millisecond}, {"interval=2m", 2 * time.Minute}} {
 			b.Run(fmt.Sprintf("batch=%d/sync=%s", batch, sync.name), func(b *testing.B) {
 				benchIngest(b, sync.interval, batch, 4)
 			})

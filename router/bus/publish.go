@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
@@ -45,11 +46,14 @@ type Publisher struct {
 	js      jetstream.JetStream
 	refused refusals
 	disk    *DiskWatch // nil with an external NATS server
+	atomic  bool       // write multi-event requests as atomic batches
+	// commitWait bounds the wait for a batch commit's answer: CommitWait.
+	commitWait time.Duration
 }
 
 // NewPublisher returns a Publisher using js.
 func NewPublisher(js jetstream.JetStream) *Publisher {
-	return &Publisher{js: js}
+	return &Publisher{js: js, commitWait: CommitWait}
 }
 
 // WatchDisk makes Publish refuse at once with w's ErrDiskFull while the
@@ -58,12 +62,19 @@ func NewPublisher(js jetstream.JetStream) *Publisher {
 // Call it before the first Publish.
 func (p *Publisher) WatchDisk(w *DiskWatch) { p.disk = w }
 
-// Publish stores events on bus. It sends them all asynchronously and returns
-// only after JetStream acknowledged every one, or the first failure: wrapped
-// in ErrStorageFull when JetStream refused for lack of storage (remembered
-// for StorageRefusal until a publish succeeds), in ErrDiskFull when the
+// Publish stores events on bus and returns only after JetStream
+// acknowledged every one, or the first failure: wrapped in ErrStorageFull
+// when JetStream refused for lack of storage (remembered for
+// StorageRefusal until a publish succeeds), in ErrDiskFull when the
 // embedded server's disk is full (see WatchDisk), in ErrUnavailable
 // otherwise. Results are in the order of events.
+//
+// With atomic batches on (see BatchAtomically), MinAtomicBatch or more
+// events are written as atomic batches of at most MaxAtomicBatch, each
+// fsynced once; a batch the server refuses (one of its events is a
+// duplicate, too many batches in flight) is published event by event
+// instead. Otherwise events are sent all asynchronously and awaited
+// together.
 func (p *Publisher) Publish(ctx context.Context, bus string, events []event.Event) ([]Result, error) {
 	if err := p.disk.Fault(); err != nil {
 		return nil, err
@@ -83,37 +94,99 @@ func (p *Publisher) Publish(ctx context.Context, bus string, events []event.Even
 		}
 		msgs[i] = msg
 	}
-	futures := make([]jetstream.PubAckFuture, len(events))
-	for i, msg := range msgs {
-		f, err := p.js.PublishMsgAsync(msg, jetstream.WithExpectStream(StreamName))
+	results := make([]Result, 0, len(events))
+	for first := 0; first < len(msgs); first += MaxAtomicBatch {
+		last := min(first+MaxAtomicBatch, len(msgs))
+		res, err := p.publishChunk(ctx, msgs[first:last])
 		if err != nil {
-			return nil, fmt.Errorf("%w: publish event %d: %v", ErrUnavailable, i, err)
+			return nil, p.failure(err, first, events)
 		}
-		futures[i] = f
+		results = append(results, res...)
 	}
-	results := make([]Result, len(events))
-	for i, f := range futures {
-		select {
-		case ack := <-f.Ok():
-			results[i] = Result{ID: events[i].ID(), Subject: f.Msg().Subject, Sequence: ack.Sequence, Duplicate: ack.Duplicate}
-		case err := <-f.Err():
-			if full := storageRefusal(err); full != nil {
-				p.refused.record(full)
-				return nil, fmt.Errorf("%w: event %d (id %q)", full, i, events[i].ID())
-			}
-			if full := p.disk.Check(); full != nil {
-				return nil, fmt.Errorf("%w: event %d (id %q)", full, i, events[i].ID())
-			}
-			return nil, fmt.Errorf("%w: event %d (id %q): %v", ErrUnavailable, i, events[i].ID(), err)
-		case <-ctx.Done():
-			if full := p.disk.Check(); full != nil {
-				return nil, fmt.Errorf("%w: event %d (id %q)", full, i, events[i].ID())
-			}
-			return nil, fmt.Errorf("%w: waiting for acknowledgements: %v", ErrUnavailable, ctx.Err())
-		}
+	for i := range results {
+		results[i].ID = events[i].ID()
 	}
 	p.refused.clear(Refusal{})
 	return results, nil
+}
+
+// BatchAtomically turns atomic batches on or off (off by default). Turn
+// them on only when the events stream allows atomic publish
+// (StreamConfig.AtomicPublish): on a stream that does not, every batch is
+// refused and published event by event, one round trip later. Call it
+// before the first Publish.
+func (p *Publisher) BatchAtomically(on bool) { p.atomic = on }
+
+// publishChunk stores msgs as one atomic batch when they are enough and
+// batches are on, else (or when the server refuses the batch) one by one.
+func (p *Publisher) publishChunk(ctx context.Context, msgs []*nats.Msg) ([]Result, error) {
+	if p.atomic && len(msgs) >= MinAtomicBatch {
+		res, err := p.publishAtomic(ctx, msgs)
+		if !errors.Is(err, errBatchRefused) {
+			return res, err
+		}
+	}
+	return p.publishEach(ctx, msgs)
+}
+
+// publishEach sends msgs all asynchronously and waits for every
+// acknowledgement. An error's event index is within msgs.
+func (p *Publisher) publishEach(ctx context.Context, msgs []*nats.Msg) ([]Result, error) {
+	futures := make([]jetstream.PubAckFuture, len(msgs))
+	for i, msg := range msgs {
+		f, err := p.js.PublishMsgAsync(msg, jetstream.WithExpectStream(StreamName))
+		if err != nil {
+			return nil, &eventError{i, fmt.Errorf("%w: publish: %v", ErrUnavailable, err)}
+		}
+		futures[i] = f
+	}
+	results := make([]Result, len(msgs))
+	for i, f := range futures {
+		select {
+		case ack := <-f.Ok():
+			results[i] = Result{Subject: f.Msg().Subject, Sequence: ack.Sequence, Duplicate: ack.Duplicate}
+		case err := <-f.Err():
+			if full := storageRefusal(err); full != nil {
+				return nil, &eventError{i, full}
+			}
+			return nil, &eventError{i, fmt.Errorf("%w: %v", ErrUnavailable, err)}
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: waiting for acknowledgements: %v", ErrUnavailable, ctx.Err())
+		}
+	}
+	return results, nil
+}
+
+// eventError is a publish failure of one event, by its index in the
+// messages published.
+type eventError struct {
+	index int
+	err   error
+}
+
+func (e *eventError) Error() string { return e.err.Error() }
+func (e *eventError) Unwrap() error { return e.err }
+
+// failure is the error Publish returns for err, a failure of the chunk
+// starting at events[first]: a storage refusal is remembered, and any
+// other failure is blamed on a full disk when the embedded server's disk
+// is full.
+func (p *Publisher) failure(err error, first int, events []event.Event) error {
+	where := ""
+	var ee *eventError
+	if errors.As(err, &ee) {
+		i := first + ee.index
+		where = fmt.Sprintf(": event %d (id %q)", i, events[i].ID())
+		err = ee.err
+	}
+	if errors.Is(err, ErrStorageFull) {
+		p.refused.record(err)
+		return fmt.Errorf("%w%s", err, where)
+	}
+	if full := p.disk.Check(); full != nil {
+		return fmt.Errorf("%w%s", full, where)
+	}
+	return fmt.Errorf("%w%s", err, where)
 }
 
 // Message builds the NATS message that stores e on bus: structured-mode JSON,

@@ -35,6 +35,13 @@ type StreamConfig struct {
 	// MaxConsumers bounds the stream's consumers; default
 	// DefaultMaxConsumers, negative for no bound.
 	MaxConsumers int
+	// AtomicPublish lets the stream take atomic batch publishes
+	// (nats-server 2.12 and later), which Publisher uses to fsync a
+	// multi-event request once rather than once per event (see
+	// Publisher.BatchAtomically). Default off: an external server may be
+	// older, and on a replicated stream JetStream does not fsync per
+	// event anyway.
+	AtomicPublish bool
 }
 
 func (c StreamConfig) withDefaults() StreamConfig {
@@ -62,16 +69,17 @@ func (c StreamConfig) withDefaults() StreamConfig {
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (jetstream.Stream, error) {
 	cfg = cfg.withDefaults()
 	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:         StreamName,
-		Description:  "auditbus: normalized CloudEvents, one subject per bus/product/kind/action",
-		Subjects:     []string{SubjectPrefix + ".>"},
-		Storage:      jetstream.FileStorage,
-		Retention:    jetstream.LimitsPolicy,
-		MaxAge:       cfg.MaxAge,
-		Duplicates:   cfg.DuplicateWindow,
-		Replicas:     cfg.Replicas,
-		Discard:      jetstream.DiscardOld,
-		MaxConsumers: max(cfg.MaxConsumers, -1),
+		Name:               StreamName,
+		Description:        "auditbus: normalized CloudEvents, one subject per bus/product/kind/action",
+		Subjects:           []string{SubjectPrefix + ".>"},
+		Storage:            jetstream.FileStorage,
+		Retention:          jetstream.LimitsPolicy,
+		MaxAge:             cfg.MaxAge,
+		Duplicates:         cfg.DuplicateWindow,
+		Replicas:           cfg.Replicas,
+		Discard:            jetstream.DiscardOld,
+		MaxConsumers:       max(cfg.MaxConsumers, -1),
+		AllowAtomicPublish: cfg.AtomicPublish,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", StreamName, err)
