@@ -43,7 +43,8 @@ type searchBody struct {
 
 // searchAuditEvents answers which indexed events a rule's pattern (and
 // condition) matches, newest first. The index narrows by the filters, bus
-// and time; the rule engine decides each event. A call examines at most
+// and time, and by what the pattern makes necessary on indexed attributes
+// (index.Narrow); the rule engine decides each candidate. A call examines at most
 // max_scan events (default 10,000): when it stops there, next continues
 // the search even if the page holds fewer than limit events.
 func (s *Server) searchAuditEvents(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +78,7 @@ func (s *Server) searchAuditEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		scanMax = b.MaxScan
 	}
-	page, err := s.scan(r, q, rule, scanMax)
+	page, err := s.scan(r, index.Narrow(q, rule), rule, scanMax)
 	if err != nil {
 		s.indexError(w, err)
 		return

@@ -128,17 +128,17 @@ func (s *sqlStore) where(q Query, args []any) (string, []any) {
 		args = append(args, v)
 		return s.d.placeholder(len(args))
 	}
-	in := func(col string, vals []string) {
+	inList := func(col string, vals []string) string {
 		if len(vals) == 0 {
-			conds = append(conds, "1 = 0")
-			return
+			return "1 = 0"
 		}
 		ph := make([]string, len(vals))
 		for i, v := range vals {
 			ph[i] = arg(v)
 		}
-		conds = append(conds, col+" IN ("+strings.Join(ph, ", ")+")")
+		return col + " IN (" + strings.Join(ph, ", ") + ")"
 	}
+	in := func(col string, vals []string) { conds = append(conds, inList(col, vals)) }
 	if q.Buses != nil {
 		in("bus", q.Buses)
 	}
@@ -147,10 +147,31 @@ func (s *sqlStore) where(q Query, args []any) (string, []any) {
 			in(string(f), vals)
 		}
 	}
-	if q.SubjectPrefix != "" {
+	prefix := func(col, p string) string {
 		// substr rather than LIKE: a prefix may hold % and _. Both
 		// databases count characters, not bytes.
-		conds = append(conds, "substr(subject, 1, "+strconv.Itoa(utf8.RuneCountInString(q.SubjectPrefix))+") = "+arg(q.SubjectPrefix))
+		return "substr(" + col + ", 1, " + strconv.Itoa(utf8.RuneCountInString(p)) + ") = " + arg(p)
+	}
+	if q.SubjectPrefix != "" {
+		conds = append(conds, prefix("subject", q.SubjectPrefix))
+	}
+	for _, a := range q.AnyOf {
+		var alts []string
+		if len(a.Exact) > 0 {
+			// One IN list, so an index on the column serves it.
+			alts = append(alts, inList(string(a.Field), a.Exact))
+		}
+		for _, p := range a.Prefixes {
+			alts = append(alts, prefix(string(a.Field), p))
+		}
+		switch len(alts) {
+		case 0:
+			conds = append(conds, "1 = 0")
+		case 1:
+			conds = append(conds, alts[0])
+		default:
+			conds = append(conds, "("+strings.Join(alts, " OR ")+")")
+		}
 	}
 	if !q.After.IsZero() {
 		conds = append(conds, "time_ns > "+arg(q.After.UnixNano()))
@@ -170,6 +191,9 @@ func (s *sqlStore) where(q Query, args []any) (string, []any) {
 // Search implements Store.
 func (s *sqlStore) Search(ctx context.Context, q Query) ([]Record, error) {
 	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if err := checkAnyOf(q); err != nil {
 		return nil, err
 	}
 	limit := q.Limit
@@ -206,6 +230,9 @@ func (s *sqlStore) Search(ctx context.Context, q Query) ([]Record, error) {
 // Count implements Store.
 func (s *sqlStore) Count(ctx context.Context, q Query) (int64, error) {
 	if err := s.check(); err != nil {
+		return 0, err
+	}
+	if err := checkAnyOf(q); err != nil {
 		return 0, err
 	}
 	q.From = nil
