@@ -28,6 +28,7 @@ func commands() []command {
 		{"dlq", "list and redrive dead letters of a running server", runDLQ},
 		{"index", "rebuild the audit index from the events stream", runIndex},
 		{"search", "search the audit index of a running server (filters or a rule pattern)", runSearch},
+		{"tail", "follow the events stream live from NATS, optionally through a rule pattern", runTail},
 		{"rules", "validate rule files, explain which rules match an event, or benchmark matching", runRules},
 		{"nats-user", "make a subscriber user entry for serve's --nats-users file", runNATSUser},
 		{"health", "probe a running server's readiness (or liveness) for container healthchecks", runHealth},

@@ -61,7 +61,7 @@ func (s *Server) searchAuditEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, CodeMalformed, fmt.Sprintf(`search: %v; want {"pattern": {...}, "bus": ..., "filters": {...}, "since": ..., "limit": ...}`, err))
 		return
 	}
-	rule, err := searchRule(b)
+	rule, err := PatternRule(b.Pattern, b.Condition)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, CodeInvalidRule, err.Error())
 		return
@@ -104,17 +104,19 @@ func (b searchBody) values() url.Values {
 	return v
 }
 
-// searchRule compiles the pattern and condition as a rule's, so they
-// mean exactly what they would in a rule file.
-func searchRule(b searchBody) (*rules.Rule, error) {
-	pattern := bytes.TrimSpace(b.Pattern)
+// PatternRule compiles an event pattern (a JSON object) and an optional
+// condition as a rule's, so they mean exactly what they would in a rule
+// file. Errors are the rule language's, prefixed "search pattern", or say
+// that pattern is not an object.
+func PatternRule(pattern json.RawMessage, condition string) (*rules.Rule, error) {
+	pattern = bytes.TrimSpace(pattern)
 	if len(pattern) == 0 || pattern[0] != '{' {
 		return nil, fmt.Errorf(`search: "pattern" must be an event pattern object, as a rule's pattern`)
 	}
-	doc := map[string]any{"name": "audit-search", "pattern": json.RawMessage(pattern),
+	doc := map[string]any{"name": "audit-search", "pattern": pattern,
 		"targets": []any{map[string]any{"id": "search", "log": map[string]any{}}}}
-	if b.Condition != "" {
-		doc["condition"] = b.Condition
+	if condition != "" {
+		doc["condition"] = condition
 	}
 	src, err := json.Marshal(doc)
 	if err != nil {
