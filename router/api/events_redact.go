@@ -19,4 +19,3 @@ func (o *options) redactsEvents(bus string) bool {
 	}
 	return slices.Contains(o.redactBuses, AllBuses) || slices.Contains(o.redactBuses, bus)
 }
-
