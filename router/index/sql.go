@@ -24,7 +24,7 @@ type sqlStore struct {
 	db *sql.DB
 	d  dialect
 	// row, when set, is a prepared one-row insert that Put runs per record
-	// (SQLite, in process: no parsing per batch, no statement journal);
+	// (SQLite, in process: nothing parsed per batch, a cheap call per row);
 	// without it Put sends multi-row inserts (PostgreSQL: fewer round trips).
 	row    *sql.Stmt
 	closed atomic.Bool
