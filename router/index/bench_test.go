@@ -77,7 +77,7 @@ func reportPut(b *testing.B, start time.Time, cpu time.Duration) {
 
 // queryEvents is how many events BenchmarkQuery indexes:
 //
-//	go test ./router/index -run '^$' -bench Query -benchtime 200x -cpu 1 -query-events 1000000
+//	go test ./router/index -run '^$' -bench Query -benchtime 200x -cpu 1 -query-events=1000000
 var queryEvents = flag.Int("query-events", 100_000, "BenchmarkQuery: events to index")
 
 // BenchmarkQuery is query latency (ns/op) with -query-events events
