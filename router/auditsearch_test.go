@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -229,6 +230,23 @@ func TestAuditSearchByPattern(t *testing.T) {
 	}
 	if status, out := search(map[string]any{"pattern": map[string]any{}, "filters": map[string]any{"colour": []any{"red"}}}); status != 400 {
 		t.Errorf("unknown filter: %d %v, want 400", status, out)
+	}
+
+	// A pattern on an indexed attribute narrows the index: only bob's
+	// events are scanned, and all of his deletions are found.
+	bob, bobDeletes := 0, 0
+	for _, e := range evs {
+		if e.Extensions()["principal"] == "bob" {
+			bob++
+			if a, _ := e.Extensions()["action"].(string); strings.HasPrefix(strings.ToLower(a), "delete") {
+				bobDeletes++
+			}
+		}
+	}
+	status, out := search(map[string]any{"pattern": map[string]any{"principal": []any{"bob"},
+		"action": []any{map[string]any{"prefix": "delete"}, map[string]any{"prefix": "Delete"}}}, "limit": 200})
+	if status != 200 || len(out["events"].([]any)) != bobDeletes || out["scanned"] != float64(bob) || bob == 0 || bob == len(evs) {
+		t.Errorf("narrowed search: %d, %d events (want %d), scanned %v (want %d of %d)", status, len(out["events"].([]any)), bobDeletes, out["scanned"], bob, len(evs))
 	}
 }
 

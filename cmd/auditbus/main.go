@@ -44,6 +44,7 @@ func commands() []command {
 			{name: "rebuild", summary: "empty the audit index and re-index the events stream", run: runIndexRebuild},
 		}},
 		{name: "search", summary: "search the audit index of a running server (filters or a rule pattern)", run: runSearch},
+		{name: "tail", summary: "follow the events stream live from NATS, optionally through a rule pattern", run: runTail},
 		{name: "rules", summary: "validate rule files, explain which rules match an event, or benchmark matching", subs: []command{
 			{name: "validate", summary: "load rule files as serve does and report every problem", args: "PATH...", run: runRulesValidate},
 			{name: "test", summary: "explain, clause by clause, which rules match each event", run: runRulesTest},

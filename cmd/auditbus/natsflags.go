@@ -2,8 +2,15 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/auditbus/auditbus/router"
+	"github.com/auditbus/auditbus/router/bus"
 )
 
 // natsPasswordEnv carries --nats-user's password when no file does; it is
@@ -14,7 +21,11 @@ const natsPasswordEnv = "AUDITBUS_NATS_PASSWORD"
 // file, and how to sign in to a --nats-url server.
 func natsFlags(fs *flag.FlagSet, c *router.Config) {
 	fs.StringVar(&c.NATSUsersFile, "nats-users", c.NATSUsersFile, "YAML file of subscriber users of the embedded NATS server (read-only access to the events), reloaded on change; see `auditbus nats-user`")
-	a := &c.NATSAuth
+	natsAuthFlags(fs, &c.NATSAuth)
+}
+
+// natsAuthFlags are how a command signs in to a --nats-url server.
+func natsAuthFlags(fs *flag.FlagSet, a *bus.ClientAuth) {
 	fs.StringVar(&a.CredsFile, "nats-creds", a.CredsFile, "with --nats-url: NATS credentials file (JWT and seed, as nsc writes it)")
 	fs.StringVar(&a.NkeySeedFile, "nats-nkey", a.NkeySeedFile, "with --nats-url: file holding an nkey user seed")
 	fs.StringVar(&a.User, "nats-user", a.User, "with --nats-url: NATS user name; the password comes from --nats-password-file or "+natsPasswordEnv)
@@ -22,4 +33,26 @@ func natsFlags(fs *flag.FlagSet, c *router.Config) {
 	fs.StringVar(&a.CAFile, "nats-ca", a.CAFile, "with --nats-url: PEM CA certificates that verify the NATS server (turns TLS on)")
 	fs.StringVar(&a.CertFile, "nats-cert", a.CertFile, "with --nats-url: PEM client certificate for NATS, with --nats-key (turns TLS on)")
 	fs.StringVar(&a.KeyFile, "nats-key", a.KeyFile, "with --nats-url: PEM private key of --nats-cert")
+}
+
+// natsConnect signs in to url as a says (the password, when a has a user
+// but no password file, from natsPasswordEnv) and opens JetStream on the
+// connection; the caller closes the connection.
+func natsConnect(url, name string, a bus.ClientAuth) (*nats.Conn, jetstream.JetStream, error) {
+	a.Password = os.Getenv(natsPasswordEnv)
+	opts, err := a.Options()
+	if err != nil {
+		return nil, nil, err
+	}
+	opts = append(opts, nats.Name(name), nats.Timeout(10*time.Second))
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to NATS %s: %w", url, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("jetstream on %s: %w", url, err)
+	}
+	return nc, js, nil
 }

@@ -11,6 +11,9 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/sources"
 )
 
 // formats maps --format to its endpoint path.
@@ -26,6 +29,10 @@ type publishFlags struct {
 	batch                                     int
 	timeout                                   time.Duration
 	client                                    clientFlags
+	// natsURL, when set, publishes straight to NATS (publishNATS).
+	natsURL    string
+	nats       bus.ClientAuth
+	redactKeys []string
 }
 
 func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,6 +48,10 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout per request")
 	asJSON := jsonFlag(fs, "the counts")
 	f.client.register(fs)
+	fs.StringVar(&f.natsURL, "nats-url", "", "publish straight to this NATS server's events stream instead of --url (see the --nats-* flags)")
+	natsAuthFlags(fs, &f.nats)
+	f.redactKeys = sources.DefaultRedactKeys
+	fs.Var(redactFlag{&f.redactKeys}, "redact-keys", `with --nats-url: key patterns redacted from records and JSON event data, as serve's flag ("-" for none)`)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -49,6 +60,9 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "publish needs --file F (and no other arguments); --batch >= 1; --format one of cloudevents, cloudaudit, cts, k8s-audit")
 		fs.Usage()
 		return errUsage
+	}
+	if f.natsURL != "" {
+		return publishNATS(ctx, f, stdout, stderr)
 	}
 	bodies, count, err := publishBodies(f, os.Stdin)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -190,6 +191,13 @@ func printSearch(fetch func(string, int) (searchPage, error), limit int, asJSON 
 }
 
 func printRow(tw io.Writer, h searchHit) {
+	fmt.Fprintln(tw, strings.Join(hitColumns(h), "\t"))
+}
+
+// hitColumns are the table's columns of one event: time, bus, principal,
+// action, resource type/name, outcome, source IP and id, "-" where the
+// event does not say.
+func hitColumns(h searchHit) []string {
 	var e map[string]any
 	_ = json.Unmarshal(h.Event, &e)
 	s := func(k string) string {
@@ -199,7 +207,6 @@ func printRow(tw io.Writer, h searchHit) {
 		}
 		return v
 	}
-	resource := s("resourcetype") + "/" + s("resourcename")
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s("time"), h.Bus, s("principal"), s("action"),
-		resource, s("outcome"), s("sourceip"), s("id"))
+	return []string{s("time"), h.Bus, s("principal"), s("action"), s("resourcetype") + "/" + s("resourcename"),
+		s("outcome"), s("sourceip"), s("id")}
 }

@@ -43,7 +43,8 @@ type searchBody struct {
 
 // searchAuditEvents answers which indexed events a rule's pattern (and
 // condition) matches, newest first. The index narrows by the filters, bus
-// and time; the rule engine decides each event. A call examines at most
+// and time, and by what the pattern makes necessary on indexed attributes
+// (index.Narrow); the rule engine decides each candidate. A call examines at most
 // max_scan events (default 10,000): when it stops there, next continues
 // the search even if the page holds fewer than limit events.
 func (s *Server) searchAuditEvents(w http.ResponseWriter, r *http.Request) {
@@ -60,7 +61,7 @@ func (s *Server) searchAuditEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, CodeMalformed, fmt.Sprintf(`search: %v; want {"pattern": {...}, "bus": ..., "filters": {...}, "since": ..., "limit": ...}`, err))
 		return
 	}
-	rule, err := searchRule(b)
+	rule, err := PatternRule(b.Pattern, b.Condition)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, CodeInvalidRule, err.Error())
 		return
@@ -77,7 +78,7 @@ func (s *Server) searchAuditEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		scanMax = b.MaxScan
 	}
-	page, err := s.scan(r, q, rule, scanMax)
+	page, err := s.scan(r, index.Narrow(q, rule), rule, scanMax)
 	if err != nil {
 		s.indexError(w, err)
 		return
@@ -103,17 +104,19 @@ func (b searchBody) values() url.Values {
 	return v
 }
 
-// searchRule compiles the pattern and condition as a rule's, so they
-// mean exactly what they would in a rule file.
-func searchRule(b searchBody) (*rules.Rule, error) {
-	pattern := bytes.TrimSpace(b.Pattern)
+// PatternRule compiles an event pattern (a JSON object) and an optional
+// condition as a rule's, so they mean exactly what they would in a rule
+// file. Errors are the rule language's, prefixed "search pattern", or say
+// that pattern is not an object.
+func PatternRule(pattern json.RawMessage, condition string) (*rules.Rule, error) {
+	pattern = bytes.TrimSpace(pattern)
 	if len(pattern) == 0 || pattern[0] != '{' {
 		return nil, fmt.Errorf(`search: "pattern" must be an event pattern object, as a rule's pattern`)
 	}
-	doc := map[string]any{"name": "audit-search", "pattern": json.RawMessage(pattern),
+	doc := map[string]any{"name": "audit-search", "pattern": pattern,
 		"targets": []any{map[string]any{"id": "search", "log": map[string]any{}}}}
-	if b.Condition != "" {
-		doc["condition"] = b.Condition
+	if condition != "" {
+		doc["condition"] = condition
 	}
 	src, err := json.Marshal(doc)
 	if err != nil {

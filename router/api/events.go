@@ -36,7 +36,7 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.opts.redactsEvents(bus) {
-		if err := s.redactEvents(events); err != nil {
+		if err := s.opts.redactor.Events(events); err != nil {
 			s.rejectErr(w, err)
 			return
 		}
@@ -50,11 +50,19 @@ func (s *Server) busParam(w http.ResponseWriter, r *http.Request) (string, bool)
 	if bus == "" {
 		bus = "default"
 	}
-	if !busName.MatchString(bus) {
-		s.reject(w, http.StatusBadRequest, CodeInvalidParameter, fmt.Sprintf("bus %q: want [a-z0-9][a-z0-9-]{0,63}", bus))
+	if err := CheckBusName(bus); err != nil {
+		s.reject(w, http.StatusBadRequest, CodeInvalidParameter, err.Error())
 		return "", false
 	}
 	return bus, permitBus(w, r, bus)
+}
+
+// CheckBusName refuses a name that is not a bus name, saying why.
+func CheckBusName(bus string) error {
+	if !busName.MatchString(bus) {
+		return fmt.Errorf("bus %q: want [a-z0-9][a-z0-9-]{0,63}", bus)
+	}
+	return nil
 }
 
 // store publishes events and answers 202 with their ids once JetStream

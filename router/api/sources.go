@@ -41,13 +41,23 @@ func (s *Server) k8sAudit(r *http.Request, body []byte) ([]event.Event, error) {
 		}
 		cluster = p
 	}
+	if err := CheckK8sParams(cluster, product); err != nil {
+		return nil, err
+	}
+	return sources.K8sAudit(body, cluster, product, s.opts.redactor)
+}
+
+// CheckK8sParams refuses a Kubernetes audit source's cluster or product
+// ("" for none) that would not stay valid as an extension value and a
+// subject token, with an *ingest.Error naming it.
+func CheckK8sParams(cluster, product string) error {
 	for _, p := range []struct{ name, value string }{{"cluster", cluster}, {"product", product}} {
 		if p.value != "" && !clusterName.MatchString(p.value) {
-			return nil, &ingest.Error{Kind: errInvalidParameter, Index: -1,
+			return &ingest.Error{Kind: errInvalidParameter, Index: -1,
 				Msg: fmt.Sprintf("%s %s: want [A-Za-z0-9][A-Za-z0-9._-]{0,127}", p.name, ingest.Quote(p.value))}
 		}
 	}
-	return sources.K8sAudit(body, cluster, product, s.opts.redactor)
+	return nil
 }
 
 // postSource serves a source endpoint: read the body within the limit,

@@ -30,8 +30,10 @@ func FromMessage(seq uint64, subject string, data []byte, stored time.Time) (Rec
 		return Record{}, fmt.Errorf("%w: seq %d: %v", ErrUndecodable, seq, err)
 	}
 	product, _ := bus.ProductKind(e.Type())
+	// Extensions copies the map on every call: once per event, not per field.
+	exts := e.Extensions()
 	ext := func(name string) string {
-		v, _ := e.Extensions()[name].(string)
+		v, _ := exts[name].(string)
 		return v
 	}
 	r := Record{

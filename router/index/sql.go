@@ -21,8 +21,12 @@ type dialect struct {
 
 // sqlStore is a Store over database/sql; SQLite and PostgreSQL share it.
 type sqlStore struct {
-	db     *sql.DB
-	d      dialect
+	db *sql.DB
+	d  dialect
+	// row, when set, is a prepared one-row insert that Put runs per record
+	// (SQLite, in process: nothing parsed per batch, a cheap call per row);
+	// without it Put sends multi-row inserts (PostgreSQL: fewer round trips).
+	row    *sql.Stmt
 	closed atomic.Bool
 }
 
@@ -89,7 +93,15 @@ func (s *sqlStore) Put(ctx context.Context, recs []Record) error {
 		return fmt.Errorf("%s audit index: begin: %w", s.d.name, err)
 	}
 	defer tx.Rollback()
-	for start := 0; start < len(recs); start += maxRowsPerInsert {
+	if s.row != nil {
+		st := tx.StmtContext(ctx, s.row)
+		for _, r := range recs {
+			if _, err := st.ExecContext(ctx, recordArgs(r)...); err != nil {
+				return fmt.Errorf("%s audit index: insert event seq %d: %w", s.d.name, r.Seq, err)
+			}
+		}
+	}
+	for start := 0; s.row == nil && start < len(recs); start += maxRowsPerInsert {
 		chunk := recs[start:min(start+maxRowsPerInsert, len(recs))]
 		q, args := s.insert(chunk)
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
@@ -118,13 +130,29 @@ func (s *sqlStore) insert(recs []Record) (string, []any) {
 			b.WriteString(s.d.placeholder(len(args) + j + 1))
 		}
 		b.WriteByte(')')
-		args = append(args, int64(r.Seq), r.Time.UnixNano(), r.Bus, r.ID, r.Source, r.Type, r.Subject, r.Kind,
-			r.Product, r.Action, r.Principal, r.ResourceType, r.ResourceName, r.ResourceID, r.Outcome, r.Code,
-			r.SourceIP, r.Region, r.Cluster, r.TraceRating, r.RequestID,
-			r.ClusterID, r.HostID, r.HostName, r.HostIP, r.Scope, r.Event)
+		args = append(args, recordArgs(r)...)
 	}
 	b.WriteString(" ON CONFLICT (seq) DO NOTHING")
 	return b.String(), args
+}
+
+// recordArgs are r's values in column order.
+func recordArgs(r Record) []any {
+	return []any{int64(r.Seq), r.Time.UnixNano(), r.Bus, r.ID, r.Source, r.Type, r.Subject, r.Kind,
+		r.Product, r.Action, r.Principal, r.ResourceType, r.ResourceName, r.ResourceID, r.Outcome, r.Code,
+		r.SourceIP, r.Region, r.Cluster, r.TraceRating, r.RequestID,
+		r.ClusterID, r.HostID, r.HostName, r.HostIP, r.Scope, r.Event}
+}
+
+// prepareRow prepares the one-row insert Put then uses.
+func (s *sqlStore) prepareRow(ctx context.Context) error {
+	q, _ := s.insert([]Record{{}})
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("%s audit index: prepare insert: %w", s.d.name, err)
+	}
+	s.row = st
+	return nil
 }
 
 // where renders q's conditions (not its cursor) as a WHERE clause.
@@ -134,17 +162,17 @@ func (s *sqlStore) where(q Query, args []any) (string, []any) {
 		args = append(args, v)
 		return s.d.placeholder(len(args))
 	}
-	in := func(col string, vals []string) {
+	inList := func(col string, vals []string) string {
 		if len(vals) == 0 {
-			conds = append(conds, "1 = 0")
-			return
+			return "1 = 0"
 		}
 		ph := make([]string, len(vals))
 		for i, v := range vals {
 			ph[i] = arg(v)
 		}
-		conds = append(conds, col+" IN ("+strings.Join(ph, ", ")+")")
+		return col + " IN (" + strings.Join(ph, ", ") + ")"
 	}
+	in := func(col string, vals []string) { conds = append(conds, inList(col, vals)) }
 	if q.Buses != nil {
 		in("bus", q.Buses)
 	}
@@ -153,10 +181,31 @@ func (s *sqlStore) where(q Query, args []any) (string, []any) {
 			in(string(f), vals)
 		}
 	}
-	if q.SubjectPrefix != "" {
+	prefix := func(col, p string) string {
 		// substr rather than LIKE: a prefix may hold % and _. Both
 		// databases count characters, not bytes.
-		conds = append(conds, "substr(subject, 1, "+strconv.Itoa(utf8.RuneCountInString(q.SubjectPrefix))+") = "+arg(q.SubjectPrefix))
+		return "substr(" + col + ", 1, " + strconv.Itoa(utf8.RuneCountInString(p)) + ") = " + arg(p)
+	}
+	if q.SubjectPrefix != "" {
+		conds = append(conds, prefix("subject", q.SubjectPrefix))
+	}
+	for _, a := range q.AnyOf {
+		var alts []string
+		if len(a.Exact) > 0 {
+			// One IN list, so an index on the column serves it.
+			alts = append(alts, inList(string(a.Field), a.Exact))
+		}
+		for _, p := range a.Prefixes {
+			alts = append(alts, prefix(string(a.Field), p))
+		}
+		switch len(alts) {
+		case 0:
+			conds = append(conds, "1 = 0")
+		case 1:
+			conds = append(conds, alts[0])
+		default:
+			conds = append(conds, "("+strings.Join(alts, " OR ")+")")
+		}
 	}
 	if !q.After.IsZero() {
 		conds = append(conds, "time_ns > "+arg(q.After.UnixNano()))
@@ -176,6 +225,9 @@ func (s *sqlStore) where(q Query, args []any) (string, []any) {
 // Search implements Store.
 func (s *sqlStore) Search(ctx context.Context, q Query) ([]Record, error) {
 	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if err := checkAnyOf(q); err != nil {
 		return nil, err
 	}
 	limit := q.Limit
@@ -213,6 +265,9 @@ func (s *sqlStore) Search(ctx context.Context, q Query) ([]Record, error) {
 // Count implements Store.
 func (s *sqlStore) Count(ctx context.Context, q Query) (int64, error) {
 	if err := s.check(); err != nil {
+		return 0, err
+	}
+	if err := checkAnyOf(q); err != nil {
 		return 0, err
 	}
 	q.From = nil
@@ -276,6 +331,9 @@ func (s *sqlStore) TakeRebuild(ctx context.Context) (bool, error) {
 func (s *sqlStore) Close() error {
 	if s.closed.Swap(true) {
 		return nil
+	}
+	if s.row != nil {
+		s.row.Close()
 	}
 	return s.db.Close()
 }

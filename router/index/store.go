@@ -61,6 +61,9 @@ type Query struct {
 	Equal map[Field][]string
 	// SubjectPrefix matches subjects that start with it.
 	SubjectPrefix string
+	// AnyOf are further conditions, each of which must hold (Narrow
+	// derives them from a rule's pattern).
+	AnyOf []AnyOf
 	// After and Before bound the event time, both exclusive (CTS's from
 	// and to are); zero means unbounded.
 	After, Before time.Time

@@ -1,0 +1,19 @@
+package index
+
+import "context"
+
+// OpenSQLiteBaseline opens the SQLite index with the write path as it was
+// before tuning (multi-row inserts parsed per batch, SQLite's default
+// cache, temp store and checkpoints), for BenchmarkSQLiteTuning.
+func OpenSQLiteBaseline(ctx context.Context, dir string) (Store, error) {
+	return openSQLite(ctx, dir, sqliteSettings{
+		pragmas: "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)"})
+}
+
+// OpenSQLitePragmasOnly opens it with the tuned pragmas but the
+// multi-row inserts, to tell the two tunings apart.
+func OpenSQLitePragmasOnly(ctx context.Context, dir string) (Store, error) {
+	s := tunedSQLite
+	s.rowInsert = false
+	return openSQLite(ctx, dir, s)
+}
