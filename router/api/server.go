@@ -15,6 +15,7 @@ import (
 
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/cts"
 	"github.com/auditbus/auditbus/router/dispatch"
 	"github.com/auditbus/auditbus/router/ingest"
 	"github.com/auditbus/auditbus/router/sources"
@@ -49,6 +50,7 @@ type options struct {
 	ingest         *auth.Limits // per-client ingest rate; nil: none
 	index          AuditIndex   // nil: no search endpoints
 	indexStatus    IndexStatus
+	trackers       *cts.Trackers // nil: no tracker endpoints
 }
 
 // Option configures the Server.
@@ -155,6 +157,9 @@ func New(pub Publisher, opts ...Option) *Server {
 		s.routeHSS("/v5/{project_id}/container/kubernetes/cluster/audit-logs", methods{http.MethodGet: {auth.ActionHSSContainerList, s.listClusterAuditLogs}})
 		s.routeKube("/v1/kubernetes-audits", methods{http.MethodGet: {auth.ActionAuditRead, s.listKubernetesAudits}})
 	}
+	if o.trackers != nil {
+		s.routeTrackers()
+	}
 	if o.signingCert != nil {
 		s.route("/v1/signing-cert", methods{http.MethodGet: {public, s.signingCert}})
 	}
@@ -228,7 +233,8 @@ func (s *Server) handle(path string, byMethod methods, wrap func(http.ResponseWr
 // changes are the actions whose every use is logged: who changed the
 // rules, woke a target or sent dead letters again is part of the audit
 // trail of the audit trail.
-var changes = map[string]bool{auth.ActionRulesWrite: true, auth.ActionTargetsWrite: true, auth.ActionDLQRedrive: true}
+var changes = map[string]bool{auth.ActionRulesWrite: true, auth.ActionTargetsWrite: true, auth.ActionDLQRedrive: true,
+	auth.ActionCTSTrackerCreate: true, auth.ActionCTSTrackerUpdate: true, auth.ActionCTSTrackerDelete: true}
 
 func (s *Server) logChange(w http.ResponseWriter, r *http.Request) {
 	who := "(auth off)"
