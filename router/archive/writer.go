@@ -276,6 +276,7 @@ func (w *Writer) writeRange(ctx context.Context, bucketDir, tracker string, c cl
 func (w *Writer) read(ctx context.Context, tracker string, c claim) ([]*group, int, error) {
 	cons, err := w.js.OrderedConsumer(ctx, bus.StreamName, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: c.First,
+		InactiveThreshold: 10 * time.Second, // one per range: let the server drop it soon
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("archive: read from %d: %w", c.First, err)
