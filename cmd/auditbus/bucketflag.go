@@ -32,8 +32,8 @@ func (f *bucketFlag) Set(s string) error {
 	if *f.m == nil {
 		*f.m = map[string]string{}
 	}
-	if _, dup := (*f.m)[name]; dup {
-		return fmt.Errorf("bucket %s declared twice", name)
+	if old, dup := (*f.m)[name]; dup && old != dir {
+		return fmt.Errorf("bucket %s declared twice, as %s and %s", name, old, dir)
 	}
 	(*f.m)[name] = dir
 	return nil
