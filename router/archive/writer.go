@@ -166,6 +166,10 @@ func (w *Writer) Step(ctx context.Context, t cts.Tracker) (bool, error) {
 			return false, ignoreLost(err)
 		}
 	}
+	// The claim's bucket, not the tracker's: it may have changed since.
+	if dir = w.buckets.Dir(p.Pending.Obs.BucketName); dir == "" {
+		return false, fmt.Errorf("archive: range %d-%d: bucket %s is no longer declared", p.Pending.First, p.Pending.Last, p.Pending.Obs.BucketName)
+	}
 	if err := w.writeRange(ctx, dir, t.TrackerName, *p.Pending); err != nil {
 		return false, err
 	}

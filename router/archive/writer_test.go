@@ -200,3 +200,29 @@ func TestGzipStandardTools(t *testing.T) {
 		t.Errorf("zcat reads %d traces, want %d", n, len(evs))
 	}
 }
+
+// TestDisabledWritesNothing: a disabled tracker writes no file; enabled
+// again, it writes what the stream still holds. Data trackers and
+// trackers without a bucket write nothing either.
+func TestDisabledWritesNothing(t *testing.T) {
+	f := newFixture(t)
+	evs := indextest.Events(t, 40, time.Now().Add(-time.Hour))
+	f.publish(t, evs)
+	w := f.writer(t, 100)
+	tk := f.tracker(t, cts.ObsInfo{CompressType: "gzip"})
+	off := []cts.Tracker{tk, tk, tk}
+	off[0].Status = cts.StatusDisabled
+	off[1].TrackerType, off[1].TrackerName = cts.TrackerData, "d1"
+	off[2].ObsInfo.BucketName = ""
+	for _, o := range off {
+		if more, err := w.Step(context.Background(), o); more || err != nil {
+			t.Errorf("tracker %+v wrote: %v %v", o, more, err)
+		}
+	}
+	if ids, files := archived(t, f.dir); len(files) != 0 {
+		t.Fatalf("%d files (%d traces) written by trackers that write nothing", len(files), len(ids))
+	}
+	drain(t, w, tk)
+	ids, _ := archived(t, f.dir)
+	checkOnce(t, ids, evs)
+}

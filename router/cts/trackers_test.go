@@ -204,3 +204,20 @@ func TestTrackerQuota(t *testing.T) {
 		t.Errorf("quotas: %+v, want %+v", q.Resources, want)
 	}
 }
+
+// TestTrackerNoBucket: a tracker whose bucket directory went away lists
+// with status error, detail noBucket.
+func TestTrackerNoBucket(t *testing.T) {
+	tr, dirs := trackers(t, 0)
+	ctx := context.Background()
+	if _, err := tr.Create(ctx, "p1", "", []byte(`{"tracker_type":"system","tracker_name":"system","obs_info":{"bucket_name":"logs"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(dirs["logs"]); err != nil {
+		t.Fatal(err)
+	}
+	got, err := tr.List(ctx, "p1", url.Values{})
+	if err != nil || len(got.Trackers) != 1 || got.Trackers[0].Status != "error" || got.Trackers[0].Detail != "noBucket" {
+		t.Errorf("tracker without its bucket: %+v %v", got, err)
+	}
+}
