@@ -16,17 +16,23 @@ import (
 	"github.com/auditbus/auditbus/router"
 )
 
-const trackerAK, trackerSK = "HPUATRACKERKEY000001", "tracker-secret-key-0123456789abcdefghijkl"
+const (
+	trackerAK, trackerSK             = "HPUATRACKERKEY000001", "tracker-secret-key-0123456789abcdefghijkl"
+	trackerReaderAK, trackerReaderSK = "HPUATRACKERREADER001", "tracker-reader-key-0123456789abcdefghijkl"
+)
 
 // startTrackerRouter runs auditbus with buckets logs and tracked and a
 // quota of 3 data trackers; the access key may manage trackers.
-func startTrackerRouter(t *testing.T) *cts.CtsClient {
+func startTrackerRouter(t *testing.T) (admin, reader *cts.CtsClient) {
 	t.Helper()
 	doc := fmt.Sprintf(`identities:
   - name: tracker-admin
     access_keys: [{id: %s, secret: %s}]
     actions: ["cts:tracker:*", "cts:quota:get"]
-`, trackerAK, trackerSK)
+  - name: tracker-reader
+    access_keys: [{id: %s, secret: %s}]
+    actions: ["cts:tracker:list"]
+`, trackerAK, trackerSK, trackerReaderAK, trackerReaderSK)
 	root := t.TempDir()
 	buckets := map[string]string{"logs": filepath.Join(root, "logs"), "tracked": filepath.Join(root, "tracked")}
 	for _, d := range buckets {
@@ -44,14 +50,15 @@ func startTrackerRouter(t *testing.T) *cts.CtsClient {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Stop(context.Background()) })
-	return cts.NewCtsClient(client{endpoint: "http://" + s.Addr(), ak: trackerAK, sk: trackerSK}.hc(t, cts.CtsClientBuilder()))
+	return cts.NewCtsClient(client{endpoint: "http://" + s.Addr(), ak: trackerAK, sk: trackerSK}.hc(t, cts.CtsClientBuilder())),
+		cts.NewCtsClient(client{endpoint: "http://" + s.Addr(), ak: trackerReaderAK, sk: trackerReaderSK}.hc(t, cts.CtsClientBuilder()))
 }
 
 // TestSDKTrackers: the SDK creates, updates, lists and deletes trackers
 // and reads the quotas, decoding every field into its typed models, and
 // reads refusals as its own errors with CTS's codes.
 func TestSDKTrackers(t *testing.T) {
-	c := startTrackerRouter(t)
+	c, reader := startTrackerRouter(t)
 	created, err := c.CreateTracker(&ctsmodel.CreateTrackerRequest{Body: &ctsmodel.CreateTrackerRequestBody{
 		TrackerType: ctsmodel.GetCreateTrackerRequestBodyTrackerTypeEnum().SYSTEM, TrackerName: "system",
 		ObsInfo: &ctsmodel.TrackerObsInfo{BucketName: ptr("logs"), FilePrefixName: ptr("sdk"), IsObsCreated: ptr(false),
@@ -147,6 +154,13 @@ func TestSDKTrackers(t *testing.T) {
 		}
 	}
 
+	_, err = reader.DeleteTracker(&ctsmodel.DeleteTrackerRequest{TrackerName: ptr("data-1")})
+	if se, ok := err.(*sdkerr.ServiceResponseError); !ok || se.StatusCode != 403 || se.ErrorCode != "CTS.0002" {
+		t.Errorf("delete without cts:tracker:delete: %v, want 403 CTS.0002", err)
+	}
+	if list, err := reader.ListTrackers(&ctsmodel.ListTrackersRequest{}); err != nil || len(*list.Trackers) != 2 {
+		t.Errorf("list with cts:tracker:list: %v %v", list, err)
+	}
 	del, err := c.DeleteTracker(&ctsmodel.DeleteTrackerRequest{TrackerName: ptr("data-1"), TrackerType: ptr(ctsmodel.GetDeleteTrackerRequestTrackerTypeEnum().DATA)})
 	if err != nil || del.HttpStatusCode != 204 {
 		t.Fatalf("DeleteTracker: %v %v", del, err)
