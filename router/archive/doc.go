@@ -13,5 +13,6 @@
 // another after every file of it is in place. The files of a range have
 // names and contents derived from the range's stream messages alone, so
 // whoever finishes a claimed range (the claimer after a restart, another
-// replica) writes the same files again, replacing any already there.
+// replica) writes the files of it that are not in place yet, under the
+// same names, with the same bytes.
 package archive

@@ -197,10 +197,7 @@ func (w *Writer) nextRange(ctx context.Context, next uint64, t cts.Tracker) (cla
 	if err != nil {
 		return claim{}, false, fmt.Errorf("archive: stream: %w", err)
 	}
-	st := s.CachedInfo().State
-	if info, err := s.Info(ctx); err == nil {
-		st = info.State
-	}
+	st := s.CachedInfo().State // js.Stream just fetched it
 	first := max(next, st.FirstSeq, 1)
 	if st.Msgs == 0 || first > st.LastSeq {
 		return claim{}, false, nil
@@ -258,6 +255,12 @@ func (w *Writer) writeRange(ctx context.Context, bucketDir, tracker string, c cl
 	for _, g := range groups {
 		dir := filepath.Join(bucketDir, g.dir)
 		name := fileName(c.Obs.FilePrefixName, w.region, g, c.Obs.CompressType)
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			// Written before a crash: whole (renamed into place), and of
+			// these events. Kept rather than rewritten, also in case
+			// some of them have aged out of the stream since.
+			continue
+		}
 		data, err := encode(g.traces, trimGz(name), c.Obs.CompressType)
 		if err != nil {
 			return err
