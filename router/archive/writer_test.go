@@ -69,10 +69,11 @@ func TestExcludeService(t *testing.T) {
 	}
 }
 
-// TestCrashAfterFilesBeforeProgress: a writer that wrote a claimed
-// range's files and died before moving past it (the worst moment) leaves
-// a range the next writer rewrites with the same names and bytes; every
-// event stays archived once, and a killed writer's temp file is removed.
+// TestCrashAfterFilesBeforeProgress: a writer that wrote some of a
+// claimed range's files and died before moving past it leaves a range
+// the next writer finishes, the missing file with the same name and
+// bytes; every event is archived once, and a killed writer's temp file
+// is removed.
 func TestCrashAfterFilesBeforeProgress(t *testing.T) {
 	f := newFixture(t)
 	evs := indextest.Events(t, 300, time.Now().Add(-time.Hour))
@@ -96,6 +97,13 @@ func TestCrashAfterFilesBeforeProgress(t *testing.T) {
 	contents := map[string][]byte{}
 	for _, p := range before {
 		contents[p], _ = os.ReadFile(filepath.Join(f.dir, p))
+	}
+	if len(before) < 2 {
+		t.Fatalf("the range wrote %d files; the test needs two, one to lose", len(before))
+	}
+	// Died after renaming some of the range's files: one is missing.
+	if err := os.Remove(filepath.Join(f.dir, before[0])); err != nil {
+		t.Fatal(err)
 	}
 	stray := filepath.Join(f.dir, filepath.Dir(before[0]), tmpPrefix+"123")
 	if err := os.WriteFile(stray, []byte("half a file"), 0o640); err != nil {
