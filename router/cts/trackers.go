@@ -110,7 +110,8 @@ func (s *Trackers) Create(ctx context.Context, project, domain string, body []by
 
 // Update answers PUT /v3/{project_id}/tracker: the fields given replace
 // the stored ones, the others stay. A tracker that does not exist is
-// CTS.0214.
+// CTS.0214; a data tracker's status changes only with its data_bucket
+// (name and events) given, as CTS requires.
 func (s *Trackers) Update(ctx context.Context, project string, body []byte) *Error {
 	req, err := s.parse(project, body)
 	if err != nil {
@@ -122,6 +123,10 @@ func (s *Trackers) Update(ctx context.Context, project string, body []byte) *Err
 		return &Error{Status: http.StatusNotFound, Code: CodeNoTracker, Msg: fmt.Sprintf("%s tracker %q does not exist", req.TrackerType, req.TrackerName)}
 	case gerr != nil:
 		return readErr(gerr)
+	}
+	if db := req.DataBucket; t.TrackerType == TrackerData && req.Status != nil &&
+		(db == nil || db.DataBucketName == nil || *db.DataBucketName == "" || len(db.DataEvent) == 0) {
+		return bad(CodeBody, "data_bucket.data_bucket_name and data_bucket.data_event are required to enable or disable a data tracker")
 	}
 	all, lerr := s.Store.List(ctx, project)
 	if lerr != nil {

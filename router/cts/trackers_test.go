@@ -150,11 +150,18 @@ func TestTrackerLifecycle(t *testing.T) {
 		{`{"tracker_type":"data","tracker_name":"nope","status":"enabled"}`, "CTS.0214"},
 		{`{"tracker_type":"data","tracker_name":"d1","data_bucket":{"data_bucket_name":"tracked2","data_event":["READ"]}}`, "CTS.0212"},
 		{`{"tracker_type":"data","tracker_name":"d1","status":"on"}`, "CTS.0205"},
+		{`{"tracker_type":"data","tracker_name":"d1","status":"disabled"}`, "CTS.0003"},
 	}
 	for _, c := range refused {
 		if err := tr.Update(ctx, "p1", []byte(c.body)); err == nil || err.Code != c.code {
 			t.Errorf("update %s: %v, want %s", c.body, err, c.code)
 		}
+	}
+	if err := tr.Update(ctx, "p1", []byte(`{"tracker_type":"data","tracker_name":"d1","status":"disabled","data_bucket":{"data_bucket_name":"tracked","data_event":["READ"]}}`)); err != nil {
+		t.Errorf("disable the data tracker: %v", err)
+	}
+	if got, _ := tr.List(ctx, "p1", url.Values{"tracker_name": {"d1"}}); len(got.Trackers) != 1 || got.Trackers[0].Status != "disabled" || len(got.Trackers[0].DataBucket.DataEvent) != 1 {
+		t.Errorf("disabled data tracker: %+v", got)
 	}
 	if err := tr.Delete(ctx, "p1", url.Values{"tracker_type": {"system"}}); err == nil || err.Code != "CTS.0202" {
 		t.Errorf("delete the management tracker: %v, want CTS.0202", err)
