@@ -138,6 +138,18 @@ type Config struct {
 	IndexURL    string
 	IndexMaxAge time.Duration
 	IndexOff    bool
+
+	// Buckets are the storage locations CTS trackers may write to, bucket
+	// name to local directory (see archive.Buckets); none: a tracker can
+	// name no bucket. ArchiveRegion is the region in trace file paths
+	// (default archive.DefaultRegion), ArchiveInterval how often trackers
+	// look for new events (default archive.DefaultInterval), and
+	// DataTrackerQuota a project's data trackers at most (default
+	// cts.DefaultDataTrackerQuota).
+	Buckets          map[string]string
+	ArchiveRegion    string
+	ArchiveInterval  time.Duration
+	DataTrackerQuota int64
 }
 
 // Defaults.

@@ -3,6 +3,7 @@ package router_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,7 +92,7 @@ func TestDeployNATSConfig(t *testing.T) {
 	// the flush after it.
 	for _, subject := range []string{"$JS.API.STREAM.INFO.KV_AUDITBUS_RULES", "$JS.API.STREAM.INFO.KV_auditbus-target-state",
 		"$JS.API.STREAM.MSG.GET." + bus.DLQStream, "$JS.API.STREAM.MSG.GET." + bus.DeliveriesStream,
-		"$KV.auditbus-target-state.x", "$JS.API.STREAM.DELETE." + bus.StreamName,
+		"$KV.auditbus-target-state.x", "$KV.auditbus-trackers.p1.system", "$JS.API.STREAM.DELETE." + bus.StreamName,
 		bus.SubjectPrefix + ".default.tke.ApiCall.Forged"} {
 		siem.Publish(subject, []byte(`{}`))
 		siem.Flush()
@@ -101,6 +102,11 @@ func TestDeployNATSConfig(t *testing.T) {
 	}
 	if n := streamMsgs(t, s); n != 1 {
 		t.Errorf("events stream holds %d, want 1", n)
+	}
+	// CTS trackers live in auditbus's own KV bucket on these permissions.
+	if status, _, out := call(t, s, http.MethodPost, "/v3/p1/tracker", "application/json",
+		[]byte(`{"tracker_type":"system","tracker_name":"system"}`), nil); status != http.StatusCreated {
+		t.Errorf("create a tracker on the shipped permissions: %d %v", status, out)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/auditbus/auditbus/router/api"
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/cts"
 	"github.com/auditbus/auditbus/router/dispatch"
 	"github.com/auditbus/auditbus/router/index"
 	"github.com/auditbus/auditbus/router/ruleset"
@@ -60,7 +61,8 @@ type Server struct {
 	index   index.Store // nil with IndexOff
 	indexer *index.Indexer
 
-	topics *topics.Registry
+	topics   *topics.Registry
+	trackers *cts.Trackers // the tracker endpoints; see startArchive
 }
 
 // LoadRules loads rule files and directories, validating every target's
@@ -145,6 +147,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := s.startIndex(ctx); err != nil {
+		s.Stop(context.Background())
+		return nil, err
+	}
+	if err := s.startArchive(ctx); err != nil {
 		s.Stop(context.Background())
 		return nil, err
 	}
@@ -247,6 +253,7 @@ func (s *Server) startHTTP() error {
 	if s.index != nil {
 		opts = append(opts, api.WithAuditIndex(s.index, s.indexer))
 	}
+	opts = append(opts, api.WithTrackers(s.trackers))
 	if s.cfg.RedactKeys != nil {
 		opts = append(opts, api.WithRedactKeys(s.cfg.RedactKeys))
 		if len(s.cfg.RedactKeys) == 0 {

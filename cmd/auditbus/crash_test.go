@@ -101,7 +101,8 @@ func buildAuditbus(t *testing.T) string {
 	return bin
 }
 
-func serveProcess(t *testing.T, bin, dataDir, rules string) (*exec.Cmd, string) {
+// serveProcess passes extra flags after the usual ones.
+func serveProcess(t *testing.T, bin, dataDir, rules string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -110,8 +111,9 @@ func serveProcess(t *testing.T, bin, dataDir, rules string) (*exec.Cmd, string) 
 	addr := ln.Addr().String()
 	ln.Close()
 	var logs bytes.Buffer
-	cmd := exec.Command(bin, "serve", "--listen", addr, "--data-dir", dataDir, "--nats-listen", "-",
-		"--rules", rules, "--allow-private-targets", "--ack-wait", "2s", "--log-format", "json", "--log-level", "warn")
+	args := append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--nats-listen", "-",
+		"--rules", rules, "--allow-private-targets", "--ack-wait", "2s", "--log-format", "json", "--log-level", "warn"}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {

@@ -13,8 +13,10 @@ import (
 
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/router/api"
+	"github.com/auditbus/auditbus/router/archive"
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/cts"
 	"github.com/auditbus/auditbus/router/dispatch"
 	"github.com/auditbus/auditbus/router/index"
 	"github.com/auditbus/auditbus/router/ruleset"
@@ -96,6 +98,10 @@ func (c *serveConfig) flags() *flag.FlagSet {
 	fs.StringVar(&c.IndexURL, "index-url", c.IndexURL, "PostgreSQL audit index shared by every replica (postgres://user:password@host:5432/db); default a SQLite index under --data-dir/index")
 	fs.DurationVar(&c.IndexMaxAge, "index-max-age", c.IndexMaxAge, "how long the audit index keeps events, by event time (may outlive the stream)")
 	fs.BoolVar(&c.IndexOff, "index-off", c.IndexOff, "run no audit index (no search or trace query endpoints)")
+	fs.Var(&bucketFlag{m: &c.Buckets}, "bucket", "a bucket CTS trackers may write to, NAME=DIR (repeatable)")
+	fs.StringVar(&c.ArchiveRegion, "archive-region", archive.DefaultRegion, "region in the paths and names of tracker trace files")
+	fs.DurationVar(&c.ArchiveInterval, "archive-interval", archive.DefaultInterval, "how often trackers transfer new events to their buckets")
+	fs.Int64Var(&c.DataTrackerQuota, "data-tracker-quota", cts.DefaultDataTrackerQuota, "data trackers a project may have")
 	fs.DurationVar(&c.RemovedTargetGrace, "removed-target-grace", c.RemovedTargetGrace, "how long the queue of a target that left the rules stays paused before its deliveries are dead-lettered (0: at once); a target back within it resumes")
 	fs.BoolVar(&c.AllowPrivateTargets, "allow-private-targets", c.AllowPrivateTargets, "let webhook and function URLs reach loopback, link-local (cloud metadata) and private addresses")
 	fs.Var(&cidrFlag{list: &c.AllowTargetCIDRs}, "allow-target-cidrs", "internal blocks webhook and function URLs may reach (CIDR or address; repeatable, or comma-separated)")

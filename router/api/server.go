@@ -15,6 +15,7 @@ import (
 
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/cts"
 	"github.com/auditbus/auditbus/router/dispatch"
 	"github.com/auditbus/auditbus/router/ingest"
 	"github.com/auditbus/auditbus/router/sources"
@@ -51,6 +52,7 @@ type options struct {
 	indexStatus    IndexStatus
 	topics         Topics        // nil: no topics endpoints
 	notifications  Notifications // nil: no CTS notification endpoints
+	trackers       *cts.Trackers // nil: no tracker endpoints
 }
 
 // Option configures the Server.
@@ -163,6 +165,9 @@ func New(pub Publisher, opts ...Option) *Server {
 	if o.notifications != nil {
 		s.routeNotifications()
 	}
+	if o.trackers != nil {
+		s.routeTrackers()
+	}
 	if o.signingCert != nil {
 		s.route("/v1/signing-cert", methods{http.MethodGet: {public, s.signingCert}})
 	}
@@ -238,7 +243,8 @@ func (s *Server) handle(path string, byMethod methods, wrap func(http.ResponseWr
 // trail of the audit trail.
 var changes = map[string]bool{auth.ActionRulesWrite: true, auth.ActionTargetsWrite: true, auth.ActionDLQRedrive: true,
 	auth.ActionTopicsWrite: true, auth.ActionCTSNotificationCreate: true, auth.ActionCTSNotificationUpdate: true,
-	auth.ActionCTSNotificationDelete: true}
+	auth.ActionCTSNotificationDelete: true,
+	auth.ActionCTSTrackerCreate:      true, auth.ActionCTSTrackerUpdate: true, auth.ActionCTSTrackerDelete: true}
 
 func (s *Server) logChange(w http.ResponseWriter, r *http.Request) {
 	who := "(auth off)"

@@ -20,28 +20,25 @@ const (
 	MaxNameLength = 64
 )
 
-// Enumerations.
+// Enumerations. StatusEnabled and StatusDisabled are trackers' too.
 const (
-	OperationComplete   = "complete"
-	OperationCustomized = "customized"
 	StatusEnabled       = "enabled"
 	StatusDisabled      = "disabled"
+	OperationComplete   = "complete"
+	OperationCustomized = "customized"
 	TypeSMN             = "smn"
 	TypeFunction        = "fun"
 	ConditionAND        = "AND"
 	ConditionOR         = "OR"
 )
 
-// Error codes of the notification endpoints. CTS.0003 and CTS.0205 are
-// the seed's (6.1); the others are auditbus's, numbered beside the
+// Error codes of the notification endpoints beside the shared CodeBody,
+// CodeStatus and CodeWrite (errors.go): these are auditbus's, numbered beside the
 // tracker codes they mirror (CTS.0208 exists, CTS.0214 does not exist).
 const (
-	CodeBody               = "CTS.0003" // 400: the body is empty or invalid: the message names the field and why
-	CodeStatus             = "CTS.0205" // 400: status is neither enabled nor disabled
 	CodeNotificationExists = "CTS.0260" // 403 (as CTS.0208): a notification of that name exists
 	CodeNoNotification     = "CTS.0261" // 404 (as CTS.0214): no notification of that id
 	CodeUnknownTopic       = "CTS.0262" // 400: topic_id is not a known topic or function URN
-	CodeWrite              = "CTS.0004" // 500/503: the notification could not be stored
 )
 
 // Operation is one entry of operations: the events of a service and
