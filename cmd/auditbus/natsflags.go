@@ -3,7 +3,9 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/sinks"
 )
 
 // natsPasswordEnv carries --nats-user's password when no file does; it is
@@ -35,24 +38,43 @@ func natsAuthFlags(fs *flag.FlagSet, a *bus.ClientAuth) {
 	fs.StringVar(&a.KeyFile, "nats-key", a.KeyFile, "with --nats-url: PEM private key of --nats-cert")
 }
 
-// natsConnect signs in to url as a says (the password, when a has a user
+// natsConnect signs in to servers (a --nats-url) as a says (the password, when a has a user
 // but no password file, from natsPasswordEnv) and opens JetStream on the
 // connection; the caller closes the connection.
-func natsConnect(url, name string, a bus.ClientAuth) (*nats.Conn, jetstream.JetStream, error) {
+func natsConnect(servers, name string, a bus.ClientAuth) (*nats.Conn, jetstream.JetStream, error) {
 	a.Password = os.Getenv(natsPasswordEnv)
 	opts, err := a.Options()
 	if err != nil {
 		return nil, nil, err
 	}
 	opts = append(opts, nats.Name(name), nats.Timeout(10*time.Second))
-	nc, err := nats.Connect(url, opts...)
+	nc, err := nats.Connect(servers, opts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to NATS %s: %w", url, err)
+		return nil, nil, fmt.Errorf("connect to NATS %s: %w", shownNATSURL(servers), err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
-		return nil, nil, fmt.Errorf("jetstream on %s: %w", url, err)
+		return nil, nil, fmt.Errorf("jetstream on %s: %w", shownNATSURL(servers), err)
 	}
 	return nc, js, nil
+}
+
+// shownNATSURL is a --nats-url as errors and output show it: each URL of
+// the comma-separated list with its user information masked whole, since
+// a NATS URL's user part alone may be a token (nats://TOKEN@host).
+func shownNATSURL(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		switch {
+		case err != nil:
+			parts[i] = sinks.Redacted
+		case u.User != nil:
+			u.User = nil
+			scheme, rest, _ := strings.Cut(u.String(), "//")
+			parts[i] = scheme + "//" + sinks.Redacted + "@" + rest
+		}
+	}
+	return strings.Join(parts, ",")
 }

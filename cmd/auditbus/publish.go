@@ -62,7 +62,7 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return errUsage
 	}
 	if f.natsURL != "" {
-		return publishNATS(ctx, f, stdout, stderr)
+		return publishNATS(ctx, f, *asJSON, stdout, stderr)
 	}
 	bodies, count, err := publishBodies(f, os.Stdin)
 	if err != nil {
@@ -93,6 +93,7 @@ type publishSummary struct {
 	New        int    `json:"new"`
 	Duplicates int    `json:"duplicates"`
 	Endpoint   string `json:"endpoint"`
+	Bus        string `json:"bus,omitempty"` // with --nats-url: the bus published to
 }
 
 // sendAll posts each body in turn, reporting progress on a terminal; an

@@ -22,7 +22,7 @@ import (
 // bus.Publisher: each event gets the same stored form and dedup id as
 // through the API, so publishing the same events both ways stores them
 // once.
-func publishNATS(ctx context.Context, f publishFlags, stdout, stderr io.Writer) error {
+func publishNATS(ctx context.Context, f publishFlags, asJSON bool, stdout, stderr io.Writer) error {
 	if err := api.CheckBusName(f.bus); err != nil {
 		return fmt.Errorf("--bus: %w", err)
 	}
@@ -72,7 +72,11 @@ func publishNATS(ctx context.Context, f publishFlags, stdout, stderr io.Writer) 
 	if progress {
 		fmt.Fprintln(stderr)
 	}
-	fmt.Fprintf(stdout, "published %d events to bus %s on %s (%d new, %d duplicates)\n", stored+dups, f.bus, f.natsURL, stored, dups)
+	shown := shownNATSURL(f.natsURL)
+	if asJSON {
+		return writeJSON(stdout, publishSummary{Published: stored + dups, New: stored, Duplicates: dups, Endpoint: shown, Bus: f.bus})
+	}
+	fmt.Fprintf(stdout, "published %d events to bus %s on %s (%d new, %d duplicates)\n", stored+dups, f.bus, shown, stored, dups)
 	return nil
 }
 

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -64,6 +66,11 @@ func TestPublishStraightToNATS(t *testing.T) {
 	if code, out, errOut := viaNATS("--file", event); code != 0 || !strings.Contains(out, "(0 new, 1 duplicates)") {
 		t.Errorf("second publish --nats-url: exit %d: %s %s", code, out, errOut)
 	}
+	code, out, errOut := viaNATS("--file", event, "--json")
+	var sum publishSummary
+	if err := json.Unmarshal([]byte(out), &sum); code != 0 || err != nil || sum != (publishSummary{Published: 1, Duplicates: 1, Endpoint: natsURL, Bus: "default"}) {
+		t.Errorf("publish --nats-url --json: exit %d, %+v (%v): %s %s", code, sum, err, out, errOut)
+	}
 	// The HTTP path computes the same dedup id.
 	if code, out, errOut := cli(t, context.Background(), "publish", "--url", httpURL, "--file", event); code != 0 || !strings.Contains(out, "0 new, 1 duplicates") {
 		t.Errorf("publish over HTTP after NATS: exit %d: %s %s", code, out, errOut)
@@ -99,6 +106,31 @@ func TestPublishStraightToNATS(t *testing.T) {
 				t.Errorf("secrets not redacted: %s", viaNats)
 			}
 		})
+	}
+}
+
+func TestShownNATSURLMasksCredentials(t *testing.T) {
+	for in, want := range map[string]string{
+		"nats://127.0.0.1:4222":                        "nats://127.0.0.1:4222",
+		"nats://u:secret@127.0.0.1:4222":               "nats://***@127.0.0.1:4222",
+		"nats://s3cr3t-token@h:4222,tls://a:b@h2:4222": "nats://***@h:4222,tls://***@h2:4222",
+		"nats://h1:4222, nats://h2:4222":               "nats://h1:4222, nats://h2:4222",
+		"nats://u:p@h:4222/%zz":                        "***",
+	} {
+		if got := shownNATSURL(in); got != want {
+			t.Errorf("shownNATSURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// A refused connection names the server without its credentials.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	code, _, errOut := cli(t, context.Background(), "publish", "--nats-url", "nats://tok3n@"+addr, "--file", "../../examples/events/tke-delete-cluster.json")
+	if code == 0 || strings.Contains(errOut, "tok3n") || !strings.Contains(errOut, "nats://***@"+addr) {
+		t.Errorf("exit %d, stderr %q: want the server named with its credentials masked", code, errOut)
 	}
 }
 

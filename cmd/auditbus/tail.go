@@ -61,16 +61,16 @@ func runTail(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer nc.Close()
 	cons, err := js.OrderedConsumer(ctx, bus.StreamName, cfg)
 	if err != nil {
-		return fmt.Errorf("follow %s on %s: %w", bus.StreamName, f.natsURL, err)
+		return fmt.Errorf("follow %s on %s: %w", bus.StreamName, shownNATSURL(f.natsURL), err)
 	}
 	it, err := cons.Messages()
 	if err != nil {
-		return fmt.Errorf("follow %s on %s: %w", bus.StreamName, f.natsURL, err)
+		return fmt.Errorf("follow %s on %s: %w", bus.StreamName, shownNATSURL(f.natsURL), err)
 	}
 	// Stopping the iterator is what ends a blocked Next.
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
-	fmt.Fprintf(stderr, "following %s on %s\n", strings.Join(cfg.FilterSubjects, ", "), f.natsURL)
+	fmt.Fprintf(stderr, "following %s on %s\n", strings.Join(cfg.FilterSubjects, ", "), shownNATSURL(f.natsURL))
 	lines := !f.asJSON && isTerminal(stdout)
 	for {
 		msg, err := it.Next()
