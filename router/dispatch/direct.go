@@ -29,7 +29,7 @@ import (
 // directTry is one delivery the fan-out attempts itself.
 type directTry struct {
 	d    *delivery
-	b    *binding      // as the fan-out's table had it
+	l    *lane
 	done chan struct{} // closed once a is final
 
 	mu       sync.Mutex
@@ -74,7 +74,7 @@ func (r *Router) launch(ctx context.Context, t *table, ev *storedEvent, matched 
 					break
 				}
 				d.decoded = ev.decoded
-				try := &directTry{d: d, b: b, done: make(chan struct{})}
+				try := &directTry{d: d, l: l, done: make(chan struct{})}
 				tries = append(tries, try)
 				go r.tryDirect(ctx, try)
 				continue
@@ -99,7 +99,7 @@ func abandon(tries []*directTry) {
 		try.late = true
 		try.mu.Unlock()
 		if finished {
-			try.b.lane.release()
+			try.l.release()
 		}
 	}
 }
@@ -128,12 +128,12 @@ func (r *Router) awaitDirect(ctx context.Context, tries []*directTry, deadline t
 		if !try.late {
 			// Released once settled: a 410 disables the target before
 			// another delivery may take the slot.
-			defer try.b.lane.release()
+			defer try.l.release()
 		}
 	}
 	for _, try := range tries {
 		if try.late {
-			r.countsOf(try.d.key, try.b.lane).inc(parked)
+			r.countsOf(try.d.key, try.l).inc(parked)
 			i, err := p.add(try.d.parked(0))
 			if err != nil {
 				return err
@@ -169,18 +169,7 @@ func (r *Router) awaitDirect(ctx context.Context, tries []*directTry, deadline t
 // before another delivery takes the slot), or here when the fan-out
 // stopped waiting.
 func (r *Router) tryDirect(ctx context.Context, try *directTry) {
-	t := r.acquire()
-	b, key := try.b, try.d.key
-	if t.bindings[key] != b { // the rules changed since the fan-out looked
-		b = t.bindings[key]
-	}
-	a := r.newAttempt(try.d, try.b.lane)
-	if b == nil || r.holds(key, b) {
-		a.held = true
-	} else {
-		r.try(ctx, b, a)
-	}
-	t.inUse.RUnlock()
+	a := r.attempt(ctx, try.l, try.d, nil)
 	try.mu.Lock()
 	try.a, try.finished = a, true
 	late, seq := try.late, try.copySeq
@@ -189,7 +178,7 @@ func (r *Router) tryDirect(ctx context.Context, try *directTry) {
 	if !late {
 		return
 	}
-	try.b.lane.release()
+	try.l.release()
 	if a.delivered() {
 		a.counts.inc(delivered)
 		if seq > 0 {
