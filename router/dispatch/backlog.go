@@ -46,15 +46,6 @@ func (r *Router) EventsLag() (EventsLag, bool) {
 	return EventsLag{}, false
 }
 
-// orphan is a backlog of a pair the rules lack: it is dead-lettered
-// ("target removed") once the pair has been absent for the removed-target
-// grace and nobody else (another replica whose rules still have the pair)
-// drained it for a grace.
-type orphan struct {
-	since  time.Time // when this router first saw it without a rule
-	active time.Time // the last sign of another replica draining it
-}
-
 func (r *Router) kickSweep() {
 	select {
 	case r.kick <- struct{}{}:
@@ -164,42 +155,37 @@ func (r *Router) setGauges(backlogs map[targetKey]Backlog, gauged map[targetKey]
 	}
 }
 
-// checkOrphan dead-letters key's backlog once the pair has been absent
-// from the rules for the grace and nobody drained it for a grace: the
-// backlog's consumer, when it exists, shows no pull waiting and no
-// delivery or ack in that time. While draining, this router pulls from
-// it itself, so a drain it started does not hold itself back.
+// checkOrphan dead-letters key's backlog, a backlog of a pair the rules
+// lack, once nobody drained it for the removed-target grace since this
+// router first saw it (r.orphans: the last sign of activity): another
+// replica whose rules still have the pair drains it itself, and its
+// consumer then shows a pull waiting, or a delivery or ack in that time.
+// While draining, this router pulls from it itself, so a drain it started
+// does not hold itself back.
 func (r *Router) checkOrphan(ctx context.Context, key targetKey, now time.Time) {
-	o := r.orphans[key]
-	if o == nil {
-		o = &orphan{since: now}
-		r.orphans[key] = o
+	active, seen := r.orphans[key]
+	if !seen {
+		active = now
 		r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).Dur("grace", r.opts.removedGrace).
 			Msg("deliveries for a target no rule here has: dead-lettered after the grace unless it comes back or another replica serves it")
 	}
 	if _, draining := r.drainsOf.Load(key); draining {
 		return
 	}
-	info, err := r.js.Consumer(ctx, bus.DeliveriesStream, bus.QueueName(key.bus, key.rule, key.target))
-	if err == nil {
-		ci := info.CachedInfo()
+	if c, err := r.js.Consumer(ctx, bus.DeliveriesStream, bus.QueueName(key.bus, key.rule, key.target)); err == nil {
+		ci := c.CachedInfo()
 		if ci.NumWaiting > 0 {
-			o.active = now
-		}
-		for _, t := range []*time.Time{ci.Delivered.Last, ci.AckFloor.Last} {
-			if t != nil && t.After(o.active) {
-				o.active = *t
-			}
-		}
-		if ci.NumWaiting > 0 {
+			r.orphans[key] = now
 			return
 		}
+		for _, t := range []*time.Time{ci.Delivered.Last, ci.AckFloor.Last} {
+			if t != nil && t.After(active) {
+				active = *t
+			}
+		}
 	}
-	quiet := now.Sub(o.since)
-	if o.active.After(o.since) {
-		quiet = now.Sub(o.active)
-	}
-	if quiet >= r.opts.removedGrace {
+	r.orphans[key] = active
+	if now.Sub(active) >= r.opts.removedGrace {
 		r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).Dur("grace", r.opts.removedGrace).
 			Msg("target removed and its backlog unused for the grace: what is still queued for it goes to the dead-letter queue")
 		r.startDrain(key, nil)
@@ -264,7 +250,7 @@ func (r *Router) runDrain(ctx, work context.Context, key targetKey, l *lane) err
 
 // drainOne delivers (or, for an orphan, dead-letters) one backlog message.
 func (r *Router) drainOne(ctx, work context.Context, key targetKey, l *lane, msg jetstream.Msg) {
-	d := fetched(key, msg, true)
+	d := fetched(key, msg)
 	if l == nil {
 		a := r.newAttempt(d, nil)
 		a.dead = "target removed"

@@ -25,16 +25,15 @@ type delivery struct {
 	// from (msgID): the event's message id for a fan-out's delivery, the
 	// delivery message's stream sequence for a fetched one. Stable across
 	// a crash, so storing the same stand-in again is deduplicated.
-	id      string
-	msg     jetstream.Msg // the delivery message; nil for a direct delivery
-	backlog bool          // msg is a backlog's (backlog.go), not the shared consumer's
+	id  string
+	msg jetstream.Msg // the delivery message; nil for a direct delivery
 }
 
 // fetched reads a delivery message of key once: its headers and metadata.
 // The attempts it had count its own earlier deliveries (a crash, or an
 // attempt handed back at shutdown).
-func fetched(key targetKey, msg jetstream.Msg, backlog bool) *delivery {
-	d := &delivery{key: key, data: msg.Data(), msg: msg, backlog: backlog}
+func fetched(key targetKey, msg jetstream.Msg) *delivery {
+	d := &delivery{key: key, data: msg.Data(), msg: msg}
 	h := msg.Headers()
 	d.prior, _ = strconv.ParseUint(h.Get(bus.HeaderAttempts), 10, 64)
 	md, err := msg.Metadata()

@@ -52,8 +52,8 @@ type Router struct {
 	kick     chan struct{} // asks the sweep to look now
 
 	backlogMu sync.RWMutex
-	backlogs  map[targetKey]Backlog // what the last sweep saw (backlog.go)
-	orphans   map[targetKey]*orphan // backlogs of pairs the rules lack; the sweep's own
+	backlogs  map[targetKey]Backlog   // what the last sweep saw (backlog.go)
+	orphans   map[targetKey]time.Time // backlogs of pairs the rules lack: last seen served; the sweep's own
 	eventsLag atomic.Pointer[EventsLag]
 
 	healMu        sync.Mutex    // one heal at a time; guards eventsCreated
@@ -70,7 +70,7 @@ type Router struct {
 func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 	o := buildOptions(opts)
 	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg), lanes: map[targetKey]*lane{},
-		backlogs: map[targetKey]Backlog{}, orphans: map[targetKey]*orphan{},
+		backlogs: map[targetKey]Backlog{}, orphans: map[targetKey]time.Time{},
 		kick:   make(chan struct{}, 1),
 		states: map[targetKey]cached{}, started: make(chan struct{})}
 	empty, _, _ := buildTable(context.Background(), emptySet, deps, r.metrics)
