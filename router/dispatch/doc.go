@@ -209,7 +209,4 @@
 //     again like any other, and the drain stops.
 //   - Two copies of one attempt (fetched and direct), each looking up the
 //     binding and the hold: attempt serves both.
-//   - The orphan record (first seen, last active): the last sign of
-//     activity alone decides, and starts as first seen.
-package dispatch
 package dispatch
