@@ -90,39 +90,30 @@ func consentDue(rec *record, c *consent, now time.Time) bool {
 }
 
 // holds reports, from the cached state, whether b's deliveries are held:
-// the target is disabled, or awaits its endpoint's consent.
+// the pair left the rules (b nil), the target is disabled, or it awaits
+// its endpoint's consent. It applies a consented rate cap to b's lane on
+// the way.
 func (r *Router) holds(key targetKey, b *binding) bool {
-	rec, _ := r.stateOf(key)
-	if rec.Disabled {
-		return true
-	}
-	c := consentOf(b)
-	return c != nil && !consented(&rec, c)
-}
-
-// laneHeld reports whether l's deliveries are held (disabled, awaiting
-// consent, or the pair left the rules), and applies a consented rate cap
-// on the way.
-func (r *Router) laneHeld(l *lane) bool {
-	b := l.bind.Load()
 	if b == nil {
 		return true
 	}
-	rec, _ := r.stateOf(l.key)
-	if rec.Disabled {
+	rec, _ := r.stateOf(key)
+	switch c := b.consent; {
+	case rec.Disabled:
 		return true
-	}
-	c := b.consent
-	if c == nil {
-		l.capRate(0)
-		return false
-	}
-	if !consented(&rec, c) {
+	case c == nil:
+		b.lane.capRate(0)
+	case !consented(&rec, c):
 		return true
+	default:
+		b.lane.capRate(rec.Subscription.RatePerMinute)
 	}
-	l.capRate(rec.Subscription.RatePerMinute)
 	return false
 }
+
+// laneHeld reports whether l's deliveries are held (holds), by the
+// binding the installed table gave it.
+func (r *Router) laneHeld(l *lane) bool { return r.holds(l.key, l.bind.Load()) }
 
 // steward runs until ctx ends: every stewardPoll it asks for consent for
 // each target that awaits it and is due, one request per target at a

@@ -56,7 +56,7 @@ func (r *Router) attempt(ctx context.Context, l *lane, d *delivery, wait func() 
 	a := r.newAttempt(d, l)
 	b := t.bindings[d.key]
 	switch {
-	case b == nil || r.holds(d.key, b):
+	case r.holds(d.key, b):
 		a.held = true
 	case wait != nil && wait() != nil:
 		a.handBack = true

@@ -141,7 +141,19 @@ func (r *Router) awaitDirect(ctx context.Context, tries []*directTry, deadline t
 			late, copies = append(late, try), append(copies, i)
 			continue
 		}
-		if err := r.settleDirect(ctx, try.a, p); err != nil {
+		// Settled as a queued one would be, stored with the event's
+		// PubAcks (a dead letter at once); one shutdown interrupted is queued.
+		put := func(m *nats.Msg) error {
+			_, err := p.add(m)
+			return err
+		}
+		var err error
+		if try.a.handBack {
+			err = put(try.d.standIn("", 0, try.d.msgID("")))
+		} else {
+			_, err = r.settle(ctx, try.a, put)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -197,19 +209,4 @@ func (r *Router) deleteCopy(ctx context.Context, seq uint64) {
 	if err != nil {
 		r.opts.log.Debug().Err(err).Uint64("seq", seq).Msg("the copy of a late delivery stays; it is delivered again")
 	}
-}
-
-// settleDirect settles a finished direct attempt: what stands for it is
-// published with p (a dead letter is stored at once); one that shutdown
-// interrupted is queued.
-func (r *Router) settleDirect(ctx context.Context, a *attempt, p *publishes) error {
-	put := func(m *nats.Msg) error {
-		_, err := p.add(m)
-		return err
-	}
-	if a.handBack {
-		return put(a.d.standIn("", 0, a.d.msgID("")))
-	}
-	_, err := r.settle(ctx, a, put)
-	return err
 }

@@ -208,5 +208,6 @@
 //     message a drain fetched just before its target was held is parked
 //     again like any other, and the drain stops.
 //   - Two copies of one attempt (fetched and direct), each looking up the
-//     binding and the hold: attempt serves both.
+//     binding and the hold, over two hold checks (by binding, by lane):
+//     one attempt, one holds.
 package dispatch

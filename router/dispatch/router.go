@@ -178,9 +178,12 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	followState, err := r.watchState(ctx)
-	if err == nil {
-		err = r.startLanes(ctx, work)
+	r.mu.Lock()
+	if r.stopped {
+		err = ErrStopped
 	}
+	r.qctx, r.work = ctx, work // backlog drains may start
+	r.mu.Unlock()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -212,17 +215,6 @@ func (r *Router) Run(ctx context.Context) (err error) {
 		cancelWork()
 		<-done
 	}
-	return nil
-}
-
-// startLanes lets backlog drains start, under ctx and work.
-func (r *Router) startLanes(ctx context.Context, work context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.stopped {
-		return ErrStopped
-	}
-	r.qctx, r.work = ctx, work
 	return nil
 }
 
