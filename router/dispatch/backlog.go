@@ -165,7 +165,7 @@ func (r *Router) setGauges(backlogs map[targetKey]Backlog, gauged map[targetKey]
 func (r *Router) checkOrphan(ctx context.Context, key targetKey, now time.Time) {
 	active, seen := r.orphans[key]
 	if !seen {
-		active = now
+		active, r.orphans[key] = now, now
 		r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).Dur("grace", r.opts.removedGrace).
 			Msg("deliveries for a target no rule here has: dead-lettered after the grace unless it comes back or another replica serves it")
 	}
