@@ -53,14 +53,6 @@ func newConsent(s sinks.Sink) *consent {
 	return &consent{consenter: c, mode: c.ConsentMode(), sum: hex.EncodeToString(sum[:])}
 }
 
-// consentOf returns b's consent, nil when b is nil or asks for none.
-func consentOf(b *binding) *consent {
-	if b == nil {
-		return nil
-	}
-	return b.consent
-}
-
 // sameRound reports whether rec's subscription is for c's mode and URL.
 func sameRound(rec *record, c *consent) bool {
 	return rec.Subscription != nil && rec.Subscription.Mode == c.mode && rec.EndpointSum == c.sum
@@ -132,14 +124,13 @@ func (r *Router) steward(ctx context.Context) {
 		r.lanesMu.RLock()
 		lanes := r.consenting
 		r.lanesMu.RUnlock()
-		t := r.table.Load()
 		now := time.Now()
 		for _, l := range lanes {
-			b := t.bindings[l.key]
-			c := consentOf(b)
-			if c == nil {
+			b := l.bind.Load() // nil, or without consent, once the rules changed
+			if b == nil || b.consent == nil {
 				continue
 			}
+			c := b.consent
 			if rec, _ := r.stateOf(l.key); rec.Disabled || !consentDue(&rec, c, now) || !l.seeking.CompareAndSwap(false, true) {
 				continue
 			}
