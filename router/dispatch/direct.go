@@ -41,7 +41,7 @@ type directTry struct {
 
 // deliverOrQueue delivers ev to every target of matched that can take it
 // now, and stores what stands for every other delivery.
-func (r *Router) deliverOrQueue(ctx context.Context, t *table, ev *storedEvent, matched []*rules.Rule) error {
+func (r *Router) deliverOrQueue(ctx context.Context, t *table, ev *delivery, matched []*rules.Rule) error {
 	start := time.Now()
 	deadline := start.Add(r.opts.directWait)
 	p := &publishes{js: r.js}
@@ -58,18 +58,18 @@ func (r *Router) deliverOrQueue(ctx context.Context, t *table, ev *storedEvent, 
 
 // launch starts the direct attempts of ev's deliveries and publishes
 // the rest with p. The event is decoded once, for all direct attempts.
-func (r *Router) launch(ctx context.Context, t *table, ev *storedEvent, matched []*rules.Rule, slotBy time.Time, p *publishes) ([]*directTry, error) {
+func (r *Router) launch(ctx context.Context, t *table, ev *delivery, matched []*rules.Rule, slotBy time.Time, p *publishes) ([]*directTry, error) {
 	var tries []*directTry
 	for _, rule := range matched {
 		for _, b := range t.byRule[rule] {
-			d, l := ev.delivery(b.key), b.lane
+			d, l := ev.forTarget(b.key), b.lane
 			var m *nats.Msg
 			switch {
 			case r.laneHeld(l):
 				r.countsOf(d.key, l).inc(parked)
 				m = d.parked(0)
 			case r.opts.directWait > 0 && l.acquire(ctx, slotBy, l.concurrency):
-				if !l.limiter.Allow() || ev.decode() != nil { // an undecodable event: the queue's attempt dead-letters it
+				if _, err := ev.event(); err != nil || !l.limiter.Allow() { // an undecodable event: the queue's attempt dead-letters it
 					l.release()
 					break
 				}
