@@ -8,9 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/event"
-
-	"github.com/auditbus/auditbus/router/cejson"
 	"github.com/auditbus/auditbus/rules"
 	"github.com/auditbus/auditbus/sinks"
 )
@@ -106,17 +103,6 @@ func (r *Router) try(ctx context.Context, b *binding, a *attempt) {
 // delivered reports whether the target took the delivery.
 func (a *attempt) delivered() bool {
 	return a.err == nil && a.dead == "" && !a.held && !a.handBack
-}
-
-// decodeEvent decodes a stored event with the event's own decoder
-// (through cejson): json.Unmarshal would scan the whole message twice
-// (validate, then find the value's end) first.
-func decodeEvent(data []byte) (*event.Event, error) {
-	var e event.Event
-	if err := cejson.Unmarshal(data, &e); err != nil {
-		return nil, err
-	}
-	return &e, nil
 }
 
 // gone reports whether the target answered 410 Gone: it says it will

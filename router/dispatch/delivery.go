@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/cejson"
 )
 
 // delivery is one (event, rule, target) on its way, read once from where
@@ -56,14 +57,16 @@ func fetched(key targetKey, msg jetstream.Msg) *delivery {
 	return d
 }
 
-// event returns the decoded event, decoding it on first use.
+// event returns the decoded event, decoding it on first use with the
+// event's own decoder (through cejson): json.Unmarshal would scan the
+// whole message twice (validate, then find the value's end) first.
 func (d *delivery) event() (*event.Event, error) {
 	if d.decoded == nil {
-		ev, err := decodeEvent(d.data)
-		if err != nil {
+		var e event.Event
+		if err := cejson.Unmarshal(d.data, &e); err != nil {
 			return nil, err
 		}
-		d.decoded = ev
+		d.decoded = &e
 	}
 	return d.decoded, nil
 }

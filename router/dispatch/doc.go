@@ -210,4 +210,7 @@
 //   - Two copies of one attempt (fetched and direct), each looking up the
 //     binding and the hold, over two hold checks (by binding, by lane):
 //     one attempt, one holds.
+//   - A second record of the fan-out's event (storedEvent, with its own
+//     lazy decode beside the delivery's): the event is read once into a
+//     delivery without a target, which each target's delivery copies.
 package dispatch
