@@ -46,15 +46,6 @@ func (r *Router) EventsLag() (EventsLag, bool) {
 	return EventsLag{}, false
 }
 
-// orphan is a backlog of a pair the rules lack: it is dead-lettered
-// ("target removed") once the pair has been absent for the removed-target
-// grace and nobody else (another replica whose rules still have the pair)
-// drained it for a grace.
-type orphan struct {
-	since  time.Time // when this router first saw it without a rule
-	active time.Time // the last sign of another replica draining it
-}
-
 func (r *Router) kickSweep() {
 	select {
 	case r.kick <- struct{}{}:
@@ -97,15 +88,11 @@ func (r *Router) sweepOnce(ctx context.Context, gauged map[targetKey]bool) error
 	backlogs := map[targetKey]Backlog{}
 	parked := map[targetKey]bool{}
 	for subject, n := range info.State.Subjects {
-		kind, b, rl, tg, ok := bus.DeliveryKind(subject)
-		if !ok || n == 0 {
-			continue
+		if kind, b, rl, tg, ok := bus.DeliveryKind(subject); ok && n > 0 {
+			key := targetKey{b, rl, tg}
+			backlogs[key] = Backlog{Deliveries: backlogs[key].Deliveries + n}
+			parked[key] = parked[key] || kind == "backlog"
 		}
-		key := targetKey{b, rl, tg}
-		bl := backlogs[key]
-		bl.Deliveries += n
-		backlogs[key] = bl
-		parked[key] = parked[key] || kind == "backlog"
 	}
 	now := time.Now()
 	for key, bl := range backlogs {
@@ -114,23 +101,25 @@ func (r *Router) sweepOnce(ctx context.Context, gauged map[targetKey]bool) error
 			backlogs[key] = bl
 		}
 	}
+	r.lanesMu.RLock()
+	for key := range r.lanes {
+		backlogs[key] = backlogs[key] // every lane has its gauges, 0 when nothing waits
+	}
+	r.lanesMu.RUnlock()
+	r.setGauges(backlogs, gauged)
 	r.backlogMu.Lock()
 	r.backlogs = backlogs
 	r.backlogMu.Unlock()
-	r.setGauges(backlogs, gauged)
-	for key := range parked {
-		if l := r.lane(key); l != nil {
-			delete(r.orphans, key)
-			if !r.laneHeld(l) {
-				r.startDrain(key, l)
-			}
-			continue
-		}
-		r.checkOrphan(ctx, key, now)
-	}
 	for key := range r.orphans {
 		if !parked[key] {
 			delete(r.orphans, key)
+		}
+	}
+	for key := range parked {
+		if l := r.lane(key); l == nil {
+			r.checkOrphan(ctx, key, now)
+		} else if delete(r.orphans, key); !r.laneHeld(l) {
+			r.startDrain(key, l)
 		}
 	}
 	return nil
@@ -149,83 +138,58 @@ func (r *Router) oldest(ctx context.Context, st jetstream.Stream, key targetKey)
 	return first, !first.IsZero()
 }
 
-// setGauges sets the depth and age gauges of every lane and every key
-// with a backlog, and drops the series of keys that have neither.
+// setGauges sets the depth and age gauges of every key of backlogs, and
+// drops the series of keys gauged before that it lacks.
 func (r *Router) setGauges(backlogs map[targetKey]Backlog, gauged map[targetKey]bool) {
-	seen := map[targetKey]bool{}
-	set := func(key targetKey, bl Backlog) {
-		seen[key] = true
-		r.metrics.depth.WithLabelValues(key.bus, key.rule, key.target).Set(float64(bl.Deliveries))
-		r.metrics.oldest.WithLabelValues(key.bus, key.rule, key.target).Set(bl.OldestWaitingSeconds)
-	}
-	r.lanesMu.RLock()
-	for key := range r.lanes {
-		set(key, backlogs[key])
-	}
-	r.lanesMu.RUnlock()
-	for key, bl := range backlogs {
-		if !seen[key] {
-			set(key, bl)
-		}
-	}
 	for key := range gauged {
-		if !seen[key] {
+		if _, ok := backlogs[key]; !ok {
 			r.metrics.depth.DeleteLabelValues(key.bus, key.rule, key.target)
 			r.metrics.oldest.DeleteLabelValues(key.bus, key.rule, key.target)
 			delete(gauged, key)
 		}
 	}
-	for key := range seen {
+	for key, bl := range backlogs {
+		r.metrics.depth.WithLabelValues(key.bus, key.rule, key.target).Set(float64(bl.Deliveries))
+		r.metrics.oldest.WithLabelValues(key.bus, key.rule, key.target).Set(bl.OldestWaitingSeconds)
 		gauged[key] = true
 	}
 }
 
-// checkOrphan dead-letters key's backlog once the pair has been absent
-// from the rules for the grace and nobody drained it for a grace: the
-// backlog's consumer, when it exists, shows no pull waiting and no
-// delivery or ack in that time. While draining, this router pulls from
-// it itself, so a drain it started does not hold itself back.
+// checkOrphan dead-letters key's backlog, a backlog of a pair the rules
+// lack, once nobody drained it for the removed-target grace since this
+// router first saw it (r.orphans: the last sign of activity): another
+// replica whose rules still have the pair drains it itself, and its
+// consumer then shows a pull waiting, or a delivery or ack in that time.
+// While draining, this router pulls from it itself, so a drain it started
+// does not hold itself back.
 func (r *Router) checkOrphan(ctx context.Context, key targetKey, now time.Time) {
-	o := r.orphans[key]
-	if o == nil {
-		o = &orphan{since: now}
-		r.orphans[key] = o
+	active, seen := r.orphans[key]
+	if !seen {
+		active, r.orphans[key] = now, now
 		r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).Dur("grace", r.opts.removedGrace).
 			Msg("deliveries for a target no rule here has: dead-lettered after the grace unless it comes back or another replica serves it")
 	}
 	if _, draining := r.drainsOf.Load(key); draining {
 		return
 	}
-	info, err := r.js.Consumer(ctx, bus.DeliveriesStream, bus.QueueName(key.bus, key.rule, key.target))
-	if err == nil {
-		ci := info.CachedInfo()
+	if c, err := r.js.Consumer(ctx, bus.DeliveriesStream, bus.QueueName(key.bus, key.rule, key.target)); err == nil {
+		ci := c.CachedInfo()
 		if ci.NumWaiting > 0 {
-			o.active = now
-		}
-		for _, t := range []*time.Time{ci.Delivered.Last, ci.AckFloor.Last} {
-			if t != nil && t.After(o.active) {
-				o.active = *t
-			}
-		}
-		if ci.NumWaiting > 0 {
+			r.orphans[key] = now
 			return
 		}
+		for _, t := range []*time.Time{ci.Delivered.Last, ci.AckFloor.Last} {
+			if t != nil && t.After(active) {
+				active = *t
+			}
+		}
 	}
-	quiet := now.Sub(o.since)
-	if o.active.After(o.since) {
-		quiet = now.Sub(o.active)
-	}
-	if quiet >= r.opts.removedGrace {
+	r.orphans[key] = active
+	if now.Sub(active) >= r.opts.removedGrace {
 		r.opts.log.Warn().Str("rule", key.rule).Str("target", key.target).Dur("grace", r.opts.removedGrace).
 			Msg("target removed and its backlog unused for the grace: what is still queued for it goes to the dead-letter queue")
 		r.startDrain(key, nil)
 	}
-}
-
-// drain is one backlog being read by its own consumer.
-type drain struct {
-	key  targetKey
-	lane *lane // nil: an orphan, dead-lettered
 }
 
 // startDrain starts reading key's backlog for l (nil: dead-letter it),
@@ -236,50 +200,41 @@ func (r *Router) startDrain(key targetKey, l *lane) {
 	if r.qctx == nil || r.stopped || r.qctx.Err() != nil {
 		return
 	}
-	d := &drain{key: key, lane: l}
-	if _, running := r.drainsOf.LoadOrStore(key, d); running {
+	if _, running := r.drainsOf.LoadOrStore(key, l); running {
 		return
 	}
 	ctx, work := r.qctx, r.work
 	r.drains.Go(func() {
 		defer r.drainsOf.Delete(key)
-		if err := r.runDrain(ctx, work, d); err != nil && ctx.Err() == nil {
+		if err := r.runDrain(ctx, work, key, l); err != nil && ctx.Err() == nil {
 			r.opts.log.Warn().Err(err).Str("rule", key.rule).Str("target", key.target).Msg("draining a backlog")
 		}
 	})
 }
 
-// runDrain finds or creates the backlog's consumer (shared by the
-// replicas that drain it) and delivers from it through the lane (pull,
-// at most the lane's concurrency at once) until the backlog is empty, the
-// target is held, or the lane is replaced. JetStream deletes the consumer
-// once nobody pulled it for backlogInactive, so an idle target costs no
-// consumer.
-func (r *Router) runDrain(ctx, work context.Context, dr *drain) error {
-	key, conc := dr.key, r.opts.concurrency
-	if dr.lane != nil {
-		conc = dr.lane.concurrency
+// runDrain creates the backlog's consumer, or finds it (shared by the
+// replicas that drain it; CreateOrUpdateConsumer is idempotent), once the
+// bus's store is whole, and delivers from it through the lane (pull, at
+// most the lane's concurrency at once) until the backlog is empty, the
+// target is held, or the lane is replaced; an orphan's (l nil) until its
+// pair is back. JetStream deletes the consumer once nobody pulled it for
+// backlogInactive, so an idle target costs no consumer. A consumer lost
+// meanwhile costs nothing: what it had not acked is still on the backlog.
+func (r *Router) runDrain(ctx, work context.Context, key targetKey, l *lane) error {
+	conc := r.opts.concurrency
+	if l != nil {
+		conc = l.concurrency
 	}
-	name := bus.QueueName(key.bus, key.rule, key.target)
-	// Looked up first: a backlog that drains again soon finds its
-	// consumer still there, and looking costs the server no write.
-	cons, err := r.js.Consumer(ctx, bus.DeliveriesStream, name)
-	if err != nil {
-		info := func(ctx context.Context) (*jetstream.ConsumerInfo, error) {
-			_, err := r.js.Consumer(ctx, bus.DeliveriesStream, name)
-			return nil, err
-		}
-		if !stillAbsent(ctx, r.opts.disk, info) {
-			return nil // back after a reopening, or the bus is away: the next sweep looks again
-		}
-		cons, err = r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.backlogConsumerConfig(key, conc))
+	if _, err := r.opts.disk.Settled(ctx); err != nil {
+		return nil
 	}
+	cons, err := r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.backlogConsumerConfig(key, conc))
 	if err != nil {
 		return fmt.Errorf("backlog consumer: %w", err)
 	}
-	handle := func(work context.Context, msg jetstream.Msg) { r.drainOne(ctx, work, dr, msg) }
-	r.pull(ctx, work, &source{name: name, cur: cons}, conc, handle, func(empty bool) bool {
-		if !r.drainGoesOn(dr) {
+	handle := func(work context.Context, msg jetstream.Msg) { r.drainOne(ctx, work, key, l, msg) }
+	r.pull(ctx, work, cons, conc, handle, func(empty bool) bool {
+		if r.lane(key) != l || l != nil && r.laneHeld(l) {
 			return false
 		}
 		if !empty {
@@ -293,37 +248,27 @@ func (r *Router) runDrain(ctx, work context.Context, dr *drain) error {
 	return nil
 }
 
-// drainGoesOn reports whether dr should fetch more: an orphan's pair is
-// still absent; a lane is still key's and its target not held.
-func (r *Router) drainGoesOn(dr *drain) bool {
-	cur := r.lane(dr.key)
-	if dr.lane == nil {
-		return cur == nil
-	}
-	return cur == dr.lane && !r.laneHeld(dr.lane)
-}
-
 // drainOne delivers (or, for an orphan, dead-letters) one backlog message.
-func (r *Router) drainOne(ctx, work context.Context, dr *drain, msg jetstream.Msg) {
-	d := fetched(dr.key, msg, true)
-	if dr.lane == nil {
+func (r *Router) drainOne(ctx, work context.Context, key targetKey, l *lane, msg jetstream.Msg) {
+	d := fetched(key, msg)
+	if l == nil {
 		a := r.newAttempt(d, nil)
 		a.dead = "target removed"
-		if r.lane(dr.key) != nil {
+		if r.lane(key) != nil {
 			a.dead, a.held = "", true // back in the rules meanwhile
 		}
 		r.settleDelivery(work, a)
 		return
 	}
 	stop := r.keepAlive(msg) // the wait for a slot may outlast the ack wait
-	ok := dr.lane.acquire(ctx, time.Time{}, 0)
+	ok := l.acquire(ctx, time.Time{}, 0)
 	stop()
 	if !ok {
 		_ = msg.Nak()
 		return
 	}
-	defer dr.lane.release()
-	r.deliver(work, dr.lane, d)
+	defer l.release()
+	r.deliver(work, l, d)
 }
 
 // backlogConsumerConfig is the consumer of key's backlog, which exists

@@ -53,14 +53,6 @@ func newConsent(s sinks.Sink) *consent {
 	return &consent{consenter: c, mode: c.ConsentMode(), sum: hex.EncodeToString(sum[:])}
 }
 
-// consentOf returns b's consent, nil when b is nil or asks for none.
-func consentOf(b *binding) *consent {
-	if b == nil {
-		return nil
-	}
-	return b.consent
-}
-
 // sameRound reports whether rec's subscription is for c's mode and URL.
 func sameRound(rec *record, c *consent) bool {
 	return rec.Subscription != nil && rec.Subscription.Mode == c.mode && rec.EndpointSum == c.sum
@@ -90,39 +82,30 @@ func consentDue(rec *record, c *consent, now time.Time) bool {
 }
 
 // holds reports, from the cached state, whether b's deliveries are held:
-// the target is disabled, or awaits its endpoint's consent.
+// the pair left the rules (b nil), the target is disabled, or it awaits
+// its endpoint's consent. It applies a consented rate cap to b's lane on
+// the way.
 func (r *Router) holds(key targetKey, b *binding) bool {
-	rec, _ := r.stateOf(key)
-	if rec.Disabled {
-		return true
-	}
-	c := consentOf(b)
-	return c != nil && !consented(&rec, c)
-}
-
-// laneHeld reports whether l's deliveries are held (disabled, awaiting
-// consent, or the pair left the rules), and applies a consented rate cap
-// on the way.
-func (r *Router) laneHeld(l *lane) bool {
-	b := l.bind.Load()
 	if b == nil {
 		return true
 	}
-	rec, _ := r.stateOf(l.key)
-	if rec.Disabled {
+	rec, _ := r.stateOf(key)
+	switch c := b.consent; {
+	case rec.Disabled:
 		return true
-	}
-	c := b.consent
-	if c == nil {
-		l.capRate(0)
-		return false
-	}
-	if !consented(&rec, c) {
+	case c == nil:
+		b.lane.capRate(0)
+	case !consented(&rec, c):
 		return true
+	default:
+		b.lane.capRate(rec.Subscription.RatePerMinute)
 	}
-	l.capRate(rec.Subscription.RatePerMinute)
 	return false
 }
+
+// laneHeld reports whether l's deliveries are held (holds), by the
+// binding the installed table gave it.
+func (r *Router) laneHeld(l *lane) bool { return r.holds(l.key, l.bind.Load()) }
 
 // steward runs until ctx ends: every stewardPoll it asks for consent for
 // each target that awaits it and is due, one request per target at a
@@ -141,14 +124,13 @@ func (r *Router) steward(ctx context.Context) {
 		r.lanesMu.RLock()
 		lanes := r.consenting
 		r.lanesMu.RUnlock()
-		t := r.table.Load()
 		now := time.Now()
 		for _, l := range lanes {
-			b := t.bindings[l.key]
-			c := consentOf(b)
-			if c == nil {
+			b := l.bind.Load() // nil, or without consent, once the rules changed
+			if b == nil || b.consent == nil {
 				continue
 			}
+			c := b.consent
 			if rec, _ := r.stateOf(l.key); rec.Disabled || !consentDue(&rec, c, now) || !l.seeking.CompareAndSwap(false, true) {
 				continue
 			}

@@ -8,9 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/event"
-
-	"github.com/auditbus/auditbus/router/cejson"
 	"github.com/auditbus/auditbus/rules"
 	"github.com/auditbus/auditbus/sinks"
 )
@@ -35,28 +32,37 @@ func (r *Router) newAttempt(d *delivery, l *lane) *attempt {
 }
 
 // deliver tries one fetched delivery of l's target, in a slot of l, and
-// settles it.
+// settles it. It is kept alive from the start: a wait for the rate limit
+// may outlast the ack wait, and JetStream would hand the message to
+// another worker.
 func (r *Router) deliver(ctx context.Context, l *lane, d *delivery) {
+	stop := r.keepAlive(d.msg)
+	a := r.attempt(ctx, l, d, func() error { return l.limiter.Wait(ctx) })
+	stop()
+	r.settleDelivery(ctx, a)
+}
+
+// attempt makes one attempt of d in a slot of l, with the current rules,
+// once wait (nil: the caller took a token of the rate already) allows it:
+// held, not attempted, when the rules lack the pair or its target is held
+// (before the wait, or after it: disabled, or consent withdrawn,
+// meanwhile); handed back when shutdown ended the wait.
+func (r *Router) attempt(ctx context.Context, l *lane, d *delivery, wait func() error) *attempt {
 	t := r.acquire()
 	defer t.inUse.RUnlock()
 	a := r.newAttempt(d, l)
-	if b := t.bindings[l.key]; b == nil || r.holds(l.key, b) {
+	b := t.bindings[d.key]
+	switch {
+	case r.holds(d.key, b):
 		a.held = true
-	} else {
-		// Kept alive from here: a wait for the rate limit may outlast the
-		// ack wait, and JetStream would hand the message to another worker.
-		stop := r.keepAlive(d.msg)
-		switch {
-		case l.limiter.Wait(ctx) != nil:
-			a.handBack = true // shutdown while waiting for the rate limit
-		case r.holds(l.key, b):
-			a.held = true // disabled, or consent withdrawn, during the wait
-		default:
-			r.try(ctx, b, a)
-		}
-		stop()
+	case wait != nil && wait() != nil:
+		a.handBack = true
+	case wait != nil && r.holds(d.key, b):
+		a.held = true
+	default:
+		r.try(ctx, b, a)
 	}
-	r.settleDelivery(ctx, a)
+	return a
 }
 
 // try builds the target's payload from the event (decoded once per
@@ -97,17 +103,6 @@ func (r *Router) try(ctx context.Context, b *binding, a *attempt) {
 // delivered reports whether the target took the delivery.
 func (a *attempt) delivered() bool {
 	return a.err == nil && a.dead == "" && !a.held && !a.handBack
-}
-
-// decodeEvent decodes a stored event with the event's own decoder
-// (through cejson): json.Unmarshal would scan the whole message twice
-// (validate, then find the value's end) first.
-func decodeEvent(data []byte) (*event.Event, error) {
-	var e event.Event
-	if err := cejson.Unmarshal(data, &e); err != nil {
-		return nil, err
-	}
-	return &e, nil
 }
 
 // gone reports whether the target answered 410 Gone: it says it will

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/cejson"
 )
 
 // delivery is one (event, rule, target) on its way, read once from where
@@ -25,16 +26,15 @@ type delivery struct {
 	// from (msgID): the event's message id for a fan-out's delivery, the
 	// delivery message's stream sequence for a fetched one. Stable across
 	// a crash, so storing the same stand-in again is deduplicated.
-	id      string
-	msg     jetstream.Msg // the delivery message; nil for a direct delivery
-	backlog bool          // msg is a backlog's (backlog.go), not the shared consumer's
+	id  string
+	msg jetstream.Msg // the delivery message; nil for a direct delivery
 }
 
 // fetched reads a delivery message of key once: its headers and metadata.
 // The attempts it had count its own earlier deliveries (a crash, or an
 // attempt handed back at shutdown).
-func fetched(key targetKey, msg jetstream.Msg, backlog bool) *delivery {
-	d := &delivery{key: key, data: msg.Data(), msg: msg, backlog: backlog}
+func fetched(key targetKey, msg jetstream.Msg) *delivery {
+	d := &delivery{key: key, data: msg.Data(), msg: msg}
 	h := msg.Headers()
 	d.prior, _ = strconv.ParseUint(h.Get(bus.HeaderAttempts), 10, 64)
 	md, err := msg.Metadata()
@@ -57,14 +57,16 @@ func fetched(key targetKey, msg jetstream.Msg, backlog bool) *delivery {
 	return d
 }
 
-// event returns the decoded event, decoding it on first use.
+// event returns the decoded event, decoding it on first use with the
+// event's own decoder (through cejson): json.Unmarshal would scan the
+// whole message twice (validate, then find the value's end) first.
 func (d *delivery) event() (*event.Event, error) {
 	if d.decoded == nil {
-		ev, err := decodeEvent(d.data)
-		if err != nil {
+		var e event.Event
+		if err := cejson.Unmarshal(d.data, &e); err != nil {
 			return nil, err
 		}
-		d.decoded = ev
+		d.decoded = &e
 	}
 	return d.decoded, nil
 }

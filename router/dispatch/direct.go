@@ -29,7 +29,7 @@ import (
 // directTry is one delivery the fan-out attempts itself.
 type directTry struct {
 	d    *delivery
-	b    *binding      // as the fan-out's table had it
+	l    *lane
 	done chan struct{} // closed once a is final
 
 	mu       sync.Mutex
@@ -41,7 +41,7 @@ type directTry struct {
 
 // deliverOrQueue delivers ev to every target of matched that can take it
 // now, and stores what stands for every other delivery.
-func (r *Router) deliverOrQueue(ctx context.Context, t *table, ev *storedEvent, matched []*rules.Rule) error {
+func (r *Router) deliverOrQueue(ctx context.Context, t *table, ev *delivery, matched []*rules.Rule) error {
 	start := time.Now()
 	deadline := start.Add(r.opts.directWait)
 	p := &publishes{js: r.js}
@@ -58,23 +58,23 @@ func (r *Router) deliverOrQueue(ctx context.Context, t *table, ev *storedEvent, 
 
 // launch starts the direct attempts of ev's deliveries and publishes
 // the rest with p. The event is decoded once, for all direct attempts.
-func (r *Router) launch(ctx context.Context, t *table, ev *storedEvent, matched []*rules.Rule, slotBy time.Time, p *publishes) ([]*directTry, error) {
+func (r *Router) launch(ctx context.Context, t *table, ev *delivery, matched []*rules.Rule, slotBy time.Time, p *publishes) ([]*directTry, error) {
 	var tries []*directTry
 	for _, rule := range matched {
 		for _, b := range t.byRule[rule] {
-			d, l := ev.delivery(b.key), b.lane
+			d, l := ev.forTarget(b.key), b.lane
 			var m *nats.Msg
 			switch {
 			case r.laneHeld(l):
 				r.countsOf(d.key, l).inc(parked)
 				m = d.parked(0)
 			case r.opts.directWait > 0 && l.acquire(ctx, slotBy, l.concurrency):
-				if !l.limiter.Allow() || ev.decode() != nil { // an undecodable event: the queue's attempt dead-letters it
+				if _, err := ev.event(); err != nil || !l.limiter.Allow() { // an undecodable event: the queue's attempt dead-letters it
 					l.release()
 					break
 				}
 				d.decoded = ev.decoded
-				try := &directTry{d: d, b: b, done: make(chan struct{})}
+				try := &directTry{d: d, l: l, done: make(chan struct{})}
 				tries = append(tries, try)
 				go r.tryDirect(ctx, try)
 				continue
@@ -99,7 +99,7 @@ func abandon(tries []*directTry) {
 		try.late = true
 		try.mu.Unlock()
 		if finished {
-			try.b.lane.release()
+			try.l.release()
 		}
 	}
 }
@@ -128,12 +128,12 @@ func (r *Router) awaitDirect(ctx context.Context, tries []*directTry, deadline t
 		if !try.late {
 			// Released once settled: a 410 disables the target before
 			// another delivery may take the slot.
-			defer try.b.lane.release()
+			defer try.l.release()
 		}
 	}
 	for _, try := range tries {
 		if try.late {
-			r.countsOf(try.d.key, try.b.lane).inc(parked)
+			r.countsOf(try.d.key, try.l).inc(parked)
 			i, err := p.add(try.d.parked(0))
 			if err != nil {
 				return err
@@ -141,7 +141,19 @@ func (r *Router) awaitDirect(ctx context.Context, tries []*directTry, deadline t
 			late, copies = append(late, try), append(copies, i)
 			continue
 		}
-		if err := r.settleDirect(ctx, try.a, p); err != nil {
+		// Settled as a queued one would be, stored with the event's
+		// PubAcks (a dead letter at once); one shutdown interrupted is queued.
+		put := func(m *nats.Msg) error {
+			_, err := p.add(m)
+			return err
+		}
+		var err error
+		if try.a.handBack {
+			err = put(try.d.standIn("", 0, try.d.msgID("")))
+		} else {
+			_, err = r.settle(ctx, try.a, put)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -169,18 +181,7 @@ func (r *Router) awaitDirect(ctx context.Context, tries []*directTry, deadline t
 // before another delivery takes the slot), or here when the fan-out
 // stopped waiting.
 func (r *Router) tryDirect(ctx context.Context, try *directTry) {
-	t := r.acquire()
-	b, key := try.b, try.d.key
-	if t.bindings[key] != b { // the rules changed since the fan-out looked
-		b = t.bindings[key]
-	}
-	a := r.newAttempt(try.d, try.b.lane)
-	if b == nil || r.holds(key, b) {
-		a.held = true
-	} else {
-		r.try(ctx, b, a)
-	}
-	t.inUse.RUnlock()
+	a := r.attempt(ctx, try.l, try.d, nil)
 	try.mu.Lock()
 	try.a, try.finished = a, true
 	late, seq := try.late, try.copySeq
@@ -189,7 +190,7 @@ func (r *Router) tryDirect(ctx context.Context, try *directTry) {
 	if !late {
 		return
 	}
-	try.b.lane.release()
+	try.l.release()
 	if a.delivered() {
 		a.counts.inc(delivered)
 		if seq > 0 {
@@ -208,19 +209,4 @@ func (r *Router) deleteCopy(ctx context.Context, seq uint64) {
 	if err != nil {
 		r.opts.log.Debug().Err(err).Uint64("seq", seq).Msg("the copy of a late delivery stays; it is delivered again")
 	}
-}
-
-// settleDirect settles a finished direct attempt: what stands for it is
-// published with p (a dead letter is stored at once); one that shutdown
-// interrupted is queued.
-func (r *Router) settleDirect(ctx context.Context, a *attempt, p *publishes) error {
-	put := func(m *nats.Msg) error {
-		_, err := p.add(m)
-		return err
-	}
-	if a.handBack {
-		return put(a.d.standIn("", 0, a.d.msgID("")))
-	}
-	_, err := r.settle(ctx, a, put)
-	return err
 }

@@ -7,9 +7,7 @@ import (
 )
 
 // pausedRetry is how soon a delivery comes back that could not be parked
-// (the bus failed the write), or that a backlog's drain fetched just
-// before its target was held; the drain stops then, so it is really held
-// until the target may take deliveries again.
+// (the bus failed the write).
 const pausedRetry = time.Second
 
 // disable records that key's target is gone, locally at once and in the

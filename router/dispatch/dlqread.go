@@ -58,26 +58,28 @@ func (r *Router) ListDLQ(ctx context.Context, f DLQFilter) (DLQPage, error) {
 	subject := bus.DLQSubject(f.Bus, f.Rule, f.Target)
 	page := DLQPage{Entries: []DeadLetter{}}
 	for seq := f.After + 1; len(page.Entries) < limit; {
-		raw, err := stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+		dl, err := readDeadLetter(ctx, stream, seq, jetstream.WithGetMsgSubject(subject))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return page, nil
 		}
 		if err != nil {
-			return DLQPage{}, fmt.Errorf("read dead letter after %d: %w", seq-1, err)
-		}
-		dl, err := decodeDeadLetter(raw)
-		if err != nil {
 			return DLQPage{}, err
 		}
 		page.Entries = append(page.Entries, dl)
-		seq = raw.Sequence + 1
+		seq = dl.ID + 1
 	}
 	page.Next = page.Entries[len(page.Entries)-1].ID
 	return page, nil
 }
 
-func decodeDeadLetter(raw *jetstream.RawStreamMsg) (DeadLetter, error) {
+// readDeadLetter reads the entry at seq (with a subject: the first one on
+// it from seq); jetstream.ErrMsgNotFound when there is none.
+func readDeadLetter(ctx context.Context, stream jetstream.Stream, seq uint64, opts ...jetstream.GetMsgOpt) (DeadLetter, error) {
 	var dl DeadLetter
+	raw, err := stream.GetMsg(ctx, seq, opts...)
+	if err != nil {
+		return dl, fmt.Errorf("read dead letter %d: %w", seq, err)
+	}
 	if err := json.Unmarshal(raw.Data, &dl); err != nil {
 		return DeadLetter{}, fmt.Errorf("dead letter %d: %w", raw.Sequence, err)
 	}
@@ -156,34 +158,23 @@ func (r *Router) selectDeadLetters(ctx context.Context, req RedriveRequest) ([]D
 	}
 	var out []DeadLetter
 	for _, id := range ids {
-		raw, err := stream.GetMsg(ctx, id)
+		dl, err := readDeadLetter(ctx, stream, id)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return nil, fmt.Errorf("%w: %d", ErrNoSuchEntry, id)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("read dead letter %d: %w", id, err)
-		}
-		dl, err := decodeDeadLetter(raw)
 		if err != nil {
 			return nil, err
 		}
 		if req.Bus != "" && dl.Bus != req.Bus {
 			return nil, fmt.Errorf("%w: %d on bus %q", ErrNoSuchEntry, id, req.Bus)
 		}
-		if dl.Rule == "" {
-			return nil, unreadableRedrive(dl)
+		if dl.Rule == "" { // an unreadable event: it matched no rule, and would fail the same way again
+			return nil, fmt.Errorf("%w: dead letter %d holds an event the router could not read (%s), so it belongs to no rule or target and cannot be redriven; correct the event and send it to POST /v1/events",
+				ErrBadRedrive, dl.ID, dl.LastError)
 		}
 		out = append(out, dl)
 	}
 	return out, nil
-}
-
-// unreadableRedrive refuses to redrive an unreadable event: it matched no
-// rule, so there is no queue to put it on, and it would fail the same way
-// again. Checked for every id before any is redriven.
-func unreadableRedrive(dl DeadLetter) error {
-	return fmt.Errorf("%w: dead letter %d holds an event the router could not read (%s), so it belongs to no rule or target and cannot be redriven; correct the event and send it to POST /v1/events",
-		ErrBadRedrive, dl.ID, dl.LastError)
 }
 
 // requeue stores dl's event as a delivery to target and waits for the ack.

@@ -143,15 +143,20 @@
 // Held targets keep their deliveries on their backlog until released.
 // Per-target concurrency and rate are the lane's slots and limiter, per
 // replica. Replicas share the shared consumer and a draining backlog's
-// consumer. A JetStream consumer deleted under the router (an operator's
-// `nats consumer rm`) is recreated (recreate.go); a backlog consumer is
-// created when needed anyway. Either is created only once the embedded
-// server's store is whole (bus.DiskWatch.Settled, WithDiskWatch), the
-// consumer is still not found, and no reopening began meanwhile: while
-// the streams are reopened after a full disk, JetStream answers "not
-// found" for what it has not recovered yet. The target state watch is
-// started again, and the bucket read again, when nats.go's watcher gives
-// up (statewatch.go).
+// consumer. The shared consumers are made in one place (consumers.go:
+// openConsumers, CreateOrUpdateConsumer, idempotent), at Open and again
+// when a puller finds one deleted under the router (an operator's `nats
+// consumer rm`); a pull handle names its consumer, so the pullers go on
+// with theirs. A missing events consumer starts after the ack floor last
+// seen, not at the beginning of days of events. That happens only once
+// the embedded server's store is whole (bus.DiskWatch.Settled,
+// WithDiskWatch), one is still not found, and no reopening began
+// meanwhile: while the streams are reopened after a full disk, JetStream
+// answers "not found" for what it has not recovered yet. A backlog's
+// consumer is created or found the same way each time it drains; losing
+// one loses nothing, what it had not acked is still on the backlog. The
+// target state watch is started again, and the bucket read again, when
+// nats.go's watcher gives up (statewatch.go).
 //
 // At shutdown fetching stops, in-flight deliveries get the shutdown grace,
 // and whatever remains is naked so another replica (or the next start)
@@ -190,7 +195,22 @@
 //   - Three ways to wait for a slot (tryAcquire, acquireUntil, wait): one
 //     acquire with a deadline and a room.
 //   - A backlog drain's own fetch loop: it is pull, with a stop condition.
-//   - The healing consumer wrapper, which implemented jetstream.Consumer
-//     whole (and a batch wrapper) to catch a deletion: pull reads a
-//     source and heals it on the errors it sees.
+//   - A separate path for re-creating deleted consumers (recreate.go), with
+//     its own create-or-adopt logic for the events consumer, a wrapper
+//     that swapped the handle under a lock, and a lookup-then-confirm
+//     before a backlog consumer was created: the one place that creates
+//     the shared consumers at Open is called again (CreateOrUpdateConsumer
+//     is idempotent, and a handle names its consumer, so nothing is
+//     swapped), and a backlog drain creates or finds its consumer as one
+//     call.
+//   - A backlog's special settlement (its held message handed back with a
+//     delay, and a flag on every delivery saying where it came from): a
+//     message a drain fetched just before its target was held is parked
+//     again like any other, and the drain stops.
+//   - Two copies of one attempt (fetched and direct), each looking up the
+//     binding and the hold, over two hold checks (by binding, by lane):
+//     one attempt, one holds.
+//   - A second record of the fan-out's event (storedEvent, with its own
+//     lazy decode beside the delivery's): the event is read once into a
+//     delivery without a target, which each target's delivery copies.
 package dispatch

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -40,7 +39,7 @@ func (r *Router) fanOut(ctx context.Context, msg jetstream.Msg) {
 	for _, rule := range res.Rules {
 		r.metrics.matches.WithLabelValues(busName, rule.Name).Inc()
 	}
-	ev, err := newStoredEvent(msg, busName)
+	ev, err := storedEvent(msg)
 	if err == nil {
 		err = r.deliverOrQueue(ctx, t, ev, res.Rules)
 	}
@@ -51,17 +50,9 @@ func (r *Router) fanOut(ctx context.Context, msg jetstream.Msg) {
 	r.settleEvent(ctx, msg, eventOutcome{})
 }
 
-// storedEvent is the event a fan-out works on, read once.
-type storedEvent struct {
-	bus     string
-	id      string // the event's message id; delivery message ids derive from it
-	data    []byte
-	stored  time.Time
-	queued  time.Time    // when the fan-out began: its deliveries' queued time
-	decoded *event.Event // decoded once, for every direct attempt; nil until then
-}
-
-func newStoredEvent(msg jetstream.Msg, busName string) (*storedEvent, error) {
+// storedEvent reads the event a fan-out works on once: a delivery with no
+// target yet, which each of its deliveries copies (forTarget).
+func storedEvent(msg jetstream.Msg) (*delivery, error) {
 	md, err := msg.Metadata()
 	if err != nil {
 		return nil, fmt.Errorf("event metadata: %w", err)
@@ -73,22 +64,14 @@ func newStoredEvent(msg jetstream.Msg, busName string) (*storedEvent, error) {
 	if id == "" {
 		id = fmt.Sprintf("seq-%d", md.Sequence.Stream)
 	}
-	return &storedEvent{bus: busName, id: id, data: msg.Data(), stored: md.Timestamp, queued: time.Now()}, nil
+	return &delivery{id: id, data: msg.Data(), enqueued: md.Timestamp, queued: time.Now()}, nil
 }
 
-// delivery is ev's delivery to key, before any attempt.
-func (ev *storedEvent) delivery(key targetKey) *delivery {
-	return &delivery{key: key, data: ev.data, enqueued: ev.stored, queued: ev.queued, id: ev.id}
-}
-
-// decode decodes ev once, for all its direct attempts.
-func (ev *storedEvent) decode() error {
-	if ev.decoded != nil {
-		return nil
-	}
-	e, err := decodeEvent(ev.data)
-	ev.decoded = e
-	return err
+// forTarget is ev's delivery to key, before any attempt.
+func (ev *delivery) forTarget(key targetKey) *delivery {
+	d := *ev
+	d.key = key
+	return &d
 }
 
 // publishes collects the asynchronous publishes of one fan-out.

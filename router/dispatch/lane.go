@@ -119,8 +119,9 @@ func (l *lane) room(now time.Time, limit int) int {
 
 // capRate limits l to the lower of its target's rate and perMinute, the
 // rate its endpoint consented to (WebHook-Allowed-Rate; 0: no cap).
+// A binding of a table never installed has no lane.
 func (l *lane) capRate(perMinute int) {
-	if l.capped.Swap(int64(perMinute)) != int64(perMinute) {
+	if l != nil && l.capped.Swap(int64(perMinute)) != int64(perMinute) {
 		l.setLimit(perMinute)
 	}
 }

@@ -18,15 +18,6 @@ type metrics struct {
 	consent    *prometheus.CounterVec   // by bus, rule, target, outcome
 }
 
-// Delivery outcomes, the values of the outcome label.
-const (
-	outDelivered    = "delivered"     // the target took it
-	outFailed       = "failed"        // an attempt failed (followed by retried or dead_lettered)
-	outRetried      = "retried"       // handed back to the queue for a later attempt
-	outDeadLettered = "dead_lettered" // moved to the dead-letter queue
-	outParked       = "parked"        // stored on its backlog: the target was held, or had no slot in time
-)
-
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -78,17 +69,16 @@ type counts struct {
 	c   [len(outcomes)]atomic.Pointer[prometheus.Counter]
 }
 
-// outcomes are the values of the outcome label, by index.
-var outcomes = [...]string{outDelivered, outFailed, outRetried, outDeadLettered, outParked}
-
-// Indexes of outcomes.
+// Delivery outcomes, the values of the outcome label (outcomes), by index.
 const (
-	delivered = iota
-	failed
-	retried
-	deadLettered
-	parked
+	delivered    = iota // the target took it
+	failed              // an attempt failed (followed by retried, parked or dead_lettered)
+	retried             // scheduled again for a later attempt
+	deadLettered        // moved to the dead-letter queue
+	parked              // stored on its backlog: the target was held, or had no slot in time
 )
+
+var outcomes = [...]string{"delivered", "failed", "retried", "dead_lettered", "parked"}
 
 func (c *counts) inc(outcome int) {
 	p := c.c[outcome].Load()

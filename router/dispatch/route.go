@@ -26,7 +26,7 @@ func (r *Router) route(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	key := targetKey{b, rl, tg}
-	d := fetched(key, msg, false)
+	d := fetched(key, msg)
 	l := r.lane(key)
 	if l == nil || r.laneHeld(l) {
 		r.park(ctx, d, l)

@@ -3,14 +3,12 @@ package dispatch
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/rules"
 	"github.com/auditbus/auditbus/sinks"
 )
@@ -50,17 +48,17 @@ type Router struct {
 	lanes      map[targetKey]*lane
 	consenting []*lane // the lanes of targets that ask for consent
 
-	drainsOf sync.Map      // targetKey -> *drain: one backlog drain per key at most (backlog.go)
+	drainsOf sync.Map      // targetKey -> *lane (nil: an orphan): one backlog drain per key at most (backlog.go)
 	kick     chan struct{} // asks the sweep to look now
 
 	backlogMu sync.RWMutex
-	backlogs  map[targetKey]Backlog // what the last sweep saw (backlog.go)
-	orphans   map[targetKey]*orphan // backlogs of pairs the rules lack; the sweep's own
+	backlogs  map[targetKey]Backlog   // what the last sweep saw (backlog.go)
+	orphans   map[targetKey]time.Time // backlogs of pairs the rules lack: last seen served; the sweep's own
 	eventsLag atomic.Pointer[EventsLag]
 
-	events        atomic.Pointer[source] // the events consumer the fan-out pulls, once Run pulls
-	floor         atomic.Uint64          // its ack floor's stream sequence when Info last answered
-	eventsCreated time.Time              // when the events stream the floor belongs to was created
+	healMu        sync.Mutex    // one heal at a time; guards eventsCreated
+	floor         atomic.Uint64 // the events consumer's ack floor when Info last answered
+	eventsCreated time.Time     // when the events stream the floor belongs to was created
 
 	kv      jetstream.KeyValue // StateBucket; nil until Open
 	stateMu sync.RWMutex
@@ -72,7 +70,7 @@ type Router struct {
 func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 	o := buildOptions(opts)
 	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg), lanes: map[targetKey]*lane{},
-		backlogs: map[targetKey]Backlog{}, orphans: map[targetKey]*orphan{},
+		backlogs: map[targetKey]Backlog{}, orphans: map[targetKey]time.Time{},
 		kick:   make(chan struct{}, 1),
 		states: map[targetKey]cached{}, started: make(chan struct{})}
 	empty, _, _ := buildTable(context.Background(), emptySet, deps, r.metrics)
@@ -137,27 +135,19 @@ func (r *Router) acquire() *table {
 	}
 }
 
-// Open creates, or updates to this router's options, the deliveries and
-// dead-letter streams, the shared durable consumer of the events stream
-// and the shared durable consumer of ready deliveries. Run calls it when the caller has not, but calling it first lets
-// a server fail its start instead of accepting events nobody will route.
+// Open creates, or updates to this router's options, the target state
+// bucket, the deliveries and dead-letter streams, the shared durable
+// consumer of the events stream and the shared durable consumer of ready
+// deliveries. Run calls it when the caller has not, but calling it first
+// lets a server fail its start instead of accepting events nobody will
+// route.
 func (r *Router) Open(ctx context.Context) error {
-	if err := bus.EnsureDeliveryStreams(ctx, r.js, bus.DeliveriesConfig{DLQMaxAge: r.opts.dlqMaxAge, Replicas: r.opts.replicas}); err != nil {
-		return err
-	}
 	if err := r.openState(ctx); err != nil {
 		return err
 	}
-	c, err := r.js.CreateOrUpdateConsumer(ctx, bus.StreamName, r.eventsConsumerConfig(ctx))
+	c, d, err := r.openConsumers(ctx)
 	if err != nil {
-		return fmt.Errorf("consumer %s: %w", ConsumerName, err)
-	}
-	if err := r.retireOldQueues(ctx); err != nil {
 		return err
-	}
-	d, err := r.js.CreateOrUpdateConsumer(ctx, bus.DeliveriesStream, r.deliveriesConsumerConfig())
-	if err != nil {
-		return fmt.Errorf("consumer %s: %w", bus.DeliveriesConsumer, err)
 	}
 	r.cons, r.deliv = c, d
 	return nil
@@ -188,9 +178,12 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	followState, err := r.watchState(ctx)
-	if err == nil {
-		err = r.startLanes(ctx, work)
+	r.mu.Lock()
+	if r.stopped {
+		err = ErrStopped
 	}
+	r.qctx, r.work = ctx, work // backlog drains may start
+	r.mu.Unlock()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -205,8 +198,8 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	owned.Go(func() { r.sweep(ctx) })
 	owned.Go(func() { r.steward(ctx) })
 	owned.Go(followState)
-	owned.Go(func() { r.pull(ctx, work, r.eventsSource(ctx, r.cons), r.opts.workers, r.fanOut, nil) })
-	owned.Go(func() { r.pull(ctx, work, r.deliveriesSource(r.deliv), r.opts.deliveryWorkers, r.route, nil) })
+	owned.Go(func() { r.pull(ctx, work, r.cons, r.opts.workers, r.fanOut, nil) })
+	owned.Go(func() { r.pull(ctx, work, r.deliv, r.opts.deliveryWorkers, r.route, nil) })
 	<-ctx.Done()
 
 	done := make(chan struct{})
@@ -225,17 +218,6 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	return nil
 }
 
-// startLanes lets backlog drains start, under ctx and work.
-func (r *Router) startLanes(ctx context.Context, work context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.stopped {
-		return ErrStopped
-	}
-	r.qctx, r.work = ctx, work
-	return nil
-}
-
 // stop refuses further rule swaps, waits for replaced tables to close, and
 // closes the current one. Safe to call twice.
 func (r *Router) stop() error {
@@ -250,8 +232,8 @@ func (r *Router) stop() error {
 // (nil: always; told whether the last fetch brought nothing) says so, and
 // handles each message in its own goroutine with the work context; it
 // returns once every handler returned. A message fetched after ctx ended
-// is handed back at once.
-func (r *Router) pull(ctx, work context.Context, src *source, workers int, handle func(context.Context, jetstream.Msg), goOn func(empty bool) bool) {
+// is handed back at once. A consumer deleted under it is healed.
+func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, workers int, handle func(context.Context, jetstream.Msg), goOn func(empty bool) bool) {
 	var inflight sync.WaitGroup
 	defer inflight.Wait()
 	sem := make(chan struct{}, workers)
@@ -270,12 +252,12 @@ func (r *Router) pull(ctx, work context.Context, src *source, workers int, handl
 		// request; a message the server sent meanwhile returns after the
 		// ack wait.
 		fctx, cancel := context.WithTimeout(ctx, fetchWait)
-		batch, err := src.current().Fetch(free, jetstream.FetchContext(fctx))
+		batch, err := cons.Fetch(free, jetstream.FetchContext(fctx))
 		if err != nil {
 			cancel()
-			r.heal(ctx, src, err)
+			r.heal(ctx, err)
 			if ctx.Err() == nil {
-				r.opts.log.Error().Err(err).Str("consumer", src.name).Msg("fetch")
+				r.opts.log.Error().Err(err).Str("consumer", cons.CachedInfo().Name).Msg("fetch")
 				sleep(ctx, time.Second)
 			}
 			continue
@@ -294,7 +276,7 @@ func (r *Router) pull(ctx, work context.Context, src *source, workers int, handl
 			})
 		}
 		err = batch.Error()
-		r.heal(ctx, src, err)
+		r.heal(ctx, err)
 		if err != nil && ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) &&
 			!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, jetstream.ErrConsumerDeleted) {
 			r.opts.log.Warn().Err(err).Msg("fetch batch ended with an error")

@@ -123,10 +123,10 @@ func (r *Router) disableGone(ctx context.Context, a *attempt) {
 	}
 }
 
-// settleDelivery settles the attempt of a fetched delivery message: Ack
-// once what stands for it is stored (settle); Nak at once when shutdown
-// interrupted it; a backlog's own message of a held target goes back to
-// its backlog (NakWithDelay), whose drain stops while the target is held;
+// settleDelivery settles the attempt of a fetched delivery message, from
+// the shared consumer or a backlog's: Ack once what stands for it is
+// stored (settle; a backlog's message of a target held meanwhile is parked
+// again, and its drain stops); Nak at once when shutdown interrupted it;
 // when storing failed, NakWithDelay, so it comes back and is settled
 // again.
 func (r *Router) settleDelivery(ctx context.Context, a *attempt) {
@@ -135,12 +135,6 @@ func (r *Router) settleDelivery(ctx context.Context, a *attempt) {
 	switch {
 	case a.handBack:
 		err = msg.Nak()
-	case a.d.backlog && (a.held || a.gone()):
-		if a.gone() {
-			a.counts.inc(failed)
-			r.disableGone(ctx, a)
-		}
-		err = msg.NakWithDelay(pausedRetry)
 	default:
 		again, serr := r.settle(ctx, a, func(m *nats.Msg) error {
 			_, err := r.js.PublishMsg(ctx, m, jetstream.WithExpectStream(bus.DeliveriesStream))

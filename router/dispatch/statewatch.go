@@ -25,8 +25,9 @@ const (
 // nats.go's watcher is an ordered consumer that gives up, closing its
 // channel, when re-creating its consumer fails with an error it does not
 // retry, as it does while JetStream reopens its streams after a full
-// disk. Then the bucket is watched anew, waiting longer after each failed
-// attempt, and its current contents are read again, so neither a change
+// disk. Then the bucket is watched anew, once the store is whole, waiting
+// longer after each failed attempt (a failure logged once per distinct
+// error), and its current contents are read again, so neither a change
 // nor a deletion made meanwhile is missed (a disable written by another
 // replica, a consent given).
 func (r *Router) watchState(ctx context.Context) (follow func(), err error) {
@@ -35,60 +36,41 @@ func (r *Router) watchState(ctx context.Context) (follow func(), err error) {
 		return nil, fmt.Errorf("watch %s: %w", StateBucket, err)
 	}
 	return func() {
-		for w != nil {
-			closed := r.followState(ctx, w)
-			_ = w.Stop()
-			if !closed {
+		var err error
+		for {
+			select {
+			case <-ctx.Done():
+				_ = w.Stop()
 				return
+			case e, ok := <-w.Updates():
+				if ok {
+					if e != nil {
+						r.applyState(e)
+					}
+					continue
+				}
 			}
+			_ = w.Stop()
 			r.opts.log.Warn().Str("bucket", StateBucket).Msg("target state watch closed: watching it again")
-			if w = r.rewatchState(ctx); w != nil {
-				r.opts.log.Info().Str("bucket", StateBucket).Msg("target state watched again")
+			for wait, last := rewatchFirst, ""; ; wait = min(2*wait, rewatchMax) {
+				if _, err := r.opts.disk.Settled(ctx); err != nil {
+					return
+				}
+				if w, err = r.resyncState(ctx); err == nil {
+					break
+				}
+				if ctx.Err() != nil {
+					return
+				}
+				if err.Error() != last {
+					last = err.Error()
+					r.opts.log.Warn().Err(err).Str("bucket", StateBucket).Msg("target state not watched yet: retrying")
+				}
+				sleep(ctx, wait)
 			}
+			r.opts.log.Info().Str("bucket", StateBucket).Msg("target state watched again")
 		}
 	}, nil
-}
-
-// followState applies w's updates until ctx ends (false) or w's channel
-// closes (true).
-func (r *Router) followState(ctx context.Context, w jetstream.KeyWatcher) (closed bool) {
-	for {
-		select {
-		case <-ctx.Done():
-			return false
-		case e, ok := <-w.Updates():
-			if !ok {
-				return true
-			}
-			if e != nil {
-				r.applyState(e)
-			}
-		}
-	}
-}
-
-// rewatchState watches the bucket again, retrying with a growing wait and
-// logging a failure once per distinct error; nil once ctx ends.
-func (r *Router) rewatchState(ctx context.Context) jetstream.KeyWatcher {
-	wait, last := rewatchFirst, ""
-	for {
-		if _, err := r.opts.disk.Settled(ctx); err != nil {
-			return nil
-		}
-		w, err := r.resyncState(ctx)
-		if err == nil {
-			return w
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err.Error() != last {
-			last = err.Error()
-			r.opts.log.Warn().Err(err).Str("bucket", StateBucket).Msg("target state not watched yet: retrying")
-		}
-		sleep(ctx, wait)
-		wait = min(2*wait, rewatchMax)
-	}
 }
 
 // resyncState starts a watcher and applies the bucket's current values;

@@ -61,7 +61,7 @@ func (r *Router) Unsubscribe(ctx context.Context, urn, token string) (TargetStat
 // token is its token and its status is one of from.
 func (r *Router) answerSubscription(ctx context.Context, urn, token string, change func(*Subscription) bool, from ...string) (TargetState, error) {
 	key, ok := keyOfURN(urn)
-	if !ok || consentOf(r.table.Load().bindings[key]) == nil {
+	if b := r.table.Load().bindings[key]; !ok || b == nil || b.consent == nil {
 		return TargetState{}, ErrNoSubscription
 	}
 	var refused bool
