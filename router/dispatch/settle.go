@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
 
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/sinks"
@@ -83,7 +84,11 @@ func (r *Router) settleEvent(ctx context.Context, msg jetstream.Msg, o eventOutc
 // this returned nil and put's write is acknowledged.
 func (r *Router) settle(ctx context.Context, a *attempt, put func(*nats.Msg) error) (again time.Duration, err error) {
 	d, c := a.d, a.counts
-	log := r.opts.log.With().Str("rule", d.key.rule).Str("target", d.key.target).Uint64("attempt", a.n).Logger()
+	// Built only on the paths that log: most attempts are delivered.
+	log := func() *zerolog.Logger {
+		l := r.opts.log.With().Str("rule", d.key.rule).Str("target", d.key.target).Uint64("attempt", a.n).Logger()
+		return &l
+	}
 	if a.err != nil {
 		c.inc(failed)
 	}
@@ -100,7 +105,7 @@ func (r *Router) settle(ctx context.Context, a *attempt, put func(*nats.Msg) err
 		return 0, nil
 	case a.dead == "" && a.exhausted() == "":
 		delay := retryDelay(a.n, r.opts.backoffBase, r.opts.backoffCap, sinks.RetryAfter(a.err))
-		log.Warn().Err(a.err).Dur("retry_in", delay).Msg("delivery failed; will retry")
+		log().Warn().Err(a.err).Dur("retry_in", delay).Msg("delivery failed; will retry")
 		c.inc(retried)
 		return delay, put(d.retry(a.n, delay))
 	}
@@ -109,7 +114,7 @@ func (r *Router) settle(ctx context.Context, a *attempt, put func(*nats.Msg) err
 	if err := r.storeDeadLetter(ctx, dl, bus.DLQSubject(d.key.bus, d.key.rule, d.key.target), d.msgID("dlq")); err != nil {
 		return retryDelay(a.n, r.opts.backoffBase, r.opts.backoffCap, 0), err
 	}
-	log.Error().Err(a.err).Str("reason", reason).Msg("delivery dead-lettered")
+	log().Error().Err(a.err).Str("reason", reason).Msg("delivery dead-lettered")
 	c.inc(deadLettered)
 	return 0, nil
 }
