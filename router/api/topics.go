@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -33,12 +34,27 @@ type Topics interface {
 func WithTopics(reg Topics) Option { return func(o *options) { o.topics = reg } }
 
 func (s *Server) routeTopics() {
-	s.route("/v1/topics", methods{http.MethodGet: {auth.ActionTopicsRead, s.listTopics}})
-	s.route("/v1/topics/{name}", methods{http.MethodGet: {auth.ActionTopicsRead, s.getTopic},
-		http.MethodPut: {auth.ActionTopicsWrite, s.putTopic}, http.MethodDelete: {auth.ActionTopicsWrite, s.deleteTopic}})
-	s.route("/v1/topics/{name}/subscriptions", methods{http.MethodGet: {auth.ActionTopicsRead, s.listSubscriptions}})
-	s.route("/v1/topics/{name}/subscriptions/{id}", methods{http.MethodPut: {auth.ActionTopicsWrite, s.putSubscription},
-		http.MethodDelete: {auth.ActionTopicsWrite, s.deleteSubscription}})
+	s.route("/v1/topics", methods{http.MethodGet: {auth.ActionTopicsRead, everyBus(s.listTopics)}})
+	s.route("/v1/topics/{name}", methods{http.MethodGet: {auth.ActionTopicsRead, everyBus(s.getTopic)},
+		http.MethodPut: {auth.ActionTopicsWrite, everyBus(s.putTopic)}, http.MethodDelete: {auth.ActionTopicsWrite, everyBus(s.deleteTopic)}})
+	s.route("/v1/topics/{name}/subscriptions", methods{http.MethodGet: {auth.ActionTopicsRead, everyBus(s.listSubscriptions)}})
+	s.route("/v1/topics/{name}/subscriptions/{id}", methods{http.MethodPut: {auth.ActionTopicsWrite, everyBus(s.putSubscription)},
+		http.MethodDelete: {auth.ActionTopicsWrite, everyBus(s.deleteSubscription)}})
+}
+
+// everyBus lets only identities without a bus limit call h. Topics are
+// global: a rule of any bus and every CTS notification (bus default) may
+// name one, so whoever reads a topic learns where other buses' events go,
+// and whoever adds a subscription receives them.
+func everyBus(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if id := auth.FromContext(r.Context()); id != nil && id.Buses() != nil {
+			writeAuthError(w, &auth.Error{Status: http.StatusForbidden, Code: CodeForbidden,
+				Msg: fmt.Sprintf("identity %q is limited to buses %v: topics serve every bus (rules of any bus and CTS notifications name them), so only an identity without buses may read or change them", id.Name, id.Buses())})
+			return
+		}
+		h(w, r)
+	}
 }
 
 // masked is t as the API shows it: subscription secrets as "***".
