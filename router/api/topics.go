@@ -12,6 +12,7 @@ import (
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/ingest"
 	"github.com/auditbus/auditbus/router/topics"
+	"github.com/auditbus/auditbus/sinks"
 )
 
 // Error codes of the topics endpoints (see codes.go for the others).
@@ -57,12 +58,20 @@ func everyBus(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// masked is t as the API shows it: subscription secrets as "***".
+// masked is t as the API shows it: subscription secrets as "***", and
+// endpoint URLs as the rules API shows webhook URLs (sinks.RedactURL: a
+// password and every query value as "***"). Registry.Put refuses the
+// masked text back, so a topic read and PUT again cannot replace real
+// credentials with it.
 func masked(t topics.Topic) topics.Topic {
 	t.Subscriptions = slices.Clone(t.Subscriptions)
 	for i := range t.Subscriptions {
-		if t.Subscriptions[i].Secret != "" {
-			t.Subscriptions[i].Secret = "***"
+		sub := &t.Subscriptions[i]
+		if sub.Secret != "" {
+			sub.Secret = sinks.Redacted
+		}
+		if sub.Protocol == topics.ProtocolHTTP || sub.Protocol == topics.ProtocolHTTPS {
+			sub.Endpoint = sinks.RedactURL(sub.Endpoint)
 		}
 	}
 	return t

@@ -244,9 +244,6 @@ func (r *Registry) Put(ctx context.Context, t Topic) (Topic, error) {
 	if err := r.checkSubscriptions(t); err != nil {
 		return Topic{}, err
 	}
-	if other, ok := r.ByURN(t.URN); ok && other.Name != t.Name {
-		return Topic{}, invalid("urn %s is topic %s's", t.URN, other.Name)
-	}
 	kv, err := r.bucket()
 	if err != nil {
 		return Topic{}, err
