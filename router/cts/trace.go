@@ -153,8 +153,6 @@ func apiVersion(rec index.Record) string {
 	return env.APIVersion
 }
 
-
-
 // text is a JSON value as a trace's string field holds it: a string as it
 // is, anything else (an object, a number) as its compact JSON text, null
 // and absence as "".
