@@ -33,6 +33,17 @@ func TestNotificationAndTopicActions(t *testing.T) {
 		{"topic", "PUT", "/v1/topics/sec", topic, adminToken, 201, ""},
 		{"topic read", "GET", "/v1/topics/sec", "", listerToken, 200, ""},
 		{"topic read without topics:read", "GET", "/v1/topics", "", outsiderToken, 403, auth.CodeForbidden},
+		// Topics serve every bus: a bus-limited identity may neither add
+		// itself as a subscriber nor see where others' events go.
+		{"subscription by a bus-limited identity", "PUT", "/v1/topics/sec/subscriptions/mine",
+			`{"protocol":"https","endpoint":"https://evil.example/x"}`, prodToken, 403, auth.CodeForbidden},
+		{"topic by a bus-limited identity", "PUT", "/v1/topics/other", topic, prodToken, 403, auth.CodeForbidden},
+		{"topic delete by a bus-limited identity", "DELETE", "/v1/topics/sec", "", prodToken, 403, auth.CodeForbidden},
+		{"subscription delete by a bus-limited identity", "DELETE", "/v1/topics/sec/subscriptions/soc", "", prodToken, 403, auth.CodeForbidden},
+		{"topics read by a bus-limited identity", "GET", "/v1/topics", "", prodToken, 403, auth.CodeForbidden},
+		{"topic read by a bus-limited identity", "GET", "/v1/topics/sec", "", prodToken, 403, auth.CodeForbidden},
+		{"subscriptions read by a bus-limited identity", "GET", "/v1/topics/sec/subscriptions", "", prodToken, 403, auth.CodeForbidden},
+		{"topic unchanged", "GET", "/v1/topics/sec/subscriptions", "", adminToken, 200, ""},
 		{"create without identity", "POST", "/v3/p1/notifications", create, "", 401, "CTS.0002"},
 		{"create without the action", "POST", "/v3/p1/notifications", create, listerToken, 403, "CTS.0002"},
 		{"create off the identity's buses", "POST", "/v3/p1/notifications", create, prodToken, 403, "CTS.0002"},
@@ -52,6 +63,13 @@ func TestNotificationAndTopicActions(t *testing.T) {
 		}
 		if c.name == "topic read" && !strings.Contains(fmt.Sprint(out), "secret:***") {
 			t.Errorf("topic read shows the secret: %v", out)
+		}
+		if c.status == 403 && c.token == prodToken && strings.HasPrefix(c.path, "/v1/topics") &&
+			!strings.Contains(fmt.Sprint(out["error_msg"]), "limited to buses") {
+			t.Errorf("%s: %v, want the refusal to say the identity is limited to buses", c.name, out)
+		}
+		if c.name == "topic unchanged" && fmt.Sprint(out) != "map[subscriptions:[map[endpoint:https://soc.example/smn id:soc protocol:https secret:***]]]" {
+			t.Errorf("after the refusals, the topic is %v", out)
 		}
 	}
 }

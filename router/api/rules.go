@@ -147,7 +147,7 @@ func precondition(w http.ResponseWriter, r *http.Request) (*Precondition, bool) 
 	}
 	rev, err := strconv.ParseUint(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
 	if err != nil || rev == 0 {
-		writeError(w, http.StatusPreconditionFailed, CodePrecondition, fmt.Sprintf("If-Match %q is not a rule revision (an ETag such as \"12\", or *)", h))
+		writeError(w, http.StatusPreconditionFailed, CodePrecondition, fmt.Sprintf("If-Match %q is not a revision (an ETag such as \"12\", or *)", h))
 		return nil, false
 	}
 	return &Precondition{Revision: rev}, true

@@ -7,17 +7,37 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/cejson"
 	"github.com/auditbus/auditbus/router/cts"
+	"github.com/auditbus/auditbus/router/index"
 	"github.com/auditbus/auditbus/router/sources"
 	"github.com/auditbus/auditbus/rules"
 )
 
 // op is one operation as an independent reader of the seed sees it.
 type op struct{ service, rtype, name, user, group, rating, ttype, code, apiv string }
+
+// tencentCode is CloudAudit's errorCode for a CTS code: 0 for success, a
+// failure's code as it is.
+func tencentCode(code string) string {
+	if code == "200" || code == "0" {
+		return "0"
+	}
+	return code
+}
+
+// k8sCode is the response status code of the operation (HTTP, as CTS's).
+func k8sCode(code string) string {
+	if code == "0" {
+		return "200"
+	}
+	return code
+}
 
 // tencentType is CloudAudit's eventType nearest each trace type.
 var tencentType = map[string]string{"ApiCall": "ApiCall", "ConsoleAction": "ConsoleCall", "ConsoleCall": "ConsoleCall", "SystemAction": "ApiCall"}
@@ -31,12 +51,12 @@ func threeSources(t testing.TB, o op) []event.Event {
 	 "resource_type":%[6]q,"resource_name":"r","resource_id":"rid","code":%[7]q,"api_version":%[8]q,"time":1764640000000,
 	 "user":{"name":%[9]q}}`, o.name+o.user, o.name, o.rating, o.ttype, o.service, o.rtype, o.code, o.apiv, o.user)
 	tencent := fmt.Sprintf(`{"eventId":"t-%[1]s","eventName":%[2]q,"eventSource":"%[3]s.tencentcloudapi.com","eventType":%[4]q,
-	 "eventTime":1764640000,"resourceType":%[5]q,"resourceName":"r","errorCode":0,"apiVersion":%[6]q,
-	 "userIdentity":{"principalId":%[7]q}}`, o.name+o.user, o.name, strings.ToLower(o.service), tencentType[o.ttype], o.rtype, o.apiv, o.user)
+	 "eventTime":1764640000,"resourceType":%[5]q,"resourceName":"r","resourceId":"rid-t","errorCode":%[8]s,"apiVersion":%[6]q,
+	 "userIdentity":{"principalId":%[7]q}}`, o.name+o.user, o.name, strings.ToLower(o.service), tencentType[o.ttype], o.rtype, o.apiv, o.user, tencentCode(o.code))
 	k8s := fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"k-%[1]s","stage":"ResponseComplete",
-	 "requestURI":"/api/v1/pods/x","verb":%[2]q,"user":{"username":%[3]q,"groups":[%[4]q]},"objectRef":{"resource":%[5]q,"name":"x","apiVersion":"v1"},
-	 "responseStatus":{"code":200},"stageTimestamp":"2026-12-01T10:00:00Z","requestReceivedTimestamp":"2026-12-01T10:00:00Z"}`,
-		o.name+o.user, o.name, o.user, o.group, o.rtype)
+	 "requestURI":"/api/v1/pods/x","verb":%[2]q,"user":{"username":%[3]q,"groups":[%[4]q]},"objectRef":{"resource":%[5]q,"name":"x","apiVersion":"v1","uid":"rid-k"},
+	 "responseStatus":{"code":%[6]s},"stageTimestamp":"2026-12-01T10:00:00Z","requestReceivedTimestamp":"2026-12-01T10:00:00Z"}`,
+		o.name+o.user, o.name, o.user, o.group, o.rtype, k8sCode(o.code))
 	red := sources.NewRedactor(sources.DefaultRedactKeys)
 	var out []event.Event
 	for _, f := range []func() ([]event.Event, error){
@@ -87,11 +107,13 @@ func expect(n cts.Notification, groups map[string][]string, e *event.Event) bool
 	if n.Filter == nil || !n.Filter.IsSupportFilter {
 		return true
 	}
-	attr := map[string]string{"api_version": "apiversion", "code": "code", "trace_rating": "tracerating", "trace_type": "kind"}
+	// A filter tests the trace subscribers receive (the seed filters
+	// traces): the fields as cts.ToTrace renders the event.
+	trace := rendered(e)
 	all, any := true, false
 	for _, r := range n.Filter.Rule {
 		f := strings.Fields(r)
-		ok := (ext(attr[f[0]]) == f[2]) == (f[1] == "=")
+		ok := (traceField(trace, f[0]) == f[2]) == (f[1] == "=")
 		all, any = all && ok, any || ok
 	}
 	if n.Filter.Condition == cts.ConditionOR {
@@ -120,8 +142,14 @@ func randomNotification(r *rand.Rand, id int) cts.Notification {
 	if r.IntN(2) == 0 {
 		var rs []string
 		for range 1 + r.IntN(3) {
-			rs = append(rs, pick("code", "api_version", "trace_rating", "trace_type")+pick(" = ", " != ")+
-				pick("200", "v3", "warning", "normal", "ApiCall", "ConsoleAction", "0"))
+			switch key := pick("code", "api_version", "trace_rating", "trace_type", "resource_id", "resource_name"); key {
+			case "trace_rating":
+				rs = append(rs, key+pick(" = ", " != ")+pick("normal", "warning", "incident"))
+			case "trace_type":
+				rs = append(rs, key+pick(" = ", " != ")+pick("ApiCall", "ConsoleAction", "SystemAction"))
+			default:
+				rs = append(rs, key+pick(" = ", " != ")+pick("200", "404", "0", "v3", "v1", "2018-05-25", "rid", "rid-t", "rid-k", "r", "x"))
+			}
 		}
 		n.Filter = &cts.Filter{Condition: pick("AND", "OR"), IsSupportFilter: r.IntN(4) != 0, Rule: rs}
 	}
@@ -140,6 +168,7 @@ func TestNotificationRulesAgreeWithSeed(t *testing.T) {
 		{"TKE", "cluster", "DeleteCluster", "bob", "dev", "normal", "ConsoleCall", "0", "2018-05-25"},
 		{"ECS", "server", "createServer", "carol", "ops", "normal", "ConsoleAction", "404", "v1"},
 		{"CCE", "pods", "delete", "dave", "admin", "incident", "SystemAction", "500", "v1"},
+		{"TKE", "cluster", "DeleteCluster", "erin", "dev", "warning", "ApiCall", "404", "v1"},
 	} {
 		evs = append(evs, threeSources(t, o)...)
 	}
@@ -173,4 +202,76 @@ func TestNotificationRulesAgreeWithSeed(t *testing.T) {
 		t.Fatalf("%d of %d matched: the cases do not tell matching from not", matched, checked)
 	}
 	t.Logf("%d of %d (notification, event) pairs matched", matched, checked)
+}
+
+// rendered is event e as subscribers receive it: cts.ToTrace of its
+// index record.
+func rendered(e *event.Event) cts.Trace {
+	raw, _ := cejson.Marshal(e)
+	rec, err := index.FromMessage(1, bus.Subject("default", e), raw, time.Time{})
+	if err != nil {
+		panic(err)
+	}
+	return cts.ToTrace(rec)
+}
+
+// traceField is filter key's field of trace.
+func traceField(t cts.Trace, key string) string {
+	return map[string]string{"api_version": t.APIVersion, "code": t.Code, "trace_rating": t.TraceRating,
+		"trace_type": t.TraceType, "resource_id": t.ResourceID, "resource_name": t.ResourceName}[key]
+}
+
+// TestNotificationFilterIsTheTrace: for an event of each source, success
+// and failure, and each filter key, "key = v" fires exactly when v is
+// what the trace subscribers receive has in that field, and "key != v"
+// exactly when it is not (Tencent and Kubernetes records carry no
+// rating; their traces are rated normal, or warning on failure, and the
+// filter must agree).
+func TestNotificationFilterIsTheTrace(t *testing.T) {
+	var evs []event.Event
+	for _, o := range []op{
+		{"CCE", "cluster", "deleteCluster", "alice", "g", "normal", "ApiCall", "200", "v3"},
+		{"CCE", "cluster", "deleteCluster", "bob", "g", "incident", "ConsoleAction", "403", "v1"},
+	} {
+		evs = append(evs, threeSources(t, o)...)
+	}
+	values := map[string][]string{
+		"trace_rating": {"normal", "warning", "incident"}, "trace_type": {"ApiCall", "ConsoleAction", "SystemAction"},
+		"code": {"200", "0", "403"}, "api_version": {"v3", "v1"}, "resource_id": {"rid", "rid-t", "rid-k"}, "resource_name": {"r", "x"},
+	}
+	for i := range evs {
+		e := &evs[i]
+		trace := rendered(e)
+		raw, _ := cejson.Marshal(e)
+		for key, vs := range values {
+			fired := false
+			for _, v := range vs {
+				for _, neg := range []bool{false, true} {
+					rule := key + " = " + v
+					if neg {
+						rule = key + " != " + v
+					}
+					n := cts.Notification{NotificationID: "1", NotificationName: "n", Status: cts.StatusEnabled, TopicID: "urn:smn:r:p:t",
+						OperationType: cts.OperationComplete, Filter: &cts.Filter{Condition: cts.ConditionAND, IsSupportFilter: true, Rule: []string{rule}}}
+					rs, err := rules.ParseFile("n.json", n.RuleDocument(nil))
+					if err != nil {
+						t.Fatal(err)
+					}
+					set, _ := rules.Compile(rs)
+					res, err := set.Match("default", raw)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, want := len(res.Rules) == 1, (traceField(trace, key) == v) != neg
+					if got != want {
+						t.Errorf("%s event %s: filter %q fired %v, but its trace has %s %q", e.Source(), e.ID(), rule, got, key, traceField(trace, key))
+					}
+					fired = fired || (got && !neg)
+				}
+			}
+			if !fired && traceField(trace, key) != "" && slices.Contains(vs, traceField(trace, key)) {
+				t.Errorf("%s event %s: no value of %s fired", e.Source(), e.ID(), key)
+			}
+		}
+	}
 }

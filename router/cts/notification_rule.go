@@ -135,13 +135,21 @@ func usersCondition(list []NotificationUsers, groups Groups) string {
 	return cond
 }
 
-// filterAttrs are the expressions a filter key reads: the audit
-// extensions every source sets, or for resource_id the record's own
-// field (CTS resource_id, Tencent resourceId, Kubernetes objectRef.uid).
+// filterAttrs are the expressions a filter key reads, each the value
+// ToTrace renders in that field for an event of any source (a filter
+// tests the trace subscribers receive): the audit extensions every source
+// sets, for resource_id the record's own field (CTS resource_id, Tencent
+// resourceId, Kubernetes objectRef.uid), and for trace_rating the rating
+// index.Rating gives (ratingExpr). TestNotificationFilterIsTheTrace
+// checks each key against ToTrace for every source.
 var filterAttrs = map[string]string{
-	"api_version": "apiversion", "code": "code", "trace_rating": "tracerating", "trace_type": "kind",
+	"api_version": "apiversion", "code": "code", "trace_rating": ratingExpr, "trace_type": "kind",
 	"resource_name": "resourcename", "resource_id": "(data?.resource_id ?? data?.resourceId ?? data?.objectRef?.uid)",
 }
+
+// ratingExpr is index.Rating as a rule expression: only CTS events carry
+// tracerating; the others are rated warning on failure, else normal.
+const ratingExpr = `((tracerating ?? "") != "" ? tracerating : (outcome == "failure" ? "warning" : "normal"))`
 
 // filterCondition is the filter as an expression, "" when it is off.
 func filterCondition(f *Filter) string {

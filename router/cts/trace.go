@@ -93,7 +93,7 @@ type record struct {
 // what the source's record adds (see router/README.md, "CTS traces").
 func ToTrace(rec index.Record) Trace {
 	t := Trace{
-		TraceID: rec.ID, TraceName: rec.Action, TraceRating: rating(rec), TraceType: rec.Kind, Code: rec.Code,
+		TraceID: rec.ID, TraceName: rec.Action, TraceRating: index.Rating(rec.TraceRating, rec.Outcome), TraceType: rec.Kind, Code: rec.Code,
 		Time: rec.Time.UnixMilli(), RecordTime: rec.Time.UnixMilli(), User: User{Name: rec.Principal},
 		SourceIP: rec.SourceIP, ResourceType: rec.ResourceType, ResourceName: rec.ResourceName,
 		ResourceID: rec.ResourceID, ServiceType: rec.Product, RequestID: rec.RequestID,
@@ -151,18 +151,6 @@ func apiVersion(rec index.Record) string {
 	}
 	_ = json.Unmarshal(rec.Event, &env)
 	return env.APIVersion
-}
-
-// rating is the record's rating (the index rates every event), else
-// warning for a failed operation, else normal.
-func rating(rec index.Record) string {
-	switch {
-	case rec.TraceRating != "":
-		return rec.TraceRating
-	case rec.Outcome == "failure":
-		return "warning"
-	}
-	return "normal"
 }
 
 // text is a JSON value as a trace's string field holds it: a string as it

@@ -44,20 +44,29 @@ func FromMessage(seq uint64, subject string, data []byte, stored time.Time) (Rec
 		Cluster: ext("cluster"), TraceRating: ext("tracerating"), Event: data,
 	}
 	k8sFields(&r, &e)
-	if r.TraceRating == "" {
-		// CTS rates every trace; other sources' events are rated the way
-		// CTS would, so a rating filter finds them too.
-		r.TraceRating = "normal"
-		if r.Outcome == "failure" {
-			r.TraceRating = "warning"
-		}
-	}
+	r.TraceRating = Rating(r.TraceRating, r.Outcome)
 	if r.Time.IsZero() {
 		r.Time = stored
 	}
 	r.Time = r.Time.UTC()
 	r.ResourceID, r.RequestID = dataIDs(&e)
 	return r, nil
+}
+
+// Rating is the trace rating of an event with extensions tracerating and
+// outcome: CTS rates every trace (tracerating); other sources' events are
+// rated the way CTS would, warning for a failure, else normal, so a
+// rating filter or search finds them too. router/cts compiles a
+// notification's trace_rating filter to the same rule (ratingExpr there;
+// its tests compare the two).
+func Rating(tracerating, outcome string) string {
+	switch {
+	case tracerating != "":
+		return tracerating
+	case outcome == "failure":
+		return "warning"
+	}
+	return "normal"
 }
 
 // idFields are the record fields each source names its resource id and

@@ -9,6 +9,8 @@
 // Topics come from the topics file (read-only) and from the API (stored
 // in the NATS KV bucket DefaultBucket, so every replica sees them);
 // functions and the user-group directory come from the topics file only.
+// Writes are conditional on the KV revision read (Modify), so replicas
+// changing one topic at once never lose one another's changes.
 //
 // A rule target `topic: {urn: ...}` runs as ordinary targets: Expand
 // turns it into one target per subscription (kind "subscription"), each

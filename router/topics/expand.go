@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 	"gopkg.in/yaml.v3"
 
+	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/rules"
 	"github.com/auditbus/auditbus/sinks"
 )
@@ -15,7 +16,9 @@ import (
 // Expand returns set with every topic target replaced by what its URN
 // names now: one subscription target per subscription of a topic (id
 // "<target id>-<subscription id>", so each has its own queue), or one
-// for a function (the target's own id). Input, retry, rate and
+// for a function (the target's own id); a subscription whose id would
+// repeat another target's, or not fit a subject token, is left out and
+// logged. Input, retry, rate and
 // concurrency carry over to each. A URN the registry does not know stays
 // a topic target (see KindTopic). Rules without topic targets are set's
 // own.
@@ -45,6 +48,10 @@ func (r *Registry) Expand(set *rules.Set) (*rules.Set, error) {
 // ok is false when it has none.
 func (r *Registry) expandTargets(rule *rules.Rule) (targets []rules.Target, inputOf map[string]string, ok bool) {
 	inputOf = map[string]string{}
+	taken := map[string]bool{}
+	for _, tg := range rule.Targets {
+		taken[tg.ID] = true // the rule's own targets keep their ids
+	}
 	for _, tg := range rule.Targets {
 		if tg.Kind != KindTopic {
 			targets = append(targets, tg)
@@ -58,6 +65,9 @@ func (r *Registry) expandTargets(rule *rules.Rule) (targets []rules.Target, inpu
 			continue
 		}
 		for _, sub := range r.resolve(c.URN, tg.ID) {
+			if sub.topic != "" && !r.unique(rule, sub, taken) {
+				continue
+			}
 			t := tg
 			t.ID, t.Kind, t.Config = sub.id, KindSubscription, sub.config
 			targets = append(targets, t)
@@ -73,6 +83,32 @@ func (r *Registry) expandTargets(rule *rules.Rule) (targets []rules.Target, inpu
 type resolved struct {
 	id     string
 	config yaml.Node
+	// topic and subscription name a topic's subscription ("" for a
+	// function).
+	topic, subscription string
+}
+
+// unique reports whether sub's target id is one rule does not use yet and
+// one that stays as it is in a subject token, taking it if so. Target
+// ids may contain "-", so "<target id>-<subscription id>" may be another
+// target's id (targets notify and notify-soc, subscription soc): two
+// targets of one id would share one queue and one state. An id longer
+// than a subject token (bus.Token) would be cut, and its deliveries not
+// found by their target. Either way the subscription is left out, logged.
+func (r *Registry) unique(rule *rules.Rule, sub resolved, taken map[string]bool) bool {
+	why := ""
+	switch {
+	case taken[sub.id]:
+		why = "another target of the rule has that id: rename one of the targets or the subscription"
+	case bus.Token(sub.id) != sub.id:
+		why = "the id is longer than a subject token allows: shorten the target id or the subscription id"
+	default:
+		taken[sub.id] = true
+		return true
+	}
+	r.log.Error().Str("bus", rule.Bus).Str("rule", rule.Name).Str("topic", sub.topic).Str("subscription", sub.subscription).
+		Str("target", sub.id).Str("reason", why).Msg("subscription target id is not usable; subscription not delivered for this rule")
+	return false
 }
 
 // resolve is what a topic target of id naming urn becomes.
@@ -94,7 +130,7 @@ func (r *Registry) resolve(urn, id string) []resolved {
 			r.log.Error().Err(err).Str("topic", t.Name).Str("subscription", s.ID).Msg("subscription is not a valid target; not delivered")
 			continue
 		}
-		out = append(out, resolved{id: id + "-" + s.ID, config: n})
+		out = append(out, resolved{id: id + "-" + s.ID, config: n, topic: t.Name, subscription: s.ID})
 	}
 	return out
 }

@@ -1,8 +1,11 @@
 package topics_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -14,6 +17,12 @@ import (
 )
 
 func registry(t *testing.T) *topics.Registry {
+	t.Helper()
+	return registryLogging(t, zerolog.Nop())
+}
+
+// registryLogging is registry logging to log.
+func registryLogging(t *testing.T, log zerolog.Logger) *topics.Registry {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "topics.yaml")
 	src := `topics:
@@ -32,7 +41,7 @@ functions:
 	if err != nil {
 		t.Fatal(err)
 	}
-	return topics.New(f, zerolog.Nop())
+	return topics.New(f, log)
 }
 
 // TestExpand: a topic target runs as one subscription target per
@@ -112,6 +121,51 @@ func TestTopicTargetChecked(t *testing.T) {
 		_, err := rules.ParseFile("r.yaml", []byte("name: r\ntargets:\n  - id: t\n    topic: "+cfg+"\n"), rules.WithTargetCheck(sinks.Check))
 		if err == nil {
 			t.Errorf("topic %s accepted", cfg)
+		}
+	}
+}
+
+// TestExpandIDCollision: target ids may contain "-", so a subscription's
+// "<target id>-<subscription id>" can be another target's id (notify and
+// notify-soc with subscription soc), and a long target id can make one
+// longer than a subject token. Such a subscription is left out, with a log
+// line naming it and why; the rule's own targets and the other
+// subscriptions keep running, each id once.
+func TestExpandIDCollision(t *testing.T) {
+	long := strings.Repeat("l", 62)
+	rs, err := rules.ParseFile("r.yaml", []byte(`name: r
+targets:
+  - id: notify
+    topic: {urn: "urn:smn:auditbus:default:security"}
+  - id: notify-soc
+    webhook: {url: "https://other.example/"}
+  - id: `+long+`
+    topic: {urn: "urn:smn:auditbus:default:security"}
+`), rules.WithTargetCheck(sinks.Check))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := rules.Compile(rs)
+	var logs bytes.Buffer
+	exp, err := registryLogging(t, zerolog.New(&logs)).Expand(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tg := range exp.Rules()[0].Targets {
+		got = append(got, tg.ID+":"+tg.Kind)
+	}
+	want := []string{"notify-raw:subscription", "notify-fn:subscription", "notify-soc:webhook"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("targets %v, want %v", got, want)
+	}
+	for _, line := range []string{
+		`"subscription":"soc","target":"notify-soc","reason":"another target of the rule has that id`,
+		`"subscription":"soc","target":"` + long + `-soc","reason":"the id is longer than a subject token allows`,
+		`"subscription":"raw","target":"` + long + `-raw"`,
+	} {
+		if !strings.Contains(logs.String(), line) {
+			t.Errorf("log %s\nwants %s", logs.String(), line)
 		}
 	}
 }

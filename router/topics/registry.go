@@ -230,61 +230,6 @@ func (r *Registry) Known(urn string) bool {
 // Group returns the users of group in the directory.
 func (r *Registry) Group(group string) []string { return r.file.Groups[group] }
 
-// Put stores t (its name, region, project and subscriptions) as an API
-// topic, replacing one of that name. Errors: ErrInvalid (wrapped, with
-// what is wrong), ErrReadOnly, ErrUnavailable.
-func (r *Registry) Put(ctx context.Context, t Topic) (Topic, error) {
-	t.Origin, t.Revision = "", 0
-	if err := t.normalize(func(urn string) bool { _, ok := r.Function(urn); return ok }); err != nil {
-		return Topic{}, err
-	}
-	if r.isFileTopic(t.Name) {
-		return Topic{}, fmt.Errorf("%w: %s", ErrReadOnly, t.Name)
-	}
-	if err := r.checkSubscriptions(t); err != nil {
-		return Topic{}, err
-	}
-	if other, ok := r.ByURN(t.URN); ok && other.Name != t.Name {
-		return Topic{}, invalid("urn %s is topic %s's", t.URN, other.Name)
-	}
-	kv, err := r.bucket()
-	if err != nil {
-		return Topic{}, err
-	}
-	raw, _ := json.Marshal(t)
-	rev, err := kv.Put(ctx, t.Name, raw)
-	if err != nil {
-		return Topic{}, fmt.Errorf("%w: put %s: %w", ErrUnavailable, t.Name, err)
-	}
-	t.Origin, t.Revision = OriginAPI, rev
-	r.mu.Lock()
-	r.api[t.Name] = t // so the caller reads its own write before the watch delivers it
-	r.mu.Unlock()
-	return t, nil
-}
-
-// Delete removes API topic name. Errors: ErrNotFound, ErrReadOnly,
-// ErrUnavailable.
-func (r *Registry) Delete(ctx context.Context, name string) error {
-	if r.isFileTopic(name) {
-		return fmt.Errorf("%w: %s", ErrReadOnly, name)
-	}
-	if _, ok := r.Get(name); !ok {
-		return fmt.Errorf("%w: %s", ErrNotFound, name)
-	}
-	kv, err := r.bucket()
-	if err != nil {
-		return err
-	}
-	if err := kv.Delete(ctx, name); err != nil {
-		return fmt.Errorf("%w: delete %s: %w", ErrUnavailable, name, err)
-	}
-	r.mu.Lock()
-	delete(r.api, name)
-	r.mu.Unlock()
-	return nil
-}
-
 func (r *Registry) isFileTopic(name string) bool {
 	return slices.ContainsFunc(r.file.Topics, func(t Topic) bool { return t.Name == name })
 }

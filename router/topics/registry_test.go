@@ -75,13 +75,13 @@ func TestRegistryAcrossReplicas(t *testing.T) {
 		t.Error("an invalid topic was stored")
 	}
 
-	if err := a.Delete(ctx, "alerts"); err != nil {
+	if err := a.Delete(ctx, "alerts", 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := a.Get("alerts"); ok {
 		t.Error("a still has the deleted topic")
 	}
-	if err := a.Delete(ctx, "alerts"); !errors.Is(err, topics.ErrNotFound) {
+	if err := a.Delete(ctx, "alerts", 0); !errors.Is(err, topics.ErrNotFound) {
 		t.Errorf("second delete: %v", err)
 	}
 	wait("b to see the deletion", func() bool { _, ok := b.Get("alerts"); return !ok })

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/auditbus/auditbus/sinks"
 )
 
 // Defaults of a topic's URN parts when the API request leaves them out.
@@ -124,6 +127,9 @@ func (s *Subscription) check(isFunction func(string) bool) error {
 		if err != nil || u.Scheme != s.Protocol || u.Host == "" {
 			return invalid("endpoint %q: want an absolute %s:// URL", s.Endpoint, s.Protocol)
 		}
+		if masksCredentials(u) {
+			return invalid("endpoint %q: a password or query value is %q, as GET shows credentials: send the endpoint with its real credentials", sinks.RedactURL(s.Endpoint), sinks.Redacted)
+		}
 	case ProtocolFunction:
 		if s.Secret != "" || s.Confirm != nil {
 			return invalid("secret and confirm apply to http and https subscriptions only")
@@ -135,6 +141,21 @@ func (s *Subscription) check(isFunction func(string) bool) error {
 		return invalid("protocol %q: want http, https or function", s.Protocol)
 	}
 	return nil
+}
+
+// masksCredentials reports whether u carries the API's mask where a
+// credential goes (its password or a query value): a topic read back from
+// GET and sent again, which must not overwrite the real credentials.
+func masksCredentials(u *url.URL) bool {
+	if p, ok := u.User.Password(); ok && p == sinks.Redacted {
+		return true
+	}
+	for _, vs := range u.Query() {
+		if slices.Contains(vs, sinks.Redacted) {
+			return true
+		}
+	}
+	return false
 }
 
 // confirm is the subscription's confirm setting with its default.
