@@ -271,3 +271,44 @@ func TestUpgradeFromBareTable(t *testing.T) {
 	defer s.Close()
 	checkUpgraded(t, s, recs)
 }
+
+// TestUpgradeResumes: a backfill cut short carries on after the last
+// sequence it recorded, and clears its mark when done.
+func TestUpgradeResumes(t *testing.T) {
+	recs := upgradeEvents(t)
+	raw, open := upgradeCases[0].setup(t)
+	writeOld(t, raw, "BLOB", upgradeCases[0].ph, recs)
+	ctx := context.Background()
+	s, err := open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const mid = 20
+	for _, q := range []string{"UPDATE audit_events SET scope = '' WHERE kind = 'K8sAudit'",
+		"INSERT INTO audit_index_meta (name, value) VALUES ('backfill', 'k8s:" + fmt.Sprint(mid) + "')"} {
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := index.FillColumns(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Search(ctx, index.Query{Limit: len(recs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range got {
+		want := recs[r.Seq-1].Scope // "" but for Kubernetes events
+		if r.Seq <= mid {
+			want = ""
+		}
+		if r.Scope != want {
+			t.Errorf("seq %d: scope %q after resuming after seq %d, want %q", r.Seq, r.Scope, mid, want)
+		}
+	}
+	var left int
+	if err := raw.QueryRowContext(ctx, "SELECT count(*) FROM audit_index_meta WHERE name = 'backfill'").Scan(&left); err != nil || left != 0 {
+		t.Errorf("backfill mark left: %d (%v)", left, err)
+	}
+}
