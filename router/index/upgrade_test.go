@@ -312,3 +312,62 @@ func TestUpgradeResumes(t *testing.T) {
 		t.Errorf("backfill mark left: %d (%v)", left, err)
 	}
 }
+
+// BenchmarkUpgradeBackfill is the backfill of Kubernetes rows against
+// writing the same records afresh (SQLite): the cost of an upgrade per
+// row, as a ratio to indexing.
+func BenchmarkUpgradeBackfill(b *testing.B) {
+	var evs []event.Event
+	for _, k := range indextest.K8sEvents(b, 3000, t0) {
+		evs = append(evs, k.Event)
+	}
+	recs := make([]index.Record, len(evs))
+	for i := range evs {
+		raw, err := cejson.Marshal(&evs[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if recs[i], err = index.FromMessage(uint64(i+1), bus.Subject("default", &evs[i]), raw, t0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	for _, mode := range []string{"put", "backfill"} {
+		b.Run(mode, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				dir := b.TempDir()
+				s, err := index.OpenSQLite(ctx, dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if mode == "backfill" {
+					if err := s.Put(ctx, recs); err != nil {
+						b.Fatal(err)
+					}
+					db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, index.SQLiteFile))
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := db.ExecContext(ctx, "INSERT INTO audit_index_meta (name, value) VALUES ('backfill', 'k8s:0')"); err != nil {
+						b.Fatal(err)
+					}
+					db.Close()
+				}
+				b.StartTimer()
+				if mode == "put" {
+					err = s.Put(ctx, recs)
+				} else {
+					err = index.FillColumns(ctx, s)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				s.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/row")
+		})
+	}
+}
