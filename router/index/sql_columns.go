@@ -88,8 +88,8 @@ func (s *sqlStore) addColumns(ctx context.Context) error {
 }
 
 // fillColumns derives, when addColumns left word to, every column but the
-// key, time and bus of the rows that may be Kubernetes audit events from
-// their stored event, as the indexer would now (fromEvent), in batches of
+// key, time and bus of the rows that may be Kubernetes audit events (of
+// every row, if older columns were missing too) from their stored event, as the indexer would now (fromEvent), in batches of
 // fillBatchSize rows per transaction. Each update sets what the event
 // alone determines, so running it twice, or in two replicas at once, is
 // harmless. A stored event that no longer decodes keeps its row as it is.
