@@ -22,6 +22,7 @@ const IndexDir = "index"
 // every event.
 func OpenIndex(ctx context.Context, cfg Config) (index.Store, string, error) {
 	cfg = withDefaults(cfg)
+	ctx = cfg.Log.WithContext(ctx) // an upgrade of the index logs what it did
 	if cfg.IndexURL != "" {
 		if !strings.HasPrefix(cfg.IndexURL, "postgres://") && !strings.HasPrefix(cfg.IndexURL, "postgresql://") {
 			return nil, "", fmt.Errorf("--index-url: want postgres://user:password@host:port/database, got a URL of another scheme")

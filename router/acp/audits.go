@@ -3,6 +3,7 @@ package acp
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -77,11 +78,11 @@ func ListAudits(ctx context.Context, ix Index, buses []string, v url.Values) (Ev
 	req.q.Buses = buses
 	total, ierr := ix.Count(ctx, req.q)
 	if ierr != nil {
-		return out, unavailable()
+		return out, unavailable(fmt.Errorf("index count: %w", ierr))
 	}
 	recs, ierr := ix.Search(ctx, req.q)
 	if ierr != nil {
-		return out, unavailable()
+		return out, unavailable(fmt.Errorf("index search: %w", ierr))
 	}
 	out.TotalItems, out.TotalPage = total, (total+int64(req.size)-1)/int64(req.size)
 	for _, rec := range recs {
@@ -90,8 +91,11 @@ func ListAudits(ctx context.Context, ix Index, buses []string, v url.Values) (Ev
 	return out, nil
 }
 
-func unavailable() *Error {
-	return &Error{Status: http.StatusServiceUnavailable, Msg: "the audit index did not answer; retrying is safe"}
+// unavailable is the answer to an index failure, cause, which the
+// client is not shown.
+func unavailable(cause error) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Msg: "the audit index did not answer; retrying is safe",
+		Err: fmt.Errorf("ACP audit query: %w", cause)}
 }
 
 // event is the audit event as stored: the k8s-audit source's data, an

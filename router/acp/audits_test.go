@@ -3,6 +3,7 @@ package acp_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"slices"
 	"strconv"
@@ -204,12 +205,20 @@ func TestItemOfEachForm(t *testing.T) {
 	golden(t, "items.golden.json", got)
 }
 
-// TestIndexDown: an index that does not answer is a 503.
+// TestIndexDown: an index that does not answer is a 503 that keeps the
+// index's error as its cause, not shown to the client.
 func TestIndexDown(t *testing.T) {
 	s := stores[0].open(t)
 	s.Close()
 	v := query(map[string]string{"cluster": "c", "size": "1", "pageno": "1"}, t0.Unix(), t0.Unix())
-	if _, err := acp.ListAudits(context.Background(), s, nil, v); err == nil || err.Status != 503 {
-		t.Errorf("closed index: %+v, want 503", err)
+	_, err := acp.ListAudits(context.Background(), s, nil, v)
+	if err == nil || err.Status != 503 {
+		t.Fatalf("closed index: %+v, want 503", err)
+	}
+	if !errors.Is(err, index.ErrClosed) || !strings.Contains(err.Error(), index.ErrClosed.Error()) {
+		t.Errorf("closed index: %v lost its cause %v", err, index.ErrClosed)
+	}
+	if strings.Contains(err.Msg, "closed") {
+		t.Errorf("message %q shows the client the cause", err.Msg)
 	}
 }

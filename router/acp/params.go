@@ -27,9 +27,19 @@ const (
 type Error struct {
 	Status int
 	Msg    string
+	Err    error // the cause, for the log and errors.Is, never shown to the client
 }
 
-func (e *Error) Error() string { return e.Msg }
+// Error is the message, then the cause if any.
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Msg + ": " + e.Err.Error()
+	}
+	return e.Msg
+}
+
+// Unwrap is the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 func badParam(format string, args ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}

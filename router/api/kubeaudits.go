@@ -34,7 +34,7 @@ func (s *Server) listClusterAuditLogs(w http.ResponseWriter, r *http.Request) {
 	resp, err := hss.ListClusterAuditLogs(r.Context(), s.opts.index, buses, r.URL.Query())
 	if err != nil {
 		if err.Status >= 500 {
-			s.opts.log.Error().Str("code", err.Code).Msg("HSS audit log query failed: " + err.Msg)
+			s.opts.log.Error().Err(err.Err).Str("code", err.Code).Msg("HSS audit log query failed")
 			w.Header().Set("Retry-After", "1")
 		}
 		writeJSON(w, err.Status, err)
@@ -55,7 +55,7 @@ func (s *Server) listKubernetesAudits(w http.ResponseWriter, r *http.Request) {
 	resp, err := acp.ListAudits(r.Context(), s.opts.index, buses, r.URL.Query())
 	switch {
 	case err != nil && err.Status >= 500:
-		s.opts.log.Error().Msg("ACP audit query failed: " + err.Msg)
+		s.opts.log.Error().Err(err.Err).Msg("ACP audit query failed")
 		writeError(w, err.Status, CodeUnavailable, err.Msg)
 	case err != nil:
 		writeError(w, err.Status, CodeInvalidParameter, err.Msg)

@@ -15,14 +15,25 @@ const (
 	CodeRead   = "HSS.5030" // 503: the audit index did not answer; retrying is safe
 )
 
-// Error is an answer in HSS's error shape.
+// Error is an answer in HSS's error shape. Err is its cause, for the log
+// and errors.Is, never shown to the client.
 type Error struct {
 	Status int    `json:"-"`
 	Code   string `json:"error_code"`
 	Msg    string `json:"error_msg"`
+	Err    error  `json:"-"`
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Msg }
+// Error is the code and message, then the cause if any.
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Msg + ": " + e.Err.Error()
+	}
+	return e.Code + ": " + e.Msg
+}
+
+// Unwrap is the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 func badParam(format string, args ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: CodeParam, Msg: fmt.Sprintf(format, args...)}

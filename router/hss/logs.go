@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -53,11 +54,11 @@ func ListClusterAuditLogs(ctx context.Context, ix Index, buses []string, v url.V
 	q.Buses = buses
 	total, ierr := ix.Count(ctx, q)
 	if ierr != nil {
-		return empty, unavailable()
+		return empty, unavailable(fmt.Errorf("index count: %w", ierr))
 	}
 	recs, ierr := ix.Search(ctx, q)
 	if ierr != nil {
-		return empty, unavailable()
+		return empty, unavailable(fmt.Errorf("index search: %w", ierr))
 	}
 	out := Response{TotalNum: total, DataList: make([]Log, 0, len(recs))}
 	for _, rec := range recs {
@@ -66,8 +67,11 @@ func ListClusterAuditLogs(ctx context.Context, ix Index, buses []string, v url.V
 	return out, nil
 }
 
-func unavailable() *Error {
-	return &Error{Status: http.StatusServiceUnavailable, Code: CodeRead, Msg: "the audit index did not answer; retrying is safe"}
+// unavailable is the answer to an index failure, cause, which the
+// client is not shown.
+func unavailable(cause error) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: CodeRead, Msg: "the audit index did not answer; retrying is safe",
+		Err: fmt.Errorf("HSS audit log query: %w", cause)}
 }
 
 // clusterTypes are the HSS cluster_type of each managed Kubernetes

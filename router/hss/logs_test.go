@@ -2,6 +2,7 @@ package hss_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -255,12 +256,19 @@ func TestLogOfEachForm(t *testing.T) {
 	}
 }
 
-// TestIndexDown: an index that does not answer is a 503 HSS.5030.
+// TestIndexDown: an index that does not answer is a 503 HSS.5030 that
+// keeps the index's error as its cause, not shown to the client.
 func TestIndexDown(t *testing.T) {
 	s := stores[0].open(t)
 	s.Close()
 	_, err := hss.ListClusterAuditLogs(context.Background(), s, nil, query(map[string]string{"cluster_id": "c"}, t0, t0))
 	if err == nil || err.Status != 503 || err.Code != hss.CodeRead {
-		t.Errorf("closed index: %+v, want 503 %s", err, hss.CodeRead)
+		t.Fatalf("closed index: %+v, want 503 %s", err, hss.CodeRead)
+	}
+	if !errors.Is(err, index.ErrClosed) || !strings.Contains(err.Error(), index.ErrClosed.Error()) {
+		t.Errorf("closed index: %v lost its cause %v", err, index.ErrClosed)
+	}
+	if strings.Contains(err.Msg, "closed") {
+		t.Errorf("error_msg %q shows the client the cause", err.Msg)
 	}
 }

@@ -17,3 +17,7 @@ func OpenSQLitePragmasOnly(ctx context.Context, dir string) (Store, error) {
 	s.rowInsert = false
 	return openSQLite(ctx, dir, s)
 }
+
+// FillColumns runs the backfill of an upgraded index on s (an SQL store)
+// again, as a replica opening the index at the same time would.
+func FillColumns(ctx context.Context, s Store) error { return s.(*sqlStore).fillColumns(ctx) }

@@ -25,6 +25,12 @@ func FromMessage(seq uint64, subject string, data []byte, stored time.Time) (Rec
 	if !ok || busName == "" {
 		return Record{}, fmt.Errorf("%w: seq %d: subject %q is not an event subject", ErrUndecodable, seq, subject)
 	}
+	return fromEvent(seq, busName, data, stored)
+}
+
+// fromEvent is FromMessage once the bus is known: what the indexer and
+// the backfill of an older index (fillColumns) both derive a row from.
+func fromEvent(seq uint64, busName string, data []byte, stored time.Time) (Record, error) {
 	var e event.Event
 	if err := cejson.Unmarshal(data, &e); err != nil {
 		return Record{}, fmt.Errorf("%w: seq %d: %v", ErrUndecodable, seq, err)

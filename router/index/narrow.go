@@ -21,10 +21,9 @@ type AnyOf struct {
 }
 
 // attributeColumns are the CloudEvents attributes whose column holds the
-// attribute's string value whenever the event has one (and "" or a
-// default otherwise), so a rule's necessary condition on the attribute is
-// one on the column. Derived columns (product, action, the resource and
-// request ids from data) are not here: a pattern does not address them.
+// attribute's value whenever it is a non-empty string. Derived columns
+// (product, action, the resource and request ids from data) are not
+// here: a pattern does not address them.
 var attributeColumns = map[string]Field{
 	"id": FieldID, "source": FieldSource, "type": FieldType, "subject": FieldSubject, "kind": FieldKind,
 	"principal": FieldPrincipal, "resourcetype": FieldResourceType, "resourcename": FieldResourceName,
@@ -32,16 +31,28 @@ var attributeColumns = map[string]Field{
 	"cluster": FieldCluster, "tracerating": FieldTraceRating,
 }
 
+// filledColumns are the attribute columns the index fills in when the
+// attribute is empty or absent: tracerating gets a default rating, and a
+// Kubernetes audit event's (k8sFields) the others from its data. Where
+// the attribute is "" such a column may hold anything, so an exact "" on
+// it says nothing about the column; a non-empty value or prefix still
+// does, since the column is then the attribute (and a column filled from
+// data that a pattern value happens to equal only adds a candidate).
+var filledColumns = map[Field]bool{
+	FieldTraceRating: true, FieldKind: true, FieldPrincipal: true, FieldResourceType: true,
+	FieldResourceName: true, FieldOutcome: true, FieldCode: true, FieldSourceIP: true, FieldCluster: true,
+}
+
 // Narrow adds to q what rule's pattern makes necessary (rules.Rule.Necessary)
 // on indexed columns, so a pattern search reads only candidates; the rule
-// engine must still decide each. A condition the columns cannot carry
-// exactly is dropped rather than made stricter: the tracerating column
-// defaults a missing extension to a rating, so an exact "" on it says
-// nothing about the column.
+// engine must still decide each. A condition is kept only where the
+// column provably holds the attribute for every event it can match, and
+// dropped (never made stricter) otherwise: one with an exact "" on a
+// filledColumns column.
 func Narrow(q Query, rule *rules.Rule) Query {
 	for _, n := range rule.Necessary() {
 		f, ok := attributeColumns[n.Attribute]
-		if !ok || (f == FieldTraceRating && slices.Contains(n.Exact, "")) {
+		if !ok || (filledColumns[f] && slices.Contains(n.Exact, "")) {
 			continue
 		}
 		q.AnyOf = append(q.AnyOf, AnyOf{Field: f, Exact: n.Exact, Prefixes: n.Prefixes})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,17 +22,58 @@ import (
 // narrowAttrs are the attributes random events set and random patterns
 // test, with the values both draw from: overlapping prefixes, an empty
 // string, a non-ASCII one, so exact and prefix matches both hit and miss.
+// The Kubernetes types and kind make the index derive the attributes
+// k8sData reads from the data when they are empty or absent.
 var narrowAttrs = map[string][]string{
-	"type":        {"cts:CloudTrace:ApiCall", "cts:CloudTrace:ConsoleAction", "tke:K8sAudit:delete", "t"},
-	"source":      {"cts/VPC", "cts/ECS", "tencentcloud.tke", "k8s"},
-	"subject":     {"eip/1", "eip/12", "集群/cls-2", "ns/a/pods/p"},
-	"principal":   {"alice", "alicia", "bob", ""},
-	"tracerating": {"normal", "warning", ""},
-	"outcome":     {"success", "failure"},
-	"region":      {"ap-guangzhou", "ap-shanghai", "cn-north-4"},
-	"sourceip":    {"203.0.113.7", "2001:db8::1"},
-	"code":        {"200", "403"},
-	"cluster":     {"cls-1", "cls-12"},
+	"type":         {"cts:CloudTrace:ApiCall", "cts:CloudTrace:ConsoleAction", "tke:K8sAudit:delete", "cce:K8sAudit:get", "t"},
+	"source":       {"cts/VPC", "cts/ECS", "tencentcloud.tke", "k8s"},
+	"subject":      {"eip/1", "eip/12", "集群/cls-2", "ns/a/pods/p"},
+	"kind":         {"K8sAudit", "ApiCall", ""},
+	"principal":    {"alice", "alicia", "bob", ""},
+	"tracerating":  {"normal", "warning", ""},
+	"outcome":      {"success", "failure", ""},
+	"region":       {"ap-guangzhou", "ap-shanghai", "cn-north-4"},
+	"sourceip":     {"203.0.113.7", "2001:db8::1", ""},
+	"code":         {"200", "403", ""},
+	"cluster":      {"cls-1", "cls-12", ""},
+	"resourcetype": {"pods", "pods/exec", "secrets", ""},
+	"resourcename": {"p", "p2", ""},
+}
+
+// k8sValue draws a value for a Kubernetes audit event's data from the
+// attribute's values, empty ones too.
+func k8sValue(rng *rand.Rand, attr string) string {
+	vs := narrowAttrs[attr]
+	return vs[rng.IntN(len(vs))]
+}
+
+// randomData is an event's data: a user as a string (what the data
+// patterns test), or, as often, a Kubernetes audit event whose fields
+// sometimes are missing, so a K8sAudit event's derived columns differ
+// from its attributes.
+func randomData(rng *rand.Rand) map[string]any {
+	if rng.IntN(2) == 0 {
+		return map[string]any{"user": narrowAttrs["principal"][rng.IntN(4)]}
+	}
+	d := map[string]any{}
+	if rng.IntN(4) > 0 {
+		d["user"] = map[string]any{"username": k8sValue(rng, "principal")}
+	}
+	if rng.IntN(4) > 0 {
+		res, sub, _ := strings.Cut(k8sValue(rng, "resourcetype"), "/")
+		d["objectRef"] = map[string]any{"resource": res, "subresource": sub, "name": k8sValue(rng, "resourcename")}
+	}
+	if rng.IntN(4) > 0 {
+		d["sourceIPs"] = []string{k8sValue(rng, "sourceip")}
+	}
+	if rng.IntN(4) > 0 {
+		code, _ := strconv.Atoi(k8sValue(rng, "code"))
+		d["responseStatus"] = map[string]any{"code": code}
+	}
+	if rng.IntN(4) > 0 {
+		d["cluster_name"] = k8sValue(rng, "cluster")
+	}
+	return d
 }
 
 func attrNames() []string {
@@ -72,7 +114,7 @@ func randomEvent(rng *rand.Rand, i int) event.Event {
 			}
 		}
 	}
-	if err := e.SetData(event.ApplicationJSON, map[string]any{"user": narrowAttrs["principal"][rng.IntN(4)]}); err != nil {
+	if err := e.SetData(event.ApplicationJSON, randomData(rng)); err != nil {
 		panic(err)
 	}
 	return e
@@ -212,6 +254,49 @@ func TestNarrowNeverExcludesAMatch(t *testing.T) {
 				t.Errorf("only %d of %d patterns narrowed the candidates", narrowed, nPatterns)
 			}
 			t.Logf("%d of %d patterns narrowed the candidates", narrowed, nPatterns)
+		})
+	}
+}
+
+// TestNarrowKeepsFilledKubernetesColumns: a Kubernetes audit event with
+// an empty principal (or kind) has the column filled from its data, yet
+// the engine matches an exact "" on the attribute; narrowing must keep it.
+func TestNarrowKeepsFilledKubernetesColumns(t *testing.T) {
+	e := event.New()
+	e.SetID("k-1")
+	e.SetType("tke:K8sAudit:delete")
+	e.SetSource("k8s")
+	e.SetTime(t0)
+	e.SetExtension("principal", "")
+	e.SetExtension("kind", "")
+	if err := e.SetData(event.ApplicationJSON, map[string]any{"user": map[string]any{"username": "alice"}}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := cejson.Marshal(&e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := index.FromMessage(1, bus.Subject("default", &e), raw, time.Time{})
+	if err != nil || rec.Principal != "alice" || rec.Kind != "K8sAudit" {
+		t.Fatalf("record %+v, %v: the columns must be filled from the data for this test to mean anything", rec, err)
+	}
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			s := st.open(t)
+			if err := s.Put(context.Background(), []index.Record{rec}); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []map[string]any{{"principal": []any{""}}, {"kind": []any{""}},
+				{"principal": []any{"", map[string]any{"prefix": "bo"}}}} {
+				rule := compileRule(t, p)
+				if !ruleMatches(t, rule, raw) {
+					t.Fatalf("pattern %v does not match: the test is wrong", p)
+				}
+				got, err := s.Search(context.Background(), index.Narrow(index.Query{}, rule))
+				if err != nil || len(got) != 1 {
+					t.Errorf("pattern %v: %d candidates (%v), want the event", p, len(got), err)
+				}
+			}
 		})
 	}
 }

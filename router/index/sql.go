@@ -15,6 +15,8 @@ import (
 type dialect struct {
 	name string
 	blob string // the column type of the stored event
+	// addColumn is the ALTER TABLE clause that adds a column.
+	addColumn string
 	// placeholder returns the n-th (1-based) parameter marker.
 	placeholder func(n int) string
 }
@@ -66,6 +68,9 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 		}
 		if i == 1 { // the table and the meta table exist
 			if err := s.addColumns(ctx); err != nil {
+				return err
+			}
+			if err := s.fillColumns(ctx); err != nil {
 				return err
 			}
 		}

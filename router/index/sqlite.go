@@ -16,7 +16,9 @@ const SQLiteFile = "index.db"
 
 // OpenSQLite opens (creating it and its schema when missing) the SQLite
 // index in dir/index.db, in WAL mode so searches read while the indexer
-// writes. Errors say which file could not be opened and why.
+// writes. An index an earlier auditbus made gains the columns this one
+// adds, filled from the events it holds (logged on zerolog.Ctx(ctx)).
+// Errors say which file could not be opened and why.
 func OpenSQLite(ctx context.Context, dir string) (Store, error) {
 	return openSQLite(ctx, dir, tunedSQLite)
 }
@@ -51,7 +53,7 @@ func openSQLite(ctx context.Context, dir string, set sqliteSettings) (Store, err
 	if err != nil {
 		return nil, fmt.Errorf("audit index %s: %w", path, err)
 	}
-	s := &sqlStore{db: db, d: dialect{name: "sqlite", blob: "BLOB", placeholder: func(int) string { return "?" }}}
+	s := &sqlStore{db: db, d: dialect{name: "sqlite", blob: "BLOB", addColumn: "ADD COLUMN", placeholder: func(int) string { return "?" }}}
 	err = s.migrate(ctx)
 	if err == nil && set.rowInsert {
 		err = s.prepareRow(ctx)

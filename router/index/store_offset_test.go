@@ -2,8 +2,6 @@ package index_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -36,35 +34,5 @@ func TestSearchOffset(t *testing.T) {
 				t.Errorf("offset pages %v\nwant %v", got, exp)
 			}
 		})
-	}
-}
-
-// TestOldIndexGainsColumns: an index made before the Kubernetes columns
-// existed gets them when opened, and a rebuild is asked for so the
-// indexers fill them.
-func TestOldIndexGainsColumns(t *testing.T) {
-	dir := t.TempDir()
-	db, err := sql.Open("sqlite", filepath.Join(dir, index.SQLiteFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("CREATE TABLE audit_events (seq BIGINT PRIMARY KEY, time_ns BIGINT NOT NULL, bus TEXT NOT NULL DEFAULT '', event BLOB NOT NULL)"); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	s, err := index.OpenSQLite(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Put(context.Background(), corpus(3)); err != nil {
-		t.Fatalf("put after upgrade: %v", err)
-	}
-	n, err := s.Count(context.Background(), index.Query{Equal: map[index.Field][]string{index.FieldClusterID: {"id-1"}}})
-	if err != nil || n != 1 {
-		t.Errorf("count by clusterid after upgrade: %d, %v; want 1", n, err)
-	}
-	if asked, err := s.TakeRebuild(context.Background()); err != nil || !asked {
-		t.Errorf("rebuild asked: %v, %v; want true", asked, err)
 	}
 }
