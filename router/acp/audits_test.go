@@ -117,10 +117,10 @@ func TestQueryMatchesIndependentFilter(t *testing.T) {
 		{"cluster": "cls-a", "user_name": "bob", "resource_name": "obj-2", "resource_type": "pods", "operation_type": "list",
 			"source_ip": "10.0.0.3", "response_status": "成功", "scope": "user"},
 	}
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			s := st.open(t)
-			put(t, s, 1, evs)
+	for _, st := range indextest.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Open(t)
+			indextest.PutK8s(t, s, 1, evs)
 			for _, w := range windows {
 				for _, c := range cases {
 					want := expect(evs, c, t0.Add(12*time.Second), t0.Add(130*time.Second))
@@ -145,13 +145,13 @@ func TestPagingWhileEventsArrive(t *testing.T) {
 	evs, later := all[:120], all[120:]
 	params := map[string]string{"cluster": "cls-b"}
 	want := expect(evs, params, t0, t0.Add(119*time.Second))
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			s := st.open(t)
-			put(t, s, 1, evs)
+	for _, st := range indextest.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Open(t)
+			indextest.PutK8s(t, s, 1, evs)
 			seq, next := uint64(1000), 0
 			got, _ := walk(t, s, query(params, t0.Unix(), t0.Add(119*time.Second).Unix()), func() {
-				put(t, s, seq, later[next:next+10])
+				indextest.PutK8s(t, s, seq, later[next:next+10])
 				seq, next = seq+100, next+10
 			})
 			if !slices.Equal(got, want) {
@@ -181,7 +181,7 @@ func TestBadParameters(t *testing.T) {
 		ok + "&limit=5":                 "limit",
 		ok + "&user_name=a&user_name=b": "user_name",
 	}
-	s := stores[0].open(t)
+	s := indextest.Stores[0].Open(t)
 	for raw, name := range cases {
 		v, _ := url.ParseQuery(raw)
 		_, err := acp.ListAudits(context.Background(), s, nil, v)
@@ -195,8 +195,8 @@ func TestBadParameters(t *testing.T) {
 // the fields of the seed's example (testdata/items.golden.json).
 func TestItemOfEachForm(t *testing.T) {
 	evs := indextest.K8sEvents(t, 3, t0)
-	s := stores[0].open(t)
-	put(t, s, 1, evs)
+	s := indextest.Stores[0].Open(t)
+	indextest.PutK8s(t, s, 1, evs)
 	resp, err := acp.ListAudits(context.Background(), s, nil, query(map[string]string{"cluster": "cls-a", "size": "10", "pageno": "1"}, t0.Unix(), t0.Add(time.Minute).Unix()))
 	if err != nil || len(resp.Items) != 3 {
 		t.Fatalf("%+v %v", resp, err)
@@ -208,7 +208,7 @@ func TestItemOfEachForm(t *testing.T) {
 // TestIndexDown: an index that does not answer is a 503 that keeps the
 // index's error as its cause, not shown to the client.
 func TestIndexDown(t *testing.T) {
-	s := stores[0].open(t)
+	s := indextest.Stores[0].Open(t)
 	s.Close()
 	v := query(map[string]string{"cluster": "c", "size": "1", "pageno": "1"}, t0.Unix(), t0.Unix())
 	_, err := acp.ListAudits(context.Background(), s, nil, v)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/auditbus/auditbus/router/acp"
 	"github.com/auditbus/auditbus/router/index"
+	"github.com/auditbus/auditbus/router/index/indextest"
 )
 
 // benchEvents is how many Kubernetes records the benchmark indexes: ten
@@ -19,7 +20,7 @@ const benchEvents = 200_000
 // BenchmarkListAudits: a first page, and a page halfway through a
 // cluster's matches, on SQLite.
 func BenchmarkListAudits(b *testing.B) {
-	s := stores[0].open(b)
+	s := indextest.Stores[0].Open(b)
 	ctx := context.Background()
 	var last index.Record
 	for start := 0; start < benchEvents; start += 5000 {

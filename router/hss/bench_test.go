@@ -10,6 +10,7 @@ import (
 
 	"github.com/auditbus/auditbus/router/hss"
 	"github.com/auditbus/auditbus/router/index"
+	"github.com/auditbus/auditbus/router/index/indextest"
 )
 
 // benchEvents is how many Kubernetes records the benchmarks index: ten
@@ -19,7 +20,7 @@ const benchEvents = 200_000
 // BenchmarkListClusterAuditLogs: a first page, a page deep into the
 // matches by offset, and the same depth by line_num, on SQLite.
 func BenchmarkListClusterAuditLogs(b *testing.B) {
-	s := stores[0].open(b)
+	s := indextest.Stores[0].Open(b)
 	ctx := context.Background()
 	var last index.Record
 	for start := 0; start < benchEvents; start += 5000 {

@@ -108,10 +108,10 @@ func TestQueryMatchesIndependentFilter(t *testing.T) {
 		{"cluster_id": "cls-b", "cluster_name": "cls-b", "verb": "patch", "host_id": ""},
 		{"cluster_id": "b075094b-d21a-499a-9006-624089c94402", "cluster_name": "cls-b", "host_name": "node-2", "host_id": "h-2", "host_ip": "192.168.0.94", "verb": "delete"},
 	}
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			s := st.open(t)
-			put(t, s, 1, evs)
+	for _, st := range indextest.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Open(t)
+			indextest.PutK8s(t, s, 1, evs)
 			for _, c := range cases {
 				want := expect(evs, withoutEmpty(c), from, to)
 				got, total := walk(t, s, query(c, from, to), func() {})
@@ -146,16 +146,16 @@ func TestPagingWhileEventsArrive(t *testing.T) {
 	from, to := t0, t0.Add(119*time.Second)
 	params := map[string]string{"cluster_id": "cls-a"}
 	want := expect(evs, params, from, to)
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			s := st.open(t)
-			put(t, s, 1, evs)
+	for _, st := range indextest.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Open(t)
+			indextest.PutK8s(t, s, 1, evs)
 			seq, next := uint64(1000), 0
 			arrive := func() {
 				if next+10 > len(later) {
 					t.Fatal("ran out of events to arrive")
 				}
-				put(t, s, seq, later[next:next+10])
+				indextest.PutK8s(t, s, seq, later[next:next+10])
 				seq, next = seq+100, next+10
 			}
 			got, _ := walk(t, s, query(params, from, to), arrive)
@@ -212,7 +212,7 @@ func TestBadParameters(t *testing.T) {
 		ok + "&verb=get&verb=list":               "verb",
 		"cluster_id=c&start_time=1&end_time=1e9": "end_time",
 	}
-	s := stores[0].open(t)
+	s := indextest.Stores[0].Open(t)
 	for raw, name := range cases {
 		v, _ := url.ParseQuery(raw)
 		_, err := hss.ListClusterAuditLogs(context.Background(), s, nil, v)
@@ -230,8 +230,8 @@ func TestBadParameters(t *testing.T) {
 // mapping router/README.md shows).
 func TestLogOfEachForm(t *testing.T) {
 	evs := indextest.K8sEvents(t, 6, t0)
-	s := stores[0].open(t)
-	put(t, s, 1, evs)
+	s := indextest.Stores[0].Open(t)
+	indextest.PutK8s(t, s, 1, evs)
 	for i, e := range evs {
 		v := query(map[string]string{"cluster_id": e.Fields["cluster_id"]}, e.Time, e.Time)
 		resp, err := hss.ListClusterAuditLogs(context.Background(), s, nil, v)
@@ -259,7 +259,7 @@ func TestLogOfEachForm(t *testing.T) {
 // TestIndexDown: an index that does not answer is a 503 HSS.5030 that
 // keeps the index's error as its cause, not shown to the client.
 func TestIndexDown(t *testing.T) {
-	s := stores[0].open(t)
+	s := indextest.Stores[0].Open(t)
 	s.Close()
 	_, err := hss.ListClusterAuditLogs(context.Background(), s, nil, query(map[string]string{"cluster_id": "c"}, t0, t0))
 	if err == nil || err.Status != 503 || err.Code != hss.CodeRead {

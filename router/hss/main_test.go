@@ -1,71 +1,9 @@
 package hss_test
 
 import (
-	"context"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/cloudevents/sdk-go/v2/event"
-
-	"github.com/auditbus/auditbus/router/bus"
-	"github.com/auditbus/auditbus/router/cejson"
-	"github.com/auditbus/auditbus/router/index"
-	"github.com/auditbus/auditbus/router/index/indextest"
 	"github.com/auditbus/auditbus/router/index/pgtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
-
-// stores are the stores every query test runs on: each opens an empty one.
-var stores = []struct {
-	name string
-	open func(t testing.TB) index.Store
-}{
-	{"sqlite", func(t testing.TB) index.Store {
-		s, err := index.OpenSQLite(context.Background(), t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
-	{"postgres", func(t testing.TB) index.Store {
-		s, err := index.OpenPostgres(context.Background(), pgtest.Shared(t).NewDatabase(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
-}
-
-// put indexes the Kubernetes events and, so the queries must leave
-// them out, CTS and Tencent events beside them, from sequence seq on.
-func put(t testing.TB, s index.Store, seq uint64, k8s []indextest.K8s) {
-	t.Helper()
-	var recs []index.Record
-	var evs []event.Event
-	for _, e := range indextest.Events(t, 6, k8s[0].Time) {
-		if !strings.Contains(e.Type(), ":K8sAudit:") {
-			evs = append(evs, e)
-		}
-	}
-	for i := range k8s {
-		evs = append(evs, k8s[i].Event)
-	}
-	for i := range evs {
-		raw, err := cejson.Marshal(&evs[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec, err := index.FromMessage(seq+uint64(i), bus.Subject("default", &evs[i]), raw, time.Time{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, rec)
-	}
-	if err := s.Put(context.Background(), recs); err != nil {
-		t.Fatal(err)
-	}
-}

@@ -56,9 +56,9 @@ func put(b *testing.B, s index.Store, recs []index.Record) {
 //
 //	go test ./router/index -run '^$' -bench Put -benchtime 50000x
 func BenchmarkPut(b *testing.B) {
-	for _, st := range stores {
-		b.Run(st.name, func(b *testing.B) {
-			s := st.open(b)
+	for _, st := range indextest.Stores {
+		b.Run(st.Name, func(b *testing.B) {
+			s := st.Open(b)
 			recs := benchRecords(b, b.N)
 			b.ResetTimer()
 			start, cpu := time.Now(), cpuTime()
@@ -88,9 +88,9 @@ var queryEvents = flag.Int("query-events", 100_000, "BenchmarkQuery: events to i
 // the events.
 func BenchmarkQuery(b *testing.B) {
 	n := *queryEvents
-	for _, st := range stores {
-		b.Run(st.name, func(b *testing.B) {
-			s := st.open(b)
+	for _, st := range indextest.Stores {
+		b.Run(st.Name, func(b *testing.B) {
+			s := st.Open(b)
 			start, mid := fill(b, s, n)
 			alice := map[index.Field][]string{index.FieldPrincipal: {indextest.Principals[0]}}
 			ctx := context.Background()

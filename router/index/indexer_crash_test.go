@@ -32,9 +32,9 @@ func seqs(t *testing.T, s index.Store, n int) {
 // the same consumer and store, as two replicas would, while more events
 // arrive: every event ends up indexed exactly once.
 func TestIndexerStopsAndReplicas(t *testing.T) {
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			b, s := newBus(t), st.open(t)
+	for _, st := range indextest.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			b, s := newBus(t), st.Open(t)
 			evs := indextest.Events(t, 3000, time.Now().Add(-2*time.Hour))
 			b.publish(t, "default", evs[:2000])
 			_, stop := run(t, b, s, index.WithBatchSize(100))
@@ -55,9 +55,9 @@ func TestIndexerStopsAndReplicas(t *testing.T) {
 // TestIndexerRebuildAndRetention: a rebuild asked for through the store
 // gives the same answers; retention removes what is older than max age.
 func TestIndexerRebuildAndRetention(t *testing.T) {
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			b, s := newBus(t), st.open(t)
+	for _, st := range indextest.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			b, s := newBus(t), st.Open(t)
 			now := time.Now()
 			old := indextest.Events(t, 30, now.Add(-10*24*time.Hour))
 			recent := indextest.Events(t, 60, now.Add(-time.Hour))[30:]

@@ -71,9 +71,9 @@ func waitCount(t testing.TB, b testBus, s index.Store, n int64) {
 }
 
 func TestIndexerFieldsOfEachSource(t *testing.T) {
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			b, s := newBus(t), st.open(t)
+	for _, st := range indextest.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			b, s := newBus(t), st.Open(t)
 			evs := indextest.Events(t, 3, time.Now().Add(-time.Hour).Truncate(time.Second))
 			b.publish(t, "prod", evs)
 			run(t, b, s)

@@ -16,6 +16,7 @@ import (
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/cejson"
 	"github.com/auditbus/auditbus/router/index"
+	"github.com/auditbus/auditbus/router/index/indextest"
 	"github.com/auditbus/auditbus/rules"
 )
 
@@ -214,9 +215,9 @@ func TestNarrowNeverExcludesAMatch(t *testing.T) {
 	for i := range patterns {
 		patterns[i] = randomPattern(rng, 0)
 	}
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			s := st.open(t)
+	for _, st := range indextest.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Open(t)
 			ctx := context.Background()
 			if err := s.Put(ctx, recs); err != nil {
 				t.Fatal(err)
@@ -280,9 +281,9 @@ func TestNarrowKeepsFilledKubernetesColumns(t *testing.T) {
 	if err != nil || rec.Principal != "alice" || rec.Kind != "K8sAudit" {
 		t.Fatalf("record %+v, %v: the columns must be filled from the data for this test to mean anything", rec, err)
 	}
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			s := st.open(t)
+	for _, st := range indextest.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Open(t)
 			if err := s.Put(context.Background(), []index.Record{rec}); err != nil {
 				t.Fatal(err)
 			}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/auditbus/auditbus/router/index"
+	"github.com/auditbus/auditbus/router/index/indextest"
 )
 
 // TestSearchOffset: pages by offset walk every match once, newest first,
@@ -14,9 +15,9 @@ func TestSearchOffset(t *testing.T) {
 	recs := corpus(120)
 	q := index.Query{Equal: map[index.Field][]string{index.FieldOutcome: {"success"}}, Limit: 7}
 	exp := want(recs, q)
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			s := st.open(t)
+	for _, st := range indextest.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Open(t)
 			if err := s.Put(context.Background(), recs); err != nil {
 				t.Fatal(err)
 			}

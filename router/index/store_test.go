@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/auditbus/auditbus/router/index"
+	"github.com/auditbus/auditbus/router/index/indextest"
 )
 
 var t0 = time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
@@ -116,9 +117,9 @@ func TestSearchMatchesIndependentFilter(t *testing.T) {
 	for _, f := range index.Fields {
 		queries["field "+string(f)] = index.Query{Equal: map[index.Field][]string{f: {field(recs[4], f)}}}
 	}
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			s := st.open(t)
+	for _, st := range indextest.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Open(t)
 			ctx := context.Background()
 			if err := s.Put(ctx, recs[:200]); err != nil {
 				t.Fatal(err)
@@ -147,9 +148,9 @@ func TestSearchMatchesIndependentFilter(t *testing.T) {
 
 func TestStoredRecordRoundTrips(t *testing.T) {
 	recs := corpus(3)
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			s := st.open(t)
+	for _, st := range indextest.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Open(t)
 			ctx := context.Background()
 			if err := s.Put(ctx, recs); err != nil {
 				t.Fatal(err)
@@ -176,9 +177,9 @@ func TestStoredRecordRoundTrips(t *testing.T) {
 
 func TestRetentionAndRebuild(t *testing.T) {
 	recs := corpus(100)
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			s := st.open(t)
+	for _, st := range indextest.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Open(t)
 			ctx := context.Background()
 			if err := s.Put(ctx, recs); err != nil {
 				t.Fatal(err)
@@ -214,9 +215,9 @@ func TestRetentionAndRebuild(t *testing.T) {
 }
 
 func TestClosedStore(t *testing.T) {
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			s := st.open(t)
+	for _, st := range indextest.Stores {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Open(t)
 			s.Close()
 			if _, err := s.Search(context.Background(), index.Query{}); err != index.ErrClosed {
 				t.Errorf("search on a closed store: %v, want ErrClosed", err)

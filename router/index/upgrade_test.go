@@ -216,7 +216,7 @@ func TestUpgradeTwoReplicasAtOnce(t *testing.T) {
 	stores := make([]index.Store, 2)
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
-	for i := range stores {
+	for i := range indextest.Stores {
 		wg.Go(func() { stores[i], errs[i] = open(ctx) })
 	}
 	wg.Wait()
@@ -234,7 +234,7 @@ func TestUpgradeTwoReplicasAtOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for i := range stores {
+	for i := range indextest.Stores {
 		wg.Go(func() { errs[i] = index.FillColumns(ctx, stores[i]) })
 	}
 	wg.Wait()
