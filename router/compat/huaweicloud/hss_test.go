@@ -2,24 +2,15 @@ package huaweicloud
 
 import (
 	"bytes"
-	"context"
-	"fmt"
-	"io"
-	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
 	hss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/hss/v5"
 	hssmodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/hss/v5/model"
-	"github.com/rs/zerolog"
 
-	"github.com/auditbus/auditbus/router"
-	"github.com/auditbus/auditbus/router/auth"
-	"github.com/auditbus/auditbus/router/cejson"
 	"github.com/auditbus/auditbus/router/index/indextest"
 )
 
@@ -29,57 +20,11 @@ const hssAK, hssSK = "HPUAHSSKEY0000000001", "hss-secret-key-0123456789abcdefghi
 // logs, with Kubernetes events of the three forms stored and indexed.
 func startHSSRouter(t *testing.T, k8s []indextest.K8s) string {
 	t.Helper()
-	doc := fmt.Sprintf(`identities:
-  - name: hss-reader
-    access_keys: [{id: %s, secret: %s}]
-    actions: [hss:container:list]
-  - name: publisher
-    tokens: [%q]
-    actions: [events:put, audit:read]
-`, hssAK, hssSK, auth.HashToken(publishToken))
-	cfg := router.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NATSListen: "-",
-		Log: zerolog.Nop(), Stdout: io.Discard, AuthFailureRate: -1, AuthFile: filepath.Join(t.TempDir(), "auth.yaml")}
-	if err := os.WriteFile(cfg.AuthFile, []byte(doc), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s, err := router.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Stop(context.Background()) })
-	base := "http://" + s.Addr()
-	var body bytes.Buffer
-	body.WriteByte('[')
+	evs := make([]event.Event, len(k8s))
 	for i := range k8s {
-		raw, err := cejson.Marshal(&k8s[i].Event)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i > 0 {
-			body.WriteByte(',')
-		}
-		body.Write(raw)
+		evs[i] = k8s[i].Event
 	}
-	body.WriteByte(']')
-	req, _ := http.NewRequest("POST", base+"/v1/events", &body)
-	req.Header.Set("Content-Type", "application/cloudevents-batch+json")
-	req.Header.Set("Authorization", "Bearer "+publishToken)
-	if code, answer := status(t, req); code != 202 {
-		t.Fatalf("publish: %d %s", code, answer)
-	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		req, _ := http.NewRequest("GET", base+"/v1/audit-events?limit=200", nil)
-		req.Header.Set("Authorization", "Bearer "+publishToken)
-		_, answer := status(t, req)
-		if bytes.Count([]byte(answer), []byte(`"seq":`)) == len(k8s) {
-			return base
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not indexed within a minute: %.200s", answer)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return startIndexedRouter(t, hssAK, hssSK, "hss:container:list", evs)
 }
 
 // TestSDKListClusterAuditLogs: the SDK's HSS client lists a cluster's

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
 	cts "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cts/v3"
 	ctsmodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/cts/v3/model"
@@ -29,17 +30,31 @@ const (
 )
 
 // startTraceRouter runs auditbus whose access key may list traces, with
-// events of every source (CTS, Tencent, Kubernetes) stored and indexed.
+// events of every source (CTS, Tencent, Kubernetes) stored and indexed;
+// it returns the base URL and the events' ids, newest first.
 func startTraceRouter(t *testing.T, n int, start time.Time) (string, []string) {
 	t.Helper()
+	evs := indextest.Events(t, n, start)
+	ids := make([]string, len(evs))
+	for i := range evs {
+		ids[len(evs)-1-i] = evs[i].ID()
+	}
+	return startIndexedRouter(t, traceAK, traceSK, "cts:trace:list", evs), ids
+}
+
+// startIndexedRouter runs auditbus with an identity holding access key
+// ak/sk and action, publishes evs and returns its base URL once the
+// audit index holds every one of them.
+func startIndexedRouter(t *testing.T, ak, sk, action string, evs []event.Event) string {
+	t.Helper()
 	doc := fmt.Sprintf(`identities:
-  - name: trace-reader
+  - name: reader
     access_keys: [{id: %s, secret: %s}]
-    actions: [cts:trace:list]
+    actions: [%s]
   - name: publisher
     tokens: [%q]
     actions: [events:put, audit:read]
-`, traceAK, traceSK, auth.HashToken(publishToken))
+`, ak, sk, action, auth.HashToken(publishToken))
 	cfg := router.Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), NATSListen: "-",
 		Log: zerolog.Nop(), Stdout: io.Discard, AuthFailureRate: -1, AuthFile: filepath.Join(t.TempDir(), "auth.yaml")}
 	if err := os.WriteFile(cfg.AuthFile, []byte(doc), 0o600); err != nil {
@@ -51,10 +66,8 @@ func startTraceRouter(t *testing.T, n int, start time.Time) (string, []string) {
 	}
 	t.Cleanup(func() { s.Stop(context.Background()) })
 	base := "http://" + s.Addr()
-	evs := indextest.Events(t, n, start)
 	var body bytes.Buffer
 	body.WriteByte('[')
-	ids := make([]string, len(evs))
 	for i := range evs {
 		raw, err := cejson.Marshal(&evs[i])
 		if err != nil {
@@ -64,7 +77,6 @@ func startTraceRouter(t *testing.T, n int, start time.Time) (string, []string) {
 			body.WriteByte(',')
 		}
 		body.Write(raw)
-		ids[len(evs)-1-i] = evs[i].ID() // newest first
 	}
 	body.WriteByte(']')
 	req, _ := http.NewRequest("POST", base+"/v1/events", &body)
@@ -78,8 +90,8 @@ func startTraceRouter(t *testing.T, n int, start time.Time) (string, []string) {
 		req, _ := http.NewRequest("GET", base+"/v1/audit-events?limit=200", nil)
 		req.Header.Set("Authorization", "Bearer "+publishToken)
 		_, answer := status(t, req)
-		if bytes.Count([]byte(answer), []byte(`"seq":`)) == n {
-			return base, ids
+		if bytes.Count([]byte(answer), []byte(`"seq":`)) == len(evs) {
+			return base
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("not indexed within a minute: %.200s", answer)
