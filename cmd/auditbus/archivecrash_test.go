@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
@@ -99,36 +98,7 @@ const maxBeforeKill = 10_000
 func postUntilKilled(t *testing.T, proc *exec.Cmd, addr, bucket, prefix string, accepted map[string]bool) {
 	t.Helper()
 	done, killed := make(chan struct{}), false
-	batches := make(chan []string)
-	go func() {
-		defer close(batches)
-		for i := 0; ; i += 500 {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			var batch []map[string]any
-			var ids []string
-			for j := i; j < i+500; j++ {
-				id := fmt.Sprint(prefix, j)
-				ids = append(ids, id)
-				batch = append(batch, map[string]any{"specversion": "1.0", "id": id, "source": "tke.cloud.tencent",
-					"type": "tke:CloudEvent:ApiCall", "principal": "alice", "datacontenttype": "application/json",
-					"data": map[string]any{"eventName": "DeleteCluster"}})
-			}
-			b, _ := json.Marshal(batch)
-			resp, err := http.Post("http://"+addr+"/v1/events", "application/cloudevents-batch+json", bytes.NewReader(b))
-			if err != nil {
-				return
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusAccepted {
-				return
-			}
-			batches <- ids
-		}
-	}()
+	batches := postBatches(addr, prefix, 500, done)
 	n := 0
 	for ids := range batches {
 		for _, id := range ids {

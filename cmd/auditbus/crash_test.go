@@ -85,8 +85,6 @@ func TestCrashSafetyWithRealProcesses(t *testing.T) {
 	t.Logf("delivered %d distinct events, %d duplicates", d, total-d)
 }
 
-// serveProcess starts `auditbus serve` on dataDir and waits until it is
-// ready; the process is killed at cleanup if still running.
 // buildAuditbus builds this command into a temp dir and returns its path.
 func buildAuditbus(t *testing.T) string {
 	t.Helper()
@@ -101,7 +99,9 @@ func buildAuditbus(t *testing.T) string {
 	return bin
 }
 
-// serveProcess passes extra flags after the usual ones.
+// serveProcess starts `auditbus serve` on dataDir, with extra flags after
+// the usual ones, and waits until it is ready; the process is killed at
+// cleanup if still running.
 func serveProcess(t *testing.T, bin, dataDir, rules string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -135,6 +135,44 @@ func serveProcess(t *testing.T, bin, dataDir, rules string, extra ...string) (*e
 		return resp.StatusCode == http.StatusOK
 	})
 	return cmd, addr
+}
+
+// postBatches posts batches of size events (ids prefix0, prefix1, …) to
+// addr until done is closed or a request is not answered 202, sending the
+// ids of each accepted batch on the channel it returns; the channel is
+// closed when posting stops.
+func postBatches(addr, prefix string, size int, done <-chan struct{}) <-chan []string {
+	batches := make(chan []string)
+	go func() {
+		defer close(batches)
+		for i := 0; ; i += size {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			var batch []map[string]any
+			var ids []string
+			for j := i; j < i+size; j++ {
+				id := fmt.Sprint(prefix, j)
+				ids = append(ids, id)
+				batch = append(batch, map[string]any{"specversion": "1.0", "id": id, "source": "tke.cloud.tencent",
+					"type": "tke:CloudEvent:ApiCall", "principal": "alice", "datacontenttype": "application/json",
+					"data": map[string]any{"eventName": "DeleteCluster"}})
+			}
+			body, _ := json.Marshal(batch)
+			resp, err := http.Post("http://"+addr+"/v1/events", "application/cloudevents-batch+json", bytes.NewReader(body))
+			if err != nil {
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				return
+			}
+			batches <- ids
+		}
+	}()
+	return batches
 }
 
 // waitUntil polls cond every 20ms, failing the test after 60s.

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -30,36 +28,7 @@ func TestIndexCrashWithRealProcesses(t *testing.T) {
 	first, addr := serveProcess(t, bin, dir, rules)
 	accepted := map[string]bool{}
 	done := make(chan struct{})
-	batches := make(chan []string)
-	go func() {
-		defer close(batches)
-		for i := 0; ; i += 100 {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			var batch []map[string]any
-			var ids []string
-			for j := i; j < i+100; j++ {
-				id := fmt.Sprint("ix-crash-", j)
-				ids = append(ids, id)
-				batch = append(batch, map[string]any{"specversion": "1.0", "id": id, "source": "tke.cloud.tencent",
-					"type": "tke:CloudEvent:ApiCall", "principal": "alice", "datacontenttype": "application/json",
-					"data": map[string]any{"eventName": "DeleteCluster"}})
-			}
-			body, _ := json.Marshal(batch)
-			resp, err := http.Post("http://"+addr+"/v1/events", "application/cloudevents-batch+json", bytes.NewReader(body))
-			if err != nil {
-				return
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusAccepted {
-				return
-			}
-			batches <- ids
-		}
-	}()
+	batches := postBatches(addr, "ix-crash-", 100, done)
 	for ids := range batches {
 		for _, id := range ids {
 			accepted[id] = true

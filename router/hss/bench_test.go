@@ -2,14 +2,11 @@ package hss_test
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/auditbus/auditbus/router/hss"
-	"github.com/auditbus/auditbus/router/index"
 	"github.com/auditbus/auditbus/router/index/indextest"
 )
 
@@ -22,21 +19,7 @@ const benchEvents = 200_000
 func BenchmarkListClusterAuditLogs(b *testing.B) {
 	s := indextest.Stores[0].Open(b)
 	ctx := context.Background()
-	var last index.Record
-	for start := 0; start < benchEvents; start += 5000 {
-		recs := make([]index.Record, 5000)
-		for i := range recs {
-			n := start + i
-			recs[i] = index.Record{Seq: uint64(n + 1), Bus: "default", Time: t0.Add(time.Duration(n) * time.Millisecond),
-				ID: fmt.Sprintf("e-%d", n), Kind: "K8sAudit", Type: "cce:K8sAudit:get", Product: "cce", Action: "get",
-				Cluster: fmt.Sprintf("c-%d", n%10), ClusterID: fmt.Sprintf("c-%d", n%10), Principal: "alice", Scope: "user",
-				Event: []byte(`{"specversion":"1.0","data":{"auditID":"x","verb":"get"}}`)}
-		}
-		if err := s.Put(ctx, recs); err != nil {
-			b.Fatal(err)
-		}
-		last = recs[len(recs)-1]
-	}
+	last := indextest.FillK8s(b, s, benchEvents, t0)
 	window := url.Values{"cluster_id": {"c-3"}, "start_time": {"0"}, "end_time": {strconv.FormatInt(last.Time.UnixMilli(), 10)}, "limit": {"20"}}
 	deep := benchEvents / 10 / 2 // halfway through the cluster's matches
 	resp, err := hss.ListClusterAuditLogs(ctx, s, nil, with(window, "offset", strconv.Itoa(deep-1), "limit", "1"))

@@ -2,6 +2,7 @@ package indextest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -69,4 +70,28 @@ func PutK8s(t testing.TB, s index.Store, seq uint64, k8s []K8s) {
 	if err := s.Put(context.Background(), recs); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FillK8s writes n Kubernetes records straight through s (no NATS, so
+// benchmarks fill fast), one millisecond apart from start, spread over
+// ten clusters c-0 … c-9, and returns the newest.
+func FillK8s(t testing.TB, s index.Store, n int, start time.Time) index.Record {
+	t.Helper()
+	var last index.Record
+	for from := 0; from < n; from += 5000 {
+		recs := make([]index.Record, min(5000, n-from))
+		for i := range recs {
+			k := from + i
+			cluster := fmt.Sprintf("c-%d", k%10)
+			recs[i] = index.Record{Seq: uint64(k + 1), Bus: "default", Time: start.Add(time.Duration(k) * time.Millisecond),
+				ID: fmt.Sprintf("e-%d", k), Kind: "K8sAudit", Type: "cce:K8sAudit:get", Product: "cce", Action: "get",
+				Cluster: cluster, ClusterID: cluster, Principal: "alice", Scope: "user",
+				Event: []byte(`{"specversion":"1.0","data":{"auditID":"x","verb":"get"}}`)}
+		}
+		if err := s.Put(context.Background(), recs); err != nil {
+			t.Fatal(err)
+		}
+		last = recs[len(recs)-1]
+	}
+	return last
 }
