@@ -99,12 +99,12 @@ func ToTrace(rec index.Record) Trace {
 		ResourceID: rec.ResourceID, ServiceType: rec.Product, RequestID: rec.RequestID,
 	}
 	var env struct {
-		Data json.RawMessage `json:"data"`
+		Data record `json:"data"`
 	}
+	// One pass over the stored event: a field of an unexpected type (data
+	// that is not an object included) is skipped and the rest still read.
 	_ = json.Unmarshal(rec.Event, &env)
-	var d record
-	// A field of an unexpected type is skipped and the rest still read.
-	_ = json.Unmarshal(env.Data, &d)
+	d := env.Data
 	switch {
 	case strings.Contains(rec.Type, ":CloudTrace:"):
 		fromCTS(&t, d)

@@ -49,3 +49,19 @@ func TestTraceOfEachSource(t *testing.T) {
 		t.Errorf("traces:\n%s\nwant (%s):\n%s", got, golden, want)
 	}
 }
+
+// TestTraceSkipsFieldsOfUnexpectedType: a stored field of the wrong type
+// (or data that is not an object) costs that field only; the rest of the
+// trace is still read from the event.
+func TestTraceSkipsFieldsOfUnexpectedType(t *testing.T) {
+	rec := index.Record{ID: "t1", Type: "ECS:CloudTrace:ApiCall", Kind: "ApiCall", Principal: "alice"}
+	rec.Event = []byte(`{"specversion":"1.0","data":{"trace_type":5,"endpoint":"ecs.example","user":{"name":"bob","domain":{"id":"d1"}},"code":"200"}}`)
+	got := cts.ToTrace(rec)
+	if got.TraceType != "ApiCall" || got.Endpoint != "ecs.example" || got.User.Name != "bob" || got.User.Domain.ID != "d1" || got.Code != "200" {
+		t.Errorf("wrong-typed trace_type: %+v", got)
+	}
+	rec.Event = []byte(`{"specversion":"1.0","data":"not an object"}`)
+	if got := cts.ToTrace(rec); got.TraceID != "t1" || got.User.Name != "alice" || got.TraceType != "ApiCall" {
+		t.Errorf("data as a string: %+v", got)
+	}
+}
