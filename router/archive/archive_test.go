@@ -51,7 +51,11 @@ func (f *fixture) tracker(t testing.TB, obs cts.ObsInfo, exclude ...string) cts.
 	obs.BucketName = "logs"
 	tk := cts.Tracker{ID: "id-1", TrackerType: cts.TrackerSystem, TrackerName: cts.TrackerSystem, ProjectID: "p1",
 		Status: cts.StatusEnabled, ObsInfo: obs, ManagementEventSelector: cts.ManagementEventSelector{ExcludeService: exclude}}
-	if err := f.trackers.Put(context.Background(), tk, 0); err != nil {
+	_, rev, err := f.trackers.Snapshot(context.Background(), tk.ProjectID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.trackers.Put(context.Background(), tk, rev); err != nil {
 		t.Fatal(err)
 	}
 	return tk

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/auditbus/auditbus/router/cts"
@@ -18,7 +21,10 @@ import (
 const TrackersBucket = "auditbus-trackers"
 
 // Trackers is the cts.TrackerStore every replica shares.
-type Trackers struct{ kv jetstream.KeyValue }
+type Trackers struct {
+	kv jetstream.KeyValue
+	js jetstream.JetStream
+}
 
 var _ cts.TrackerStore = (*Trackers)(nil)
 
@@ -32,7 +38,7 @@ func OpenTrackers(ctx context.Context, js jetstream.JetStream, replicas int) (*T
 	if err != nil {
 		return nil, fmt.Errorf("trackers bucket %s: %w", TrackersBucket, err)
 	}
-	return &Trackers{kv: kv}, nil
+	return &Trackers{kv: kv, js: js}, nil
 }
 
 func key(project, name string) string { return project + "." + name }
@@ -83,25 +89,73 @@ func (s *Trackers) Get(ctx context.Context, project, name string) (cts.Tracker, 
 	return t, e.Revision(), nil
 }
 
-// Put creates (rev 0) or replaces revision rev of t.
+// subject is the stream subject of key k, or of a project's keys for
+// k "<project>.>".
+func subject(k string) string { return "$KV." + TrackersBucket + "." + k }
+
+// Snapshot returns the project's trackers by name and the project's
+// revision: the stream sequence of the last write (a put or a delete) to
+// any of its keys, 0 if there never was one. It reads the project's keys
+// through one watcher, so the trackers are the project as of that
+// revision.
+func (s *Trackers) Snapshot(ctx context.Context, project string) ([]cts.Tracker, uint64, error) {
+	w, err := s.kv.Watch(ctx, project+".>")
+	if err != nil {
+		return nil, 0, fmt.Errorf("read trackers of project %s: %w", project, err)
+	}
+	defer func() { _ = w.Stop() }()
+	var rev uint64
+	byKey := map[string]cts.Tracker{}
+	for {
+		var e jetstream.KeyValueEntry
+		select {
+		case <-ctx.Done():
+			return nil, 0, fmt.Errorf("read trackers of project %s: %w", project, ctx.Err())
+		case e = <-w.Updates():
+		}
+		if e == nil { // the last of the keys' current values
+			break
+		}
+		rev = max(rev, e.Revision())
+		if e.Operation() != jetstream.KeyValuePut {
+			delete(byKey, e.Key())
+			continue
+		}
+		var t cts.Tracker
+		if err := json.Unmarshal(e.Value(), &t); err != nil {
+			return nil, 0, fmt.Errorf("tracker %s: stored value: %w", e.Key(), err)
+		}
+		byKey[e.Key()] = t
+	}
+	keys := slices.Sorted(maps.Keys(byKey))
+	out := make([]cts.Tracker, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, byKey[k])
+	}
+	return out, rev, nil
+}
+
+// Put stores t if no key of its project was written since revision rev
+// (Snapshot's), ErrTrackerChanged otherwise. One message carries both
+// the tracker and the condition (JetStream checks the last sequence of
+// the subject <project>.> before storing it), so two replicas that both
+// read revision rev cannot both store: whatever Snapshot showed (the
+// names taken, the quota used, the buckets tracked) still holds when t
+// is stored.
 func (s *Trackers) Put(ctx context.Context, t cts.Tracker, rev uint64) error {
 	b, err := json.Marshal(t)
 	if err != nil {
 		return fmt.Errorf("encode tracker: %w", err)
 	}
 	k := key(t.ProjectID, t.TrackerName)
-	if rev == 0 {
-		_, err = s.kv.Create(ctx, k, b)
-		if errors.Is(err, jetstream.ErrKeyExists) {
-			return fmt.Errorf("tracker %s: %w", k, cts.ErrTrackerExists)
+	m := nats.NewMsg(subject(k))
+	m.Data = b
+	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(rev, 10))
+	m.Header.Set(jetstream.ExpectedLastSubjSeqSubjHeader, subject(t.ProjectID+".>"))
+	if _, err := s.js.PublishMsg(ctx, m); err != nil {
+		if isWrongSequence(err) {
+			return fmt.Errorf("tracker %s: project %s is past revision %d: %w", k, t.ProjectID, rev, cts.ErrTrackerChanged)
 		}
-	} else {
-		_, err = s.kv.Update(ctx, k, b, rev)
-		if err != nil && isWrongSequence(err) {
-			return fmt.Errorf("tracker %s: %w", k, cts.ErrTrackerChanged)
-		}
-	}
-	if err != nil {
 		return fmt.Errorf("store tracker %s: %w", k, err)
 	}
 	return nil
@@ -116,8 +170,11 @@ func (s *Trackers) Delete(ctx context.Context, project, name string) error {
 	return nil
 }
 
-// isWrongSequence tells a lost compare-and-set from other failures.
+// isWrongSequence tells a lost compare-and-set from other failures (a
+// replicated stream answers the second code while another conditional
+// write of the same subject is in flight).
 func isWrongSequence(err error) bool {
 	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }

@@ -10,14 +10,14 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"time"
 )
 
 // Sentinel errors of a TrackerStore.
 var (
-	ErrTrackerExists   = errors.New("tracker exists")
 	ErrTrackerNotFound = errors.New("tracker not found")
-	ErrTrackerChanged  = errors.New("tracker changed meanwhile")
+	ErrTrackerChanged  = errors.New("the project's trackers changed meanwhile")
 )
 
 // TrackerStore keeps trackers, per project; archive.Trackers (a NATS KV
@@ -27,8 +27,13 @@ type TrackerStore interface {
 	List(ctx context.Context, project string) ([]Tracker, error)
 	// Get returns a tracker and its revision, or ErrTrackerNotFound.
 	Get(ctx context.Context, project, name string) (Tracker, uint64, error)
-	// Put creates t when rev is 0 (ErrTrackerExists if it exists), else
-	// replaces revision rev (ErrTrackerChanged if it is no longer that).
+	// Snapshot returns the project's trackers, by name, and the project's
+	// revision, which every create, update or delete of one of them
+	// moves on.
+	Snapshot(ctx context.Context, project string) ([]Tracker, uint64, error)
+	// Put creates or replaces t if its project is still at revision rev
+	// (Snapshot's), ErrTrackerChanged otherwise: a create or update
+	// checked against a snapshot holds under concurrent writers.
 	Put(ctx context.Context, t Tracker, rev uint64) error
 	// Delete removes a tracker; ErrTrackerNotFound if there is none.
 	Delete(ctx context.Context, project, name string) error
@@ -92,20 +97,61 @@ func (s *Trackers) Create(ctx context.Context, project, domain string, body []by
 	if err != nil {
 		return Tracker{}, err
 	}
-	all, lerr := s.Store.List(ctx, project)
-	if lerr != nil {
-		return Tracker{}, readErr(lerr)
+	var t Tracker
+	return t, s.retry(ctx, project, func(all []Tracker, bs Buckets) (*Tracker, string, *Error) {
+		if e := s.checkQuota(req, all); e != nil {
+			return nil, "", e
+		}
+		t = Tracker{
+			ID: newID(), CreateTime: s.now().UnixMilli(), TrackerType: req.TrackerType, TrackerName: req.TrackerName,
+			ProjectID: project, DomainID: domain, Status: StatusEnabled,
+			ObsInfo:                 ObsInfo{CompressType: CompressGzip, IsSortByService: true},
+			ManagementEventSelector: ManagementEventSelector{ExcludeService: []string{}},
+		}
+		bucket, err := apply(&t, req, all, bs)
+		return &t, bucket, err
+	})
+}
+
+// maxAttempts bounds how often a create or update is checked again after
+// another replica changed the project's trackers in between: each lost
+// attempt means some other write succeeded, so only a project under a
+// storm of writes runs out (CodeWrite, retrying is safe).
+const maxAttempts = 64
+
+// retry runs check against a snapshot of the project's trackers and stores
+// the tracker it returns at that snapshot's revision, again from a new
+// snapshot while another write got in between. A check's *Error ends it.
+// The bucket a check asks for (is_obs_created) is created before the
+// store; a later attempt's check sees it as not there yet, as the first
+// did, so that it is not refused as one that exists (CodeBucketExists).
+func (s *Trackers) retry(ctx context.Context, project string, check func(all []Tracker, bs Buckets) (*Tracker, string, *Error)) *Error {
+	var made string
+	for range maxAttempts {
+		all, rev, err := s.Store.Snapshot(ctx, project)
+		if err != nil {
+			return readErr(err)
+		}
+		t, bucket, cerr := check(all, notYet{s.Buckets, made})
+		if cerr != nil {
+			return cerr
+		}
+		if bucket != "" {
+			if err := s.Buckets.Create(bucket); err != nil {
+				return bad(CodeBucketCreate, "bucket %q could not be created: %v", bucket, err)
+			}
+			made = bucket
+		}
+		t.Detail = ""
+		perr := s.Store.Put(ctx, *t, rev)
+		if perr == nil {
+			return nil
+		}
+		if !errors.Is(perr, ErrTrackerChanged) {
+			return storeErr("store tracker", perr)
+		}
 	}
-	if e := s.checkQuota(req, all); e != nil {
-		return Tracker{}, e
-	}
-	t := Tracker{
-		ID: newID(), CreateTime: s.now().UnixMilli(), TrackerType: req.TrackerType, TrackerName: req.TrackerName,
-		ProjectID: project, DomainID: domain, Status: StatusEnabled,
-		ObsInfo:                 ObsInfo{CompressType: CompressGzip, IsSortByService: true},
-		ManagementEventSelector: ManagementEventSelector{ExcludeService: []string{}},
-	}
-	return t, s.apply(ctx, &t, req, all, 0)
+	return storeErr("store tracker", fmt.Errorf("project %s: %d attempts lost to concurrent writes: %w", project, maxAttempts, ErrTrackerChanged))
 }
 
 // Update answers PUT /v3/{project_id}/tracker: the fields given replace
@@ -117,22 +163,19 @@ func (s *Trackers) Update(ctx context.Context, project string, body []byte) *Err
 	if err != nil {
 		return err
 	}
-	t, rev, gerr := s.Store.Get(ctx, project, req.TrackerName)
-	switch {
-	case errors.Is(gerr, ErrTrackerNotFound) || (gerr == nil && t.TrackerType != req.TrackerType):
-		return &Error{Status: http.StatusNotFound, Code: CodeNoTracker, Msg: fmt.Sprintf("%s tracker %q does not exist", req.TrackerType, req.TrackerName)}
-	case gerr != nil:
-		return readErr(gerr)
-	}
-	if db := req.DataBucket; t.TrackerType == TrackerData && req.Status != nil &&
-		(db == nil || db.DataBucketName == nil || *db.DataBucketName == "" || len(db.DataEvent) == 0) {
-		return bad(CodeBody, "data_bucket.data_bucket_name and data_bucket.data_event are required to enable or disable a data tracker")
-	}
-	all, lerr := s.Store.List(ctx, project)
-	if lerr != nil {
-		return readErr(lerr)
-	}
-	return s.apply(ctx, &t, req, all, rev)
+	return s.retry(ctx, project, func(all []Tracker, bs Buckets) (*Tracker, string, *Error) {
+		i := slices.IndexFunc(all, func(t Tracker) bool { return t.TrackerName == req.TrackerName })
+		if i < 0 || all[i].TrackerType != req.TrackerType {
+			return nil, "", &Error{Status: http.StatusNotFound, Code: CodeNoTracker, Msg: fmt.Sprintf("%s tracker %q does not exist", req.TrackerType, req.TrackerName)}
+		}
+		t := all[i]
+		if db := req.DataBucket; t.TrackerType == TrackerData && req.Status != nil &&
+			(db == nil || db.DataBucketName == nil || *db.DataBucketName == "" || len(db.DataEvent) == 0) {
+			return nil, "", bad(CodeBody, "data_bucket.data_bucket_name and data_bucket.data_event are required to enable or disable a data tracker")
+		}
+		bucket, err := apply(&t, req, all, bs)
+		return &t, bucket, err
+	})
 }
 
 func (s *Trackers) parse(project string, body []byte) (TrackerRequest, *Error) {
@@ -170,16 +213,29 @@ func (s *Trackers) checkQuota(req TrackerRequest, all []Tracker) *Error {
 	return nil
 }
 
-// apply checks the rest of req against t, creates a bucket asked for,
-// and stores t.
-func (s *Trackers) apply(ctx context.Context, t *Tracker, req TrackerRequest, all []Tracker, rev uint64) *Error {
-	create, err := applyObs(&t.ObsInfo, req.ObsInfo, s.Buckets)
+// notYet is the declared buckets as they were before this request
+// created bucket made.
+type notYet struct {
+	Buckets
+	made string
+}
+
+func (b notYet) Bucket(name string) (declared, exists bool) {
+	declared, exists = b.Buckets.Bucket(name)
+	return declared, exists && name != b.made
+}
+
+// apply checks the rest of req against t (all are the project's
+// trackers) and applies it to t; create is a bucket to create first
+// (is_obs_created).
+func apply(t *Tracker, req TrackerRequest, all []Tracker, bs Buckets) (create string, _ *Error) {
+	create, err := applyObs(&t.ObsInfo, req.ObsInfo, bs)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if t.TrackerType == TrackerData {
-		if err := applyDataBucket(t, req.DataBucket, all, s.Buckets); err != nil {
-			return err
+		if err := applyDataBucket(t, req.DataBucket, all, bs); err != nil {
+			return "", err
 		}
 	}
 	if req.Status != nil {
@@ -188,19 +244,7 @@ func (s *Trackers) apply(ctx context.Context, t *Tracker, req TrackerRequest, al
 	if req.ManagementEventSelector != nil {
 		t.ManagementEventSelector.ExcludeService = append([]string{}, req.ManagementEventSelector.ExcludeService...)
 	}
-	if create != "" {
-		if err := s.Buckets.Create(create); err != nil {
-			return bad(CodeBucketCreate, "bucket %q could not be created: %v", create, err)
-		}
-	}
-	t.Detail = ""
-	if perr := s.Store.Put(ctx, *t, rev); perr != nil {
-		if errors.Is(perr, ErrTrackerExists) {
-			return &Error{Status: http.StatusForbidden, Code: CodeTrackerExists, Msg: fmt.Sprintf("tracker %q exists: update it with PUT", t.TrackerName)}
-		}
-		return storeErr("store tracker", perr)
-	}
-	return nil
+	return create, nil
 }
 
 // List answers GET /v3/{project_id}/trackers: the project's trackers,
