@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -14,14 +15,21 @@ import (
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/cts"
 	"github.com/auditbus/auditbus/router/ingest"
+	"github.com/auditbus/auditbus/router/topics"
 	"github.com/auditbus/auditbus/rules"
 )
 
 // Notifications is what the CTS notification endpoints resolve topic_id
-// and user groups with; *topics.Registry is the real one.
+// and user groups with, and keep a notification name to one notification
+// of a project across replicas with (topics.Names: ClaimName answers
+// topics.ErrNameTaken for a name another notification holds);
+// *topics.Registry is the real one.
 type Notifications interface {
 	Known(urn string) bool
 	Group(name string) []string
+	ClaimName(ctx context.Context, project, name, id string, has func(holder string) bool) error
+	NameHolder(ctx context.Context, project, name string) (string, error)
+	ReleaseName(ctx context.Context, project, name, id string) error
 }
 
 // WithNotifications serves the CTS key-operation notification endpoints
@@ -89,7 +97,14 @@ func (s *Server) createNotification(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n.NotificationID, n.ProjectID, n.CreateTime = newID(), project, time.Now().UnixMilli()
+	if !s.claimName(w, r, n) {
+		return
+	}
 	if !s.storeNotification(w, r, n) {
+		s.releaseName(r.Context(), n.ProjectID, n.NotificationName, n.NotificationID)
+		return
+	}
+	if !s.stillHolds(w, r, n) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, n)
@@ -117,10 +132,69 @@ func (s *Server) updateNotification(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n.ProjectID, n.CreateTime = project, all[i].CreateTime
-	if !s.storeNotification(w, r, n) {
+	// Claimed even when unchanged: a notification stored before names
+	// were claimed gets its claim.
+	if !s.claimName(w, r, n) {
 		return
 	}
+	renamed := all[i].NotificationName != n.NotificationName
+	if !s.storeNotification(w, r, n) {
+		if renamed {
+			s.releaseName(r.Context(), project, n.NotificationName, n.NotificationID)
+		}
+		return
+	}
+	if renamed {
+		s.releaseName(r.Context(), project, all[i].NotificationName, n.NotificationID)
+	}
 	writeJSON(w, http.StatusOK, n)
+}
+
+// claimName makes n the one notification of its name in its project
+// across replicas (the local check before it sees only what this replica
+// has applied), answering CTS.0260 when another one holds the name.
+func (s *Server) claimName(w http.ResponseWriter, r *http.Request, n cts.Notification) bool {
+	has := func(holder string) bool {
+		return slices.ContainsFunc(s.storedNotifications(n.ProjectID), func(o cts.Notification) bool {
+			return o.NotificationID == holder && o.NotificationName == n.NotificationName
+		})
+	}
+	err := s.opts.notifications.ClaimName(r.Context(), n.ProjectID, n.NotificationName, n.NotificationID, has)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, topics.ErrNameTaken):
+		writeJSON(w, http.StatusForbidden, &cts.Error{Code: cts.CodeNotificationExists,
+			Msg: fmt.Sprintf("notification %q already exists in project %s; nothing stored", n.NotificationName, n.ProjectID)})
+	default:
+		s.opts.log.Error().Err(err).Str("notification", n.NotificationID).Msg("notification name not claimed")
+		writeJSON(w, http.StatusServiceUnavailable, &cts.Error{Code: cts.CodeWrite, Msg: "failed to write data: the notification names bucket (NATS KV) did not answer; nothing stored, retrying is safe"})
+	}
+	return false
+}
+
+// stillHolds checks, after a create stored n, that n still holds its name:
+// a claim is taken over only when stale (topics.StaleClaimAfter), so this
+// fails only for a create that stalled that long; n is deleted then.
+func (s *Server) stillHolds(w http.ResponseWriter, r *http.Request, n cts.Notification) bool {
+	holder, err := s.opts.notifications.NameHolder(r.Context(), n.ProjectID, n.NotificationName)
+	if err != nil || holder == n.NotificationID {
+		return true // stored and claimed; a claim unread now is checked by the next create
+	}
+	if err := s.opts.rules.Delete(r.Context(), cts.NotificationBus, cts.RuleName(n.NotificationID), nil); err != nil {
+		s.opts.log.Error().Err(err).Str("notification", n.NotificationID).Msg("notification that lost its name not deleted")
+	}
+	writeJSON(w, http.StatusForbidden, &cts.Error{Code: cts.CodeNotificationExists,
+		Msg: fmt.Sprintf("notification %q already exists in project %s (created while this request stalled); nothing stored", n.NotificationName, n.ProjectID)})
+	return false
+}
+
+// releaseName gives up a name id claimed. A failure is only logged: the
+// claim goes stale, and the next create of that name takes it over.
+func (s *Server) releaseName(ctx context.Context, project, name, id string) {
+	if err := s.opts.notifications.ReleaseName(ctx, project, name, id); err != nil {
+		s.opts.log.Warn().Err(err).Str("notification", id).Msg("notification name not released")
+	}
 }
 
 // storeNotification puts n's rule in the rule store, answering errors.
@@ -158,7 +232,8 @@ func (s *Server) deleteNotifications(w http.ResponseWriter, r *http.Request) {
 	all := s.storedNotifications(r.PathValue("project_id"))
 	var missing []string
 	for _, id := range ids {
-		if !slices.ContainsFunc(all, func(o cts.Notification) bool { return o.NotificationID == id }) {
+		i := slices.IndexFunc(all, func(o cts.Notification) bool { return o.NotificationID == id })
+		if i < 0 {
 			missing = append(missing, id)
 			continue
 		}
@@ -167,6 +242,7 @@ func (s *Server) deleteNotifications(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusServiceUnavailable, &cts.Error{Code: cts.CodeWrite, Msg: "failed to delete notification " + id + ": the rules bucket did not answer; retrying is safe"})
 			return
 		}
+		s.releaseName(r.Context(), all[i].ProjectID, all[i].NotificationName, id)
 	}
 	if len(missing) > 0 {
 		writeJSON(w, http.StatusNotFound, &cts.Error{Code: cts.CodeNoNotification,

@@ -28,6 +28,7 @@ type Registry struct {
 	mu       sync.RWMutex
 	api      map[string]Topic // by name
 	kv       jetstream.KeyValue
+	names    *Names
 	onChange []func()
 	wg       sync.WaitGroup
 	cancel   context.CancelFunc
@@ -56,6 +57,10 @@ func (r *Registry) Start(ctx context.Context, js jetstream.JetStream, replicas i
 	if err != nil {
 		return fmt.Errorf("%w: open bucket %s: %w", ErrUnavailable, DefaultBucket, err)
 	}
+	names, err := OpenNames(ctx, js, replicas)
+	if err != nil {
+		return err
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	w, err := r.watch(runCtx, kv)
 	if err != nil {
@@ -63,7 +68,7 @@ func (r *Registry) Start(ctx context.Context, js jetstream.JetStream, replicas i
 		return err
 	}
 	r.mu.Lock()
-	r.kv, r.cancel = kv, cancel
+	r.kv, r.names, r.cancel = kv, names, cancel
 	r.mu.Unlock()
 	r.wg.Go(func() { r.follow(runCtx, kv, w) })
 	return nil
