@@ -50,6 +50,10 @@ func TestNotificationNamesConcurrentReplicas(t *testing.T) {
 	if want := map[string]int{"": 1, "CTS.0260": n - 1}; !maps.Equal(got, want) {
 		t.Errorf("creates of one name: answers %v, want %v", got, want)
 	}
+	waitFor(t, "b lists the notification", func() (bool, string) {
+		names, _ := notificationNames(t, b)
+		return len(names) > 0, fmt.Sprint(names)
+	})
 	if names, _ := notificationNames(t, b); !slices.Equal(names, []string{"same"}) {
 		t.Errorf("stored %v, want [same]", names)
 	}
@@ -60,6 +64,16 @@ func TestNotificationNamesConcurrentReplicas(t *testing.T) {
 			t.Fatalf("create r%d: %d %v", i, status, out)
 		}
 	}
+	// An update finds its notification in the replica's own view, which
+	// follows the rules bucket: both must have the creates first.
+	seesAll := func(want int) func() (bool, string) {
+		return func() (bool, string) {
+			na, _ := notificationNames(t, a)
+			nb, _ := notificationNames(t, b)
+			return len(na) == want && len(nb) == want, fmt.Sprintf("a lists %v, b lists %v", na, nb)
+		}
+	}
+	waitFor(t, "both replicas list every notification", seesAll(1+renamed))
 	_, ids := notificationNames(t, a)
 	var renames []string
 	for _, id := range ids[1:] {
@@ -69,6 +83,11 @@ func TestNotificationNamesConcurrentReplicas(t *testing.T) {
 	if want := map[string]int{"": 1, "CTS.0260": renamed - 1}; !maps.Equal(got, want) {
 		t.Errorf("renames to one name: answers %v, want %v", got, want)
 	}
+	waitFor(t, "both replicas list one target", func() (bool, string) {
+		na, _ := notificationNames(t, a)
+		nb, _ := notificationNames(t, b)
+		return slices.Contains(na, "target") && slices.Contains(nb, "target"), fmt.Sprintf("a lists %v, b lists %v", na, nb)
+	})
 	names, ids := notificationNames(t, a)
 	i := slices.Index(names, "target")
 	if i < 0 || slices.Index(names[i+1:], "target") >= 0 {

@@ -25,5 +25,7 @@ func (s *Server) startTopics(ctx context.Context) (func(context.Context, *rules.
 	if err := s.topics.Start(ctx, s.js, s.cfg.Stream.Replicas); err != nil {
 		return nil, err
 	}
-	return topics.NewApplier(s.bgCtx, s.topics, s.router.SetRules, s.cfg.Log).Apply, nil
+	a := topics.NewApplier(s.bgCtx, s.topics, s.router.SetRules, s.cfg.Log)
+	s.reg.MustRegister(a.Metrics())
+	return a.Apply, nil
 }

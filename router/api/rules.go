@@ -24,7 +24,7 @@ func (s *Server) listRules(w http.ResponseWriter, r *http.Request) {
 	out := make([]ruleJSON, 0, len(all))
 	for _, st := range all {
 		if auth.BusAllowed(r.Context(), st.Bus) {
-			out = append(out, s.withTargetState(ruleView(st, false)))
+			out = append(out, s.withTargetState(s.withTopicTargets(ruleView(st, false), st.Rule)))
 		}
 	}
 	answer := map[string]any{"rules": out}
@@ -73,15 +73,22 @@ func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, code, publicMessage(code, err))
 		return
 	}
+	limited := false
 	if id := auth.FromContext(r.Context()); id != nil && id.Buses() != nil {
-		// The bus the parsed rule names is the one it would run on,
-		// whatever the document looks like (aliases, empty documents).
+		limited = true
+	}
+	if limited || s.opts.topics != nil {
 		parsed, err := s.opts.rules.Validate(bus, name, doc)
 		if err != nil {
 			s.ruleError(w, err, "; nothing stored")
 			return
 		}
-		if !permitBus(w, r, parsed.Bus) {
+		// The bus the parsed rule names is the one it would run on,
+		// whatever the document looks like (aliases, empty documents).
+		if limited && !permitBus(w, r, parsed.Bus) {
+			return
+		}
+		if !s.topicsExist(r.Context(), w, parsed) {
 			return
 		}
 	}
@@ -157,7 +164,7 @@ func (s *Server) writeRule(w http.ResponseWriter, status int, st StoredRule) {
 	if st.Revision > 0 {
 		w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(st.Revision, 10)))
 	}
-	writeJSON(w, status, s.withTargetState(ruleView(st, true)))
+	writeJSON(w, status, s.withTargetState(s.withTopicTargets(ruleView(st, true), st.Rule)))
 }
 
 // problem is one problem of an invalid rule document.

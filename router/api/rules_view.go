@@ -37,6 +37,8 @@ type targetJSON struct {
 	// Backlog is set when deliveries wait for the target: how many, and
 	// the age of the oldest (read every few seconds).
 	Backlog *dispatch.Backlog `json:"backlog,omitempty"`
+	// Topic is set for a topic target: what it runs as now.
+	Topic *topicJSON `json:"topic,omitempty"`
 }
 
 // ruleView renders st; withDoc adds an API rule's masked document.

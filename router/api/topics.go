@@ -13,6 +13,7 @@ import (
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/ingest"
 	"github.com/auditbus/auditbus/router/topics"
+	"github.com/auditbus/auditbus/rules"
 	"github.com/auditbus/auditbus/sinks"
 )
 
@@ -30,6 +31,10 @@ type Topics interface {
 	Get(name string) (topics.Topic, bool)
 	Modify(ctx context.Context, name string, change func(current topics.Topic, exists bool) (topics.Topic, error)) (topics.Topic, bool, error)
 	Delete(ctx context.Context, name string, revision uint64) error
+	// Unknown and TopicTargets tell what a rule's topic targets name
+	// (topics.Registry's).
+	Unknown(ctx context.Context, rule *rules.Rule) (rules.Errors, error)
+	TopicTargets(rule *rules.Rule) []topics.TopicTarget
 }
 
 // WithTopics serves /v1/topics from reg. Default: no topics endpoints.

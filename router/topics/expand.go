@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rs/zerolog"
 	"gopkg.in/yaml.v3"
@@ -26,7 +29,7 @@ func (r *Registry) Expand(set *rules.Set) (*rules.Set, error) {
 	out := make([]*rules.Rule, 0, set.Len())
 	changed := false
 	for _, rule := range set.Rules() {
-		targets, inputOf, ok := r.expandTargets(rule)
+		targets, inputOf, ok := r.expand(rule, true)
 		if !ok {
 			out = append(out, rule)
 			continue
@@ -44,9 +47,11 @@ func (r *Registry) Expand(set *rules.Set) (*rules.Set, error) {
 	return exp, nil
 }
 
-// expandTargets returns rule's targets with its topic targets expanded;
-// ok is false when it has none.
-func (r *Registry) expandTargets(rule *rules.Rule) (targets []rules.Target, inputOf map[string]string, ok bool) {
+// expand returns rule's targets with its topic targets expanded (inputOf
+// maps each to the rule's target it comes from); ok is false when it has
+// none. logged says to log what is left out or left unresolved, as an
+// install does.
+func (r *Registry) expand(rule *rules.Rule, logged bool) (targets []rules.Target, inputOf map[string]string, ok bool) {
 	inputOf = map[string]string{}
 	taken := map[string]bool{}
 	for _, tg := range rule.Targets {
@@ -65,7 +70,7 @@ func (r *Registry) expandTargets(rule *rules.Rule) (targets []rules.Target, inpu
 			continue
 		}
 		for _, sub := range r.resolve(c.URN, tg.ID) {
-			if sub.topic != "" && !r.unique(rule, sub, taken) {
+			if sub.topic != "" && !r.unique(rule, sub, taken, logged) {
 				continue
 			}
 			t := tg
@@ -74,7 +79,12 @@ func (r *Registry) expandTargets(rule *rules.Rule) (targets []rules.Target, inpu
 			inputOf[t.ID] = tg.ID
 		}
 		if !r.Known(c.URN) {
+			if logged {
+				r.log.Warn().Str("bus", rule.Bus).Str("rule", rule.Name).Str("target", tg.ID).Str("urn", c.URN).
+					Msg("topic target names no known topic or function; its deliveries wait until it exists")
+			}
 			targets = append(targets, tg)
+			inputOf[tg.ID] = tg.ID
 		}
 	}
 	return targets, inputOf, ok
@@ -94,8 +104,9 @@ type resolved struct {
 // target's id (targets notify and notify-soc, subscription soc): two
 // targets of one id would share one queue and one state. An id longer
 // than a subject token (bus.Token) would be cut, and its deliveries not
-// found by their target. Either way the subscription is left out, logged.
-func (r *Registry) unique(rule *rules.Rule, sub resolved, taken map[string]bool) bool {
+// found by their target. Either way the subscription is left out, logged
+// when logged is true.
+func (r *Registry) unique(rule *rules.Rule, sub resolved, taken map[string]bool, logged bool) bool {
 	why := ""
 	switch {
 	case taken[sub.id]:
@@ -105,6 +116,9 @@ func (r *Registry) unique(rule *rules.Rule, sub resolved, taken map[string]bool)
 	default:
 		taken[sub.id] = true
 		return true
+	}
+	if !logged {
+		return false
 	}
 	r.log.Error().Str("bus", rule.Bus).Str("rule", rule.Name).Str("topic", sub.topic).Str("subscription", sub.subscription).
 		Str("target", sub.id).Str("reason", why).Msg("subscription target id is not usable; subscription not delivered for this rule")
@@ -184,8 +198,36 @@ type Applier struct {
 	apply func(context.Context, *rules.Set) error
 	log   zerolog.Logger
 
-	mu   sync.Mutex
-	last *rules.Set
+	mu         sync.Mutex
+	last       *rules.Set
+	unresolved atomic.Int64 // topic targets of the installed set naming no known URN
+}
+
+// Metrics is auditbus_topic_targets_unresolved: how many topic targets of
+// the installed rules name a URN the registry does not know (their
+// deliveries wait in their queues).
+func (a *Applier) Metrics() prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "auditbus_topic_targets_unresolved",
+		Help: "Topic targets of the running rules whose URN names no known topic or function; their deliveries wait."},
+		func() float64 { return float64(a.unresolved.Load()) })
+}
+
+// install applies exp, the expansion of the set, and counts what stayed
+// unresolved in it.
+func (a *Applier) install(ctx context.Context, exp *rules.Set) error {
+	if err := a.apply(ctx, exp); err != nil {
+		return err
+	}
+	var n int64
+	for _, r := range exp.Rules() {
+		for _, tg := range r.Targets {
+			if tg.Kind == KindTopic {
+				n++
+			}
+		}
+	}
+	a.unresolved.Store(n)
+	return nil
 }
 
 // NewApplier returns an Applier installing through apply (the router's
@@ -204,7 +246,7 @@ func (a *Applier) Apply(ctx context.Context, set *rules.Set) error {
 	if err != nil {
 		return err
 	}
-	if err := a.apply(ctx, exp); err != nil {
+	if err := a.install(ctx, exp); err != nil {
 		return err
 	}
 	a.last = set
@@ -219,7 +261,7 @@ func (a *Applier) refresh(ctx context.Context) {
 	}
 	exp, err := a.reg.Expand(a.last)
 	if err == nil {
-		err = a.apply(ctx, exp)
+		err = a.install(ctx, exp)
 	}
 	if err != nil {
 		a.log.Error().Err(err).Msg("topics changed, but the rules with topic targets could not be installed again; the previous targets keep running")
