@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 
 	"github.com/auditbus/auditbus/router/cts"
@@ -58,4 +59,36 @@ func TestTrackersSnapshotPut(t *testing.T) {
 	if len(names) != 1 || names[0] != "b" || rev <= last {
 		t.Errorf("after the steps: %v at %d, want [b] past %d", names, rev, last)
 	}
+}
+
+// BenchmarkTrackersRead compares the two reads of a project's 20
+// trackers: List (the key list, then a get per key; what the writer
+// uses) and Snapshot (one watcher; what a create or update checks
+// against).
+func BenchmarkTrackersRead(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	for i := range 20 {
+		_, rev, err := f.trackers.Snapshot(ctx, "p1")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := f.trackers.Put(ctx, cts.Tracker{TrackerType: cts.TrackerData, TrackerName: "d" + strconv.Itoa(i), ProjectID: "p1"}, rev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("list", func(b *testing.B) {
+		for b.Loop() {
+			if all, err := f.trackers.List(ctx, "p1"); err != nil || len(all) != 20 {
+				b.Fatal(len(all), err)
+			}
+		}
+	})
+	b.Run("snapshot", func(b *testing.B) {
+		for b.Loop() {
+			if all, _, err := f.trackers.Snapshot(ctx, "p1"); err != nil || len(all) != 20 {
+				b.Fatal(len(all), err)
+			}
+		}
+	})
 }
