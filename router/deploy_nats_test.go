@@ -108,6 +108,14 @@ func TestDeployNATSConfig(t *testing.T) {
 		[]byte(`{"tracker_type":"system","tracker_name":"system"}`), nil); status != http.StatusCreated {
 		t.Errorf("create a tracker on the shipped permissions: %d %v", status, out)
 	}
+	// So do topics and the names of CTS notifications.
+	if status, _, out := call(t, s, http.MethodPut, "/v1/topics/ops", "application/json", []byte(`{}`), nil); status != http.StatusCreated {
+		t.Errorf("create a topic on the shipped permissions: %d %v", status, out)
+	}
+	if status, _, out := call(t, s, http.MethodPost, "/v3/p1/notifications", "application/json",
+		[]byte(`{"notification_name":"n","operation_type":"complete","topic_id":"urn:smn:auditbus:default:ops"}`), nil); status != http.StatusCreated {
+		t.Errorf("create a notification on the shipped permissions: %d %v", status, out)
+	}
 }
 
 // refusedWithin waits for the permissions violation naming subject,
