@@ -98,7 +98,7 @@ func (s *Trackers) Create(ctx context.Context, project, domain string, body []by
 		return Tracker{}, err
 	}
 	var t Tracker
-	return t, s.retry(ctx, project, func(all []Tracker, bs Buckets) (*Tracker, string, *Error) {
+	cerr := s.retry(ctx, project, func(all []Tracker, bs Buckets) (*Tracker, string, *Error) {
 		if e := s.checkQuota(req, all); e != nil {
 			return nil, "", e
 		}
@@ -111,6 +111,10 @@ func (s *Trackers) Create(ctx context.Context, project, domain string, body []by
 		bucket, err := apply(&t, req, all, bs)
 		return &t, bucket, err
 	})
+	if cerr != nil {
+		return Tracker{}, cerr
+	}
+	return t, nil
 }
 
 // maxAttempts bounds how often a create or update is checked again after
