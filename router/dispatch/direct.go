@@ -61,14 +61,14 @@ func (r *Router) deliverOrQueue(ctx context.Context, t *table, ev *delivery, mat
 func (r *Router) launch(ctx context.Context, t *table, ev *delivery, matched []*rules.Rule, slotBy time.Time, p *publishes) ([]*directTry, error) {
 	var tries []*directTry
 	for _, rule := range matched {
-		for _, b := range t.byRule[rule] {
+		for _, b := range t.byRule[rule].bindings {
 			d, l := ev.forTarget(b.key), b.lane
 			var m *nats.Msg
 			switch {
 			case r.laneHeld(l):
 				r.countsOf(d.key, l).inc(parked)
 				m = d.parked(0)
-			case r.opts.directWait > 0 && l.acquire(ctx, slotBy, l.concurrency):
+			case r.opts.directWait > 0 && l.acquire(ctx, slotBy, l.directRoom(time.Now(), time.Until(slotBy), r.opts.workers/2)):
 				if _, err := ev.event(); err != nil || !l.limiter.Allow() { // an undecodable event: the queue's attempt dead-letters it
 					l.release()
 					break
