@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/auditbus/auditbus/router"
+	"github.com/auditbus/auditbus/router/dispatch"
 )
 
 // The end-to-end benchmarks (issues #5 and #13): events POSTed over
@@ -35,6 +36,7 @@ import (
 //	AUDITBUS_BENCH_RATE     offered events/s at 1 target (latency; default half the maximum)
 //	AUDITBUS_BENCH_RATE10   offered events/s at 10 targets (latency; default half the maximum)
 //	AUDITBUS_BENCH_LBATCH   events per ingest request (latency; default 10)
+//	AUDITBUS_BENCH_CONCURRENCY  each target's concurrency (default: auditbus's, 8)
 //
 // b.N is the number of events: run them with -benchtime Nx, so each run
 // starts one server (see ceiling_bench_test.go for the ratio to the raw
@@ -170,7 +172,8 @@ func awaitCount(b *testing.B, got func() int64, n int64, timeout time.Duration) 
 // startBench runs a whole auditbus (embedded JetStream on a temp dir,
 // fsyncing as sync says: 0 every write, the default; HTTP API on a random
 // loopback port) with one rule that sends every DeleteCluster event to
-// targets webhook targets at url, each with the default concurrency.
+// targets webhook targets at url, each with the default concurrency
+// (AUDITBUS_BENCH_CONCURRENCY changes it).
 func startBench(b *testing.B, targets int, url string, sync time.Duration) *router.Server {
 	src := "name: bench\npattern:\n  data:\n    eventName: [DeleteCluster]\ntargets:\n"
 	for i := range targets {
@@ -191,6 +194,7 @@ func startBench(b *testing.B, targets int, url string, sync time.Duration) *rout
 		Stdout:              io.Discard,
 		AllowPrivateTargets: true,
 		NATSSyncInterval:    sync,
+		Concurrency:         benchEnv(b, "AUDITBUS_BENCH_CONCURRENCY", dispatch.DefaultConcurrency),
 	})
 	if err != nil {
 		b.Fatalf("start: %v", err)

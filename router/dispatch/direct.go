@@ -13,8 +13,8 @@ import (
 
 // Delivering straight from the fan-out. A matched target that may take a
 // delivery now (not held, a slot of its lane free or free within half the
-// direct wait, with at most its concurrency of fan-outs waiting for one,
-// its rate allowing) gets it from the fan-out, with the event decoded
+// direct wait, with at most lane.directRoom fan-outs waiting for one, its
+// rate allowing) gets it from the fan-out, with the event decoded
 // once for all of them: the common case costs the event's own write and
 // ack, and no delivery message. What cannot go at once is queued. The
 // fan-out waits for its direct attempts until the direct wait
