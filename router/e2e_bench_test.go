@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/auditbus/auditbus/router"
+	"github.com/auditbus/auditbus/router/dispatch"
 )
 
 // The end-to-end benchmarks (issues #5 and #13): events POSTed over
@@ -35,6 +36,7 @@ import (
 //	AUDITBUS_BENCH_RATE     offered events/s at 1 target (latency; default half the maximum)
 //	AUDITBUS_BENCH_RATE10   offered events/s at 10 targets (latency; default half the maximum)
 //	AUDITBUS_BENCH_LBATCH   events per ingest request (latency; default 10)
+//	AUDITBUS_BENCH_CONCURRENCY  each target's concurrency (default: auditbus's, 8)
 //
 // b.N is the number of events: run them with -benchtime Nx, so each run
 // starts one server (see ceiling_bench_test.go for the ratio to the raw
@@ -151,10 +153,16 @@ func newBenchHook(b *testing.B) *benchHook {
 // waitDeliveries waits until the hook got n deliveries in all, failing
 // the benchmark after timeout so that a run always ends.
 func (h *benchHook) waitDeliveries(b *testing.B, n int64, timeout time.Duration) time.Time {
+	return awaitCount(b, h.got.Load, n, timeout)
+}
+
+// awaitCount waits until got reports n, failing the benchmark after
+// timeout.
+func awaitCount(b *testing.B, got func() int64, n int64, timeout time.Duration) time.Time {
 	deadline := time.Now().Add(timeout)
-	for h.got.Load() < n {
+	for got() < n {
 		if time.Now().After(deadline) {
-			b.Fatalf("got %d of %d deliveries within %s", h.got.Load(), n, timeout)
+			b.Fatalf("got %d of %d deliveries within %s", got(), n, timeout)
 		}
 		time.Sleep(200 * time.Microsecond)
 	}
@@ -164,7 +172,8 @@ func (h *benchHook) waitDeliveries(b *testing.B, n int64, timeout time.Duration)
 // startBench runs a whole auditbus (embedded JetStream on a temp dir,
 // fsyncing as sync says: 0 every write, the default; HTTP API on a random
 // loopback port) with one rule that sends every DeleteCluster event to
-// targets webhook targets at url, each with the default concurrency.
+// targets webhook targets at url, each with the default concurrency
+// (AUDITBUS_BENCH_CONCURRENCY changes it).
 func startBench(b *testing.B, targets int, url string, sync time.Duration) *router.Server {
 	src := "name: bench\npattern:\n  data:\n    eventName: [DeleteCluster]\ntargets:\n"
 	for i := range targets {
@@ -185,6 +194,7 @@ func startBench(b *testing.B, targets int, url string, sync time.Duration) *rout
 		Stdout:              io.Discard,
 		AllowPrivateTargets: true,
 		NATSSyncInterval:    sync,
+		Concurrency:         benchEnv(b, "AUDITBUS_BENCH_CONCURRENCY", dispatch.DefaultConcurrency),
 	})
 	if err != nil {
 		b.Fatalf("start: %v", err)
@@ -215,15 +225,15 @@ func postBatch(c *http.Client, url string, body []byte) error {
 
 // warmUp sends and waits for a few hundred events, so connections, queues
 // and caches exist before the measured part.
-func warmUp(b *testing.B, c *http.Client, url string, ev benchEvent, hook *benchHook, targets int) {
+func warmUp(b *testing.B, c *http.Client, url string, ev benchEvent, got func() int64, targets int) {
 	const n = 500
+	want := got() + n*int64(targets)
 	for i := 0; i < n; i += 100 {
 		if err := postBatch(c, url, ev.batch("warm", i, i+100, time.Now())); err != nil {
 			b.Fatal(err)
 		}
 	}
-	hook.waitDeliveries(b, n*int64(targets), time.Minute)
-	hook.got.Store(0)
+	awaitCount(b, got, want, time.Minute)
 }
 
 // sendClosed posts events first..last-1 in requests of batch events from
@@ -268,21 +278,36 @@ func benchSync(b *testing.B) time.Duration {
 	return d
 }
 
-// e2eRun is one auditbus with its webhook and a client, warmed up.
+// e2eRun is one auditbus with its webhook and a client, warmed up. The
+// webhook is in this process (hook, which records latencies) or in a
+// child process (child); got counts its deliveries either way.
 type e2eRun struct {
 	s       *router.Server
 	hook    *benchHook
+	child   *childHook
+	got     func() int64
 	url     string
 	c       *http.Client
 	ev      benchEvent
 	targets int
 }
 
+// newE2ERun starts auditbus with its webhook in this process.
 func newE2ERun(b *testing.B, targets, conns int) *e2eRun {
 	hook := newBenchHook(b)
-	s := startBench(b, targets, hook.URL, benchSync(b))
-	r := &e2eRun{s: s, hook: hook, url: "http://" + s.Addr() + "/v1/events", c: benchClient(conns), ev: newBenchEvent(b), targets: targets}
-	warmUp(b, r.c, r.url, r.ev, hook, targets)
+	return startE2ERun(b, &e2eRun{hook: hook, got: hook.got.Load, targets: targets}, hook.URL, conns)
+}
+
+// newE2ERunChild starts auditbus with its webhook in a child process.
+func newE2ERunChild(b *testing.B, targets, conns int) *e2eRun {
+	child := startChildHook(b)
+	return startE2ERun(b, &e2eRun{child: child, got: child.got.Load, targets: targets}, child.URL, conns)
+}
+
+func startE2ERun(b *testing.B, r *e2eRun, hookURL string, conns int) *e2eRun {
+	r.s = startBench(b, r.targets, hookURL, benchSync(b))
+	r.url, r.c, r.ev = "http://"+r.s.Addr()+"/v1/events", benchClient(conns), newBenchEvent(b)
+	warmUp(b, r.c, r.url, r.ev, r.got, r.targets)
 	return r
 }
 
@@ -294,32 +319,49 @@ func (r *e2eRun) stop() { r.s.Stop(context.Background()) }
 // returns the wall time from the first request to the last delivery.
 func (r *e2eRun) throughput(b *testing.B, n, batch, senders int) time.Duration {
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	want := r.hook.got.Load() + int64(n*r.targets)
+	want := r.got() + int64(n*r.targets)
 	start := time.Now()
 	if err := sendClosed(r.c, r.url, r.ev, run, 0, n, batch, senders); err != nil {
 		b.Fatal(err)
 	}
-	return r.hook.waitDeliveries(b, want, 2*time.Minute).Sub(start)
+	return awaitCount(b, r.got, want, 2*time.Minute).Sub(start)
 }
 
 // BenchmarkE2EThroughput measures delivered events/s end to end: senders
 // POST batches as fast as the API answers 202 (closed loop), and the run
-// ends when the webhook got every delivery. events/s counts events taken
-// in and fully delivered, deliveries/s the webhook requests.
+// ends when the webhook, in a child process, got every delivery. events/s
+// counts events taken in and fully delivered, deliveries/s the webhook
+// requests. CPU per delivery is reported three ways (deploy/README.md says
+// what each counts): cpu-µs/delivery, this process and the receiver;
+// router-cpu-µs/delivery, this process alone; marginal-cpu-µs/delivery
+// (at 10 targets, after 1 in the same run), what a tenth target costs
+// the process per event: the slope of router CPU per event from 1 to 10
+// targets. queued/delivery is the share of deliveries stored on the
+// deliveries stream (not made straight from the fan-out).
 func BenchmarkE2EThroughput(b *testing.B) {
 	batchSize := benchEnv(b, "AUDITBUS_BENCH_BATCH", 100)
 	senders := benchEnv(b, "AUDITBUS_BENCH_SENDERS", 4)
+	perEvent := map[int]float64{} // router CPU µs per event, by targets, this run
 	for _, targets := range benchTargets {
 		b.Run(fmt.Sprintf("targets=%d", targets), func(b *testing.B) {
-			r := newE2ERun(b, targets, senders)
+			r := newE2ERunChild(b, targets, senders)
+			queued0 := queuedCount(b, r.s)
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0, hook0 := cpuTime(), r.child.cpu(b)
 			wall := r.throughput(b, b.N, batchSize, senders)
 			b.StopTimer()
+			own, hook := cpuTime()-cpu0, r.child.cpu(b)-hook0
+			deliveries := float64(b.N * targets)
 			b.ReportMetric(float64(b.N)/wall.Seconds(), "events/s")
-			b.ReportMetric(float64(b.N*targets)/wall.Seconds(), "deliveries/s")
+			b.ReportMetric(deliveries/wall.Seconds(), "deliveries/s")
 			reportCPU(b, cpu0, wall, b.N)
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N*targets), "cpu-µs/delivery")
+			b.ReportMetric(float64((own+hook).Microseconds())/deliveries, "cpu-µs/delivery")
+			b.ReportMetric(float64(own.Microseconds())/deliveries, "router-cpu-µs/delivery")
+			b.ReportMetric(float64(queuedCount(b, r.s)-queued0)/deliveries, "queued/delivery")
+			perEvent[targets] = float64(own.Microseconds()) / float64(b.N)
+			if one, ok := perEvent[1]; ok && targets > 1 {
+				b.ReportMetric((perEvent[targets]-one)/float64(targets-1), "marginal-cpu-µs/delivery")
+			}
 		})
 	}
 }
@@ -367,7 +409,7 @@ func BenchmarkE2ELatency(b *testing.B) {
 // loop, and returns every delivery's latency, sorted.
 func (r *e2eRun) paced(b *testing.B, n, batch, rate int) []time.Duration {
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	want := r.hook.got.Load() + int64(n*r.targets)
+	want := r.got() + int64(n*r.targets)
 	r.hook.mu.Lock()
 	r.hook.latencies = make([]time.Duration, 0, n*r.targets)
 	r.hook.mu.Unlock()

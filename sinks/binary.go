@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/textproto"
+	"sync"
 	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/cloudevents/sdk-go/v2/types"
 )
 
@@ -39,7 +41,40 @@ func encodeBinary(req *http.Request, d *Delivery) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, h := d.Event, req.Header
+	var ce http.Header
+	if d.Shared != nil {
+		ce, err = d.Shared.binaryHeaders(d.Event)
+	} else {
+		ce, err = binaryHeaders(d.Event)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for name, v := range ce { // read only from here on: the values are shared
+		req.Header[name] = v
+	}
+	setBody(req, b, ct)
+	return b, nil
+}
+
+// Shared is what the deliveries of one event build the same for every
+// target, built on first use and then read by all of them (safe for
+// concurrent use). The zero value is ready.
+type Shared struct {
+	once sync.Once
+	ce   http.Header
+	err  error
+}
+
+func (s *Shared) binaryHeaders(e *event.Event) (http.Header, error) {
+	s.once.Do(func() { s.ce, s.err = binaryHeaders(e) })
+	return s.ce, s.err
+}
+
+// binaryHeaders are e's attributes and extensions as Ce- headers.
+func binaryHeaders(e *event.Event) (http.Header, error) {
+	ext := e.Extensions()
+	h := make(http.Header, 7+len(ext))
 	set := func(name, v string) error {
 		if err := checkHeader(name, v); err != nil {
 			return Permanent(fmt.Errorf("%w: %w", ErrUnbuildable, err))
@@ -60,7 +95,7 @@ func encodeBinary(req *http.Request, d *Delivery) ([]byte, error) {
 	if t := e.Time(); !t.IsZero() {
 		h[ceTime] = []string{t.UTC().Format(time.RFC3339Nano)}
 	}
-	for name, v := range e.Extensions() {
+	for name, v := range ext {
 		s, err := types.Format(v)
 		if err != nil {
 			return nil, Permanent(fmt.Errorf("extension %s: %w", name, err))
@@ -69,8 +104,7 @@ func encodeBinary(req *http.Request, d *Delivery) ([]byte, error) {
 			return nil, err
 		}
 	}
-	setBody(req, b, ct)
-	return b, nil
+	return h, nil
 }
 
 // percentEncode encodes what the HTTP binding says a header value must

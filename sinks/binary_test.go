@@ -98,3 +98,37 @@ func TestStructuredSendsTheStoredBytes(t *testing.T) {
 		t.Errorf("body %s, want the stored bytes %s", c.body, d.Stored)
 	}
 }
+
+// Deliveries of one event to several targets that share their Ce- headers
+// (Delivery.Shared, built once) send what each would send on its own,
+// each with its own configured headers beside them.
+func TestBinarySharedHeadersMatchOwn(t *testing.T) {
+	recv := make(chan http.Header, 3)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Clone()
+		for _, name := range []string{"Accept-Encoding", "User-Agent", "Content-Length"} {
+			h.Del(name)
+		}
+		recv <- h
+	}))
+	t.Cleanup(srv.Close)
+	shared := new(sinks.Shared)
+	for _, tc := range []struct {
+		name   string
+		shared *sinks.Shared
+		extra  string // a configured header's value
+	}{{"own", nil, "a"}, {"shared, first", shared, "b"}, {"shared, second", shared, "c"}} {
+		d := delivery(t)
+		d.Event.SetSubject(`naïve "x"`)
+		d.Event.SetExtension("region", "ap-guangzhou")
+		d.Shared = tc.shared
+		sink := newSink(t, "webhook", `{url: "`+srv.URL+`", headers: {X-Extra: `+tc.extra+`}}`, sinks.Deps{Guard: loopback})
+		if err := sink.Deliver(context.Background(), d); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		h := <-recv
+		if h.Get("X-Extra") != tc.extra || h.Get("Ce-Region") != "ap-guangzhou" || h.Get("Ce-Subject") != "na%C3%AFve%20%22x%22" || h.Get("Ce-Id") != "evt-1" {
+			t.Errorf("%s: headers %v", tc.name, h)
+		}
+	}
+}

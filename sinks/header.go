@@ -25,9 +25,15 @@ var ErrUnbuildable = errors.New("the request cannot be built")
 // (in name order) that net/http would refuse to send; nil if every one is
 // valid.
 func checkHeaders(h http.Header) error {
-	for _, name := range slices.Sorted(maps.Keys(h)) {
-		if err := checkHeader(name, h[name]...); err != nil {
-			return Permanent(fmt.Errorf("%w: %w", ErrUnbuildable, err))
+	for name, values := range h {
+		if checkHeader(name, values...) != nil {
+			// The error names the first bad header in sorted order, the
+			// same whatever the map's order; sorting costs only then.
+			for _, name := range slices.Sorted(maps.Keys(h)) {
+				if err := checkHeader(name, h[name]...); err != nil {
+					return Permanent(fmt.Errorf("%w: %w", ErrUnbuildable, err))
+				}
+			}
 		}
 	}
 	return nil

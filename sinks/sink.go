@@ -48,6 +48,11 @@ type Delivery struct {
 	// UnsubscribeURL is the confirmed subscription's unsubscribe_url, for
 	// smn messages of targets with confirm: true; "" otherwise.
 	UnsubscribeURL string
+	// Shared, when set, is shared by every delivery of Event (the
+	// targets of one fan-out): what each would build the same, a
+	// binary-mode request's Ce- headers, is built once. Nil: built per
+	// delivery.
+	Shared *Shared
 	// Response is what the target answered to a successful delivery, for
 	// the router to record: set by sinks whose targets answer with content
 	// (function targets: a synchronous invocation's body, a command's

@@ -61,7 +61,11 @@ func (w *Webhook) send(req *http.Request) error {
 		return requestError(req.Method, w.shown, err)
 	}
 	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, errSnippetBytes))
+	// Read to its end (up to drainLimit) so that the connection goes back
+	// to the pool: a body closed unread closes its connection, and the
+	// next delivery would dial again.
+	_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}

@@ -19,6 +19,9 @@ func (w *Webhook) request(ctx context.Context, d *Delivery) (*http.Request, erro
 	if err != nil {
 		return nil, Permanent(err)
 	}
+	// Sized for a binary-mode event's Ce- headers and the signature, so
+	// that it does not grow header by header.
+	req.Header = make(http.Header, len(w.cfg.Headers)+24)
 	for k, v := range w.cfg.Headers {
 		req.Header.Set(k, v)
 	}

@@ -93,7 +93,7 @@ func (r *Router) consumersAbsent(ctx context.Context) bool {
 
 // deliveriesConsumerConfig is the one durable consumer of ready
 // deliveries, shared by every target and every replica. Its ack-pending
-// bound is what the process may hold at once (WithDeliveryWorkers) and a
+// bound is what the process may hold at once (DefaultDeliveryWorkers) and a
 // little more: a lane never holds more than twice its concurrency of it,
 // and every wait longer than an attempt leaves it (a retry is scheduled,
 // a held or saturated target's delivery parked).
@@ -105,7 +105,7 @@ func (r *Router) deliveriesConsumerConfig() jetstream.ConsumerConfig {
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       r.opts.ackWait,
 		MaxDeliver:    -1, // the router enforces the target's retry bounds itself
-		MaxAckPending: max(r.opts.deliveryWorkers*2, 1024),
+		MaxAckPending: 2 * DefaultDeliveryWorkers,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
 }

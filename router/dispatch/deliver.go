@@ -89,7 +89,7 @@ func (r *Router) try(ctx context.Context, b *binding, a *attempt) {
 	}
 	key := a.d.key
 	sd := &sinks.Delivery{Event: ev, Stored: a.d.data, Bus: key.bus, Rule: key.rule, Target: key.target,
-		Payload: payload, Attempt: int(min(a.n, 1<<30))}
+		Payload: payload, Attempt: int(min(a.n, 1<<30)), Shared: a.d.shared}
 	if b.confirm {
 		sd.UnsubscribeURL = r.unsubscribeURL(key)
 	}

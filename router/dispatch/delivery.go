@@ -10,6 +10,7 @@ import (
 
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/cejson"
+	"github.com/auditbus/auditbus/sinks"
 )
 
 // delivery is one (event, rule, target) on its way, read once from where
@@ -17,11 +18,12 @@ import (
 // an attempt and its settlement works on this, not on the message.
 type delivery struct {
 	key      targetKey
-	data     []byte       // the stored event, unchanged
-	decoded  *event.Event // data decoded; shared by the targets of one fan-out; nil until needed
-	enqueued time.Time    // when the event was stored; max_age counts from it
-	queued   time.Time    // when this delivery was first queued
-	prior    uint64       // attempts made before this one
+	data     []byte        // the stored event, unchanged
+	decoded  *event.Event  // data decoded; shared by the targets of one fan-out; nil until needed
+	shared   *sinks.Shared // what the targets of one fan-out build the same (nil: a fetched delivery's own)
+	enqueued time.Time     // when the event was stored; max_age counts from it
+	queued   time.Time     // when this delivery was first queued
+	prior    uint64        // attempts made before this one
 	// id is what the message ids of what stands for the delivery derive
 	// from (msgID): the event's message id for a fan-out's delivery, the
 	// delivery message's stream sequence for a fetched one. Stable across

@@ -13,8 +13,8 @@ import (
 
 // Delivering straight from the fan-out. A matched target that may take a
 // delivery now (not held, a slot of its lane free or free within half the
-// direct wait, with at most its concurrency of fan-outs waiting for one,
-// its rate allowing) gets it from the fan-out, with the event decoded
+// direct wait, with at most lane.directRoom fan-outs waiting for one, its
+// rate allowing) gets it from the fan-out, with the event decoded
 // once for all of them: the common case costs the event's own write and
 // ack, and no delivery message. What cannot go at once is queued. The
 // fan-out waits for its direct attempts until the direct wait
@@ -61,14 +61,14 @@ func (r *Router) deliverOrQueue(ctx context.Context, t *table, ev *delivery, mat
 func (r *Router) launch(ctx context.Context, t *table, ev *delivery, matched []*rules.Rule, slotBy time.Time, p *publishes) ([]*directTry, error) {
 	var tries []*directTry
 	for _, rule := range matched {
-		for _, b := range t.byRule[rule] {
+		for _, b := range t.byRule[rule].bindings {
 			d, l := ev.forTarget(b.key), b.lane
 			var m *nats.Msg
 			switch {
 			case r.laneHeld(l):
 				r.countsOf(d.key, l).inc(parked)
 				m = d.parked(0)
-			case r.opts.directWait > 0 && l.acquire(ctx, slotBy, l.concurrency):
+			case r.opts.directWait > 0 && l.acquire(ctx, slotBy, l.directRoom(time.Now(), time.Until(slotBy), r.opts.workers/2)):
 				if _, err := ev.event(); err != nil || !l.limiter.Allow() { // an undecodable event: the queue's attempt dead-letters it
 					l.release()
 					break

@@ -9,7 +9,9 @@
 // every replica, matches each event. Each matched (rule, target) whose
 // target can take a delivery now (not held, a slot of its lane free or
 // free within half the direct wait, with at most its concurrency of
-// fan-outs waiting for one, its rate allowing) gets it straight from the
+// fan-outs waiting for one, or while it keeps up what it frees within
+// that wait at its pace, at most half the events workers; its rate
+// allowing) gets it straight from the
 // fan-out (direct.go), with the event decoded once for all such targets:
 // the common case costs the event's own write and ack and no delivery
 // message at all. The slot wait ends half-way so that an attempt that got
@@ -173,7 +175,10 @@
 // pair (its counters). Structured, smn and function targets send the
 // stored bytes as they are when there is no input payload; binary mode
 // writes its headers from the decoded event and its body from the
-// stored data, not through sdk-go's binding (sinks/binary.go).
+// stored data, not through sdk-go's binding (sinks/binary.go), and its
+// Ce- headers once per fan-out for all its targets (sinks.Shared). Metric
+// series are looked up once, on first use, per pair and outcome and per
+// rule (lazyCounter), not by label on every delivery or match.
 //
 // # What this design removed, and why
 //

@@ -12,6 +12,7 @@ import (
 
 	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/rules"
+	"github.com/auditbus/auditbus/sinks"
 )
 
 // fanOut matches one stored event and delivers or queues one delivery
@@ -37,7 +38,7 @@ func (r *Router) fanOut(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	for _, rule := range res.Rules {
-		r.metrics.matches.WithLabelValues(busName, rule.Name).Inc()
+		t.byRule[rule].matches.inc()
 	}
 	ev, err := storedEvent(msg)
 	if err == nil {
@@ -64,7 +65,7 @@ func storedEvent(msg jetstream.Msg) (*delivery, error) {
 	if id == "" {
 		id = fmt.Sprintf("seq-%d", md.Sequence.Stream)
 	}
-	return &delivery{id: id, data: msg.Data(), enqueued: md.Timestamp, queued: time.Now()}, nil
+	return &delivery{id: id, data: msg.Data(), enqueued: md.Timestamp, queued: time.Now(), shared: new(sinks.Shared)}, nil
 }
 
 // forTarget is ev's delivery to key, before any attempt.

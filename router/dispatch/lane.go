@@ -117,6 +117,24 @@ func (l *lane) room(now time.Time, limit int) int {
 	return min(max(int(max(l.pace.Load(), l.done.Load())), base), limit)
 }
 
+// directRoom is how many fan-outs may wait for a slot of l, each for at
+// most wait: its concurrency, or, while l makes progress, what it frees
+// in wait at its pace (deliveries done in the last slot wait), at most
+// limit. A fan-out that waits holds an events worker that every target
+// shares, so a target that hangs or is slow holds no more of them than
+// it has slots (a delivery that does not fit is queued); but a fast
+// target that is merely saturated, freeing a slot every few
+// milliseconds, gets its deliveries from the fan-out rather than from a
+// queued copy (a write with its fsync, a fetch, an ack and a delete,
+// which cost about as much as the event itself).
+func (l *lane) directRoom(now time.Time, wait time.Duration, limit int) int {
+	if now.Sub(time.Unix(0, l.progress.Load())) >= slotWait || !l.paced.Load() {
+		return l.concurrency
+	}
+	free := int(max(l.pace.Load(), l.done.Load()) * int64(wait) / int64(slotWait))
+	return min(max(free, l.concurrency), max(limit, l.concurrency))
+}
+
 // capRate limits l to the lower of its target's rate and perMinute, the
 // rate its endpoint consented to (WebHook-Allowed-Rate; 0: no cap).
 // A binding of a table never installed has no lane.

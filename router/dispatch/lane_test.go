@@ -77,3 +77,34 @@ func TestLaneAcquire(t *testing.T) {
 		t.Fatal("the freed slot was not taken")
 	}
 }
+
+// The fan-outs a lane lets wait for a slot: its concurrency while it
+// hangs, is slow, or has no pace yet; while it makes progress, what it
+// frees within the wait at its pace, at most the limit.
+func TestLaneDirectRoomFollowsPace(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		name     string
+		progress time.Time
+		pace     int64 // deliveries in the last slot wait; -1: none measured
+		want     int
+	}{
+		{"fast and saturated: what half a slot wait frees", now, 40, 20},
+		{"faster than the limit", now, 5000, 32},
+		{"slow: no fewer than its slots", now, 6, 8},
+		{"hanging", now.Add(-slotWait), 5000, 8},
+		{"no pace measured yet", now, -1, 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := &lane{concurrency: 8, slots: make(chan struct{}, 8)}
+			l.progress.Store(tc.progress.UnixNano())
+			if tc.pace >= 0 {
+				l.pace.Store(tc.pace)
+				l.paced.Store(true)
+			}
+			if got := l.directRoom(now, slotWait/2, 32); got != tc.want {
+				t.Errorf("directRoom = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

@@ -60,14 +60,29 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
+// lazyCounter is one series of vec, looked up on its first increment
+// (so that a rule set of 100,000 rules makes no series for what never
+// happened) and then kept.
+type lazyCounter struct {
+	vec    *prometheus.CounterVec
+	labels []string
+	c      atomic.Pointer[prometheus.Counter]
+}
+
+func (l *lazyCounter) inc() {
+	p := l.c.Load()
+	if p == nil {
+		ctr := l.vec.WithLabelValues(l.labels...)
+		p = &ctr
+		l.c.Store(p)
+	}
+	(*p).Inc()
+}
+
 // counts are one pair's delivery counters, looked up once per pair and
 // outcome (a lane keeps them) rather than by label on every delivery; a
 // series exists once its outcome happened.
-type counts struct {
-	vec *prometheus.CounterVec
-	key targetKey
-	c   [len(outcomes)]atomic.Pointer[prometheus.Counter]
-}
+type counts [len(outcomes)]lazyCounter
 
 // Delivery outcomes, the values of the outcome label (outcomes), by index.
 const (
@@ -80,24 +95,24 @@ const (
 
 var outcomes = [...]string{"delivered", "failed", "retried", "dead_lettered", "parked"}
 
-func (c *counts) inc(outcome int) {
-	p := c.c[outcome].Load()
-	if p == nil {
-		ctr := c.vec.WithLabelValues(c.key.bus, c.key.rule, c.key.target, outcomes[outcome])
-		p = &ctr
-		c.c[outcome].Store(p)
+func (c *counts) inc(outcome int) { c[outcome].inc() }
+
+func newCounts(vec *prometheus.CounterVec, key targetKey) *counts {
+	var c counts
+	for i, o := range outcomes {
+		c[i] = lazyCounter{vec: vec, labels: []string{key.bus, key.rule, key.target, o}}
 	}
-	(*p).Inc()
+	return &c
 }
 
 // countsOf returns key's counters, kept on l (nil: made for the call).
 func (r *Router) countsOf(key targetKey, l *lane) *counts {
 	if l == nil {
-		return &counts{vec: r.metrics.deliveries, key: key}
+		return newCounts(r.metrics.deliveries, key)
 	}
 	if c := l.counts.Load(); c != nil {
 		return c
 	}
-	l.counts.CompareAndSwap(nil, &counts{vec: r.metrics.deliveries, key: key})
+	l.counts.CompareAndSwap(nil, newCounts(r.metrics.deliveries, key))
 	return l.counts.Load()
 }

@@ -46,28 +46,27 @@ const (
 )
 
 type options struct {
-	workers         int
-	deliveryWorkers int
-	directWait      time.Duration
-	ackWait         time.Duration
-	grace           time.Duration
-	concurrency     int
-	maxAttempts     int
-	maxAge          time.Duration
-	backoffBase     time.Duration
-	backoffCap      time.Duration
-	depthInterval   time.Duration
-	pubAckWait      time.Duration
-	dlqMaxAge       time.Duration
-	replicas        int
-	removedGrace    time.Duration
-	log             zerolog.Logger
-	reg             prometheus.Registerer
-	disk            *bus.DiskWatch
+	workers       int
+	directWait    time.Duration
+	ackWait       time.Duration
+	grace         time.Duration
+	concurrency   int
+	maxAttempts   int
+	maxAge        time.Duration
+	backoffBase   time.Duration
+	backoffCap    time.Duration
+	depthInterval time.Duration
+	pubAckWait    time.Duration
+	dlqMaxAge     time.Duration
+	replicas      int
+	removedGrace  time.Duration
+	log           zerolog.Logger
+	reg           prometheus.Registerer
+	disk          *bus.DiskWatch
 }
 
 func buildOptions(opts []Option) options {
-	o := options{workers: DefaultWorkers, deliveryWorkers: DefaultDeliveryWorkers, directWait: DefaultDirectWait, ackWait: DefaultAckWait, grace: DefaultShutdownGrace,
+	o := options{workers: DefaultWorkers, directWait: DefaultDirectWait, ackWait: DefaultAckWait, grace: DefaultShutdownGrace,
 		concurrency: DefaultConcurrency, maxAttempts: DefaultMaxAttempts, maxAge: DefaultMaxAge,
 		backoffBase: DefaultBackoffBase, backoffCap: DefaultBackoffCap,
 		depthInterval: DefaultDepthInterval, pubAckWait: DefaultPubAckWait, removedGrace: DefaultRemovedTargetGrace,
@@ -83,11 +82,6 @@ type Option func(*options)
 
 // WithWorkers bounds the events matched and fanned out at once. Default 64.
 func WithWorkers(n int) Option { return func(o *options) { o.workers = max(n, 1) } }
-
-// WithDeliveryWorkers bounds the deliveries one process has in flight, or
-// waiting for a slot of their target, over all targets; it also sizes the
-// shared consumer's ack-pending bound. Default 1024.
-func WithDeliveryWorkers(n int) Option { return func(o *options) { o.deliveryWorkers = max(n, 1) } }
 
 // WithDirectWait bounds how long the fan-out of an event waits for the
 // deliveries it makes itself, straight from the events consumer, to

@@ -34,7 +34,7 @@ func (r *Router) route(ctx context.Context, msg jetstream.Msg) {
 	}
 	stop := r.keepAlive(msg) // a wait for a slot may outlast a short ack wait
 	now := time.Now()
-	ok = l.acquire(ctx, now.Add(slotWait), l.room(now, r.opts.deliveryWorkers/2))
+	ok = l.acquire(ctx, now.Add(slotWait), l.room(now, DefaultDeliveryWorkers/2))
 	stop()
 	switch {
 	case ok:

@@ -199,7 +199,7 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	owned.Go(func() { r.steward(ctx) })
 	owned.Go(followState)
 	owned.Go(func() { r.pull(ctx, work, r.cons, r.opts.workers, r.fanOut, nil) })
-	owned.Go(func() { r.pull(ctx, work, r.deliv, r.opts.deliveryWorkers, r.route, nil) })
+	owned.Go(func() { r.pull(ctx, work, r.deliv, DefaultDeliveryWorkers, r.route, nil) })
 	<-ctx.Done()
 
 	done := make(chan struct{})

@@ -19,8 +19,14 @@ import (
 type table struct {
 	set      *rules.Set
 	bindings map[targetKey]*binding
-	byRule   map[*rules.Rule][]*binding // a rule's targets, in order, for the fan-out
+	byRule   map[*rules.Rule]*ruleEntry // a rule's targets and match counter, for the fan-out
 	inUse    sync.RWMutex
+}
+
+// ruleEntry is what the fan-out needs of a matched rule.
+type ruleEntry struct {
+	bindings []*binding // in order
+	matches  lazyCounter
 }
 
 // targetKey names one (rule, target) pair, and so one delivery queue.
@@ -47,9 +53,11 @@ type binding struct {
 // returned as warnings because a target that is down now may be up when
 // its first delivery arrives.
 func buildTable(ctx context.Context, set *rules.Set, deps sinks.Deps, m *metrics) (*table, []error, error) {
-	t := &table{set: set, bindings: map[targetKey]*binding{}, byRule: map[*rules.Rule][]*binding{}}
+	t := &table{set: set, bindings: map[targetKey]*binding{}, byRule: map[*rules.Rule]*ruleEntry{}}
 	var warnings []error
 	for _, r := range set.Rules() {
+		e := &ruleEntry{matches: lazyCounter{vec: m.matches, labels: []string{r.Bus, r.Name}}}
+		t.byRule[r] = e
 		for _, tg := range r.Targets {
 			s, err := sinks.New(tg.Kind, &tg.Config, deps)
 			if err != nil {
@@ -60,7 +68,7 @@ func buildTable(ctx context.Context, set *rules.Set, deps sinks.Deps, m *metrics
 				input: r.HasInput(tg.ID), latency: m.latency.WithLabelValues(tg.Kind)}
 			b.confirm = b.consent != nil && b.consent.mode == sinks.ConsentConfirm
 			t.bindings[b.key] = b
-			t.byRule[r] = append(t.byRule[r], b)
+			e.bindings = append(e.bindings, b)
 			if err := s.Connect(ctx); err != nil {
 				warnings = append(warnings, fmt.Errorf("rule %q target %q: connect: %w", r.Name, tg.ID, err))
 			}
