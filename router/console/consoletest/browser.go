@@ -105,7 +105,7 @@ func Screenshot(t testing.TB, tab context.Context, name string) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	png := Get(t, tab, "screenshot "+name, chromedp.FullScreenshot(90))
+	png := Get(t, tab, "screenshot "+name, chromedp.FullScreenshot(100)) // 100: PNG; less is JPEG
 	p := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()+"-"+name)+".png")
 	if err := os.WriteFile(p, png, 0o644); err != nil {
 		t.Fatal(err)
