@@ -82,9 +82,14 @@ func (s *Server) Rule(ctx context.Context, bus, name string) (RuleView, string, 
 
 // EditableDocument is an API rule's stored document as the console edits
 // it: the text as stored when it holds no secret, else the document
-// re-encoded with every secret masked (as GET /v1/rules/{name} shows it).
+// re-encoded with every secret masked (as GET /v1/rules/{name} shows it);
+// "" when it does not decode as YAML, since its secrets could not be
+// found to mask.
 func EditableDocument(doc []byte) string {
 	masked := maskedDocument(doc)
+	if masked == nil {
+		return ""
+	}
 	if text, ok := masked.(string); ok {
 		return text
 	}

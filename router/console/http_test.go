@@ -1,6 +1,8 @@
 package console_test
 
 import (
+	"compress/gzip"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -207,5 +209,58 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 	if h.Get("Cache-Control") != "no-store" {
 		t.Errorf("Cache-Control %q", h.Get("Cache-Control"))
+	}
+}
+
+// TestStaticGzip: htmx goes compressed to a client that takes gzip, and
+// as it is to one that does not; both are the same script.
+func TestStaticGzip(t *testing.T) {
+	r := consoletest.Start(t, consoletest.Options{})
+	u := r.Console + "static/htmx-2.0.11.min.js"
+	_, plainH, plain := call(t, client(t), http.MethodGet, u, http.Header{"Accept-Encoding": {"identity"}}, "")
+	_, gzH, packed := call(t, client(t), http.MethodGet, u, http.Header{"Accept-Encoding": {"br, gzip"}}, "")
+	if plainH.Get("Content-Encoding") != "" || gzH.Get("Content-Encoding") != "gzip" || !strings.Contains(gzH.Get("Vary"), "Accept-Encoding") {
+		t.Fatalf("encodings %q and %q, Vary %q", plainH.Get("Content-Encoding"), gzH.Get("Content-Encoding"), gzH.Get("Vary"))
+	}
+	zr, err := gzip.NewReader(strings.NewReader(packed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unpacked, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(unpacked) != plain || !strings.Contains(plain, "htmx") || len(packed) >= len(plain)/2 {
+		t.Errorf("gzipped %d B unpacks to %d B, plain %d B: want the same script, less than half the size", len(packed), len(unpacked), len(plain))
+	}
+	if !strings.HasPrefix(gzH.Get("Content-Type"), "text/javascript") {
+		t.Errorf("Content-Type %q", gzH.Get("Content-Type"))
+	}
+}
+
+// TestEditMaskedSecret: the editor never shows a target's secret, and a
+// document still holding the mask is refused, so saving never replaces a
+// secret by its mask.
+func TestEditMaskedSecret(t *testing.T) {
+	r := consoletest.Start(t, consoletest.Options{})
+	putRule(t, r, "with-secret", `name: with-secret
+targets:
+  - id: hook
+    webhook: {url: "http://127.0.0.1:9/hook", headers: {X-Api-Key: s3cret-value}}
+`)
+	c := client(t)
+	csrf := signIn(t, c, r, consoletest.AdminToken)
+	edit := r.Console + "rules/default/with-secret/edit"
+	_, _, page := call(t, c, http.MethodGet, edit, nil, "")
+	if strings.Contains(page, "s3cret-value") || !strings.Contains(page, "***") {
+		t.Fatalf("the editor shows the secret, or no mask:\n%s", page)
+	}
+	status, _, body := call(t, c, http.MethodPost, edit, form, url.Values{"csrf": {csrf}, "document": {"name: with-secret\ntargets:\n  - id: hook\n    webhook: {url: \"http://127.0.0.1:9/other\", headers: {X-Api-Key: \"***\"}}\n"}}.Encode())
+	if status != http.StatusBadRequest || !strings.Contains(body, "still holds masked secrets") {
+		t.Fatalf("saving the mask: %d\n%s", status, body)
+	}
+	_, _, page = call(t, c, http.MethodGet, edit, nil, "")
+	if strings.Contains(page, "/other") || !strings.Contains(page, "127.0.0.1:9/hook") {
+		t.Error("the refused document was stored")
 	}
 }

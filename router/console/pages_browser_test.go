@@ -57,8 +57,8 @@ func TestBrowserPages(t *testing.T) {
 			t.Errorf("%s: landmarks %v, want %v", p.name, got, want)
 		}
 		m := consoletest.Measure(t, tab)
-		t.Logf("page %-10s HTML %6d B + JS/CSS %6d B = %6d B; first contentful paint %.0f ms",
-			p.name, m.HTMLBytes, m.AssetBytes, m.Total(), m.FirstPaintMS)
+		t.Logf("page %-10s HTML %5d B + JS/CSS %5d B = %5d B (%5d B sent gzipped); first contentful paint %.0f ms",
+			p.name, m.HTMLBytes, m.AssetBytes, m.Total(), m.Wire(), m.FirstPaintMS)
 		if m.HTMLBytes == 0 || m.AssetBytes == 0 {
 			t.Errorf("%s: measured nothing: %+v", p.name, m)
 		}

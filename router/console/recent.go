@@ -1,7 +1,9 @@
 package console
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 
@@ -78,6 +80,12 @@ func (c *Console) recentEvent(ctx context.Context, st jetstream.Stream, seq uint
 	if err := cejson.Unmarshal(m.Data, &e); err != nil {
 		return recentEvent{}, errNoRecent
 	}
+	// Indented, for reading and editing in the tester's text area.
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, m.Data, "", "  ") != nil {
+		pretty.Reset()
+		pretty.Write(m.Data)
+	}
 	return recentEvent{Seq: seq, Bus: parts[2], ID: e.ID(), Type: e.Type(), Subject: e.Subject(),
-		Time: e.Time().UTC().Format("2006-01-02 15:04:05Z"), JSON: string(m.Data)}, nil
+		Time: e.Time().UTC().Format("2006-01-02 15:04:05Z"), JSON: pretty.String()}, nil
 }

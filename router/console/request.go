@@ -24,10 +24,34 @@ type request struct {
 // the CSRF token) before its handler runs.
 func (c *Console) register(p page) {
 	c.mux.HandleFunc(p.method+" "+Prefix+p.path, func(w http.ResponseWriter, r *http.Request) {
-		if rq := c.begin(w, r, p.action); rq != nil {
-			p.handle(c, rq)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rq := c.begin(rec, r, p.action)
+		if rq == nil {
+			return
+		}
+		p.handle(c, rq)
+		if p.method != http.MethodGet {
+			c.logChange(rq, rec.status)
 		}
 	})
+}
+
+// logChange logs every change made through the console, as the API logs
+// its changes: who changed the rules is part of the audit trail.
+func (c *Console) logChange(rq *request, status int) {
+	c.opts.Log.Info().Str("identity", identityOf(rq.id)).Str("method", rq.r.Method).Str("path", rq.r.URL.Path).
+		Int("status", status).Str("client", rq.r.RemoteAddr).Msg("console change")
+}
+
+// statusRecorder remembers the status a handler answered.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
 }
 
 // signedIn is the action of what any signed-in identity may use.

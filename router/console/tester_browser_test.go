@@ -43,7 +43,7 @@ func TestBrowserRuleTester(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("event")))
 	picked := consoletest.Get(t, tab, "picked event", chromedp.Value(chromedp.ID("event")))
 	rule := consoletest.Get(t, tab, "chosen rule", chromedp.Value(chromedp.ID("rule")))
-	if !strings.Contains(picked, `"id":"evt-1"`) || rule != "default/tke-cluster-deleted" {
+	if !strings.Contains(picked, `"id": "evt-1"`) || rule != "default/tke-cluster-deleted" {
 		t.Errorf("picking the recent event filled in rule %q, event %s", rule, picked)
 	}
 }

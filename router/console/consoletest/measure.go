@@ -12,8 +12,9 @@ import (
 // PageMetrics is what one loaded page costs.
 type PageMetrics struct {
 	// HTMLBytes is the page's decoded body; AssetBytes the scripts and
-	// stylesheets it loads (each counted whole, as a first visit pays).
-	HTMLBytes, AssetBytes int64
+	// stylesheets it loads (each counted whole, as a first visit pays),
+	// AssetWireBytes the same as sent to a browser that takes gzip.
+	HTMLBytes, AssetBytes, AssetWireBytes int64
 	// FirstPaintMS is first-contentful-paint from the start of the
 	// navigation, as the browser's Paint Timing reports it.
 	FirstPaintMS float64
@@ -21,6 +22,9 @@ type PageMetrics struct {
 
 // Total is HTML+JS+CSS.
 func (m PageMetrics) Total() int64 { return m.HTMLBytes + m.AssetBytes }
+
+// Wire is HTML+JS+CSS as sent (HTML is not compressed).
+func (m PageMetrics) Wire() int64 { return m.HTMLBytes + m.AssetWireBytes }
 
 type pageFacts struct {
 	HTMLBytes    int64
@@ -49,16 +53,32 @@ func Measure(t testing.TB, tab context.Context) PageMetrics {
 	f := Get(t, tab, "measure page", chromedp.Evaluate[pageFacts](metricsJS, chromedp.EvalAwaitPromise))
 	m := PageMetrics{HTMLBytes: f.HTMLBytes, FirstPaintMS: f.FirstPaintMS}
 	for _, u := range f.Assets {
-		resp, err := http.Get(u)
-		if err != nil {
-			t.Fatalf("asset %s: %v", u, err)
-		}
-		n, _ := io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("asset %s: %s", u, resp.Status)
-		}
-		m.AssetBytes += n
+		m.AssetBytes += fetchSize(t, u, "")
+		m.AssetWireBytes += fetchSize(t, u, "gzip")
 	}
 	return m
+}
+
+// fetchSize is the size of u's body as sent with Accept-Encoding enc
+// (set by hand, the client does not decompress).
+func fetchSize(t testing.TB, u, enc string) int64 {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept-Encoding", enc)
+	if enc == "" {
+		req.Header.Set("Accept-Encoding", "identity")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("asset %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	n, _ := io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("asset %s: %s", u, resp.Status)
+	}
+	return n
 }
