@@ -199,3 +199,20 @@ func (s *Server) Gatherer() prometheus.Gatherer { return s.opts.gatherer }
 
 // DLQ is what the DLQ endpoints read; nil without them.
 func (s *Server) DLQ() DLQ { return s.opts.dlq }
+
+// EnableTarget is POST /v1/rules/{name}/targets/{id}:enable?bus=: it
+// resumes deliveries to a held target and returns its state. Errors:
+// dispatch.ErrNoSuchTarget, an *auth.Error for a bus the identity may not
+// use, or the target-state bucket's failure.
+func (s *Server) EnableTarget(ctx context.Context, bus, rule, target string) (dispatch.TargetState, error) {
+	if !auth.BusAllowed(ctx, bus) {
+		return dispatch.TargetState{}, auth.Forbidden(auth.FromContext(ctx), bus)
+	}
+	if s.opts.targets == nil {
+		return dispatch.TargetState{}, fmt.Errorf("%w: no target control", dispatch.ErrNoSuchTarget)
+	}
+	if err := s.opts.targets.EnableTarget(ctx, bus, rule, target); err != nil {
+		return dispatch.TargetState{}, err
+	}
+	return s.opts.targets.TargetState(bus, rule, target), nil
+}

@@ -86,7 +86,7 @@ func TestForbiddenPages(t *testing.T) {
 	viewer := client(t)
 	csrf := signIn(t, viewer, r, consoletest.ViewerToken)
 	prod := client(t)
-	signIn(t, prod, r, consoletest.ProdToken)
+	prodCSRF := signIn(t, prod, r, consoletest.ProdToken)
 	tests := []struct {
 		name   string
 		c      *http.Client
@@ -99,6 +99,8 @@ func TestForbiddenPages(t *testing.T) {
 		{"tester needs rules:test", viewer, http.MethodGet, "tester", "", http.StatusForbidden, "This page needs the action <code>rules:test</code>"},
 		{"edit needs rules:write", viewer, http.MethodGet, "rules/default/console-edited/edit", "", http.StatusForbidden, "<code>rules:write</code>"},
 		{"save needs rules:write", viewer, http.MethodPost, "rules/default/console-edited/edit", url.Values{"csrf": {csrf}, "document": {apiRule}}.Encode(), http.StatusForbidden, "<code>rules:write</code>"},
+		{"enable needs targets:write", viewer, http.MethodPost, "rules/default/tke-cluster-deleted/targets/out/enable", url.Values{"csrf": {csrf}}.Encode(), http.StatusForbidden, "<code>targets:write</code>"},
+		{"prod may not enable on default", prod, http.MethodPost, "rules/default/tke-cluster-deleted/targets/out/enable", url.Values{"csrf": {prodCSRF}}.Encode(), http.StatusForbidden, `may not use bus &#34;default&#34;`},
 		{"viewer reads rules", viewer, http.MethodGet, "rules", "", http.StatusOK, "tke-cluster-deleted"},
 		{"prod sees its bus", prod, http.MethodGet, "rules", "", http.StatusOK, "prod-everything"},
 		{"prod may not open default", prod, http.MethodGet, "rules/default/tke-cluster-deleted", "", http.StatusForbidden, `may not use bus &#34;default&#34;`},

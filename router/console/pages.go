@@ -26,6 +26,7 @@ var pages = []page{
 	{http.MethodGet, "rules/{bus}/{name}", auth.ActionRulesRead, "", (*Console).rulePage},
 	{http.MethodGet, "rules/{bus}/{name}/edit", auth.ActionRulesWrite, "", (*Console).ruleEdit},
 	{http.MethodPost, "rules/{bus}/{name}/edit", auth.ActionRulesWrite, "", (*Console).ruleSave},
+	{http.MethodPost, "rules/{bus}/{name}/targets/{target}/enable", auth.ActionTargetsWrite, "", (*Console).targetEnable},
 	{http.MethodGet, "tester", auth.ActionRulesTest, "Rule tester", (*Console).tester},
 	{http.MethodPost, "tester", auth.ActionRulesTest, "", (*Console).testerRun},
 }

@@ -14,6 +14,9 @@ type ruleData struct {
 	CanEdit  bool
 	CanTest  bool
 	Editable bool
+	// Held are the targets nothing is delivered to now, by id, when the
+	// identity may enable them.
+	Held map[string]bool
 }
 
 // rulePage shows one rule: where it comes from, its expression, and each
@@ -24,8 +27,14 @@ func (c *Console) rulePage(rq *request) {
 		return
 	}
 	matches := counterBy(c.api.Gatherer(), "auditbus_rule_matches_total", "bus", "rule")
-	rq.render(http.StatusOK, "rule.html", "Rule "+v.Name, ruleData{Rule: v, Matches: matches[[2]string{v.Bus, v.Name}],
-		Editable: editable(v), CanEdit: editable(v) && rq.allows(auth.ActionRulesWrite), CanTest: rq.allows(auth.ActionRulesTest)})
+	d := ruleData{Rule: v, Matches: matches[[2]string{v.Bus, v.Name}], Held: map[string]bool{},
+		Editable: editable(v), CanEdit: editable(v) && rq.allows(auth.ActionRulesWrite), CanTest: rq.allows(auth.ActionRulesTest)}
+	for _, t := range v.Targets {
+		if held(t) && rq.allows(auth.ActionTargetsWrite) {
+			d.Held[t.ID] = true
+		}
+	}
+	rq.render(http.StatusOK, "rule.html", "Rule "+v.Name, d)
 }
 
 // ruleOf finds the rule of the path's {bus} and {name}, answering 404 or
