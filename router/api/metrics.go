@@ -47,6 +47,9 @@ func routeOf(path string) string {
 	if strings.HasPrefix(path, "/v1/rules/") {
 		return "/v1/rules/{name}"
 	}
+	if strings.HasPrefix(path, "/console/") {
+		return "/console/"
+	}
 	if strings.HasPrefix(path, "/v1/sources/k8s-audit/") {
 		return "/v1/sources/k8s-audit/{cluster}"
 	}

@@ -37,6 +37,16 @@ func TestSignInCookie(t *testing.T) {
 	}
 }
 
+// TestSignInLandsOnAllowedPage: an identity without metrics:read lands
+// on the first page it may open, not on the overview's 403.
+func TestSignInLandsOnAllowedPage(t *testing.T) {
+	r := consoletest.Start(t, consoletest.Options{})
+	_, h, _ := call(t, client(t), http.MethodPost, r.Console+"sign-in", form, url.Values{"token": {consoletest.TesterToken}, "next": {"/console/"}}.Encode())
+	if got := h.Get("Location"); got != "/console/rules" {
+		t.Errorf("landed on %q, want /console/rules", got)
+	}
+}
+
 // TestSignInRedirectsOnlyInside: ?next= never leads off the console.
 func TestSignInRedirectsOnlyInside(t *testing.T) {
 	r := consoletest.Start(t, consoletest.Options{})

@@ -61,6 +61,9 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	sess := c.sessions.create(token)
 	http.SetCookie(w, cookie(r, sess.id, int(c.opts.SessionTTL.Seconds())))
 	c.opts.Log.Info().Str("identity", id.Name).Str("client", r.RemoteAddr).Msg("console sign-in")
+	if links := c.nav(id, ""); next == Prefix && len(links) > 0 {
+		next = links[0].Href // the first page the identity may open
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 

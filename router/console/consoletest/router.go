@@ -20,6 +20,7 @@ const (
 	AdminToken  = "abt_console-admin-token"  // every action
 	ViewerToken = "abt_console-viewer-token" // metrics:read and rules:read only
 	ProdToken   = "abt_console-prod-token"   // every action, bus prod only
+	TesterToken = "abt_console-tester-token" // rules:read and rules:test only
 )
 
 // Options configure Start.
@@ -88,7 +89,10 @@ func authFile() string {
     tokens: [%q]
     actions: ["*"]
     buses: [prod]
-`, auth.HashToken(AdminToken), auth.HashToken(ViewerToken), auth.HashToken(ProdToken))
+  - name: tester
+    tokens: [%q]
+    actions: [rules:read, rules:test]
+`, auth.HashToken(AdminToken), auth.HashToken(ViewerToken), auth.HashToken(ProdToken), auth.HashToken(TesterToken))
 }
 
 func write(t testing.TB, path, content string) {
