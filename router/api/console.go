@@ -167,6 +167,30 @@ func (s *Server) TestRule(ctx context.Context, bus, name string, rawEvent []byte
 	if !ok || st.Rule == nil {
 		return nil, fmt.Errorf("%w: no running rule %q on bus %q", ErrRuleNotFound, name, bus)
 	}
+	return explainEvent(st.Rule, rawEvent)
+}
+
+// TestRuleDocument is POST /v1/rules:test with a rule document: doc is
+// parsed as an API rule of bus (any bus when empty) without storing it,
+// then tested as TestRule does. Errors: rules.Errors (positioned 1-based
+// in doc), an *auth.Error for a bus the identity may not use, or the
+// event's problem.
+func (s *Server) TestRuleDocument(ctx context.Context, bus string, doc, rawEvent []byte) (*rules.Explanation, error) {
+	if s.opts.rules == nil {
+		return nil, ErrRuleStoreUnavailable
+	}
+	if bus != "" && !auth.BusAllowed(ctx, bus) {
+		return nil, auth.Forbidden(auth.FromContext(ctx), bus)
+	}
+	rule, err := s.opts.rules.Validate(bus, "", doc)
+	if err != nil {
+		return nil, err
+	}
+	return explainEvent(rule, rawEvent)
+}
+
+// explainEvent validates rawEvent as ingest does and explains rule on it.
+func explainEvent(rule *rules.Rule, rawEvent []byte) (*rules.Explanation, error) {
 	var e event.Event
 	if err := cejson.Unmarshal(rawEvent, &e); err != nil {
 		return nil, fmt.Errorf("event: %w", err)
@@ -175,7 +199,7 @@ func (s *Server) TestRule(ctx context.Context, bus, name string, rawEvent []byte
 		_, code := errorStatus(err)
 		return nil, fmt.Errorf("event: %s", publicMessage(code, err))
 	}
-	answer, err := explain(st.Rule, e)
+	answer, err := explain(rule, e)
 	if err != nil {
 		return nil, err
 	}

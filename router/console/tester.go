@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,8 +19,11 @@ type testerData struct {
 	Rule   string // "bus/name"
 	Event  string
 	Recent []recentEvent
-	Result *rules.Explanation
-	Error  string
+	// Document is a rule document to test instead of a running rule.
+	Document string
+	Result   *rules.Explanation
+	Error    string
+	Problems []string // of Document: "line:col: message", 1-based
 }
 
 // tester shows the form; ?bus=&rule= preselects a rule and ?seq= fills
@@ -47,27 +51,52 @@ func (c *Console) tester(rq *request) {
 func (c *Console) testerRun(rq *request) {
 	chosen, ev := rq.r.PostFormValue("rule"), strings.TrimSpace(rq.r.PostFormValue("event"))
 	d := c.testerForm(rq, chosen, ev)
+	d.Document = strings.ReplaceAll(rq.r.PostFormValue("document"), "\r\n", "\n")
 	bus, name, _ := strings.Cut(chosen, "/")
 	status := http.StatusOK
 	switch {
-	case name == "":
-		status, d.Error = http.StatusBadRequest, "Choose a rule to test."
+	case name != "" && strings.TrimSpace(d.Document) != "":
+		status, d.Error = http.StatusBadRequest, "Choose a running rule or paste a rule document, not both."
+	case name == "" && strings.TrimSpace(d.Document) == "":
+		status, d.Error = http.StatusBadRequest, "Choose a rule to test, or paste a rule document."
 	case ev == "":
 		status, d.Error = http.StatusBadRequest, "Paste an event (a structured-mode CloudEvent, JSON) or pick a recent one."
 	default:
-		x, err := c.api.TestRule(rq.r.Context(), bus, name, []byte(ev))
-		var ae *auth.Error
-		switch {
-		case errors.As(err, &ae):
-			status, d.Error = ae.Status, ae.Msg
-		case errors.Is(err, api.ErrRuleNotFound):
-			status, d.Error = http.StatusNotFound, err.Error()
-		case err != nil:
-			status, d.Error = http.StatusBadRequest, err.Error()
+		var x *rules.Explanation
+		var err error
+		if name != "" {
+			x, err = c.api.TestRule(rq.r.Context(), bus, name, []byte(ev))
+		} else {
+			x, err = c.api.TestRuleDocument(rq.r.Context(), "", []byte(d.Document), []byte(ev))
 		}
-		d.Result = x
+		status = d.explain(x, err)
 	}
 	rq.render(status, "tester.html", "Rule tester", d)
+}
+
+// explain puts a test's answer or problem in d, returning the status.
+func (d *testerData) explain(x *rules.Explanation, err error) int {
+	var ae *auth.Error
+	var invalid rules.Errors
+	switch {
+	case errors.As(err, &ae):
+		d.Error = ae.Msg
+		return ae.Status
+	case errors.As(err, &invalid):
+		for _, e := range invalid {
+			d.Problems = append(d.Problems, fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.Pos.Col, e.Msg))
+		}
+		d.Error = fmt.Sprintf("%d problem(s) in the rule document.", len(invalid))
+		return http.StatusBadRequest
+	case errors.Is(err, api.ErrRuleNotFound):
+		d.Error = err.Error()
+		return http.StatusNotFound
+	case err != nil:
+		d.Error = err.Error()
+		return http.StatusBadRequest
+	}
+	d.Result = x
+	return http.StatusOK
 }
 
 func (c *Console) testerForm(rq *request, rule, ev string) testerData {
