@@ -78,14 +78,13 @@ func call(t *testing.T, c *http.Client, method, u string, header http.Header, bo
 var form = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 
 // signIn signs c in with token over HTTP, returning the CSRF token of
-// its session (read off the overview's form).
+// its session (read off the rules page's sign-out form).
 func signIn(t *testing.T, c *http.Client, r *consoletest.Router, token string) string {
 	t.Helper()
-	status, h, body := call(t, c, http.MethodPost, r.Console+"sign-in", form, url.Values{"token": {token}}.Encode())
+	status, _, body := call(t, c, http.MethodPost, r.Console+"sign-in", form, url.Values{"token": {token}}.Encode())
 	if status != http.StatusSeeOther {
 		t.Fatalf("sign in: %d %s", status, body)
 	}
-	_ = h
 	_, _, page := call(t, c, http.MethodGet, r.Console+"rules", nil, "")
 	return csrfOf(t, page)
 }

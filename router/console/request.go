@@ -72,6 +72,8 @@ func (c *Console) begin(w http.ResponseWriter, r *http.Request, action string) *
 		var ae *auth.Error
 		switch {
 		case action == signedIn && errors.As(err, &ae) && ae.Status == http.StatusForbidden:
+			// A valid token: the page needs no action, the one asked was
+			// only there to make Authorize check the token.
 		case errors.As(err, &ae) && ae.Status == http.StatusForbidden:
 			rq.r = r.WithContext(auth.NewContext(r.Context(), id))
 			rq.forbidden(action, ae.Msg)
