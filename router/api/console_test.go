@@ -1,6 +1,8 @@
 package api
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -36,5 +38,15 @@ func TestEditableDocument(t *testing.T) {
 				t.Errorf("got %q, want the stored text %q", got, tt.doc)
 			}
 		})
+	}
+}
+
+// TestStatusRecorderFlushes: the console's streaming pages flush through
+// the API's status recorder.
+func TestStatusRecorderFlushes(t *testing.T) {
+	w := httptest.NewRecorder()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	if err := http.NewResponseController(rec).Flush(); err != nil || !w.Flushed {
+		t.Errorf("flush through the recorder: %v, flushed %t", err, w.Flushed)
 	}
 }

@@ -54,6 +54,10 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController flush through the recorder, for
+// pages that stream (server-sent events).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
 // signedIn is the action of what any signed-in identity may use.
 const signedIn = ""
 

@@ -52,3 +52,14 @@ func TestSessionBound(t *testing.T) {
 		t.Errorf("%d sessions, first kept %t", len(ss.m), ss.m[first.id] != nil)
 	}
 }
+
+// TestRecorderFlushes: a page that streams can flush through the status
+// recorder every page is served through.
+func TestRecorderFlushes(t *testing.T) {
+	w := httptest.NewRecorder()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	rec.Write([]byte("data: x\n\n"))
+	if err := http.NewResponseController(rec).Flush(); err != nil || !w.Flushed {
+		t.Errorf("flush through the recorder: %v, flushed %t", err, w.Flushed)
+	}
+}
