@@ -21,6 +21,7 @@ import (
 	"github.com/auditbus/auditbus/router/api"
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/bus"
+	"github.com/auditbus/auditbus/router/console"
 	"github.com/auditbus/auditbus/router/cts"
 	"github.com/auditbus/auditbus/router/dispatch"
 	"github.com/auditbus/auditbus/router/index"
@@ -254,6 +255,9 @@ func (s *Server) startHTTP() error {
 		opts = append(opts, api.WithAuditIndex(s.index, s.indexer))
 	}
 	opts = append(opts, api.WithTrackers(s.trackers))
+	opts = append(opts, api.WithConsole(func(a *api.Server) http.Handler {
+		return console.New(a, console.Options{JetStream: s.js, Log: s.cfg.Log})
+	}))
 	if s.cfg.RedactKeys != nil {
 		opts = append(opts, api.WithRedactKeys(s.cfg.RedactKeys))
 		if len(s.cfg.RedactKeys) == 0 {

@@ -47,6 +47,9 @@ func routeOf(path string) string {
 	if strings.HasPrefix(path, "/v1/rules/") {
 		return "/v1/rules/{name}"
 	}
+	if strings.HasPrefix(path, "/console/") {
+		return "/console/"
+	}
 	if strings.HasPrefix(path, "/v1/sources/k8s-audit/") {
 		return "/v1/sources/k8s-audit/{cluster}"
 	}
@@ -64,3 +67,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection's writer, so
+// a streaming handler (the console's server-sent events) can flush.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

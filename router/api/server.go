@@ -50,9 +50,10 @@ type options struct {
 	ingest         *auth.Limits // per-client ingest rate; nil: none
 	index          AuditIndex   // nil: no search endpoints
 	indexStatus    IndexStatus
-	topics         Topics        // nil: no topics endpoints
-	notifications  Notifications // nil: no CTS notification endpoints
-	trackers       *cts.Trackers // nil: no tracker endpoints
+	topics         Topics                     // nil: no topics endpoints
+	notifications  Notifications              // nil: no CTS notification endpoints
+	trackers       *cts.Trackers              // nil: no tracker endpoints
+	console        func(*Server) http.Handler // nil: no /console/
 }
 
 // Option configures the Server.
@@ -173,6 +174,9 @@ func New(pub Publisher, opts ...Option) *Server {
 	}
 	if o.gatherer != nil {
 		s.route("/metrics", methods{http.MethodGet: {auth.ActionMetricsRead, promhttp.HandlerFor(o.gatherer, promhttp.HandlerOpts{}).ServeHTTP}})
+	}
+	if o.console != nil {
+		s.mux.Handle("/console/", o.console(s))
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no endpoint "+r.URL.Path)
