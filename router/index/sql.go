@@ -38,12 +38,6 @@ var columns = []string{"seq", "time_ns", "bus", "id", "source", "type", "subject
 	"action", "principal", "resourcetype", "resourcename", "resourceid", "outcome", "code", "sourceip",
 	"region", "cluster", "tracerating", "requestid", "clusterid", "hostid", "hostname", "hostip", "scope", "event"}
 
-// indexed are the fields with an index of their own (with time and
-// sequence, so a filter on one of them pages newest first without a sort):
-// those "who did what to what" questions start from.
-var indexed = []Field{FieldPrincipal, FieldAction, FieldResourceName, FieldResourceID, FieldID,
-	FieldRequestID, FieldProduct, FieldCluster, FieldClusterID}
-
 // maxRowsPerInsert keeps an insert's parameters below SQLite's limit
 // (32766) and PostgreSQL's (65535).
 const maxRowsPerInsert = 500
@@ -56,26 +50,19 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 	}
 	b.WriteString(", event " + s.d.blob + " NOT NULL)")
 	stmts := []string{b.String(),
-		"CREATE TABLE IF NOT EXISTS audit_index_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-		"CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (time_ns, seq)",
-		"CREATE INDEX IF NOT EXISTS audit_events_bus ON audit_events (bus, time_ns, seq)"}
-	for _, f := range indexed {
-		stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS audit_events_%s ON audit_events (%s, time_ns, seq)", f, f))
-	}
-	for i, q := range stmts {
+		"CREATE TABLE IF NOT EXISTS audit_index_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"}
+	for _, q := range stmts {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s audit index schema: %w", s.d.name, err)
 		}
-		if i == 1 { // the table and the meta table exist
-			if err := s.addColumns(ctx); err != nil {
-				return err
-			}
-			if err := s.fillColumns(ctx); err != nil {
-				return err
-			}
-		}
 	}
-	return nil
+	if err := s.addColumns(ctx); err != nil {
+		return err
+	}
+	if err := s.fillColumns(ctx); err != nil {
+		return err
+	}
+	return s.createIndexes(ctx)
 }
 
 func (s *sqlStore) check() error {
@@ -184,6 +171,9 @@ func (s *sqlStore) where(q Query, args []any) (string, []any) {
 	for _, f := range Fields {
 		if vals, ok := q.Equal[f]; ok {
 			in(string(f), vals)
+			if needsSparseCond(f, vals) {
+				conds = append(conds, sparseCond(f))
+			}
 		}
 	}
 	prefix := func(col, p string) string {

@@ -59,3 +59,21 @@ func BenchmarkCheckJSONData(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeBatch is DecodeBatch of a batch of 100 of the 2 KB
+// events, as POST /v1/events takes them; ns/event is the figure to
+// compare.
+func BenchmarkDecodeBatch(b *testing.B) {
+	body := []byte("[" + strings.TrimSuffix(strings.Repeat(string(auditEvent)+",", 100), ",") + "]")
+	if evs, err := DecodeBatch(body); err != nil || len(evs) != 100 {
+		b.Fatalf("%d events, %v", len(evs), err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeBatch(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100), "ns/event")
+}

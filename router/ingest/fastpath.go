@@ -43,7 +43,7 @@ func decodeBatchFast(b []byte) (events []event.Event, ok bool) {
 		if !ok {
 			return nil, false
 		}
-		e, err := eventFromMembers(ms)
+		e, err := eventFromMembers(ms, true)
 		if err != nil {
 			return nil, false
 		}
@@ -63,7 +63,7 @@ func decodeStructuredFast(b []byte) (e event.Event, ok bool) {
 	if !ok {
 		return event.Event{}, false
 	}
-	e, err := eventFromMembers(ms)
+	e, err := eventFromMembers(ms, true)
 	return e, err == nil
 }
 

@@ -12,7 +12,12 @@ import (
 
 // Validate applies the checks Decode applies to an event built some other
 // way, then sdk-go's own validation. Errors are *Error with Index -1.
-func Validate(e *event.Event) error {
+func Validate(e *event.Event) error { return validate(e, false) }
+
+// validate is Validate; jsonKnown says the event's data, when JSON, is a
+// value of a body already checked to be valid UTF-8 JSON, so only the
+// limits are left to check of it.
+func validate(e *event.Event, jsonKnown bool) error {
 	if e == nil || e.Context == nil {
 		return missing("specversion", "the event has no context attributes")
 	}
@@ -26,7 +31,7 @@ func Validate(e *event.Event) error {
 	if err := checkExtensions(ctx); err != nil {
 		return err
 	}
-	if err := checkData(e, ctx); err != nil {
+	if err := checkData(e, ctx, jsonKnown); err != nil {
 		return err
 	}
 	return sdkValidate(e)
@@ -99,7 +104,7 @@ func checkExtensions(ctx *event.EventContextV1) error {
 // checkData guarantees the event can be written as structured JSON and
 // read back unchanged (see data.go for how the bus writes data), and that
 // data declared JSON is JSON the router can process (checkJSONData).
-func checkData(e *event.Event, ctx *event.EventContextV1) error {
+func checkData(e *event.Event, ctx *event.EventContextV1, jsonKnown bool) error {
 	if e.DataEncoded == nil {
 		return nil
 	}
@@ -107,12 +112,12 @@ func checkData(e *event.Event, ctx *event.EventContextV1) error {
 	if e.DataBase64 {
 		// Rules parse binary data declared JSON (a +json type) as JSON.
 		if mt != "" && isJSONMediaType(mt) {
-			return checkJSONValue(e.DataEncoded, mt)
+			return checkJSONValue(e.DataEncoded, mt, jsonKnown)
 		}
 		return nil
 	}
 	if isJSONMediaType(mt) {
-		return checkJSONValue(e.DataEncoded, mt)
+		return checkJSONValue(e.DataEncoded, mt, jsonKnown)
 	}
 	if !utf8.Valid(e.DataEncoded) {
 		return invalid("data", "is not UTF-8 text, so it must be carried as binary (data_base64)")
@@ -122,11 +127,11 @@ func checkData(e *event.Event, ctx *event.EventContextV1) error {
 
 // checkJSONValue checks the limits first: past 10,000 levels json.Valid
 // fails too, and "too deep" is the more useful of the two answers.
-func checkJSONValue(b []byte, mt string) error {
+func checkJSONValue(b []byte, mt string, known bool) error {
 	if err := checkJSONData("data", b); err != nil {
 		return err
 	}
-	if !utf8.Valid(b) || !json.Valid(b) {
+	if !known && (!utf8.Valid(b) || !json.Valid(b)) {
 		return invalid("data", "is not valid JSON, but the datacontenttype %q says it is", mt)
 	}
 	return nil

@@ -46,6 +46,9 @@ func (r *Redactor) embeddedJSON(s string, embed int) (string, bool, bool) {
 	if len(t) < 2 || (t[0] != '{' && t[0] != '[') {
 		return s, false, false
 	}
+	if r.unchanged(t, embed+1) {
+		return s, false, true
+	}
 	v, err := decodeStrict([]byte(t))
 	if errors.Is(err, errDuplicateKey) {
 		// Which copy counts is anyone's guess, and one may hold a secret.

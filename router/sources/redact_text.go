@@ -239,8 +239,11 @@ func redactValueIn(match, value string) string {
 	return match[:len(match)-len(value)] + open + Redacted + close
 }
 
-// tokenPrefixes are the literal starts of the prefixed tokens.
-var tokenPrefixes = []string{"gh", "github_pat_", "glpat-", "xox", "k_live_", "AIza", "npm_"}
+// tokenPrefixes are literals every match of prefixed holds, so a string
+// without one needs no regular expression ("gh" alone would send every
+// "high" and "through" to it).
+var tokenPrefixes = []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-",
+	"xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-", "k_live_", "AIza", "npm_"}
 
 func redactPrefixed(s string) (string, bool) {
 	out, changed := s, false
@@ -288,12 +291,30 @@ func replaceAll(re *regexp.Regexp, s string, repl func([]string) string) (string
 	return b.String(), true
 }
 
-// containsFold is strings.Contains ignoring ASCII case, for lowercase sub.
+// containsFold is strings.Contains ignoring ASCII case, for lowercase
+// ASCII sub (as strings.EqualFold compares a window of len(sub) bytes
+// with it: no other byte sequence of that length folds to ASCII).
 func containsFold(s, sub string) bool {
 	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
+		if lowerASCII(s[i]) == sub[0] && equalFoldASCII(s[i+1:i+len(sub)], sub[1:]) {
 			return true
 		}
 	}
 	return false
+}
+
+func equalFoldASCII(s, lower string) bool {
+	for i := range len(lower) {
+		if lowerASCII(s[i]) != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }

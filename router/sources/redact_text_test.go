@@ -105,3 +105,23 @@ func TestEmbedDepthBound(t *testing.T) {
 		}
 	}
 }
+
+// TestContainsFold: containsFold agrees with strings.EqualFold over every
+// window, non-ASCII look-alikes (ſ, the Kelvin sign) included.
+func TestContainsFold(t *testing.T) {
+	ref := func(s, sub string) bool {
+		for i := 0; i+len(sub) <= len(s); i++ {
+			if strings.EqualFold(s[i:i+len(sub)], sub) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, s := range []string{"Authorization: BeArEr x", "baſic", "BASIC", "bas", "", "xbasicx", "\xffbasic", "ba\u212Asic"} {
+		for _, sub := range []string{"bearer", "basic", "k"} {
+			if got, want := containsFold(s, sub), ref(s, sub); got != want {
+				t.Errorf("containsFold(%q, %q) = %v, want %v", s, sub, got, want)
+			}
+		}
+	}
+}
