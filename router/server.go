@@ -24,6 +24,7 @@ import (
 	"github.com/auditbus/auditbus/router/cts"
 	"github.com/auditbus/auditbus/router/dispatch"
 	"github.com/auditbus/auditbus/router/index"
+	"github.com/auditbus/auditbus/router/replay"
 	"github.com/auditbus/auditbus/router/ruleset"
 	"github.com/auditbus/auditbus/router/topics"
 	"github.com/auditbus/auditbus/rules"
@@ -63,6 +64,7 @@ type Server struct {
 
 	topics   *topics.Registry
 	trackers *cts.Trackers // the tracker endpoints; see startArchive
+	replays  *replay.Manager
 }
 
 // LoadRules loads rule files and directories, validating every target's
@@ -151,6 +153,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := s.startArchive(ctx); err != nil {
+		s.Stop(context.Background())
+		return nil, err
+	}
+	if err := s.startReplays(); err != nil {
 		s.Stop(context.Background())
 		return nil, err
 	}
@@ -253,7 +259,7 @@ func (s *Server) startHTTP() error {
 	if s.index != nil {
 		opts = append(opts, api.WithAuditIndex(s.index, s.indexer))
 	}
-	opts = append(opts, api.WithTrackers(s.trackers))
+	opts = append(opts, api.WithTrackers(s.trackers), api.WithReplays(replays{s.replays}))
 	if s.cfg.RedactKeys != nil {
 		opts = append(opts, api.WithRedactKeys(s.cfg.RedactKeys))
 		if len(s.cfg.RedactKeys) == 0 {
@@ -344,6 +350,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		}
 		s.bgCancel()
 		s.bgWG.Wait()
+		if s.replays != nil {
+			s.replays.Stop()
+		}
 		if s.index != nil {
 			errs = append(errs, s.index.Close())
 		}
