@@ -110,7 +110,7 @@ func (s *archiveSource) collect(dir string) error {
 			return err
 		}
 		name := d.Name()
-		if d.Type().IsRegular() && !strings.HasPrefix(name, ".") && strings.Contains(name, "_CloudTrace_") &&
+		if d.Type().IsRegular() && !strings.HasPrefix(name, ".") && strings.Contains(name, "CloudTrace_") &&
 			(strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.gz")) {
 			rel, _ := filepath.Rel(s.root, path)
 			s.files = append(s.files, rel)
@@ -170,36 +170,36 @@ func (s *archiveSource) readFile(ctx context.Context, rel string, emit func(item
 		if err := dec.Decode(&raw); err != nil {
 			return fmt.Errorf("replay: archive file %s, trace %d: %w", rel, i, err)
 		}
-		it, ok, err := s.trace(raw, rel, i)
+		it, err := s.trace(raw, rel, i)
 		if err != nil {
 			return err
 		}
-		if ok {
-			if err := emit(it); err != nil {
-				return err
-			}
+		if err := emit(it); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// trace is one archived trace as an event, if it is of the range.
-func (s *archiveSource) trace(raw json.RawMessage, rel string, i int) (item, bool, error) {
+// trace is one archived trace as an item; its event is built only when
+// the trace is of the range (out of it, data is nil).
+func (s *archiveSource) trace(raw json.RawMessage, rel string, i int) (item, error) {
 	var t struct {
 		Time int64 `json:"time"`
 	}
 	if err := json.Unmarshal(raw, &t); err != nil {
-		return item{}, false, fmt.Errorf("replay: archive file %s, trace %d: %w", rel, i, err)
+		return item{}, fmt.Errorf("replay: archive file %s, trace %d: %w", rel, i, err)
 	}
-	at := time.UnixMilli(t.Time)
-	if !s.req.inRange(at) {
-		return item{}, false, nil
+	it := item{at: time.UnixMilli(t.Time), position: rel + "#" + strconv.Itoa(i)}
+	if !s.req.inRange(it.at) {
+		return it, nil
 	}
 	data, err := ArchiveEvent(raw)
 	if err != nil {
-		return item{}, false, fmt.Errorf("replay: archive file %s, trace %d: %w", rel, i, err)
+		return item{}, fmt.Errorf("replay: archive file %s, trace %d: %w", rel, i, err)
 	}
-	return item{data: data, at: at, position: rel + "#" + strconv.Itoa(i)}, true, nil
+	it.data = data
+	return it, nil
 }
 
 // noRedaction: archived traces were redacted when they were ingested.

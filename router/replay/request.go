@@ -26,7 +26,7 @@ const (
 	MaxConcurrency     = 64  //
 	DefaultSample      = 100 // events with matches kept in the report
 	MaxSample          = 1000
-	DefaultLateness    = 15 * time.Minute
+	DefaultLateness    = time.Hour
 	MaxLateness        = 24 * time.Hour
 	DefaultAttempts    = 3 // per replayed delivery, retryable failures only
 	maxFailures        = 100

@@ -15,7 +15,7 @@ import (
 
 // item is one event of the range, as the bus stores it.
 type item struct {
-	data     []byte    // structured CloudEvent JSON
+	data     []byte    // structured CloudEvent JSON; nil for an event out of the range
 	at       time.Time // the event's time
 	position string    // where it was read: a stream sequence, an archive file
 }
