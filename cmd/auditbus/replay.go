@@ -43,7 +43,7 @@ func runReplayRun(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	rate := fs.Float64("rate", 0, "deliver mode: deliveries per second at most (0: unlimited)")
 	conc := fs.Int("concurrency", 0, fmt.Sprintf("deliver mode: deliveries in flight at once (default %d, at most %d)", replay.DefaultConcurrency, replay.MaxConcurrency))
 	sample := fs.Int("sample", 0, fmt.Sprintf("matched events the report keeps (default %d, at most %d)", replay.DefaultSample, replay.MaxSample))
-	lateness := fs.Duration("lateness", 0, fmt.Sprintf("how long after --to an event may have been stored and still count (default %s)", replay.DefaultLateness))
+	lateness := fs.Duration("lateness", 0, "stop reading the stream at events stored this long after --to (default: read to its end)")
 	detach := fs.Bool("detach", false, "print the replay's id and return at once; follow it with replay status")
 	asJSON := jsonFlag(fs, "the replay's final status and report")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {

@@ -21,9 +21,10 @@
 // another replica, or of the same one restarted, does not know it.
 //
 // The range is over each event's time (its CloudEvents time, else when it
-// was stored). The stream is read from the first event stored at From to
-// the last stored by To plus Lateness (audit records arrive late), or to
-// the stream's end as it was when the replay started. An archive is read
-// from the tracker's day directories of the range; its traces are turned
-// back into CloudEvents as the CTS source makes them (see ArchiveEvent).
+// was stored). The stream is read from the first event stored at From
+// (an event is stored after it happened) to the stream's end as it was
+// when the replay started, or, with Lateness, to the last event stored by
+// To plus Lateness. An archive is read from the tracker's day directories
+// of the range; its traces are turned back into CloudEvents as the CTS
+// source makes them (see ArchiveEvent).
 package replay

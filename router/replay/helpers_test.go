@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/auditbus/auditbus/router/archive"
@@ -81,6 +82,18 @@ func (f *fixture) publish(t testing.TB, evs []event.Event) {
 		if _, err := pub.Publish(context.Background(), "default", evs[i:min(i+500, len(evs))]); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// ageOut removes the stream's first n events, as its max age would.
+func (f *fixture) ageOut(t testing.TB, n uint64) {
+	t.Helper()
+	s, err := f.srv.JS.Stream(context.Background(), bus.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Purge(context.Background(), jetstream.WithPurgeSequence(n+1)); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -146,6 +146,7 @@ func TestBadInput(t *testing.T) {
 	f := newFixture(t, "name: r\npattern: {source: [x]}\ntargets: [{id: t, log: {}}]\n")
 	now := time.Now()
 	f.publish(t, ctsEvents(t, rand.New(rand.NewPCG(1, 1)), 3, now.Add(-time.Minute)))
+	f.ageOut(t, 1)
 	from, to := now.Add(-time.Hour), now
 	cases := []struct {
 		name string
@@ -181,8 +182,9 @@ func TestBadInput(t *testing.T) {
 func TestAgedOutStartWarns(t *testing.T) {
 	f := newFixture(t, "name: r\npattern: {source: [{prefix: HC.}]}\ntargets: [{id: t, log: {}}]\n")
 	now := time.Now()
-	f.publish(t, ctsEvents(t, rand.New(rand.NewPCG(1, 1)), 5, now.Add(-time.Minute)))
-	st := f.run(t, replay.Request{From: now.Add(-48 * time.Hour), To: now})
+	f.publish(t, ctsEvents(t, rand.New(rand.NewPCG(1, 1)), 6, now.Add(-time.Minute)))
+	f.ageOut(t, 1)
+	st := f.run(t, replay.Request{From: now.Add(-48 * time.Hour), To: time.Now()})
 	if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "have aged out of the stream") {
 		t.Errorf("warnings %q", st.Warnings)
 	}

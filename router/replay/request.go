@@ -26,8 +26,7 @@ const (
 	MaxConcurrency     = 64  //
 	DefaultSample      = 100 // events with matches kept in the report
 	MaxSample          = 1000
-	DefaultLateness    = time.Hour
-	MaxLateness        = 24 * time.Hour
+	MaxLateness        = 30 * 24 * time.Hour
 	DefaultAttempts    = 3 // per replayed delivery, retryable failures only
 	maxFailures        = 100
 )
@@ -57,7 +56,10 @@ type Request struct {
 	Rate               float64       // deliveries per second at most; 0: unlimited
 	Concurrency        int           // default DefaultConcurrency, at most MaxConcurrency
 	Sample             int           // default DefaultSample, at most MaxSample
-	Lateness           time.Duration // default DefaultLateness, at most MaxLateness
+	// Lateness bounds the stream read: events stored more than Lateness
+	// after To are not read. 0: read to the stream's end as it was when
+	// the replay started, which finds events however late they arrived.
+	Lateness time.Duration
 }
 
 // normalize fills the defaults and refuses what cannot run, every error
@@ -97,9 +99,6 @@ func (r *Request) normalize() error {
 	}
 	if r.Sample == 0 {
 		r.Sample = DefaultSample
-	}
-	if r.Lateness == 0 {
-		r.Lateness = DefaultLateness
 	}
 	return nil
 }

@@ -54,11 +54,18 @@ func openStream(ctx context.Context, js jetstream.JetStream, req *Request) (*str
 		return nil, nil, fmt.Errorf("replay: oldest event: %w", err)
 	}
 	var warnings []string
-	if req.To.Add(req.Lateness).Before(first.Time) {
+	// Events are stored after they happen, often long after (audit
+	// records arrive late), so only a stream that has removed events
+	// (its first sequence is past 1) can have lost some of the range.
+	// When the oldest kept was stored after the range ended, the range's
+	// events that arrived on time are gone, and a replay of the late ones
+	// would look like it covered the range.
+	aged := st.FirstSeq > 1
+	if aged && req.To.Before(first.Time) {
 		return nil, nil, fmt.Errorf("%w: the range ends %s, but the oldest event the stream keeps was stored %s (it keeps events for %s); replay a tracker's archive instead",
 			ErrRangeGone, req.To.Format(time.RFC3339), first.Time.UTC().Format(time.RFC3339), maxAge)
 	}
-	if req.From.Before(first.Time) {
+	if aged && req.From.Before(first.Time) {
 		warnings = append(warnings, fmt.Sprintf("events stored before %s have aged out of the stream (it keeps events for %s): the range before that is not replayed",
 			first.Time.UTC().Format(time.RFC3339), maxAge))
 	}
@@ -93,7 +100,10 @@ func (s *streamSource) read(ctx context.Context, emit func(item) error) error {
 	if err != nil {
 		return fmt.Errorf("replay: read the stream from %s: %w", start.Format(time.RFC3339), err)
 	}
-	end := s.req.To.Add(s.req.Lateness)
+	var end time.Time // zero: no bound but lastSeq
+	if s.req.Lateness > 0 {
+		end = s.req.To.Add(s.req.Lateness)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -110,7 +120,7 @@ func (s *streamSource) read(ctx context.Context, emit func(item) error) error {
 				return fmt.Errorf("replay: message metadata: %w", err)
 			}
 			seq := md.Sequence.Stream
-			if seq > s.lastSeq || md.Timestamp.After(end) {
+			if seq > s.lastSeq || !end.IsZero() && md.Timestamp.After(end) {
 				done = true
 				break
 			}
