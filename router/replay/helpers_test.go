@@ -171,7 +171,7 @@ func ctsEvents(t testing.TB, rng *rand.Rand, n int, start time.Time) []event.Eve
 			"trace_rating": pick(rng, ratings), "service_type": pick(rng, services), "code": pick(rng, codes),
 			"resource_type": "vpc", "resource_id": fmt.Sprintf("r-%d", rng.IntN(5)), "resource_name": fmt.Sprintf("r-%d", rng.IntN(5)),
 			"source_ip": "10.0.0.1", "time": at.UnixMilli(), "record_time": at.UnixMilli(),
-			"user": map[string]any{"id": "u1", "name": pick(rng, users), "domain": map[string]any{"id": "d1", "name": "acme"}},
+			"user":    map[string]any{"id": "u1", "name": pick(rng, users), "domain": map[string]any{"id": "d1", "name": "acme"}},
 			"request": `{"vpc":{"name":"x"}}`, "response": "", "message": "", "api_version": "",
 			"location_info": "", "endpoint": "", "resource_url": "", "request_id": fmt.Sprintf("req-%d", i),
 		}
@@ -190,12 +190,20 @@ var clauses = []func(rng *rand.Rand) string{
 	func(rng *rand.Rand) string {
 		return fmt.Sprintf("type: [%q, %q]", pick(rng, services)+":CloudTrace:"+pick(rng, traceTypes), pick(rng, services)+":CloudTrace:ApiCall")
 	},
-	func(rng *rand.Rand) string { return fmt.Sprintf("source: [{prefix: %q}]", "HC."+pick(rng, services)[:1]) },
-	func(rng *rand.Rand) string { return fmt.Sprintf("action: [%q, %q]", pick(rng, traceNames), pick(rng, traceNames)) },
+	func(rng *rand.Rand) string {
+		return fmt.Sprintf("source: [{prefix: %q}]", "HC."+pick(rng, services)[:1])
+	},
+	func(rng *rand.Rand) string {
+		return fmt.Sprintf("action: [%q, %q]", pick(rng, traceNames), pick(rng, traceNames))
+	},
 	func(rng *rand.Rand) string { return fmt.Sprintf("principal: [{anything-but: %q}]", pick(rng, users)) },
-	func(rng *rand.Rand) string { return fmt.Sprintf("outcome: [%q]", pick(rng, []string{"success", "failure"})) },
+	func(rng *rand.Rand) string {
+		return fmt.Sprintf("outcome: [%q]", pick(rng, []string{"success", "failure"}))
+	},
 	func(rng *rand.Rand) string { return fmt.Sprintf("tracerating: [%q]", pick(rng, ratings)) },
-	func(rng *rand.Rand) string { return fmt.Sprintf("subject: [{wildcard: %q}]", "vpc/r-"+fmt.Sprint(rng.IntN(5))) },
+	func(rng *rand.Rand) string {
+		return fmt.Sprintf("subject: [{wildcard: %q}]", "vpc/r-"+fmt.Sprint(rng.IntN(5)))
+	},
 	func(rng *rand.Rand) string {
 		return fmt.Sprintf("data: {trace_name: [{prefix: %q}]}", pick(rng, []string{"delete", "create", "list"}))
 	},
