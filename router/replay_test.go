@@ -90,7 +90,7 @@ func TestReplayKeepsLiveFlowing(t *testing.T) {
 		return http.StatusOK
 	})
 	s := start(t, t.TempDir(), nil, writeRules(t, deleteRule(hook.URL)))
-	const big = 1000
+	const big = 400
 	events := make([]string, 0, big)
 	for i := range big {
 		e := auditEvent(t, fmt.Sprintf("big-%d", i), "DeleteCluster", 0)
