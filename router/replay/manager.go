@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -244,6 +245,9 @@ func (m *Manager) finish(r *run, ctx context.Context, err error) {
 		m.cfg.Log.Warn().Err(err).Str("replay", r.status.ID).Msg("replay failed")
 	default:
 		r.status.State = StateDone
+		if r.tally.inRange.Load() == 0 {
+			r.status.Warnings = append(r.status.Warnings, fmt.Sprintf("the %s holds no event of the range", sourceName(r.status.Source)))
+		}
 	}
 	m.cfg.Log.Info().Str("replay", r.status.ID).Str("state", r.status.State).Int64("read", r.tally.read.Load()).
 		Int64("matched", r.tally.matched.Load()).Int64("delivered", r.tally.delivered.Load()).Int64("failed", r.tally.failed.Load()).Msg("replay ended")
@@ -329,6 +333,14 @@ func (m *Manager) Wait(ctx context.Context, id string) (Status, error) {
 func (m *Manager) Stop() {
 	m.cancel()
 	m.wg.Wait()
+}
+
+// sourceName is a Status's source in words.
+func sourceName(source string) string {
+	if source == "stream" {
+		return "events stream (of this bus)"
+	}
+	return "archive of " + strings.TrimPrefix(source, "tracker:")
 }
 
 func newID() string {

@@ -192,3 +192,14 @@ func TestAgedOutStartWarns(t *testing.T) {
 		t.Errorf("matched %d of 5", st.Progress.Matched)
 	}
 }
+
+// TestEmptyRangeWarns: a range with no event says so.
+func TestEmptyRangeWarns(t *testing.T) {
+	f := newFixture(t, "name: r\npattern: {source: [{prefix: HC.}]}\ntargets: [{id: t, log: {}}]\n")
+	now := time.Now()
+	f.publish(t, ctsEvents(t, rand.New(rand.NewPCG(1, 1)), 3, now.Add(-time.Minute)))
+	st := f.run(t, replay.Request{From: now.Add(-3 * time.Hour), To: now.Add(-2 * time.Hour)})
+	if st.Progress.Read != 3 || len(st.Warnings) != 1 || st.Warnings[0] != "the events stream (of this bus) holds no event of the range" {
+		t.Errorf("progress %+v, warnings %q", st.Progress, st.Warnings)
+	}
+}

@@ -133,7 +133,16 @@ func (s *streamSource) read(ctx context.Context, emit func(item) error) error {
 		if err := b.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("replay: read the stream: %w", err)
 		}
-		if done || got == 0 {
+		if got == 0 {
+			// An empty pull may only be a slow server: the end is when
+			// the consumer has nothing pending.
+			info, err := cons.Info(ctx)
+			if err != nil {
+				return fmt.Errorf("replay: read the stream: %w", err)
+			}
+			done = info.NumPending == 0
+		}
+		if done {
 			return ctx.Err()
 		}
 	}
