@@ -10,9 +10,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/auditbus/auditbus/router/cejson"
@@ -162,16 +164,20 @@ func (s *archiveSource) readFile(ctx context.Context, rel string, emit func(item
 	if _, err := dec.Token(); err != nil { // [
 		return fmt.Errorf("replay: archive file %s: %w", rel, err)
 	}
+	var raws []json.RawMessage // a file holds one claimed range at most (5,000 traces)
 	for i := 0; dec.More(); i++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return fmt.Errorf("replay: archive file %s, trace %d: %w", rel, i, err)
 		}
-		it, err := s.trace(raw, rel, i)
-		if err != nil {
+		raws = append(raws, raw)
+	}
+	items, err := s.convert(raws, rel)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if err := emit(it); err != nil {
@@ -179,6 +185,28 @@ func (s *archiveSource) readFile(ctx context.Context, rel string, emit func(item
 		}
 	}
 	return nil
+}
+
+// convert makes a file's traces into items on every core: rebuilding
+// each trace's event is most of an archive replay's work.
+func (s *archiveSource) convert(raws []json.RawMessage, rel string) ([]item, error) {
+	items, errs := make([]item, len(raws)), make([]error, len(raws))
+	workers := max(runtime.GOMAXPROCS(0), 1)
+	var wg sync.WaitGroup
+	for k := range workers {
+		wg.Go(func() {
+			for i := k; i < len(raws); i += workers {
+				items[i], errs[i] = s.trace(raws[i], rel, i)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err // the first: the file is unreadable from there
+		}
+	}
+	return items, nil
 }
 
 // trace is one archived trace as an item; its event is built only when
