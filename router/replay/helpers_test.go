@@ -114,7 +114,7 @@ func (f *fixture) run(t testing.TB, req replay.Request) replay.Status {
 	return st
 }
 
-// tracker declares the system tracker of project p1 writing to the
+// archive declares the system tracker of project p1 writing to the
 // logs bucket with compress, and archives the whole stream into it.
 func (f *fixture) archive(t testing.TB, compress string) {
 	t.Helper()
