@@ -25,6 +25,7 @@ import (
 	"github.com/auditbus/auditbus/router/cts"
 	"github.com/auditbus/auditbus/router/dispatch"
 	"github.com/auditbus/auditbus/router/index"
+	"github.com/auditbus/auditbus/router/replay"
 	"github.com/auditbus/auditbus/router/ruleset"
 	"github.com/auditbus/auditbus/router/topics"
 	"github.com/auditbus/auditbus/rules"
@@ -64,6 +65,7 @@ type Server struct {
 
 	topics   *topics.Registry
 	trackers *cts.Trackers // the tracker endpoints; see startArchive
+	replays  *replay.Manager
 }
 
 // LoadRules loads rule files and directories, validating every target's
@@ -152,6 +154,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := s.startArchive(ctx); err != nil {
+		s.Stop(context.Background())
+		return nil, err
+	}
+	if err := s.startReplays(); err != nil {
 		s.Stop(context.Background())
 		return nil, err
 	}
@@ -254,7 +260,7 @@ func (s *Server) startHTTP() error {
 	if s.index != nil {
 		opts = append(opts, api.WithAuditIndex(s.index, s.indexer))
 	}
-	opts = append(opts, api.WithTrackers(s.trackers))
+	opts = append(opts, api.WithTrackers(s.trackers), api.WithReplays(replays{s.replays}))
 	opts = append(opts, api.WithConsole(func(a *api.Server) http.Handler {
 		return console.New(a, console.Options{JetStream: s.js, Log: s.cfg.Log})
 	}))
@@ -348,6 +354,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		}
 		s.bgCancel()
 		s.bgWG.Wait()
+		if s.replays != nil {
+			s.replays.Stop()
+		}
 		if s.index != nil {
 			errs = append(errs, s.index.Close())
 		}

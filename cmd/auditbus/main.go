@@ -43,6 +43,12 @@ func commands() []command {
 		{name: "index", summary: "rebuild the audit index from the events stream", subs: []command{
 			{name: "rebuild", summary: "empty the audit index and re-index the events stream", run: runIndexRebuild},
 		}},
+		{name: "replay", summary: "send a time range of events through the live or a draft rule set again, or see what it would do", subs: []command{
+			{name: "run", summary: "start a replay and follow it to its end (interrupting cancels it)", run: runReplayRun},
+			{name: "status", summary: "a replay's progress and report", args: "ID", run: runReplayStatus},
+			{name: "list", summary: "the replays the server knows", run: runReplayList},
+			{name: "cancel", summary: "stop a replay", args: "ID", run: runReplayCancel},
+		}},
 		{name: "search", summary: "search the audit index of a running server (filters or a rule pattern)", run: runSearch},
 		{name: "tail", summary: "follow the events stream live from NATS, optionally through a rule pattern", run: runTail},
 		{name: "rules", summary: "validate rule files, explain which rules match an event, or benchmark matching", subs: []command{

@@ -53,6 +53,7 @@ type options struct {
 	topics         Topics                     // nil: no topics endpoints
 	notifications  Notifications              // nil: no CTS notification endpoints
 	trackers       *cts.Trackers              // nil: no tracker endpoints
+	replays        Replays                    // nil: no replay endpoints
 	console        func(*Server) http.Handler // nil: no /console/
 }
 
@@ -169,6 +170,9 @@ func New(pub Publisher, opts ...Option) *Server {
 	if o.trackers != nil {
 		s.routeTrackers()
 	}
+	if o.replays != nil {
+		s.routeReplays()
+	}
 	if o.signingCert != nil {
 		s.route("/v1/signing-cert", methods{http.MethodGet: {public, s.signingCert}})
 	}
@@ -248,7 +252,8 @@ func (s *Server) handle(path string, byMethod methods, wrap func(http.ResponseWr
 var changes = map[string]bool{auth.ActionRulesWrite: true, auth.ActionTargetsWrite: true, auth.ActionDLQRedrive: true,
 	auth.ActionTopicsWrite: true, auth.ActionCTSNotificationCreate: true, auth.ActionCTSNotificationUpdate: true,
 	auth.ActionCTSNotificationDelete: true,
-	auth.ActionCTSTrackerCreate:      true, auth.ActionCTSTrackerUpdate: true, auth.ActionCTSTrackerDelete: true}
+	auth.ActionCTSTrackerCreate:      true, auth.ActionCTSTrackerUpdate: true, auth.ActionCTSTrackerDelete: true,
+	auth.ActionReplaysWrite: true}
 
 func (s *Server) logChange(w http.ResponseWriter, r *http.Request) {
 	who := "(auth off)"

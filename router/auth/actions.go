@@ -19,8 +19,10 @@ const (
 	ActionTargetsWrite = "targets:write" // POST /v1/rules/{name}/targets/{id}:enable
 	ActionTopicsRead   = "topics:read"
 	ActionTopicsWrite  = "topics:write"
-	ActionMetricsRead  = "metrics:read" // GET /metrics
-	ActionAuditRead    = "audit:read"   // audit search
+	ActionMetricsRead  = "metrics:read"  // GET /metrics
+	ActionAuditRead    = "audit:read"    // audit search
+	ActionReplaysRead  = "replays:read"  // GET /v1/replays, GET /v1/replays/{id}
+	ActionReplaysWrite = "replays:write" // POST /v1/replays, POST /v1/replays/{id}:cancel
 	// The CTS-compatible endpoints use CTS's own action names (CTS API
 	// reference, permissions).
 	ActionCTSTraceList          = "cts:trace:list"
@@ -42,7 +44,7 @@ const (
 var Actions = []string{
 	ActionEventsPut, ActionSourcesPut, ActionRulesRead, ActionRulesWrite, ActionRulesTest,
 	ActionDLQRead, ActionDLQRedrive, ActionTargetsWrite, ActionTopicsRead, ActionTopicsWrite,
-	ActionMetricsRead, ActionAuditRead,
+	ActionMetricsRead, ActionAuditRead, ActionReplaysRead, ActionReplaysWrite,
 	ActionCTSTraceList, ActionCTSNotificationCreate, ActionCTSNotificationUpdate,
 	ActionCTSNotificationDelete, ActionCTSNotificationList, ActionCTSTrackerCreate,
 	ActionCTSTrackerUpdate, ActionCTSTrackerDelete, ActionCTSTrackerList, ActionCTSQuotaGet,

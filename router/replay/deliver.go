@@ -1,0 +1,186 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"golang.org/x/time/rate"
+
+	"github.com/auditbus/auditbus/router/cejson"
+	"github.com/auditbus/auditbus/router/dispatch"
+	"github.com/auditbus/auditbus/rules"
+	"github.com/auditbus/auditbus/sinks"
+)
+
+// job is one replayed delivery.
+type job struct {
+	ev   *event.Event // shared by the event's jobs: sinks only read it
+	rule *rules.Rule
+	tg   *rules.Target
+}
+
+// deliverer delivers a replay's matches through sinks of its own, with
+// its own pool of workers and rate: nothing of the live targets' lanes.
+type deliverer struct {
+	id      string
+	bus     string
+	deps    sinks.Deps
+	state   func(bus, rule, target string) dispatch.TargetState // nil: no target is held
+	tally   *tally
+	limiter *rate.Limiter // nil: unlimited
+	jobs    chan job
+	wg      sync.WaitGroup
+
+	mu    sync.Mutex
+	sinks map[pairKey]sinkOrErr
+}
+
+type sinkOrErr struct {
+	s   sinks.Sink
+	err error
+}
+
+// retryDelays are the waits before a retryable failure's next attempt.
+var retryDelays = [DefaultAttempts - 1]time.Duration{200 * time.Millisecond, time.Second}
+
+func newDeliverer(ctx context.Context, id string, req *Request, deps sinks.Deps, state func(bus, rule, target string) dispatch.TargetState, t *tally) *deliverer {
+	d := &deliverer{id: id, bus: req.Bus, deps: deps, state: state, tally: t, jobs: make(chan job),
+		sinks: map[pairKey]sinkOrErr{}}
+	if req.Rate > 0 {
+		d.limiter = rate.NewLimiter(rate.Limit(req.Rate), max(1, int(math.Ceil(req.Rate))))
+	}
+	for range req.Concurrency {
+		d.wg.Go(func() {
+			for j := range d.jobs {
+				d.deliver(ctx, j)
+			}
+		})
+	}
+	return d
+}
+
+// submit hands the event's deliveries to the workers, waiting for a free
+// one (the reader goes no faster than the targets take events).
+func (d *deliverer) submit(ctx context.Context, data []byte, matched []*rules.Rule) error {
+	var ev event.Event
+	if err := cejson.Unmarshal(data, &ev); err != nil {
+		for _, r := range matched {
+			for _, t := range r.Targets {
+				d.tally.delivery(ev.ID(), pairKey{r.Name, t.ID}, fmt.Errorf("not a structured CloudEvent: %w", err))
+			}
+		}
+		return nil
+	}
+	ev.SetExtension(Extension, d.id)
+	for _, r := range matched {
+		for i := range r.Targets {
+			select {
+			case d.jobs <- job{ev: &ev, rule: r, tg: &r.Targets[i]}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+// close waits for the deliveries in flight and closes the sinks.
+func (d *deliverer) close() {
+	close(d.jobs)
+	d.wg.Wait()
+	for _, s := range d.sinks {
+		if s.s != nil {
+			_ = s.s.Close()
+		}
+	}
+}
+
+func (d *deliverer) deliver(ctx context.Context, j job) {
+	k := pairKey{j.rule.Name, j.tg.ID}
+	if ctx.Err() != nil {
+		return // cancelled: not a failure of the target
+	}
+	err := d.attempts(ctx, j, k)
+	if ctx.Err() != nil && err != nil {
+		return
+	}
+	d.tally.delivery(j.ev.ID(), k, err)
+}
+
+// attempts delivers j, retrying a retryable failure DefaultAttempts times
+// in all, and answers the last error.
+func (d *deliverer) attempts(ctx context.Context, j job, k pairKey) error {
+	s, err := d.sink(ctx, j, k)
+	if err != nil {
+		return err
+	}
+	if reason := d.held(j, k, s); reason != "" {
+		return errors.New(reason)
+	}
+	var payload any
+	if j.rule.HasInput(j.tg.ID) {
+		if payload, err = j.rule.Input(j.tg.ID, rules.NewEnv(j.ev)); err != nil {
+			return fmt.Errorf("input expression: %w", err)
+		}
+	}
+	for n := 1; ; n++ {
+		if d.limiter != nil {
+			if err := d.limiter.Wait(ctx); err != nil {
+				return err
+			}
+		}
+		// Stored stays nil: the sink encodes the event, which carries the mark.
+		err = s.Deliver(ctx, &sinks.Delivery{Event: j.ev, Bus: d.bus, Rule: k.rule, Target: k.target, Payload: payload, Attempt: n})
+		if err == nil || n == DefaultAttempts || !sinks.Retryable(err) {
+			return err
+		}
+		select {
+		case <-time.After(max(retryDelays[n-1], sinks.RetryAfter(err))):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// consenter is a sink that delivers only once its endpoint consented.
+type consenter interface{ ConsentMode() string }
+
+// held says why the live router would not deliver to the target now
+// (disabled after a 410, consent not given), "" when it would.
+func (d *deliverer) held(j job, k pairKey, s sinks.Sink) string {
+	if d.state == nil {
+		return ""
+	}
+	st := d.state(d.bus, k.rule, k.target)
+	if st.Disabled {
+		return "target is disabled (" + st.Reason + "): enable it first"
+	}
+	if c, ok := s.(consenter); ok && c.ConsentMode() != "" {
+		if st.Subscription == nil || st.Subscription.Status != dispatch.SubscriptionConfirmed {
+			return "target has not consented to deliveries (" + c.ConsentMode() + ")"
+		}
+	}
+	return ""
+}
+
+// sink is the replay's own sink of a target, built and connected once.
+func (d *deliverer) sink(ctx context.Context, j job, k pairKey) (sinks.Sink, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if s, ok := d.sinks[k]; ok {
+		return s.s, s.err
+	}
+	s, err := sinks.New(j.tg.Kind, &j.tg.Config, d.deps)
+	if err != nil {
+		err = fmt.Errorf("target %s: %w", j.tg.ID, err)
+	} else if cerr := s.Connect(ctx); cerr != nil {
+		d.deps.Log.Warn().Err(cerr).Str("replay", d.id).Str("rule", k.rule).Str("target", k.target).Msg("replay: target did not connect; delivering anyway")
+	}
+	d.sinks[k] = sinkOrErr{s, err}
+	return s, err
+}
