@@ -129,7 +129,11 @@ func (f *fixture) archive(t testing.TB, compress string) {
 	if err := os.Mkdir(dir, 0o750); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.trackers.Put(ctx, tk, 0); err != nil {
+	_, rev, err := f.trackers.Snapshot(ctx, "p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.trackers.Put(ctx, tk, rev); err != nil {
 		t.Fatal(err)
 	}
 	w, err := archive.NewWriter(ctx, f.srv.JS, f.trackers, f.buckets, archive.WriterConfig{Batch: 97})
