@@ -39,15 +39,48 @@ func eachDocument(src []byte, fn func(*yaml.Node), restart func()) error {
 }
 
 func eachDocumentChunked(src []byte, size int, fn func(*yaml.Node), restart func()) error {
+	keep := func(docs []*yaml.Node) []*yaml.Node { return docs }
+	each := func(docs []*yaml.Node) {
+		for _, doc := range docs {
+			fn(doc)
+		}
+	}
+	return eachChunk(src, size, keep, each, restart)
+}
+
+// eachChunk is eachDocument for a caller that works on a chunk's
+// documents where they were decoded: work runs on the decoding goroutine,
+// several at once, and collect is given its results one at a time, in
+// file order. A file decoded in one pass is one chunk, which holds the
+// documents before the syntax error, if any, that ended it.
+func eachChunk[T any](src []byte, size int, work func([]*yaml.Node) T, collect func(T), restart func()) error {
 	chunks := splitDocuments(src, size)
 	if len(chunks) < 2 {
-		return decodeStream(src, fn)
+		docs, err := decodeWhole(src)
+		collect(work(docs))
+		return err
 	}
-	if decodeChunks(src, chunks, fn) {
+	if decodeChunks(src, chunks, work, collect) {
 		return nil
 	}
 	restart()
-	return decodeStream(src, fn)
+	var docs []*yaml.Node
+	err := decodeStream(src, func(doc *yaml.Node) { docs = append(docs, doc) })
+	collect(work(docs))
+	return err
+}
+
+// decodeWhole decodes a file too small to cut as one chunk, or in one
+// pass when it cannot be cut or a document fails.
+func decodeWhole(src []byte) ([]*yaml.Node, error) {
+	if plainLineBreaks(src) {
+		if res := decodeChunk(src, chunk{0, len(src), 0}); res.err == nil {
+			return res.docs, nil
+		}
+	}
+	var docs []*yaml.Node
+	err := decodeStream(src, func(doc *yaml.Node) { docs = append(docs, doc) })
+	return docs, err
 }
 
 // decodeStream decodes src in one pass.
@@ -121,13 +154,19 @@ type decodedChunk struct {
 	err  error
 }
 
+type workedChunk[T any] struct {
+	res T
+	err error
+}
+
 // decodeChunks decodes chunks on every core, at most a few ahead of the
-// one fn is given. It stops at the first chunk that fails, reporting false.
-func decodeChunks(src []byte, chunks []chunk, fn func(*yaml.Node)) bool {
+// one collect is given, running work on each where it was decoded. It
+// stops at the first chunk that fails, reporting false.
+func decodeChunks[T any](src []byte, chunks []chunk, work func([]*yaml.Node) T, collect func(T)) bool {
 	workers := min(runtime.GOMAXPROCS(0), len(chunks))
-	results := make([]chan decodedChunk, len(chunks))
+	results := make([]chan workedChunk[T], len(chunks))
 	for i := range results {
-		results[i] = make(chan decodedChunk, 1)
+		results[i] = make(chan workedChunk[T], 1)
 	}
 	ahead := make(chan struct{}, 2*workers)
 	next := make(chan int)
@@ -153,7 +192,12 @@ func decodeChunks(src []byte, chunks []chunk, fn func(*yaml.Node)) bool {
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				results[i] <- decodeChunk(src, chunks[i])
+				d := decodeChunk(src, chunks[i])
+				var w workedChunk[T]
+				if w.err = d.err; w.err == nil {
+					w.res = work(d.docs)
+				}
+				results[i] <- w
 			}
 		})
 	}
@@ -163,19 +207,32 @@ func decodeChunks(src []byte, chunks []chunk, fn func(*yaml.Node)) bool {
 		if res.err != nil {
 			return false
 		}
-		for _, doc := range res.docs {
-			fn(doc)
-		}
+		collect(res.res)
 	}
 	return true
 }
 
+// decodeChunk decodes each document of the chunk with fastDocument, and
+// those it refuses with yaml.v3, alone: a document is cut from the next
+// where a chunk is, so it reads alone as a chunk does.
 func decodeChunk(src []byte, c chunk) decodedChunk {
 	var out decodedChunk
-	out.err = decodeStream(src[c.start:c.end], func(doc *yaml.Node) {
-		shiftLines(doc, c.line)
-		out.docs = append(out.docs, doc)
-	})
+	for start, line := c.start, c.line; start < c.end; {
+		end := nextDocumentStart(src[:c.end], start+1)
+		if end < 0 {
+			end = c.end
+		}
+		if doc, ok := fastDocument(src[start:end], line); ok {
+			out.docs = append(out.docs, doc)
+		} else if out.err = decodeStream(src[start:end], func(doc *yaml.Node) {
+			shiftLines(doc, line)
+			out.docs = append(out.docs, doc)
+		}); out.err != nil {
+			return out
+		}
+		line += bytes.Count(src[start:end], []byte{'\n'})
+		start = end
+	}
 	return out
 }
 
