@@ -21,9 +21,13 @@ var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 // A large file is parsed on several goroutines at once (see eachChunk);
 // rules and errors come out in file order all the same.
 func ParseFile(name string, src []byte, opts ...Option) ([]*Rule, error) {
+	return parseFileChunked(name, src, parallelChunk, opts)
+}
+
+func parseFileChunked(name string, src []byte, size int, opts []Option) ([]*Rule, error) {
 	fp := &fileParser{file: name, src: src, opts: buildOptions(opts), conds: &condCache{}}
 	var rules []*Rule
-	err := eachChunk(src, parallelChunk, fp.chunk, func(c parsedChunk) {
+	err := eachChunk(src, size, fp.chunk, func(c parsedChunk) {
 		rules = append(rules, c.rules...)
 		fp.errs = append(fp.errs, c.errs...)
 	}, func() { rules, fp.errs = nil, nil })
