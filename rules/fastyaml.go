@@ -36,12 +36,36 @@ type fastParser struct {
 	lines  []fastLine
 	i      int // the current line
 	failed bool
+	strs   interner
+}
+
+// interner shares the text of short scalars among the documents of a
+// chunk: keys and common values repeat in every rule, and a rule keeps
+// many of them (paths, target kinds).
+type interner map[string]string
+
+// maxInterned bounds an interner, so that a chunk of unique values does
+// not grow it without end.
+const maxInterned = 4096
+
+func (in interner) get(b []byte) string {
+	if len(b) > 32 {
+		return string(b)
+	}
+	if s, ok := in[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(in) < maxInterned {
+		in[s] = s
+	}
+	return s
 }
 
 // fastDocument parses src (one document, which starts at 0-based line
 // base of the file) into its document node, or reports false.
-func fastDocument(src []byte, base int) (*yaml.Node, bool) {
-	p := &fastParser{src: src}
+func fastDocument(src []byte, base int, strs interner) (*yaml.Node, bool) {
+	p := &fastParser{src: src, strs: strs}
 	explicit, ok := p.split(base)
 	if !ok || len(p.lines) == 0 {
 		return nil, false
@@ -67,6 +91,7 @@ func (p *fastParser) split(base int) (explicit int, ok bool) {
 	if !utf8.Valid(p.src) {
 		return -1, false
 	}
+	p.lines = make([]fastLine, 0, bytes.Count(p.src, []byte{'\n'})+1)
 	for start, n := 0, base; start < len(p.src); n++ {
 		end := bytes.IndexByte(p.src[start:], '\n')
 		if end < 0 {
@@ -410,10 +435,11 @@ func plainEnd(line []byte, at int, flow bool) int {
 // plain builds the plain scalar line[at:end], trailing spaces trimmed,
 // refusing one that YAML would read other than as the text it is.
 func (p *fastParser) plain(l fastLine, at, end int) *yaml.Node {
-	v := string(bytes.TrimRight(p.src[at:end], " "))
-	if v == "" || strings.IndexByte("-?:,[]{}#&*!|>'\"%@`", v[0]) >= 0 {
+	b := bytes.TrimRight(p.src[at:end], " ")
+	if len(b) == 0 || strings.IndexByte("-?:,[]{}#&*!|>'\"%@`", b[0]) >= 0 {
 		return nil
 	}
+	v := p.strs.get(b)
 	tag, ok := plainTag(v)
 	if !ok {
 		return nil
@@ -459,6 +485,15 @@ func plainTag(v string) (string, bool) {
 func (p *fastParser) quoted(l fastLine, at int) (*yaml.Node, int) {
 	line := p.src[:l.end]
 	q := line[at]
+	style := yaml.SingleQuotedStyle
+	if q == '"' {
+		style = yaml.DoubleQuotedStyle
+	}
+	if k := bytes.IndexByte(line[at+1:], q); k >= 0 && bytes.IndexByte(line[at+1:at+1+k], '\\') < 0 &&
+		(at+2+k == len(line) || line[at+2+k] != '\'') {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: style, Value: p.strs.get(line[at+1 : at+1+k]),
+			Line: l.line + 1, Column: p.column(l, at)}, at + 2 + k
+	}
 	var b strings.Builder
 	for k := at + 1; k < len(line); k++ {
 		c := line[k]
@@ -467,10 +502,6 @@ func (p *fastParser) quoted(l fastLine, at int) (*yaml.Node, int) {
 			b.WriteByte('\'')
 			k++
 		case c == q:
-			style := yaml.SingleQuotedStyle
-			if q == '"' {
-				style = yaml.DoubleQuotedStyle
-			}
 			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: style, Value: b.String(),
 				Line: l.line + 1, Column: p.column(l, at)}, k + 1
 		case c == '\\' && q == '"':

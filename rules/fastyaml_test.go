@@ -17,7 +17,7 @@ import (
 // fastDocument accepted src.
 func agreeFast(t *testing.T, src []byte) bool {
 	t.Helper()
-	got, ok := fastDocument(src, 0)
+	got, ok := fastDocument(src, 0, interner{})
 	if !ok {
 		return false
 	}
