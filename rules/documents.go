@@ -217,13 +217,13 @@ func decodeChunks[T any](src []byte, chunks []chunk, work func([]*yaml.Node) T, 
 // where a chunk is, so it reads alone as a chunk does.
 func decodeChunk(src []byte, c chunk) decodedChunk {
 	var out decodedChunk
-	strs := interner{}
+	strs, nodes := interner{}, &nodeArena{}
 	for start, line := c.start, c.line; start < c.end; {
 		end := nextDocumentStart(src[:c.end], start+1)
 		if end < 0 {
 			end = c.end
 		}
-		if doc, ok := fastDocument(src[start:end], line, strs); ok {
+		if doc, ok := fastDocument(src[start:end], line, strs, nodes); ok {
 			out.docs = append(out.docs, doc)
 		} else if out.err = decodeStream(src[start:end], func(doc *yaml.Node) {
 			shiftLines(doc, line)

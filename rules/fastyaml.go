@@ -37,6 +37,23 @@ type fastParser struct {
 	i      int // the current line
 	failed bool
 	strs   interner
+	nodes  *nodeArena
+}
+
+// nodeArena hands out the nodes of a chunk's documents from blocks, one
+// allocation per nodeBlock nodes instead of one per node. A block stays
+// alive while any node of it is referenced: nothing a loaded rule keeps
+// may point into one (target settings are copied out, see cloneNode).
+type nodeArena struct{ block []yaml.Node }
+
+const nodeBlock = 256
+
+func (a *nodeArena) new(n yaml.Node) *yaml.Node {
+	if len(a.block) == cap(a.block) {
+		a.block = make([]yaml.Node, 0, nodeBlock)
+	}
+	a.block = append(a.block, n)
+	return &a.block[len(a.block)-1]
 }
 
 // interner shares the text of short scalars among the documents of a
@@ -64,8 +81,8 @@ func (in interner) get(b []byte) string {
 
 // fastDocument parses src (one document, which starts at 0-based line
 // base of the file) into its document node, or reports false.
-func fastDocument(src []byte, base int, strs interner) (*yaml.Node, bool) {
-	p := &fastParser{src: src, strs: strs}
+func fastDocument(src []byte, base int, strs interner, nodes *nodeArena) (*yaml.Node, bool) {
+	p := &fastParser{src: src, strs: strs, nodes: nodes}
 	explicit, ok := p.split(base)
 	if !ok || len(p.lines) == 0 {
 		return nil, false
@@ -75,7 +92,7 @@ func fastDocument(src []byte, base int, strs interner) (*yaml.Node, bool) {
 	if p.failed || root == nil || p.i != len(p.lines) {
 		return nil, false
 	}
-	doc := &yaml.Node{Kind: yaml.DocumentNode, Line: root.Line, Column: root.Column, Content: []*yaml.Node{root}}
+	doc := p.nodes.new(yaml.Node{Kind: yaml.DocumentNode, Line: root.Line, Column: root.Column, Content: []*yaml.Node{root}})
 	if explicit >= 0 {
 		doc.Line, doc.Column = explicit+1, 1
 	}
@@ -179,7 +196,7 @@ func isDash(text []byte) bool {
 // sequence parses "- item" lines at indent.
 func (p *fastParser) sequence(indent int) *yaml.Node {
 	l := p.lines[p.i]
-	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: l.line + 1, Column: p.column(l, l.start+indent)}
+	n := p.nodes.new(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: l.line + 1, Column: p.column(l, l.start+indent)})
 	for !p.failed && p.i < len(p.lines) {
 		l = p.lines[p.i]
 		if l.indent != indent && !(len(n.Content) == 0) {
@@ -228,7 +245,7 @@ func (p *fastParser) inlineOrBlock(l fastLine, at int) *yaml.Node {
 // mapping parses "key: value" entries at indent.
 func (p *fastParser) mapping(indent int) *yaml.Node {
 	l := p.lines[p.i]
-	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: l.line + 1, Column: p.column(l, l.start+indent)}
+	n := p.nodes.new(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: l.line + 1, Column: p.column(l, l.start+indent)})
 	for first := true; !p.failed && p.i < len(p.lines); first = false {
 		l = p.lines[p.i]
 		if !first && l.indent != indent {
@@ -348,7 +365,7 @@ func (p *fastParser) lineEnds(line []byte, end int) bool {
 // returning it and the offset past its closing bracket.
 func (p *fastParser) flow(l fastLine, at int) (*yaml.Node, int) {
 	line := p.src[:l.end]
-	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle, Line: l.line + 1, Column: p.column(l, at)}
+	n := p.nodes.new(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle, Line: l.line + 1, Column: p.column(l, at)})
 	closer := byte(']')
 	if line[at] == '{' {
 		n.Kind, n.Tag, closer = yaml.MappingNode, "!!map", '}'
@@ -444,7 +461,7 @@ func (p *fastParser) plain(l fastLine, at, end int) *yaml.Node {
 	if !ok {
 		return nil
 	}
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: v, Line: l.line + 1, Column: p.column(l, at)}
+	return p.nodes.new(yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: v, Line: l.line + 1, Column: p.column(l, at)})
 }
 
 // plainTag is yaml.v3's tag for the plain scalar v, for the values whose
@@ -491,8 +508,8 @@ func (p *fastParser) quoted(l fastLine, at int) (*yaml.Node, int) {
 	}
 	if k := bytes.IndexByte(line[at+1:], q); k >= 0 && bytes.IndexByte(line[at+1:at+1+k], '\\') < 0 &&
 		(at+2+k == len(line) || line[at+2+k] != '\'') {
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: style, Value: p.strs.get(line[at+1 : at+1+k]),
-			Line: l.line + 1, Column: p.column(l, at)}, at + 2 + k
+		return p.nodes.new(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: style, Value: p.strs.get(line[at+1 : at+1+k]),
+			Line: l.line + 1, Column: p.column(l, at)}), at + 2 + k
 	}
 	var b strings.Builder
 	for k := at + 1; k < len(line); k++ {
@@ -502,8 +519,8 @@ func (p *fastParser) quoted(l fastLine, at int) (*yaml.Node, int) {
 			b.WriteByte('\'')
 			k++
 		case c == q:
-			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: style, Value: b.String(),
-				Line: l.line + 1, Column: p.column(l, at)}, k + 1
+			return p.nodes.new(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: style, Value: b.String(),
+				Line: l.line + 1, Column: p.column(l, at)}), k + 1
 		case c == '\\' && q == '"':
 			if k+1 >= len(line) {
 				return nil, 0

@@ -17,7 +17,7 @@ import (
 // fastDocument accepted src.
 func agreeFast(t *testing.T, src []byte) bool {
 	t.Helper()
-	got, ok := fastDocument(src, 0, interner{})
+	got, ok := fastDocument(src, 0, interner{}, &nodeArena{})
 	if !ok {
 		return false
 	}
