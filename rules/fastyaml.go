@@ -48,6 +48,10 @@ type nodeArena struct{ block []yaml.Node }
 
 const nodeBlock = 256
 
+// reset hands the current block out again, from its start: the nodes
+// given out so far must all be dead.
+func (a *nodeArena) reset() { a.block = a.block[:0] }
+
 func (a *nodeArena) new(n yaml.Node) *yaml.Node {
 	if len(a.block) == cap(a.block) {
 		a.block = make([]yaml.Node, 0, nodeBlock)

@@ -21,16 +21,19 @@ var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 // A large file is parsed on several goroutines at once (see eachChunk);
 // rules and errors come out in file order all the same.
 func ParseFile(name string, src []byte, opts ...Option) ([]*Rule, error) {
-	return parseFileChunked(name, src, parallelChunk, opts)
+	return parseFileChunked(name, src, parallelChunk, true, opts)
 }
 
-func parseFileChunked(name string, src []byte, size int, opts []Option) ([]*Rule, error) {
+func parseFileChunked(name string, src []byte, size int, reuse bool, opts []Option) ([]*Rule, error) {
 	fp := &fileParser{file: name, src: src, opts: buildOptions(opts), conds: &condCache{}}
 	var rules []*Rule
-	err := eachChunk(src, size, fp.chunk, func(c parsedChunk) {
+	start := func() chunkWork[parsedChunk] {
+		return &chunkParser{fp: &fileParser{file: fp.file, src: fp.src, opts: fp.opts, conds: fp.conds}}
+	}
+	err := eachChunk(src, size, start, func(c parsedChunk) {
 		rules = append(rules, c.rules...)
 		fp.errs = append(fp.errs, c.errs...)
-	}, func() { rules, fp.errs = nil, nil })
+	}, func() { rules, fp.errs = nil, nil }, reuse)
 	if err != nil {
 		fp.syntaxError(err)
 	}
@@ -55,22 +58,27 @@ type parsedChunk struct {
 	errs  Errors
 }
 
-// chunk parses the rules of one chunk's documents with a parser of its
-// own (sharing fp's settings and condition programs), so that chunks can
-// be parsed at once.
-func (fp *fileParser) chunk(docs []*yaml.Node) parsedChunk {
-	cp := &fileParser{file: fp.file, src: fp.src, opts: fp.opts, conds: fp.conds}
-	var out parsedChunk
-	for _, doc := range docs {
-		if len(doc.Content) == 0 || isNull(doc.Content[0]) {
-			continue
-		}
-		if r := cp.rule(doc.Content[0]); r != nil {
-			out.rules = append(out.rules, r)
-		}
+// chunkParser parses the rules of one chunk's documents with a parser of
+// its own (sharing the file's settings and condition programs), so that
+// chunks can be parsed at once. A rule keeps none of its document's nodes
+// (target settings are copied), so the nodes can be reused.
+type chunkParser struct {
+	fp  *fileParser
+	out parsedChunk
+}
+
+func (cp *chunkParser) doc(doc *yaml.Node) {
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		return
 	}
-	out.errs = cp.errs
-	return out
+	if r := cp.fp.rule(doc.Content[0]); r != nil {
+		cp.out.rules = append(cp.out.rules, r)
+	}
+}
+
+func (cp *chunkParser) done() parsedChunk {
+	cp.out.errs = cp.fp.errs
+	return cp.out
 }
 
 // condCache holds the compiled conditions of one file, by text, for the

@@ -5,13 +5,16 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/auditbus/auditbus/rules/rulestest"
 )
 
 // TestParseFileInChunksAsInOnePass: a file parsed in chunks on several
-// goroutines gives the rules and the errors (messages, positions, order)
-// of the same file parsed in one pass, whatever kind of error a chunk
-// holds.
+// goroutines, its nodes reused from one document to the next, gives the
+// rules (targets and their settings included) and the errors (messages,
+// positions, order) of the same file parsed in one pass with nodes of its
+// own, whatever kind of error a chunk holds.
 func TestParseFileInChunksAsInOnePass(t *testing.T) {
 	var docs []string
 	for _, d := range documentTexts(rulestest.Rules(600, 5)) {
@@ -32,6 +35,9 @@ func TestParseFileInChunksAsInOnePass(t *testing.T) {
 		errs      bool
 	}{
 		{"valid", strings.Join(docs, ""), false},
+		{"target settings", broken(3, func(d string) string {
+			return strings.Replace(d, "log: {}", "webhook: {url: \"http://127.0.0.1:9/a\", headers: {X-Rule: r}}", 1)
+		}), false},
 		{"rule errors", broken(97, func(d string) string { return strings.Replace(d, "targets:", "targetz:", 1) }), true},
 		{"condition errors", broken(89, func(d string) string { return strings.Replace(d, "pattern:", "condition: 'data.x +'\npattern:", 1) }), true},
 		{"documents for yaml.v3", broken(50, func(d string) string { return strings.Replace(d, "description: ", "description: |\n  ", 1) }), false},
@@ -43,8 +49,9 @@ func TestParseFileInChunksAsInOnePass(t *testing.T) {
 			if n := len(splitDocuments(src, 4096)); n < 10 {
 				t.Fatalf("cut into %d chunks only", n)
 			}
-			wantRules, wantErr := parseFileChunked("r.yaml", src, len(src)+1, nil)
-			gotRules, gotErr := parseFileChunked("r.yaml", src, 4096, nil)
+			// One pass, every document's nodes its own: the reference.
+			wantRules, wantErr := parseFileChunked("r.yaml", src, len(src)+1, false, nil)
+			gotRules, gotErr := parseFileChunked("r.yaml", src, 4096, true, nil)
 			if (wantErr != nil) != tc.errs {
 				t.Fatalf("error %v, want one: %v", wantErr, tc.errs)
 			}
@@ -61,7 +68,14 @@ func TestParseFileInChunksAsInOnePass(t *testing.T) {
 func ruleList(rs []*Rule) string {
 	var b strings.Builder
 	for _, r := range rs {
-		fmt.Fprintf(&b, "%s %s %s %q\n", r.Name, r.Pos, r.pattern.source(), r.Condition)
+		fmt.Fprintf(&b, "%s %s %s %q %q\n", r.Name, r.Pos, r.pattern.source(), r.Condition, r.Description)
+		for _, tg := range r.Targets {
+			settings, err := yaml.Marshal(&tg.Config)
+			if err != nil {
+				panic(err)
+			}
+			fmt.Fprintf(&b, "  %s %s %s\n", tg.ID, tg.Kind, settings)
+		}
 	}
 	return b.String()
 }
