@@ -25,7 +25,7 @@ type view struct {
 func emptyView() *view { return sizedView(0) }
 
 // sizedView is an empty view with room for n rules: at 100,000 rules,
-// growing the maps took a tenth of loading.
+// growing the maps was a tenth of the CPU that loading them took.
 func sizedView(n int) *view {
 	return &view{rules: make(map[ruleKey]api.StoredRule, n), files: make(map[ruleKey]rules.Position, n),
 		order: make([]ruleKey, 0, n), done: make(chan struct{})}
