@@ -161,6 +161,7 @@ func FuzzFastDocument(f *testing.F) {
 		f.Add(doc)
 	}
 	f.Add([]byte("a: [x, {k: 'v''w'}]\nb:\n- c: \"d\\n\" # e\n  f: 1.5\n"))
+	f.Add([]byte("yes: [on, off, y, No, NULL, nULL, tRUE, ~, 0, 12.50, 123456789012345678]\nkey : v\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		agreeFast(t, src)
 	})
