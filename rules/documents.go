@@ -39,15 +39,58 @@ func eachDocument(src []byte, fn func(*yaml.Node), restart func()) error {
 }
 
 func eachDocumentChunked(src []byte, size int, fn func(*yaml.Node), restart func()) error {
+	start := func() chunkWork[[]*yaml.Node] { return &keepDocs{} }
+	each := func(docs []*yaml.Node) {
+		for _, doc := range docs {
+			fn(doc)
+		}
+	}
+	return eachChunk(src, size, start, each, restart, false)
+}
+
+// chunkWork is what a caller of eachChunk does with one chunk's
+// documents, one at a time, and then the result it collects.
+type chunkWork[T any] interface {
+	doc(*yaml.Node)
+	done() T
+}
+
+// keepDocs is the chunkWork of eachDocument: the documents themselves.
+type keepDocs struct{ docs []*yaml.Node }
+
+func (k *keepDocs) doc(d *yaml.Node)   { k.docs = append(k.docs, d) }
+func (k *keepDocs) done() []*yaml.Node { return k.docs }
+
+// eachChunk is eachDocument for a caller that works on a chunk's
+// documents where they are decoded: each chunk gets a chunkWork from
+// start, run on the decoding goroutine, several at once, and collect is
+// given their results one at a time, in file order. A file decoded in one
+// pass is one chunk, which holds the documents before the syntax error,
+// if any, that ended it. With reuse, a document's nodes are reused for the
+// next once doc returns: doc must keep none of them.
+func eachChunk[T any](src []byte, size int, start func() chunkWork[T], collect func(T), restart func(), reuse bool) error {
 	chunks := splitDocuments(src, size)
 	if len(chunks) < 2 {
-		return decodeStream(src, fn)
+		if plainLineBreaks(src) {
+			w := start()
+			if err := decodeChunk(src, chunk{0, len(src), 0}, w.doc, reuse); err == nil {
+				collect(w.done())
+				return nil
+			}
+		}
+		w := start()
+		err := decodeStream(src, w.doc)
+		collect(w.done())
+		return err
 	}
-	if decodeChunks(src, chunks, fn) {
+	if decodeChunks(src, chunks, start, collect, reuse) {
 		return nil
 	}
 	restart()
-	return decodeStream(src, fn)
+	w := start()
+	err := decodeStream(src, w.doc)
+	collect(w.done())
+	return err
 }
 
 // decodeStream decodes src in one pass.
@@ -116,18 +159,19 @@ func plainLineBreaks(src []byte) bool {
 		!bytes.HasPrefix(src, []byte{0xfe, 0xff}) && !bytes.HasPrefix(src, []byte{0xff, 0xfe})
 }
 
-type decodedChunk struct {
-	docs []*yaml.Node
-	err  error
+type workedChunk[T any] struct {
+	res T
+	err error
 }
 
 // decodeChunks decodes chunks on every core, at most a few ahead of the
-// one fn is given. It stops at the first chunk that fails, reporting false.
-func decodeChunks(src []byte, chunks []chunk, fn func(*yaml.Node)) bool {
+// one collect is given, running work on each where it was decoded. It
+// stops at the first chunk that fails, reporting false.
+func decodeChunks[T any](src []byte, chunks []chunk, start func() chunkWork[T], collect func(T), reuse bool) bool {
 	workers := min(runtime.GOMAXPROCS(0), len(chunks))
-	results := make([]chan decodedChunk, len(chunks))
+	results := make([]chan workedChunk[T], len(chunks))
 	for i := range results {
-		results[i] = make(chan decodedChunk, 1)
+		results[i] = make(chan workedChunk[T], 1)
 	}
 	ahead := make(chan struct{}, 2*workers)
 	next := make(chan int)
@@ -153,7 +197,12 @@ func decodeChunks(src []byte, chunks []chunk, fn func(*yaml.Node)) bool {
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				results[i] <- decodeChunk(src, chunks[i])
+				w := start()
+				var res workedChunk[T]
+				if res.err = decodeChunk(src, chunks[i], w.doc, reuse); res.err == nil {
+					res.res = w.done()
+				}
+				results[i] <- res
 			}
 		})
 	}
@@ -163,20 +212,37 @@ func decodeChunks(src []byte, chunks []chunk, fn func(*yaml.Node)) bool {
 		if res.err != nil {
 			return false
 		}
-		for _, doc := range res.docs {
-			fn(doc)
-		}
+		collect(res.res)
 	}
 	return true
 }
 
-func decodeChunk(src []byte, c chunk) decodedChunk {
-	var out decodedChunk
-	out.err = decodeStream(src[c.start:c.end], func(doc *yaml.Node) {
-		shiftLines(doc, c.line)
-		out.docs = append(out.docs, doc)
-	})
-	return out
+// decodeChunk decodes each document of the chunk with fastDocument, and
+// those it refuses with yaml.v3, alone (a document is cut from the next
+// where a chunk is, so it reads alone as a chunk does), and calls fn with
+// each. With reuse, fastDocument's nodes are reused once fn returns.
+func decodeChunk(src []byte, c chunk, fn func(*yaml.Node), reuse bool) error {
+	strs, nodes := interner{}, &nodeArena{}
+	for start, line := c.start, c.line; start < c.end; {
+		end := nextDocumentStart(src[:c.end], start+1)
+		if end < 0 {
+			end = c.end
+		}
+		if doc, ok := fastDocument(src[start:end], line, strs, nodes); ok {
+			fn(doc)
+			if reuse {
+				nodes.reset()
+			}
+		} else if err := decodeStream(src[start:end], func(doc *yaml.Node) {
+			shiftLines(doc, line)
+			fn(doc)
+		}); err != nil {
+			return err
+		}
+		line += bytes.Count(src[start:end], []byte{'\n'})
+		start = end
+	}
+	return nil
 }
 
 // shiftLines moves n and the nodes below it down by lines. An alias's

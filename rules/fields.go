@@ -69,6 +69,16 @@ func (t *fieldTree) node(path []string) *fieldNode {
 	return n
 }
 
+// find returns the node of path, which the tree holds, without changing
+// the tree: goroutines may find at once.
+func (t *fieldTree) find(path []string) *fieldNode {
+	n := t.root
+	for _, k := range path {
+		n = n.children[k]
+	}
+	return n
+}
+
 // maxListedKids is where child returns to the map.
 const maxListedKids = 8
 

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"runtime"
 	"slices"
 	"sync"
 )
@@ -39,22 +40,31 @@ type indexKey struct {
 }
 
 func newBusIndex(rules []*Rule) *busIndex {
-	x := &busIndex{rules: rules, tree: newFieldTree()}
-	for _, r := range rules {
-		x.progs = append(x.progs, x.bind(r.pattern))
-		x.needs = append(x.needs, x.bindNeeds(r))
+	x := &busIndex{rules: rules, tree: newFieldTree(),
+		progs: make([][]cclause, len(rules)), needs: make([]boundNeeds, len(rules))}
+	// The tree is built first, in rule order, so that node ids do not
+	// depend on how the binding below is shared out; binding only reads it.
+	for id, r := range rules {
+		x.addPaths(r.pattern)
+		x.needs[id] = x.bindNeeds(r)
 	}
+	parallel(len(rules), func(id int) { x.progs[id] = x.bind(rules[id].pattern) })
 	shared := make(map[indexKey]int, 2*len(rules))
 	for _, p := range x.progs {
 		countKeys(p, shared)
 	}
-	for id, p := range x.progs {
-		keys, _, ok := bestKeys(p, shared)
-		if !ok {
+	keys := make([][]indexKey, len(rules))
+	parallel(len(rules), func(id int) {
+		if k, _, ok := bestKeys(x.progs[id], shared); ok {
+			keys[id] = k
+		}
+	})
+	for id, ks := range keys {
+		if ks == nil {
 			x.always = append(x.always, int32(id))
 			continue
 		}
-		for _, k := range keys {
+		for _, k := range ks {
 			x.post(k, int32(id))
 		}
 	}
@@ -75,7 +85,47 @@ func newBusIndex(rules []*Rule) *busIndex {
 	return x
 }
 
-// bind compiles a pattern against the index's field tree.
+// parallel calls fn for every i in [0, n), on every core: each i's work
+// must touch only what is its own.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/minPerWorker+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w * n / workers; i < (w+1)*n/workers; i++ {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// minPerWorker is the fewest rules worth a goroutine of their own.
+const minPerWorker = 256
+
+// addPaths adds the fields a pattern reads to the index's field tree, in
+// the order bind visits them.
+func (x *busIndex) addPaths(p *pattern) {
+	if p == nil {
+		return
+	}
+	for _, c := range p.clauses {
+		switch {
+		case c.group != nil:
+			x.tree.node(c.group.path).group = true
+			x.addPaths(c.group.pat)
+		case c.leaf == nil:
+			for _, alt := range c.or {
+				x.addPaths(alt)
+			}
+		default:
+			x.tree.add(c.leaf.path)
+		}
+	}
+}
+
+// bind compiles a pattern against the index's field tree, which holds
+// its fields already (addPaths).
 func (x *busIndex) bind(p *pattern) []cclause {
 	if p == nil {
 		return nil
@@ -83,8 +133,7 @@ func (x *busIndex) bind(p *pattern) []cclause {
 	out := make([]cclause, 0, len(p.clauses))
 	for _, c := range p.clauses {
 		if c.group != nil {
-			n := x.tree.node(c.group.path)
-			n.group = true
+			n := x.tree.find(c.group.path)
 			out = append(out, cclause{node: n.id, group: true, or: [][]cclause{x.bind(c.group.pat)}})
 			continue
 		}
@@ -96,7 +145,7 @@ func (x *busIndex) bind(p *pattern) []cclause {
 			out = append(out, cclause{or: alts})
 			continue
 		}
-		out = append(out, cclause{node: x.tree.add(c.leaf.path).id, matchers: compileMatchers(c.leaf.matchers)})
+		out = append(out, cclause{node: x.tree.find(c.leaf.path).id, matchers: compileMatchers(c.leaf.matchers)})
 	}
 	return out
 }

@@ -47,3 +47,23 @@ func TestSharedConditionMemory(t *testing.T) {
 		t.Errorf("a rule with a shared condition keeps %.0f bytes, want at most %d", perRule, maxBytesPerRule/2)
 	}
 }
+
+// TestTargetSettingsMemory: a rule keeps its targets' settings, and only
+// them, not the nodes of the rest of its document.
+func TestTargetSettingsMemory(t *testing.T) {
+	const n = 5000
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "---\nname: r%d\ndescription: rule %d\npattern:\n  type: [\"cvm:CloudEvent:ApiCall\", \"cvm:CloudEvent:ConsoleCall\"]\n"+
+			"  data: {eventName: [\"RunInstances\"], errorCode: [0], resources: {resourceName: [\"ins-%08d\"]}}\n"+
+			"targets:\n  - id: hook\n    webhook: {url: \"http://127.0.0.1:9/hook\", headers: {X-Source: auditbus}}\n", i, i, i)
+	}
+	before := heapInUse()
+	set := loadSet(t, []byte(b.String()))
+	perRule := float64(heapInUse()-before) / n
+	runtime.KeepAlive(set)
+	t.Logf("%.0f bytes per loaded rule over %d rules", perRule, n)
+	if perRule > maxBytesPerRule {
+		t.Errorf("a rule with webhook settings keeps %.0f bytes, want at most %d", perRule, maxBytesPerRule)
+	}
+}

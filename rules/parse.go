@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
@@ -17,17 +18,22 @@ var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 // ParseFile parses and compiles every rule document of one file. The error,
 // if any, is Errors listing every problem of the file; rules are returned
 // only when the file is entirely valid, so a bad file is all-or-nothing.
+// A large file is parsed on several goroutines at once (see eachChunk);
+// rules and errors come out in file order all the same.
 func ParseFile(name string, src []byte, opts ...Option) ([]*Rule, error) {
-	fp := &fileParser{file: name, src: src, opts: buildOptions(opts)}
+	return parseFileChunked(name, src, parallelChunk, true, opts)
+}
+
+func parseFileChunked(name string, src []byte, size int, reuse bool, opts []Option) ([]*Rule, error) {
+	fp := &fileParser{file: name, src: src, opts: buildOptions(opts), conds: &condCache{}}
 	var rules []*Rule
-	err := eachDocument(src, func(doc *yaml.Node) {
-		if len(doc.Content) == 0 || isNull(doc.Content[0]) {
-			return
-		}
-		if r := fp.rule(doc.Content[0]); r != nil {
-			rules = append(rules, r)
-		}
-	}, func() { rules, fp.errs, fp.conds = nil, nil, nil })
+	start := func() chunkWork[parsedChunk] {
+		return &chunkParser{fp: &fileParser{file: fp.file, src: fp.src, opts: fp.opts, conds: fp.conds}}
+	}
+	err := eachChunk(src, size, start, func(c parsedChunk) {
+		rules = append(rules, c.rules...)
+		fp.errs = append(fp.errs, c.errs...)
+	}, func() { rules, fp.errs = nil, nil }, reuse)
 	if err != nil {
 		fp.syntaxError(err)
 	}
@@ -43,7 +49,58 @@ type fileParser struct {
 	src   []byte
 	opts  options
 	errs  Errors
-	conds map[string]*vm.Program // compiled conditions, by text
+	conds *condCache
+}
+
+// parsedChunk is what parsing the documents of one chunk found.
+type parsedChunk struct {
+	rules []*Rule
+	errs  Errors
+}
+
+// chunkParser parses the rules of one chunk's documents with a parser of
+// its own (sharing the file's settings and condition programs), so that
+// chunks can be parsed at once. A rule keeps none of its document's nodes
+// (target settings are copied), so the nodes can be reused.
+type chunkParser struct {
+	fp  *fileParser
+	out parsedChunk
+}
+
+func (cp *chunkParser) doc(doc *yaml.Node) {
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		return
+	}
+	if r := cp.fp.rule(doc.Content[0]); r != nil {
+		cp.out.rules = append(cp.out.rules, r)
+	}
+}
+
+func (cp *chunkParser) done() parsedChunk {
+	cp.out.errs = cp.fp.errs
+	return cp.out
+}
+
+// condCache holds the compiled conditions of one file, by text, for the
+// goroutines parsing it.
+type condCache struct {
+	mu    sync.Mutex
+	progs map[string]*vm.Program
+}
+
+func (c *condCache) get(cond string) *vm.Program {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.progs[cond]
+}
+
+func (c *condCache) put(cond string, prog *vm.Program) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.progs == nil {
+		c.progs = map[string]*vm.Program{}
+	}
+	c.progs[cond] = prog
 }
 
 func (fp *fileParser) pos(n *yaml.Node) Position {

@@ -46,21 +46,19 @@ func (rp *ruleParser) compile() {
 }
 
 // compileCondition compiles a condition alone, as the matcher runs it. Rules of
-// one file with the same condition text share its program, which is
+// one file with the same condition text share its program (two goroutines
+// may both compile it first; either program serves), which is
 // immutable and safe to run concurrently: a program costs kilobytes, and
 // large rule sets repeat a few conditions many times.
 func (rp *ruleParser) compileCondition(cond string) (*vm.Program, error) {
-	if prog, ok := rp.conds[cond]; ok {
+	if prog := rp.conds.get(cond); prog != nil {
 		return prog, nil
 	}
 	prog, err := expr.Compile(cond, append(exprOptions(), expr.AsBool())...)
 	if err != nil {
 		return nil, err
 	}
-	if rp.conds == nil {
-		rp.conds = map[string]*vm.Program{}
-	}
-	rp.conds[cond] = prog
+	rp.conds.put(cond, prog)
 	return prog, nil
 }
 

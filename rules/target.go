@@ -95,7 +95,7 @@ func (rp *ruleParser) kind(t *Target, key, val *yaml.Node) {
 		t.Config = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: val.Line, Column: val.Column}
 	case val.Kind == yaml.MappingNode:
 		rp.expand(val, map[*yaml.Node]bool{})
-		t.Config = *val
+		t.Config = *cloneNode(val)
 	default:
 		rp.fail(val, "%s target settings must be a mapping", key.Value)
 		return
@@ -165,6 +165,20 @@ func (rp *ruleParser) rate(n *yaml.Node) *Rate {
 
 var varRef = regexp.MustCompile(`\$\{([^}]*)\}?`)
 var varName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// cloneNode copies n and the nodes below it (aliases are kept as they
+// are), so that a rule's settings do not keep the block of nodes the
+// document was read into (nodeArena) alive.
+func cloneNode(n *yaml.Node) *yaml.Node {
+	c := *n
+	if n.Content != nil {
+		c.Content = make([]*yaml.Node, len(n.Content))
+		for i, k := range n.Content {
+			c.Content[i] = cloneNode(k)
+		}
+	}
+	return &c
+}
 
 // expand replaces ${NAME} in the string values of a target's settings. A
 // plain (unquoted) scalar gets its tag re-resolved afterwards, so that

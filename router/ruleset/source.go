@@ -152,7 +152,11 @@ func (m *Manager) acceptOnce() bool {
 // ok is false when names collide: then sources are tried one by one
 // against what runs.
 func acceptAll(all []*source) (changed, ok bool) {
-	seen := map[ruleKey]bool{}
+	n := 0
+	for _, s := range all {
+		n += max(len(versionRules(s.want)), len(versionRules(s.running)))
+	}
+	seen := make(map[ruleKey]bool, n)
 	for _, s := range all {
 		v := s.want
 		if v == nil {

@@ -44,9 +44,18 @@ func pendingNames(s *source) map[ruleKey]bool {
 // caller holds m.mu.
 func (m *Manager) yield(all []*source) bool {
 	pending := map[*source]map[ruleKey]bool{}
-	owner := map[ruleKey]*source{} // who runs a name for good
+	anyPending := false
 	for _, s := range all {
 		pending[s] = pendingNames(s)
+		anyPending = anyPending || len(pending[s]) > 0
+	}
+	// Only a pending name is ever yielded; without one, there is no need
+	// for owner, a map of every running rule.
+	if !anyPending {
+		return false
+	}
+	owner := map[ruleKey]*source{} // who runs a name for good
+	for _, s := range all {
 		for _, r := range versionRules(s.running) {
 			if !pending[s][keyOf(r)] {
 				owner[keyOf(r)] = s
