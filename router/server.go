@@ -165,7 +165,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.Stop(context.Background())
 		return nil, err
 	}
-	s.cfg.Log.Info().Str("listen", s.Addr()).Int("rules", s.rules.Status().Loaded).Str("nats", s.natsDescription()).Msg("auditbus serving")
+	s.cfg.Log.Info().Str("listen", s.Addr()).Str("console", s.consoleURL()).Int("rules", s.rules.Status().Loaded).Str("nats", s.natsDescription()).Msg("auditbus serving")
 	return s, nil
 }
 
@@ -326,6 +326,16 @@ func (s *Server) natsDescription() string {
 
 // Addr is the HTTP API's address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// consoleURL is where the web console is served, for the start-up log:
+// operators find it there rather than in the docs.
+func (s *Server) consoleURL() string {
+	scheme := "http"
+	if s.tls != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + s.Addr() + console.Prefix
+}
 
 // Router is the dispatcher, for swapping rules.
 func (s *Server) Router() *dispatch.Router { return s.router }

@@ -112,7 +112,8 @@ func TestK8sRecordsWithoutClusterNameTheFlag(t *testing.T) {
 }
 
 // TestServeWithoutRulesWarns: serve started with no rule file says so in
-// a warning naming --rules; with rules it does not.
+// a warning naming --rules; with rules it does not. Either way the
+// start-up line says where the web console is.
 func TestServeWithoutRulesWarns(t *testing.T) {
 	for _, tc := range []struct {
 		rules []string
@@ -141,6 +142,9 @@ func TestServeWithoutRulesWarns(t *testing.T) {
 		warned := regexp.MustCompile(`(?m)^\{"level":"warn".*"message":"no --rules given`).MatchString(stderr.String())
 		if warned != tc.warn {
 			t.Errorf("rules %v: warned %v, want %v:\n%s", tc.rules, warned, tc.warn, stderr.String())
+		}
+		if want := `"console":"http://` + addr + `/console/"`; !strings.Contains(stderr.String(), want) {
+			t.Errorf("start-up log has no %s:\n%s", want, stderr.String())
 		}
 	}
 }
