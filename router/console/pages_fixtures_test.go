@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -79,5 +80,47 @@ func checkAccessible(t *testing.T, tab context.Context, page string) {
 		if !reached[f] {
 			t.Errorf("%s: Tab never reaches %s", page, f)
 		}
+	}
+}
+
+// apiCall sends body to the API as admin, failing the test unless it
+// answers 2xx.
+func apiCall(t testing.TB, r *consoletest.Router, method, path, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, r.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+consoletest.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+}
+
+// measurePage logs what page cost the browser, for the console docs.
+func measurePage(t *testing.T, tab context.Context, page string) {
+	t.Helper()
+	m := consoletest.Measure(t, tab)
+	if m.HTMLBytes <= 0 {
+		t.Errorf("%s: no HTML measured", page)
+	}
+	t.Logf("page weight %s: HTML %d B, JS %d B, CSS %d B, total %d B, first paint %.0f ms", page, m.HTMLBytes, m.ScriptBytes, m.StyleBytes, m.Total(), m.FirstPaintMS)
+}
+
+// reloadUntil opens url again and again until the expression cond is
+// true on it: for what the server does in the background (indexing,
+// dead-lettering). The browser's timeout bounds it.
+func reloadUntil(t *testing.T, tab context.Context, url, cond string) {
+	t.Helper()
+	for {
+		consoletest.Do(t, tab, "open "+url, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		if consoletest.Get(t, tab, "check "+url, chromedp.Evaluate[bool](cond)) {
+			return
+		}
+		consoletest.Do(t, tab, "wait", chromedp.Sleep(200*time.Millisecond))
 	}
 }
