@@ -51,9 +51,14 @@ func (c *Console) tail(rq *request) {
 		d.Buses = rq.id.Buses()
 	}
 	status := http.StatusOK
-	if _, _, err := c.tailFilter(rq, d.Pattern, d.Bus); err != nil {
+	_, _, err := c.tailFilter(rq, d.Pattern, d.Bus)
+	var ae *auth.Error
+	switch {
+	case errors.As(err, &ae):
+		status, d.Problems = ae.Status, []string{ae.Msg}
+	case err != nil:
 		status, d.Problems = http.StatusBadRequest, problems(err)
-	} else {
+	default:
 		d.Stream = Prefix + "tail/stream?" + url.Values{"pattern": {d.Pattern}, "bus": {d.Bus}}.Encode()
 	}
 	rq.render(status, "tail.html", "Live tail", d)
