@@ -26,11 +26,13 @@ var ErrNotPattern = errors.New("want an event pattern: a mapping such as type: [
 // or JSON, as under a rule's pattern:), as PatternRule does, and returns
 // it as JSON too (for a search request). Blank text is no pattern: a nil
 // rule, every event. Errors are rules.Errors positioned line:col in text
-// (1-based, file "pattern"), or ErrNotPattern.
+// (1-based, file "pattern"; CRLF and CR end lines as LF does), or ErrNotPattern.
 func PatternText(text string) (*rules.Rule, json.RawMessage, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, nil, nil
 	}
+	// A form's textarea sends CRLF; YAML also breaks lines at a lone CR.
+	text = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(text)
 	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
 	doc := patternHeader + patternIndent + strings.Join(lines, "\n"+patternIndent) + "\n"
 	rs, err := rules.ParseFile("pattern", []byte(doc))

@@ -42,11 +42,35 @@ func TestPatternText(t *testing.T) {
 			var es rules.Errors
 			if errors.As(err, &es) {
 				for _, e := range es {
-					if e.Pos.Line > strings.Count(tt.text, "\n")+1 {
+					if e.Pos.Line > lineCount(tt.text) {
 						t.Errorf("position %s is past the text", e.Pos)
 					}
 				}
 			}
 		})
 	}
+}
+
+// FuzzPatternText: any text compiles or is refused, never panics, and a
+// refusal's positions lie inside the text.
+func FuzzPatternText(f *testing.F) {
+	for _, s := range []string{"type: [a]", `{"data": {"n": [{"numeric": [">", 1]}]}}`, "a:\n  - b: [", "\t:", "- x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		_, _, err := api.PatternText(text)
+		var es rules.Errors
+		if errors.As(err, &es) {
+			for _, e := range es {
+				if e.Pos.Line > lineCount(text) {
+					t.Errorf("%q: position %s past the text", text, e.Pos)
+				}
+			}
+		}
+	})
+}
+
+// lineCount is how many lines text has, a CR, LF or CRLF ending each.
+func lineCount(text string) int {
+	return strings.Count(strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(text), "\n") + 1
 }

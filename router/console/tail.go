@@ -151,11 +151,20 @@ type tailer struct {
 	dropped atomic.Int64
 }
 
-// take is the consumer's callback: a matching event is queued for the
-// browser, or counted as dropped when the queue is full.
+// take is the consumer's callback.
 func (t *tailer) take(m jetstream.Msg) {
+	var seq uint64
+	if md, err := m.Metadata(); err == nil {
+		seq = md.Sequence.Stream
+	}
+	t.offer(m.Subject(), seq, m.Data())
+}
+
+// offer queues a stored event for the browser if it matches, or counts
+// it as dropped when the queue is full: it never blocks.
+func (t *tailer) offer(subject string, seq uint64, data []byte) {
 	var e event.Event
-	if cejson.Unmarshal(m.Data(), &e) != nil {
+	if cejson.Unmarshal(data, &e) != nil {
 		return
 	}
 	if t.rule != nil {
@@ -163,11 +172,8 @@ func (t *tailer) take(m jetstream.Msg) {
 			return
 		}
 	}
-	te := tailedEvent{Bus: bus.BusOf(m.Subject()), ID: e.ID(), Type: e.Type(), Source: e.Source(),
-		Subject: e.Subject(), Time: e.Time().UTC().Format(time.RFC3339Nano), Event: m.Data()}
-	if md, err := m.Metadata(); err == nil {
-		te.Seq = md.Sequence.Stream
-	}
+	te := tailedEvent{Seq: seq, Bus: bus.BusOf(subject), ID: e.ID(), Type: e.Type(), Source: e.Source(),
+		Subject: e.Subject(), Time: e.Time().UTC().Format(time.RFC3339Nano), Event: data}
 	select {
 	case t.out <- te:
 	default:
