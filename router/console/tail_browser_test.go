@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -29,10 +30,17 @@ func TestBrowserTail(t *testing.T) {
 		chromedp.Navigate(r.Console+"tail"),
 		chromedp.WaitVisible(chromedp.ID("pattern")),
 		chromedp.SendKeys(chromedp.ID("pattern"), `type: ["console.test.match"]`),
-		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)))
+	// The empty pattern's page follows every event too: wait for the
+	// submitted one before its stream counts.
+	for !strings.Contains(consoletest.Get(t, tab, "location", chromedp.Location()), "pattern=type") {
+		consoletest.Do(t, tab, "wait for the page", chromedp.Sleep(50*time.Millisecond))
+	}
+	consoletest.Do(t, tab, "wait for the stream",
 		chromedp.WaitReady(chromedp.ID("tail-events")),
 		chromedp.Poll[chromedp.Void](`document.getElementById("tail-status").textContent.startsWith("Following")`))
 	checkAccessible(t, tab, "tail")
+	measurePage(t, tab, "tail")
 
 	publishOn(t, r, "default", testEvent("other-1", "console.test.other"))
 	publishOn(t, r, "default", testEvent("live-1", "console.test.match"))
