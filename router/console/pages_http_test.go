@@ -11,9 +11,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/auditbus/auditbus/router"
 	"github.com/auditbus/auditbus/router/auth"
+	"github.com/auditbus/auditbus/router/bus"
 	"github.com/auditbus/auditbus/router/console/consoletest"
 )
 
@@ -157,5 +161,39 @@ func TestTailRefusesBadPattern(t *testing.T) {
 	status, _, body = call(t, c, http.MethodGet, r.Console+"tail?"+url.Values{"pattern": {"type: tke"}}.Encode(), nil, "")
 	if status != http.StatusBadRequest || !strings.Contains(body, `id="problems"`) {
 		t.Errorf("tail page: %d, want 400 with the problems listed:\n%s", status, body)
+	}
+}
+
+// TestTailEndsWithPage: the tail's consumer lives as long as its page:
+// when the browser goes away, the stream's consumer is deleted.
+func TestTailEndsWithPage(t *testing.T) {
+	r := consoletest.Start(t, consoletest.Options{})
+	js, err := jetstream.New(r.NATS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumers := func() int {
+		st, err := js.Stream(context.Background(), bus.StreamName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.CachedInfo().State.Consumers
+	}
+	before := consumers()
+	c := client(t)
+	signIn(t, c, r, consoletest.AdminToken)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.Console+"tail/stream", nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := consumers(); n != before+1 {
+		t.Errorf("%d consumers while the tail is open, want %d", n, before+1)
+	}
+	cancel()
+	resp.Body.Close()
+	for consumers() != before {
+		time.Sleep(10 * time.Millisecond)
 	}
 }

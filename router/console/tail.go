@@ -139,8 +139,21 @@ func (c *Console) tailStream(rq *request) {
 		http.Error(rq.w, "follow the events stream: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	defer cc.Stop()
+	defer c.stopTail(ctx, cons, cc)
 	t.send(ctx, rq.w)
+}
+
+// stopTail stops the tail's consumer and deletes it now, rather than
+// leaving it to JetStream's inactivity threshold: every page view makes
+// one.
+func (c *Console) stopTail(ctx context.Context, cons jetstream.Consumer, cc jetstream.ConsumeContext) {
+	cc.Stop()
+	name := cons.CachedInfo().Name
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := c.opts.JetStream.DeleteConsumer(ctx, bus.StreamName, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		c.opts.Log.Warn().Err(err).Str("consumer", name).Msg("live tail consumer not deleted; JetStream removes it when idle")
+	}
 }
 
 // tailer hands matching events from the consumer's callback to the
