@@ -23,7 +23,7 @@
     li.dataset.seq = String(e.seq);
     var head = document.createElement("div");
     head.className = "tail-head";
-    head.textContent = e.time + "  " + e.bus + "  " + e.type + "  " + e.source + (e.subject ? "  " + e.subject : "") + "  " + e.id;
+    head.textContent = e.time + " · " + e.bus + " · " + e.type + " · " + e.source + (e.subject ? " · " + e.subject : "") + " · " + e.id;
     var body = document.createElement("code");
     body.className = "tail-event";
     body.textContent = JSON.stringify(e.event);
