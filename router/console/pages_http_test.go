@@ -197,3 +197,21 @@ func TestTailEndsWithPage(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestTailEndsAtShutdown: an open tail does not hold the server's
+// shutdown (a stream is never idle): Stop ends it and completes.
+func TestTailEndsAtShutdown(t *testing.T) {
+	r := consoletest.Start(t, consoletest.Options{})
+	c := client(t)
+	signIn(t, c, r, consoletest.AdminToken)
+	resp, err := c.Get(r.Console + "tail/stream")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.Stop(ctx); err != nil {
+		t.Errorf("stop with a tail open: %v", err)
+	}
+}

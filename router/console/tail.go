@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -140,7 +141,29 @@ func (c *Console) tailStream(rq *request) {
 		return
 	}
 	defer c.stopTail(ctx, cons, cc)
-	t.send(ctx, rq.w)
+	t.send(ctx, serverClosing(rq.r), rq.w)
+}
+
+// shutdowns holds, per HTTP server, a channel closed when it shuts down.
+// A tail's stream is never idle, so http.Server.Shutdown would wait for
+// it until its deadline and return with the stream still open; the
+// streams end on this instead. One entry per server, for the process's
+// life: a process runs one server (tests, a few).
+var shutdowns sync.Map // *http.Server → chan struct{}
+
+// serverClosing is the channel of r's server (nil, never closed, when r
+// came some other way than an http.Server).
+func serverClosing(r *http.Request) <-chan struct{} {
+	srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if !ok {
+		return nil
+	}
+	ch := make(chan struct{})
+	if v, loaded := shutdowns.LoadOrStore(srv, ch); loaded {
+		return v.(chan struct{})
+	}
+	srv.RegisterOnShutdown(func() { close(ch) })
+	return ch
 }
 
 // stopTail stops the tail's consumer and deletes it now, rather than
@@ -194,8 +217,9 @@ func (t *tailer) offer(subject string, seq uint64, data []byte) {
 	}
 }
 
-// send writes the stream until ctx ends or the browser stops reading.
-func (t *tailer) send(ctx context.Context, w http.ResponseWriter) {
+// send writes the stream until ctx ends, closing is closed or the
+// browser stops reading.
+func (t *tailer) send(ctx context.Context, closing <-chan struct{}, w http.ResponseWriter) {
 	rc := http.NewResponseController(w)
 	rc.SetWriteDeadline(time.Time{}) // a stream outlives any write timeout; ctx ends it
 	h := w.Header()
@@ -213,6 +237,8 @@ func (t *tailer) send(ctx context.Context, w http.ResponseWriter) {
 		var err error
 		select {
 		case <-ctx.Done():
+			return
+		case <-closing:
 			return
 		case <-beat.C:
 			_, err = fmt.Fprint(w, ": still here\n\n")

@@ -47,7 +47,7 @@ func TestTailerBounded(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w := &cancelAfter{ResponseRecorder: httptest.NewRecorder(), want: `"id":"e255"`, cancel: cancel}
-	tl.send(ctx, w)
+	tl.send(ctx, nil, w)
 	body := w.Body.String()
 	if !strings.Contains(body, fmt.Sprintf("event: dropped\ndata: %d\n\n", extra)) {
 		t.Errorf("no dropped notice for %d events in the stream", extra)
