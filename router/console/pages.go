@@ -29,6 +29,14 @@ var pages = []page{
 	{http.MethodPost, "rules/{bus}/{name}/targets/{target}/enable", auth.ActionTargetsWrite, "", (*Console).targetEnable},
 	{http.MethodGet, "tester", auth.ActionRulesTest, "Rule tester", (*Console).tester},
 	{http.MethodPost, "tester", auth.ActionRulesTest, "", (*Console).testerRun},
+	{http.MethodGet, "tail", auth.ActionAuditRead, "Live tail", (*Console).tail},
+	{http.MethodGet, "tail/stream", auth.ActionAuditRead, "", (*Console).tailStream},
+	{http.MethodGet, "search", auth.ActionAuditRead, "Search", (*Console).search},
+	{http.MethodGet, "search/{bus}/{seq}", auth.ActionAuditRead, "", (*Console).searchEvent},
+	{http.MethodGet, "dlq", auth.ActionDLQRead, "Dead letters", (*Console).dlq},
+	{http.MethodPost, "dlq/redrive", auth.ActionDLQRedrive, "", (*Console).dlqRedrive},
+	{http.MethodGet, "notifications", auth.ActionCTSNotificationList, "Notifications", (*Console).notifications},
+	{http.MethodGet, "topics", auth.ActionTopicsRead, "Topics", (*Console).topicsPage},
 }
 
 // navLink is one entry of the layout's nav.
