@@ -99,11 +99,11 @@ func (m *Manager) scanFiles(now time.Time) listing {
 // readFile updates one file's source when its content changed: at once
 // before the Manager has loaded, afterwards when the same changed content
 // was read twice in a row, so a file being written is not taken half-way.
-// A poll only hashes the file as it streams past; the file is read whole
-// only to be parsed, so an unchanged file of 100,000 rules costs its hash
-// every poll and not a copy of its bytes.
+// After the load a poll hashes the file and reads it whole only to parse
+// it, so an unchanged file of 100,000 rules costs its hash every poll and
+// not a copy of its bytes.
 func (m *Manager) readFile(path string, order int, root string, now time.Time) {
-	fp, err := hashFile(path)
+	src, fp, err := m.look(path)
 	s, ok := m.files[path]
 	if errors.Is(err, fs.ErrNotExist) {
 		return // deleted since listed: the next scan finds it gone
@@ -125,26 +125,33 @@ func (m *Manager) readFile(path string, order int, root string, now time.Time) {
 		m.noteChanging(s, now)
 		return
 	}
-	var src []byte
-	if err == nil {
+	if m.loaded && err == nil {
+		// Read twice alike: now read it whole, to parse. Content that
+		// changed since the hash has been read once, so it waits for the
+		// next poll as any change does.
 		src, err = m.opts.readFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
-			if !ok {
-				delete(m.files, path)
-			}
 			return
 		}
-		read := fingerprint(src, err)
-		if read != fp && m.loaded {
-			// Changed again since it was hashed: what was read has been
-			// seen once, so it waits for the next poll like any change.
+		if read := fingerprint(src, err); read != fp {
 			s.candidate = read
 			m.noteChanging(s, now)
 			return
 		}
-		fp = read
 	}
 	m.take(s, path, src, fp, err, now)
+}
+
+// look is the fingerprint of a file (or of the error reading it) and, at
+// the load, which parses every file, its bytes; afterwards the file is
+// only hashed, as it streams past.
+func (m *Manager) look(path string) ([]byte, string, error) {
+	if m.loaded {
+		fp, err := hashFile(path)
+		return nil, fp, err
+	}
+	src, err := m.opts.readFile(path)
+	return src, fingerprint(src, err), err
 }
 
 // take makes src, the content of fingerprint fp (or the error reading it),
