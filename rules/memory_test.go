@@ -5,6 +5,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"weak"
+
+	"github.com/auditbus/auditbus/rules"
 
 	"github.com/auditbus/auditbus/rules/rulestest"
 )
@@ -66,4 +69,25 @@ func TestTargetSettingsMemory(t *testing.T) {
 	if perRule > maxBytesPerRule {
 		t.Errorf("a rule with webhook settings keeps %.0f bytes, want at most %d", perRule, maxBytesPerRule)
 	}
+}
+
+// TestParsedRulesKeepNoSource: rules parsed from a file keep no part of
+// its bytes (no substring, no node pointing into them), so the file is
+// collected once parsed. The file is large enough to be parsed in chunks
+// on several goroutines, with the fast reader reusing its nodes.
+func TestParsedRulesKeepNoSource(t *testing.T) {
+	src := rulestest.Rules(2000, scaleSeed)
+	w := weak.Make(&src[0])
+	parsed, err := rules.ParseFile("rules.yaml", src)
+	if err != nil || len(parsed) != 2000 {
+		t.Fatalf("parsed %d rules, error %v; want 2000 and none", len(parsed), err)
+	}
+	// Two cycles: a parsing goroutine may still be on its way out, its
+	// chunk in hand, during the first.
+	runtime.GC()
+	runtime.GC()
+	if w.Value() != nil {
+		t.Error("the file's bytes are still reachable from its parsed rules")
+	}
+	runtime.KeepAlive(parsed)
 }

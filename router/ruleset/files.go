@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -98,8 +99,11 @@ func (m *Manager) scanFiles(now time.Time) listing {
 // readFile updates one file's source when its content changed: at once
 // before the Manager has loaded, afterwards when the same changed content
 // was read twice in a row, so a file being written is not taken half-way.
+// After the load a poll hashes the file and reads it whole only to parse
+// it, so an unchanged file of 100,000 rules costs its hash every poll and
+// not a copy of its bytes.
 func (m *Manager) readFile(path string, order int, root string, now time.Time) {
-	src, err := os.ReadFile(path)
+	src, fp, err := m.look(path)
 	s, ok := m.files[path]
 	if errors.Is(err, fs.ErrNotExist) {
 		return // deleted since listed: the next scan finds it gone
@@ -112,7 +116,6 @@ func (m *Manager) readFile(path string, order int, root string, now time.Time) {
 		m.touched[path] = true // back: its pending removal is over
 	}
 	s.order, s.rootPath, s.goneSince = order, root, time.Time{}
-	fp := fingerprint(src, err)
 	if ok && fp == s.fingerprint {
 		s.candidate, s.changing = "", 0
 		return
@@ -122,6 +125,38 @@ func (m *Manager) readFile(path string, order int, root string, now time.Time) {
 		m.noteChanging(s, now)
 		return
 	}
+	if m.loaded && err == nil {
+		// Read twice alike: now read it whole, to parse. Content that
+		// changed since the hash has been read once, so it waits for the
+		// next poll as any change does.
+		src, err = m.opts.readFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return
+		}
+		if read := fingerprint(src, err); read != fp {
+			s.candidate = read
+			m.noteChanging(s, now)
+			return
+		}
+	}
+	m.take(s, path, src, fp, err, now)
+}
+
+// look is the fingerprint of a file (or of the error reading it) and, at
+// the load, which parses every file, its bytes; afterwards the file is
+// only hashed, as it streams past.
+func (m *Manager) look(path string) ([]byte, string, error) {
+	if m.loaded {
+		fp, err := hashFile(path)
+		return nil, fp, err
+	}
+	src, err := m.opts.readFile(path)
+	return src, fingerprint(src, err), err
+}
+
+// take makes src, the content of fingerprint fp (or the error reading it),
+// what the file's source wants to run.
+func (m *Manager) take(s *source, path string, src []byte, fp string, err error, now time.Time) {
 	s.fingerprint, s.candidate, s.changing, s.held = fp, "", 0, nil
 	m.touched[path] = true
 	if err != nil {
@@ -139,6 +174,21 @@ func (m *Manager) readFile(path string, order int, root string, now time.Time) {
 		s.want.fingerprint = fp
 		m.holdLoss(s, now)
 	}
+}
+
+// hashFile is the fingerprint of the file at path, read in small pieces,
+// and the error opening or reading it, if any.
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return fingerprint(nil, err), err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fingerprint(nil, err), err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // fingerprint identifies a file's content, or the error reading it.

@@ -1,6 +1,7 @@
 package ruleset
 
 import (
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,11 +47,14 @@ type options struct {
 	log       zerolog.Logger
 	reg       prometheus.Registerer
 	now       func() time.Time // the clock of settle times; tests set it
+	// readFile reads a rule file whole, to parse it; tests watch the
+	// bytes it returns.
+	readFile func(string) ([]byte, error)
 }
 
 func buildOptions(opts []Option) options {
 	o := options{interval: DefaultPollInterval, settle: DefaultSettle, bucket: DefaultBucket, replicas: 1,
-		writeWait: DefaultWriteWait, log: zerolog.Nop(), now: time.Now, check: func(*rules.Rule) rules.Errors { return nil }}
+		writeWait: DefaultWriteWait, log: zerolog.Nop(), now: time.Now, readFile: os.ReadFile, check: func(*rules.Rule) rules.Errors { return nil }}
 	for _, opt := range opts {
 		opt(&o)
 	}
