@@ -101,11 +101,9 @@ func (r *Router) sweepOnce(ctx context.Context, gauged map[targetKey]bool) error
 			backlogs[key] = bl
 		}
 	}
-	r.lanesMu.RLock()
-	for key := range r.lanes {
-		backlogs[key] = backlogs[key] // every lane has its gauges, 0 when nothing waits
+	for key := range r.table.Load().bindings {
+		backlogs[key] = backlogs[key] // every pair has its gauges, 0 when nothing waits
 	}
-	r.lanesMu.RUnlock()
 	r.setGauges(backlogs, gauged)
 	r.backlogMu.Lock()
 	r.backlogs = backlogs
@@ -116,9 +114,9 @@ func (r *Router) sweepOnce(ctx context.Context, gauged map[targetKey]bool) error
 		}
 	}
 	for key := range parked {
-		if l := r.lane(key); l == nil {
+		if l, b := r.lane(key); l == nil {
 			r.checkOrphan(ctx, key, now)
-		} else if delete(r.orphans, key); !r.laneHeld(l) {
+		} else if delete(r.orphans, key); !r.holds(key, b) {
 			r.startDrain(key, l)
 		}
 	}
@@ -234,7 +232,7 @@ func (r *Router) runDrain(ctx, work context.Context, key targetKey, l *lane) err
 	}
 	handle := func(work context.Context, msg jetstream.Msg) { r.drainOne(ctx, work, key, l, msg) }
 	r.pull(ctx, work, cons, conc, handle, func(empty bool) bool {
-		if r.lane(key) != l || l != nil && r.laneHeld(l) {
+		if now, b := r.lane(key); now != l || l != nil && r.holds(key, b) {
 			return false
 		}
 		if !empty {
@@ -254,7 +252,7 @@ func (r *Router) drainOne(ctx, work context.Context, key targetKey, l *lane, msg
 	if l == nil {
 		a := r.newAttempt(d, nil)
 		a.dead = "target removed"
-		if r.lane(key) != nil {
+		if l, _ := r.lane(key); l != nil {
 			a.dead, a.held = "", true // back in the rules meanwhile
 		}
 		r.settleDelivery(work, a)

@@ -44,10 +44,6 @@ type Router struct {
 	drains  sync.WaitGroup  // backlog drains (backlog.go)
 	closing sync.WaitGroup  // replaced tables being closed
 
-	lanesMu    sync.RWMutex // guards lanes, consenting; writers also hold mu
-	lanes      map[targetKey]*lane
-	consenting []*lane // the lanes of targets that ask for consent
-
 	drainsOf sync.Map      // targetKey -> *lane (nil: an orphan): one backlog drain per key at most (backlog.go)
 	kick     chan struct{} // asks the sweep to look now
 
@@ -69,7 +65,7 @@ type Router struct {
 // building sinks with deps. It has no rules until SetRules.
 func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 	o := buildOptions(opts)
-	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg), lanes: map[targetKey]*lane{},
+	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg),
 		backlogs: map[targetKey]Backlog{}, orphans: map[targetKey]time.Time{},
 		kick:   make(chan struct{}, 1),
 		states: map[targetKey]cached{}, started: make(chan struct{})}
