@@ -44,8 +44,9 @@ type Router struct {
 	drains  sync.WaitGroup  // backlog drains (backlog.go)
 	closing sync.WaitGroup  // replaced tables being closed
 
-	drainsOf sync.Map      // targetKey -> *lane (nil: an orphan): one backlog drain per key at most (backlog.go)
-	kick     chan struct{} // asks the sweep to look now
+	drainsOf sync.Map        // targetKey -> *lane (nil: an orphan): one backlog drain per key at most (backlog.go)
+	kick     chan struct{}   // asks the sweep to look now
+	direct   chan *directTry // idle direct workers take their next attempt here (direct.go)
 
 	backlogMu sync.RWMutex
 	backlogs  map[targetKey]Backlog   // what the last sweep saw (backlog.go)
@@ -67,7 +68,7 @@ func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 	o := buildOptions(opts)
 	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg),
 		backlogs: map[targetKey]Backlog{}, orphans: map[targetKey]time.Time{},
-		kick:   make(chan struct{}, 1),
+		kick: make(chan struct{}, 1), direct: make(chan *directTry),
 		states: map[targetKey]cached{}, started: make(chan struct{})}
 	empty, _, _ := buildTable(context.Background(), emptySet, deps, r.metrics)
 	r.table.Store(empty)
