@@ -249,24 +249,16 @@ func (r *Router) runDrain(ctx, work context.Context, key targetKey, l *lane) err
 // drainOne delivers (or, for an orphan, dead-letters) one backlog message.
 func (r *Router) drainOne(ctx, work context.Context, key targetKey, l *lane, msg jetstream.Msg) {
 	d := fetched(key, msg)
-	if l == nil {
-		a := r.newAttempt(d, nil)
-		a.dead = "target removed"
-		if l, _ := r.lane(key); l != nil {
-			a.dead, a.held = "", true // back in the rules meanwhile
-		}
-		r.settleDelivery(work, a)
+	if l != nil {
+		r.deliver(ctx, work, l, d, time.Time{}, 0)
 		return
 	}
-	stop := r.keepAlive(msg) // the wait for a slot may outlast the ack wait
-	ok := l.acquire(ctx, time.Time{}, 0)
-	stop()
-	if !ok {
-		_ = msg.Nak()
-		return
+	a := r.newAttempt(d, nil)
+	a.dead = "target removed"
+	if l, _ := r.lane(key); l != nil {
+		a.dead, a.held = "", true // back in the rules meanwhile
 	}
-	defer l.release()
-	r.deliver(work, l, d)
+	r.settleDelivery(work, a)
 }
 
 // backlogConsumerConfig is the consumer of key's backlog, which exists

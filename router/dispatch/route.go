@@ -25,18 +25,9 @@ func (r *Router) route(ctx context.Context, msg jetstream.Msg) {
 		r.park(ctx, d, l)
 		return
 	}
-	stop := r.keepAlive(msg) // a wait for a slot may outlast a short ack wait
 	now := time.Now()
-	ok := l.acquire(ctx, now.Add(slotWait), l.room(now, DefaultDeliveryWorkers/2))
-	stop()
-	switch {
-	case ok:
-		defer l.release()
-		r.deliver(ctx, l, d)
-	case ctx.Err() != nil:
-		_ = msg.Nak()
-	default: // no slot in time: the backlog takes it, and drains as slots free up
-		r.park(ctx, d, l)
+	if !r.deliver(ctx, ctx, l, d, now.Add(slotWait), l.room(now, DefaultDeliveryWorkers/2)) {
+		r.park(ctx, d, l) // the backlog takes it, and drains as slots free up
 		r.startDrain(key, l)
 	}
 }
