@@ -55,9 +55,8 @@ func (r *Router) kickSweep() {
 
 // sweep runs until ctx ends: every depth interval, and when the target
 // states change, it reads what the deliveries stream holds per target (one
-// request, plus one per subject kind of each target with a backlog for the
-// oldest's age), updates the gauges and Backlog, starts the drain of every
-// backlog whose target may take deliveries, and dead-letters orphans.
+// request, and three per target with a backlog for the oldest's age),
+// updates the gauges and Backlog, starts the drains, and checks orphans.
 func (r *Router) sweep(ctx context.Context) {
 	tick := time.NewTicker(r.opts.depthInterval)
 	defer tick.Stop()
@@ -211,13 +210,10 @@ func (r *Router) startDrain(key targetKey, l *lane) {
 }
 
 // runDrain creates the backlog's consumer, or finds it (shared by the
-// replicas that drain it; CreateOrUpdateConsumer is idempotent), once the
-// bus's store is whole, and delivers from it through the lane (pull, at
-// most the lane's concurrency at once) until the backlog is empty, the
-// target is held, or the lane is replaced; an orphan's (l nil) until its
-// pair is back. JetStream deletes the consumer once nobody pulled it for
-// backlogInactive, so an idle target costs no consumer. A consumer lost
-// meanwhile costs nothing: what it had not acked is still on the backlog.
+// replicas that drain it), once the bus's store is whole, and delivers
+// from it through the lane until the backlog is empty, the target is
+// held, or the lane is replaced; an orphan's (l nil) until its pair is
+// back. JetStream deletes the consumer once unused (backlogInactive).
 func (r *Router) runDrain(ctx, work context.Context, key targetKey, l *lane) error {
 	conc := r.opts.concurrency
 	if l != nil {

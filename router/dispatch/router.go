@@ -80,11 +80,9 @@ var emptySet, _ = rules.Compile(nil)
 // SetRules builds sinks for set, gives every (rule, target) of it a lane,
 // and swaps the set in atomically: deliveries already running finish with
 // the old sinks, which are closed after them. It makes no JetStream call
-// per target. What is queued for pairs the new set no longer has is
-// parked, and dead-lettered (reason "target removed") if they do not come
-// back within the removed-target grace (backlog.go), never dropped. On
-// error the running set stays. After Run returned it fails with
-// ErrStopped.
+// per target. What is queued for pairs the new set lacks is kept (doc.go,
+// "Removed targets"). On error the running set stays. After Run returned
+// it fails with ErrStopped.
 func (r *Router) SetRules(ctx context.Context, set *rules.Set) error {
 	t, warnings, err := buildTable(ctx, set, r.deps, r.metrics)
 	if err != nil {
@@ -227,9 +225,8 @@ func (r *Router) stop() error {
 
 // pull fetches batches sized to the free workers while ctx lasts and goOn
 // (nil: always; told whether the last fetch brought nothing) says so, and
-// handles each message in its own goroutine with the work context; it
-// returns once every handler returned. A message fetched after ctx ended
-// is handed back at once. A consumer deleted under it is healed.
+// handles each message in its own goroutine with the work context until
+// every handler returned. A consumer deleted under it is healed.
 func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, workers int, handle func(context.Context, jetstream.Msg), goOn func(empty bool) bool) {
 	var inflight sync.WaitGroup
 	defer inflight.Wait()
