@@ -152,9 +152,9 @@
 // Per-(rule, target) consumers and what kept them alive (removal grace
 // per consumer, stranded sweeps, per-queue recreation); a second copy of
 // attempt and settlement for direct deliveries; diverting a busy target
-// to its backlog while it drained; three slot waits; a drain's own fetch
-// loop and settlement; a separate path re-creating deleted consumers; a
-// second record of the fan-out's event; a second map of the lanes beside
-// the rule table; and a target state cache that served a router never
-// opened.
+// to its backlog while it drained; three slot waits, and a second
+// wait-and-deliver for backlog messages; a drain's own fetch loop and
+// settlement; a separate path re-creating deleted consumers; a second
+// record of the fan-out's event; a second map of the lanes beside the
+// rule table; and a target state cache that served a router never opened.
 package dispatch
