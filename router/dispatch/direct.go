@@ -67,7 +67,7 @@ func (r *Router) launch(ctx context.Context, t *table, ev *delivery, matched []*
 				d.decoded = ev.decoded
 				try := &directTry{d: d, l: l, done: make(chan struct{}), copy: make(chan uint64, 1)}
 				tries = append(tries, try)
-				r.startDirect(ctx, try)
+				go r.tryDirect(ctx, try)
 				continue
 			}
 			if m == nil {
@@ -141,36 +141,6 @@ func (r *Router) awaitDirect(ctx context.Context, tries []*directTry, deadline t
 	}
 	return p.wait(ctx, r.opts.pubAckWait)
 }
-
-// startDirect hands try to an idle direct worker, or starts one. A worker
-// waits for its next attempt for directIdle before it ends, so that a busy
-// router reuses its goroutines, and the stacks their attempts grew,
-// rather than starting one per attempt. It ends with the work context too.
-func (r *Router) startDirect(ctx context.Context, try *directTry) {
-	select {
-	case r.direct <- try:
-		return
-	default:
-	}
-	go func() {
-		idle := time.NewTimer(directIdle)
-		defer idle.Stop()
-		for {
-			r.tryDirect(ctx, try)
-			idle.Reset(directIdle)
-			select {
-			case try = <-r.direct:
-			case <-idle.C:
-				return
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-}
-
-// directIdle is how long a direct worker waits for another attempt.
-const directIdle = time.Second
 
 // tryDirect attempts try in its lane's slot. The fan-out settles it and
 // releases the slot, unless it stopped waiting: then the slot is released

@@ -44,9 +44,8 @@ type Router struct {
 	drains  sync.WaitGroup  // backlog drains (backlog.go)
 	closing sync.WaitGroup  // replaced tables being closed
 
-	drainsOf sync.Map        // targetKey -> *lane (nil: an orphan): one backlog drain per key at most (backlog.go)
-	kick     chan struct{}   // asks the sweep to look now
-	direct   chan *directTry // idle direct workers take their next attempt here (direct.go)
+	drainsOf sync.Map      // targetKey -> *lane (nil: an orphan): one backlog drain per key at most (backlog.go)
+	kick     chan struct{} // asks the sweep to look now
 
 	backlogMu sync.RWMutex
 	backlogs  map[targetKey]Backlog   // what the last sweep saw (backlog.go)
@@ -68,7 +67,7 @@ func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 	o := buildOptions(opts)
 	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg),
 		backlogs: map[targetKey]Backlog{}, orphans: map[targetKey]time.Time{},
-		kick: make(chan struct{}, 1), direct: make(chan *directTry),
+		kick:   make(chan struct{}, 1),
 		states: map[targetKey]cached{}, started: make(chan struct{})}
 	empty, _, _ := buildTable(context.Background(), emptySet, deps, r.metrics)
 	r.table.Store(empty)
