@@ -55,9 +55,8 @@ func (r *Router) kickSweep() {
 
 // sweep runs until ctx ends: every depth interval, and when the target
 // states change, it reads what the deliveries stream holds per target (one
-// request, plus one per subject kind of each target with a backlog for the
-// oldest's age), updates the gauges and Backlog, starts the drain of every
-// backlog whose target may take deliveries, and dead-letters orphans.
+// request, and three per target with a backlog for the oldest's age),
+// updates the gauges and Backlog, starts the drains, and checks orphans.
 func (r *Router) sweep(ctx context.Context) {
 	tick := time.NewTicker(r.opts.depthInterval)
 	defer tick.Stop()
@@ -101,11 +100,9 @@ func (r *Router) sweepOnce(ctx context.Context, gauged map[targetKey]bool) error
 			backlogs[key] = bl
 		}
 	}
-	r.lanesMu.RLock()
-	for key := range r.lanes {
-		backlogs[key] = backlogs[key] // every lane has its gauges, 0 when nothing waits
+	for key := range r.table.Load().bindings {
+		backlogs[key] = backlogs[key] // every pair has its gauges, 0 when nothing waits
 	}
-	r.lanesMu.RUnlock()
 	r.setGauges(backlogs, gauged)
 	r.backlogMu.Lock()
 	r.backlogs = backlogs
@@ -116,9 +113,9 @@ func (r *Router) sweepOnce(ctx context.Context, gauged map[targetKey]bool) error
 		}
 	}
 	for key := range parked {
-		if l := r.lane(key); l == nil {
+		if l, b := r.lane(key); l == nil {
 			r.checkOrphan(ctx, key, now)
-		} else if delete(r.orphans, key); !r.laneHeld(l) {
+		} else if delete(r.orphans, key); !r.holds(key, b) {
 			r.startDrain(key, l)
 		}
 	}
@@ -213,13 +210,10 @@ func (r *Router) startDrain(key targetKey, l *lane) {
 }
 
 // runDrain creates the backlog's consumer, or finds it (shared by the
-// replicas that drain it; CreateOrUpdateConsumer is idempotent), once the
-// bus's store is whole, and delivers from it through the lane (pull, at
-// most the lane's concurrency at once) until the backlog is empty, the
-// target is held, or the lane is replaced; an orphan's (l nil) until its
-// pair is back. JetStream deletes the consumer once nobody pulled it for
-// backlogInactive, so an idle target costs no consumer. A consumer lost
-// meanwhile costs nothing: what it had not acked is still on the backlog.
+// replicas that drain it), once the bus's store is whole, and delivers
+// from it through the lane until the backlog is empty, the target is
+// held, or the lane is replaced; an orphan's (l nil) until its pair is
+// back. JetStream deletes the consumer once unused (backlogInactive).
 func (r *Router) runDrain(ctx, work context.Context, key targetKey, l *lane) error {
 	conc := r.opts.concurrency
 	if l != nil {
@@ -234,7 +228,7 @@ func (r *Router) runDrain(ctx, work context.Context, key targetKey, l *lane) err
 	}
 	handle := func(work context.Context, msg jetstream.Msg) { r.drainOne(ctx, work, key, l, msg) }
 	r.pull(ctx, work, cons, conc, handle, func(empty bool) bool {
-		if r.lane(key) != l || l != nil && r.laneHeld(l) {
+		if now, b := r.lane(key); now != l || l != nil && r.holds(key, b) {
 			return false
 		}
 		if !empty {
@@ -251,24 +245,16 @@ func (r *Router) runDrain(ctx, work context.Context, key targetKey, l *lane) err
 // drainOne delivers (or, for an orphan, dead-letters) one backlog message.
 func (r *Router) drainOne(ctx, work context.Context, key targetKey, l *lane, msg jetstream.Msg) {
 	d := fetched(key, msg)
-	if l == nil {
-		a := r.newAttempt(d, nil)
-		a.dead = "target removed"
-		if r.lane(key) != nil {
-			a.dead, a.held = "", true // back in the rules meanwhile
-		}
-		r.settleDelivery(work, a)
+	if l != nil {
+		r.deliver(ctx, work, l, d, time.Time{}, 0)
 		return
 	}
-	stop := r.keepAlive(msg) // the wait for a slot may outlast the ack wait
-	ok := l.acquire(ctx, time.Time{}, 0)
-	stop()
-	if !ok {
-		_ = msg.Nak()
-		return
+	a := r.newAttempt(d, nil)
+	a.dead = "target removed"
+	if l, _ := r.lane(key); l != nil {
+		a.dead, a.held = "", true // back in the rules meanwhile
 	}
-	defer l.release()
-	r.deliver(work, l, d)
+	r.settleDelivery(work, a)
 }
 
 // backlogConsumerConfig is the consumer of key's backlog, which exists

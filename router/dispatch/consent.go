@@ -103,10 +103,6 @@ func (r *Router) holds(key targetKey, b *binding) bool {
 	return false
 }
 
-// laneHeld reports whether l's deliveries are held (holds), by the
-// binding the installed table gave it.
-func (r *Router) laneHeld(l *lane) bool { return r.holds(l.key, l.bind.Load()) }
-
 // steward runs until ctx ends: every stewardPoll it asks for consent for
 // each target that awaits it and is due, one request per target at a
 // time, each in its own goroutine so one slow endpoint delays no other.
@@ -121,16 +117,9 @@ func (r *Router) steward(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		r.lanesMu.RLock()
-		lanes := r.consenting
-		r.lanesMu.RUnlock()
 		now := time.Now()
-		for _, l := range lanes {
-			b := l.bind.Load() // nil, or without consent, once the rules changed
-			if b == nil || b.consent == nil {
-				continue
-			}
-			c := b.consent
+		for _, b := range r.table.Load().consent {
+			l, c := b.lane, b.consent
 			if rec, _ := r.stateOf(l.key); rec.Disabled || !consentDue(&rec, c, now) || !l.seeking.CompareAndSwap(false, true) {
 				continue
 			}

@@ -13,11 +13,9 @@ import (
 )
 
 // openConsumers creates, or updates to this router's options, the
-// deliveries and dead-letter streams and the two shared durable consumers.
-// It is the one place they are made: Open calls it, and so does heal when
-// one was deleted under the router (an operator's `nats consumer rm`).
-// CreateOrUpdateConsumer is idempotent, and a pull handle names its
-// consumer, so the pullers go on with the handles they have.
+// deliveries and dead-letter streams and the two shared durable consumers:
+// at Open, and again from heal. CreateOrUpdateConsumer is idempotent, and
+// a pull handle names its consumer, so the pullers keep their handles.
 func (r *Router) openConsumers(ctx context.Context) (events, deliveries jetstream.Consumer, err error) {
 	if err := bus.EnsureDeliveryStreams(ctx, r.js, bus.DeliveriesConfig{DLQMaxAge: r.opts.dlqMaxAge, Replicas: r.opts.replicas}); err != nil {
 		return nil, nil, err
@@ -39,12 +37,10 @@ func (r *Router) openConsumers(ctx context.Context) (events, deliveries jetstrea
 	return events, deliveries, nil
 }
 
-// heal re-creates the shared consumers (openConsumers) when err may say
-// one is gone and consumersAbsent confirms it. A deleted consumer does not
-// fail Fetch: the batch ends with jetstream.ErrConsumerDeleted (a pull
-// request was waiting) or nats.ErrNoResponders (none was). On failure it
-// waits a little, so a puller does not spin on a consumer that cannot come
-// back.
+// heal re-creates the shared consumers when err may say one is gone (a
+// deleted consumer ends a batch with jetstream.ErrConsumerDeleted, or
+// nats.ErrNoResponders when no pull was waiting) and consumersAbsent
+// confirms it. On failure it waits a little, so a puller does not spin.
 func (r *Router) heal(ctx context.Context, err error) {
 	if ctx.Err() != nil || !(errors.Is(err, jetstream.ErrConsumerDeleted) ||
 		errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, nats.ErrNoResponders)) {
@@ -69,13 +65,9 @@ func (r *Router) heal(ctx context.Context, err error) {
 
 const healTimeout = 10 * time.Second
 
-// consumersAbsent reports whether a shared consumer JetStream said was
-// not found is to be created: once the bus's store is whole
-// (disk.Settled), one still is not found (or its stream), and no
-// reopening of the streams began meanwhile. While the streams are reopened
-// after a full disk, JetStream answers "not found" for what it has not
-// recovered yet, and creating it then would replace what is being
-// recovered.
+// consumersAbsent reports whether a shared consumer is to be created:
+// once the bus's store is whole, one (or its stream) is still not found,
+// and no reopening began meanwhile (WithDiskWatch says why).
 func (r *Router) consumersAbsent(ctx context.Context) bool {
 	epoch, err := r.opts.disk.Settled(ctx)
 	if err != nil {
@@ -92,11 +84,9 @@ func (r *Router) consumersAbsent(ctx context.Context) bool {
 }
 
 // deliveriesConsumerConfig is the one durable consumer of ready
-// deliveries, shared by every target and every replica. Its ack-pending
-// bound is what the process may hold at once (DefaultDeliveryWorkers) and a
-// little more: a lane never holds more than twice its concurrency of it,
-// and every wait longer than an attempt leaves it (a retry is scheduled,
-// a held or saturated target's delivery parked).
+// deliveries. Its ack-pending bound is what the process may hold at once
+// (DefaultDeliveryWorkers) and a little more: every wait longer than an
+// attempt leaves it.
 func (r *Router) deliveriesConsumerConfig() jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:       bus.DeliveriesConsumer,
@@ -111,15 +101,12 @@ func (r *Router) deliveriesConsumerConfig() jetstream.ConsumerConfig {
 }
 
 // eventsConsumerConfig is the shared durable consumer of the events
-// stream. An existing one keeps its start, which JetStream would refuse to
-// change anyway. A missing one starts at the beginning of the stream for
-// a new bus, but not after a deletion under the router: that would fan out
-// again every stored event (days of them), and their deliveries' message
-// ids are remembered only for the duplicate window. It starts after the
-// ack floor last seen (at Open, and by the sweep), so what is fanned out
-// again is at most a depth interval's worth of events, recent enough to
-// be deduplicated; unless the stream was created anew (deleted, then
-// created by a start), whose events were never fanned out.
+// stream. An existing one keeps its start (JetStream refuses to change
+// it). A missing one starts at the stream's beginning for a new bus, but
+// after a deletion under the router after the ack floor last seen (at
+// Open, and by the sweep): fanning out days of events again would queue
+// duplicates once their message ids left the duplicate window. A stream
+// created anew starts at its beginning: none of its events was fanned out.
 func (r *Router) eventsConsumerConfig(ctx context.Context) (jetstream.ConsumerConfig, error) {
 	cfg := jetstream.ConsumerConfig{
 		Durable:       ConsumerName,

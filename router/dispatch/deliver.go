@@ -31,15 +31,25 @@ func (r *Router) newAttempt(d *delivery, l *lane) *attempt {
 		maxN: r.opts.maxAttempts, maxAge: r.opts.maxAge}
 }
 
-// deliver tries one fetched delivery of l's target, in a slot of l, and
-// settles it. It is kept alive from the start: a wait for the rate limit
-// may outlast the ack wait, and JetStream would hand the message to
-// another worker.
-func (r *Router) deliver(ctx context.Context, l *lane, d *delivery) {
+// deliver waits for a slot of l for the fetched delivery d (acquire: until
+// deadline, with room, while wait lasts), attempts d and settles it. The
+// message is kept alive meanwhile: the waits for a slot and for the rate
+// may outlast the ack wait, and JetStream would hand it to another worker.
+// It reports false, having done nothing, when no slot came in time; one
+// that wait ended is handed back.
+func (r *Router) deliver(wait, work context.Context, l *lane, d *delivery, deadline time.Time, room int) bool {
 	stop := r.keepAlive(d.msg)
-	a := r.attempt(ctx, l, d, func() error { return l.limiter.Wait(ctx) })
-	stop()
-	r.settleDelivery(ctx, a)
+	defer stop()
+	if !l.acquire(wait, deadline, room) {
+		if wait.Err() == nil {
+			return false
+		}
+		_ = d.msg.Nak()
+		return true
+	}
+	defer l.release()
+	r.settleDelivery(work, r.attempt(work, l, d, func() error { return l.limiter.Wait(work) }))
+	return true
 }
 
 // attempt makes one attempt of d in a slot of l, with the current rules,

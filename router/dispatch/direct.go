@@ -2,7 +2,7 @@ package dispatch
 
 import (
 	"context"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -11,49 +11,40 @@ import (
 	"github.com/auditbus/auditbus/rules"
 )
 
-// Delivering straight from the fan-out. A matched target that may take a
-// delivery now (not held, a slot of its lane free or free within half the
-// direct wait, with at most lane.directRoom fan-outs waiting for one, its
-// rate allowing) gets it from the fan-out, with the event decoded
-// once for all of them: the common case costs the event's own write and
-// ack, and no delivery message. What cannot go at once is queued. The
-// fan-out waits for its direct attempts until the direct wait
-// (WithDirectWait) is over; an attempt still running then gets a parked
-// copy, so the event is acked with nothing that depends on this process
-// alone, and a hanging target holds an event no longer than the direct
-// wait. Such a late attempt that succeeds deletes its copy again when it
-// can (a drain that already took the copy delivers it twice: at least
-// once). The slot wait ends half-way, so an attempt that got its slot
-// late still has half the direct wait to finish before it needs a copy.
+// Delivering straight from the fan-out (doc.go). The slot wait ends
+// half-way through the direct wait, so that an attempt that got its slot
+// late still has time to finish before it needs a parked copy. A late
+// attempt's copy that a drain already took is delivered twice: at least
+// once.
 
 // directTry is one delivery the fan-out attempts itself.
 type directTry struct {
-	d    *delivery
-	l    *lane
-	done chan struct{} // closed once a is final
-
-	mu       sync.Mutex
-	a        *attempt
-	finished bool   // a is final
-	late     bool   // the fan-out stopped waiting: the copy stands for it
-	copySeq  uint64 // the copy's stream sequence, once stored
+	d     *delivery
+	l     *lane
+	state atomic.Int32  // running, then finished (the fan-out settles it) or late (its parked copy stands for it)
+	done  chan struct{} // closed once a is set
+	a     *attempt
+	copy  chan uint64 // a late try's copy: its sequence once stored; then closed
 }
+
+// The states of a directTry.
+const (
+	running = iota
+	finished
+	late
+)
 
 // deliverOrQueue delivers ev to every target of matched that can take it
 // now, and stores what stands for every other delivery.
 func (r *Router) deliverOrQueue(ctx context.Context, t *table, ev *delivery, matched []*rules.Rule) error {
 	start := time.Now()
-	deadline := start.Add(r.opts.directWait)
 	p := &publishes{js: r.js}
 	tries, err := r.launch(ctx, t, ev, matched, start.Add(r.opts.directWait/2), p)
 	if err != nil {
 		abandon(tries)
 		return err
 	}
-	if err := r.awaitDirect(ctx, tries, deadline, p); err != nil {
-		return err
-	}
-	return p.wait(ctx, r.opts.pubAckWait)
+	return r.awaitDirect(ctx, tries, start.Add(r.opts.directWait), p)
 }
 
 // launch starts the direct attempts of ev's deliveries and publishes
@@ -65,7 +56,7 @@ func (r *Router) launch(ctx context.Context, t *table, ev *delivery, matched []*
 			d, l := ev.forTarget(b.key), b.lane
 			var m *nats.Msg
 			switch {
-			case r.laneHeld(l):
+			case r.holds(b.key, b):
 				r.countsOf(d.key, l).inc(parked)
 				m = d.parked(0)
 			case r.opts.directWait > 0 && l.acquire(ctx, slotBy, l.directRoom(time.Now(), time.Until(slotBy), r.opts.workers/2)):
@@ -74,7 +65,7 @@ func (r *Router) launch(ctx context.Context, t *table, ev *delivery, matched []*
 					break
 				}
 				d.decoded = ev.decoded
-				try := &directTry{d: d, l: l, done: make(chan struct{})}
+				try := &directTry{d: d, l: l, done: make(chan struct{}), copy: make(chan uint64, 1)}
 				tries = append(tries, try)
 				go r.tryDirect(ctx, try)
 				continue
@@ -94,23 +85,20 @@ func (r *Router) launch(ctx context.Context, t *table, ev *delivery, matched []*
 // matched again): their slots are released as they finish.
 func abandon(tries []*directTry) {
 	for _, try := range tries {
-		try.mu.Lock()
-		finished := try.finished
-		try.late = true
-		try.mu.Unlock()
-		if finished {
+		if try.state.CompareAndSwap(running, late) {
+			close(try.copy)
+		} else {
 			try.l.release()
 		}
 	}
 }
 
-// awaitDirect waits for tries until deadline and stores what stands for
-// each (settle): its retry, parked copy or dead letter, nothing when
-// delivered; and for one still running, a parked copy.
+// awaitDirect waits for tries until deadline and stores with p what
+// stands for each (settle: its retry, parked copy or dead letter, nothing
+// when delivered; for one still running, a parked copy), then waits for
+// every PubAck of p. A late try that delivers is told its copy's sequence,
+// to delete it.
 func (r *Router) awaitDirect(ctx context.Context, tries []*directTry, deadline time.Time, p *publishes) error {
-	if len(tries) == 0 {
-		return nil
-	}
 	wctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	for _, try := range tries {
@@ -119,83 +107,57 @@ func (r *Router) awaitDirect(ctx context.Context, tries []*directTry, deadline t
 		case <-wctx.Done():
 		}
 	}
-	var late []*directTry
-	var copies []int
-	for _, try := range tries {
-		try.mu.Lock()
-		try.late = !try.finished
-		try.mu.Unlock()
-		if !try.late {
-			// Released once settled: a 410 disables the target before
-			// another delivery may take the slot.
-			defer try.l.release()
-		}
-	}
-	for _, try := range tries {
-		if try.late {
-			r.countsOf(try.d.key, try.l).inc(parked)
-			i, err := p.add(try.d.parked(0))
-			if err != nil {
-				return err
+	copies := map[*directTry]int{} // a late try's copy's index in p
+	defer func() {
+		for try, i := range copies {
+			if i < len(p.acks) {
+				try.copy <- p.acks[i].Sequence
 			}
-			late, copies = append(late, try), append(copies, i)
-			continue
+			close(try.copy)
 		}
-		// Settled as a queued one would be, stored with the event's
-		// PubAcks (a dead letter at once); one shutdown interrupted is queued.
-		put := func(m *nats.Msg) error {
-			_, err := p.add(m)
-			return err
-		}
-		var err error
-		if try.a.handBack {
-			err = put(try.d.standIn("", 0, try.d.msgID("")))
-		} else {
-			_, err = r.settle(ctx, try.a, put)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if len(late) == 0 {
-		return nil
-	}
-	if err := p.wait(ctx, r.opts.pubAckWait); err != nil {
+	}()
+	put := func(m *nats.Msg) error {
+		_, err := p.add(m)
 		return err
 	}
-	for i, try := range late {
-		seq := p.acks[copies[i]].Sequence
-		try.mu.Lock()
-		try.copySeq = seq
-		delivered := try.finished && try.a.delivered()
-		try.mu.Unlock()
-		if delivered {
-			r.deleteCopy(ctx, seq)
+	for i, try := range tries {
+		var err error
+		switch {
+		case try.state.CompareAndSwap(running, late):
+			r.countsOf(try.d.key, try.l).inc(parked)
+			copies[try] = len(p.futures) // never acked when the publish fails
+			err = put(try.d.parked(0))
+		case try.a.handBack: // shutdown interrupted it: queued
+			err = put(try.d.standIn("", 0, try.d.msgID("")))
+			try.l.release()
+		default: // settled as a queued one would be, with the event's PubAcks (a dead letter at once)
+			_, err = r.settle(ctx, try.a, put)
+			try.l.release() // after a 410 disabled the target
+		}
+		if err != nil {
+			abandon(tries[i+1:])
+			return err
 		}
 	}
-	return nil
+	return p.wait(ctx, r.opts.pubAckWait)
 }
 
-// tryDirect attempts try in its lane's slot. The slot is released once the
-// outcome is settled, by the fan-out (so that a 410 disables the target
-// before another delivery takes the slot), or here when the fan-out
-// stopped waiting.
+// tryDirect attempts try in its lane's slot. The fan-out settles it and
+// releases the slot, unless it stopped waiting: then the slot is released
+// here, and a success deletes the parked copy once it is stored.
 func (r *Router) tryDirect(ctx context.Context, try *directTry) {
-	a := r.attempt(ctx, try.l, try.d, nil)
-	try.mu.Lock()
-	try.a, try.finished = a, true
-	late, seq := try.late, try.copySeq
-	try.mu.Unlock()
+	try.a = r.attempt(ctx, try.l, try.d, nil)
 	close(try.done)
-	if !late {
+	if try.state.CompareAndSwap(running, finished) {
 		return
 	}
 	try.l.release()
-	if a.delivered() {
-		a.counts.inc(delivered)
-		if seq > 0 {
-			r.deleteCopy(ctx, seq)
-		}
+	if !try.a.delivered() {
+		return
+	}
+	try.a.counts.inc(delivered)
+	if seq, ok := <-try.copy; ok {
+		r.deleteCopy(ctx, seq)
 	}
 }
 

@@ -29,8 +29,7 @@ type lane struct {
 	pace        atomic.Int64  // deliveries done in the slot wait before paceStart
 	paced       atomic.Bool   // pace measured a whole slot wait
 	counts      atomic.Pointer[counts]
-	bind        atomic.Pointer[binding] // the installed table's; nil once the lane is no longer key's
-	seeking     atomic.Bool             // a consent request is being sent (consent.go)
+	seeking     atomic.Bool // a consent request is being sent (consent.go)
 }
 
 func newLane(key targetKey, b *binding, defaultConc int) *lane {
@@ -93,18 +92,13 @@ func (l *lane) release() {
 }
 
 // room is how many deliveries of the shared consumer may wait in the
-// process for a slot of l, each for at most the slot wait. While l makes
-// progress (a slot was free or freed within the slot wait) that is what
-// it delivered in the last slot wait (its pace), at most limit: a target
-// that is saturated but healthy takes from the shared consumer what it
-// will deliver within the slot wait, without parking it (a write, and a
-// drain later), and only what would wait longer is parked, so that the
-// shared consumer moves on to the other targets' deliveries. A target
-// that made no progress for the slot wait hangs: its room is four times
-// its concurrency, at least 32 (as it is for a pace not yet measured), so
-// it holds a bounded share of the shared consumer's messages, each for at
-// most the slot wait. Before its first slot wait is measured, a target
-// that makes progress gets the limit.
+// process for a slot of l, each for at most the slot wait (doc.go): while
+// l makes progress (a slot was free or freed within the slot wait), what
+// it delivered in the last slot wait, at most limit, so that only what
+// would wait longer is parked and the shared consumer moves on; the whole
+// limit before a first slot wait is measured. A target that made no
+// progress for the slot wait hangs: four times its concurrency, at least
+// 32.
 func (l *lane) room(now time.Time, limit int) int {
 	base := max(4*l.concurrency, 32)
 	limit = max(limit, base)
@@ -118,15 +112,12 @@ func (l *lane) room(now time.Time, limit int) int {
 }
 
 // directRoom is how many fan-outs may wait for a slot of l, each for at
-// most wait: its concurrency, or, while l makes progress, what it frees
-// in wait at its pace (deliveries done in the last slot wait), at most
-// limit. A fan-out that waits holds an events worker that every target
-// shares, so a target that hangs or is slow holds no more of them than
-// it has slots (a delivery that does not fit is queued); but a fast
-// target that is merely saturated, freeing a slot every few
-// milliseconds, gets its deliveries from the fan-out rather than from a
-// queued copy (a write with its fsync, a fetch, an ack and a delete,
-// which cost about as much as the event itself).
+// most wait: its concurrency, or, while l makes progress, what it frees in
+// wait at its pace, at most limit. A waiting fan-out holds an events
+// worker every target shares, so a slow or hanging target holds no more
+// of them than it has slots; a fast target that is merely saturated still
+// gets its deliveries from the fan-out rather than a queued copy (a write,
+// a fetch, an ack and a delete, about what the event itself costs).
 func (l *lane) directRoom(now time.Time, wait time.Duration, limit int) int {
 	if now.Sub(time.Unix(0, l.progress.Load())) >= slotWait || !l.paced.Load() {
 		return l.concurrency
@@ -157,41 +148,25 @@ func (l *lane) setLimit(perMinute int) {
 }
 
 // syncLanes gives every pair of t a lane, keeping the lane of a pair
-// whose concurrency and rate did not change (its slots and drain go on),
-// and forgets the lanes of pairs t lacks: what is queued for them is
-// parked, and dead-lettered once the removed-target grace passed
-// (backlog.go). Called with r.mu held.
+// whose concurrency and rate did not change (its slots and drain go on).
+// The lanes of pairs t lacks are dropped with the old table: what is
+// queued for them is parked, and dead-lettered once the removed-target
+// grace passed (backlog.go). Called with r.mu held, before t is installed.
 func (r *Router) syncLanes(t *table) {
-	// r.mu orders every writer, so r.lanes is read here without lanesMu.
-	lanes := make(map[targetKey]*lane, len(t.bindings))
+	old := r.table.Load().bindings
 	for key, b := range t.bindings {
-		nl := newLane(key, b, r.opts.concurrency)
-		if old := r.lanes[key]; old != nil && old.concurrency == nl.concurrency && old.rate == nl.rate {
-			nl = old
-		}
-		lanes[key] = nl
-		b.lane = nl
-		nl.bind.Store(b)
-	}
-	for key, l := range r.lanes {
-		if lanes[key] != l {
-			l.bind.Store(nil) // replaced, or the pair left the rules
+		b.lane = newLane(key, b, r.opts.concurrency)
+		if o := old[key]; o != nil && o.lane.concurrency == b.lane.concurrency && o.lane.rate == b.lane.rate {
+			b.lane = o.lane
 		}
 	}
-	var consenting []*lane
-	for key, l := range lanes {
-		if t.bindings[key].consent != nil {
-			consenting = append(consenting, l)
-		}
-	}
-	r.lanesMu.Lock()
-	r.lanes, r.consenting = lanes, consenting
-	r.lanesMu.Unlock()
 }
 
-// lane returns key's lane, nil when the rules lack the pair.
-func (r *Router) lane(key targetKey) *lane {
-	r.lanesMu.RLock()
-	defer r.lanesMu.RUnlock()
-	return r.lanes[key]
+// lane returns key's lane and binding in the installed table; nil when
+// the rules lack the pair.
+func (r *Router) lane(key targetKey) (*lane, *binding) {
+	if b := r.table.Load().bindings[key]; b != nil {
+		return b.lane, b
+	}
+	return nil, nil
 }

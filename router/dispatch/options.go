@@ -9,39 +9,22 @@ import (
 	"github.com/auditbus/auditbus/router/bus"
 )
 
-// Defaults for the options.
+// Defaults for the options (see each With...), and the bound of the
+// deliveries in flight, or waiting for a slot, in one process over all
+// targets (DefaultDeliveryWorkers).
 const (
-	DefaultWorkers = 64
-	// DefaultDirectWait bounds how long a fan-out waits for the deliveries
-	// it makes itself (direct.go) before it parks a copy of those still
-	// running and moves on.
-	DefaultDirectWait = time.Second
-	// DefaultDeliveryWorkers bounds the deliveries in flight (or waiting
-	// for a slot of their target) in one process, over all targets.
-	DefaultDeliveryWorkers = 1024
-	DefaultAckWait         = 30 * time.Second
-	DefaultShutdownGrace   = 10 * time.Second
-	// DefaultConcurrency is a target's deliveries in flight at once when
-	// its rule does not say (target setting `concurrency`).
-	DefaultConcurrency = 8
-	// DefaultMaxAttempts and DefaultMaxAge bound the retries of a target
-	// whose rule sets no `retry`: EventBridge's 185 attempts and 24 hours.
-	DefaultMaxAttempts = 185
-	DefaultMaxAge      = 24 * time.Hour
-	// DefaultBackoffBase and DefaultBackoffCap shape the retry delays: the
-	// n-th retry waits a random time in [0, min(cap, base*2^(n-1))].
-	DefaultBackoffBase = time.Second
-	DefaultBackoffCap  = 5 * time.Minute
-	// DefaultPubAckWait bounds the wait for JetStream to acknowledge the
-	// deliveries of one event; past it the event is handed back and
-	// matched again a little later.
-	DefaultPubAckWait = 5 * time.Second
-	// DefaultDepthInterval is how often the backlogs are read, for the
-	// gauges and Backlog, and to drain backlogs and orphans.
-	DefaultDepthInterval = 5 * time.Second
-	// DefaultRemovedTargetGrace is how long what is queued for a (rule,
-	// target) that left the rules is kept, in case it comes back, before it
-	// is dead-lettered.
+	DefaultWorkers            = 64
+	DefaultDirectWait         = time.Second
+	DefaultDeliveryWorkers    = 1024
+	DefaultAckWait            = 30 * time.Second
+	DefaultShutdownGrace      = 10 * time.Second
+	DefaultConcurrency        = 8
+	DefaultMaxAttempts        = 185 // EventBridge's
+	DefaultMaxAge             = 24 * time.Hour
+	DefaultBackoffBase        = time.Second
+	DefaultBackoffCap         = 5 * time.Minute
+	DefaultPubAckWait         = 5 * time.Second
+	DefaultDepthInterval      = 5 * time.Second
 	DefaultRemovedTargetGrace = time.Minute
 )
 

@@ -10,40 +10,24 @@ import (
 )
 
 // route handles one message of the shared consumer of ready deliveries:
-// delivered by its lane when the lane has a slot, or one within the slot
-// wait (lane.acquire, with the lane's room, at most half the delivery
-// workers, so that a target that starts to hang holds at most half of
-// them, for at most the slot wait, before its room shrinks); parked on the
-// pair's backlog
-// when the target is held, not in the rules, or has no slot in time.
-// Either way the message leaves the shared consumer's ack-pending within
-// one attempt plus the slot wait. A backlog that drains does not divert
-// new deliveries: they take the lane's slots as the drain does.
+// delivered in a slot of its lane, which it waits for at most the slot
+// wait, with at most the lane's room (and half the delivery workers,
+// before the room of a target that starts to hang shrinks) waiting;
+// otherwise, or when the target is held or not in the rules, parked on
+// the pair's backlog. Either way it leaves the shared consumer's
+// ack-pending within one attempt plus the slot wait.
 func (r *Router) route(ctx context.Context, msg jetstream.Msg) {
-	kind, b, rl, tg, ok := bus.DeliveryKind(msg.Subject())
-	if !ok || kind != "ready" {
-		_ = msg.TermWithReason("not a delivery subject")
-		return
-	}
-	key := targetKey{b, rl, tg}
+	_, bn, rl, tg, _ := bus.DeliveryKind(msg.Subject()) // a ready subject: the consumer's filter
+	key := targetKey{bn, rl, tg}
 	d := fetched(key, msg)
-	l := r.lane(key)
-	if l == nil || r.laneHeld(l) {
+	l, b := r.lane(key)
+	if l == nil || r.holds(key, b) {
 		r.park(ctx, d, l)
 		return
 	}
-	stop := r.keepAlive(msg) // a wait for a slot may outlast a short ack wait
 	now := time.Now()
-	ok = l.acquire(ctx, now.Add(slotWait), l.room(now, DefaultDeliveryWorkers/2))
-	stop()
-	switch {
-	case ok:
-		defer l.release()
-		r.deliver(ctx, l, d)
-	case ctx.Err() != nil:
-		_ = msg.Nak()
-	default: // no slot in time: the backlog takes it, and drains as slots free up
-		r.park(ctx, d, l)
+	if !r.deliver(ctx, ctx, l, d, now.Add(slotWait), l.room(now, DefaultDeliveryWorkers/2)) {
+		r.park(ctx, d, l) // the backlog takes it, and drains as slots free up
 		r.startDrain(key, l)
 	}
 }

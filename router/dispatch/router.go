@@ -44,10 +44,6 @@ type Router struct {
 	drains  sync.WaitGroup  // backlog drains (backlog.go)
 	closing sync.WaitGroup  // replaced tables being closed
 
-	lanesMu    sync.RWMutex // guards lanes, consenting; writers also hold mu
-	lanes      map[targetKey]*lane
-	consenting []*lane // the lanes of targets that ask for consent
-
 	drainsOf sync.Map      // targetKey -> *lane (nil: an orphan): one backlog drain per key at most (backlog.go)
 	kick     chan struct{} // asks the sweep to look now
 
@@ -69,7 +65,7 @@ type Router struct {
 // building sinks with deps. It has no rules until SetRules.
 func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 	o := buildOptions(opts)
-	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg), lanes: map[targetKey]*lane{},
+	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg),
 		backlogs: map[targetKey]Backlog{}, orphans: map[targetKey]time.Time{},
 		kick:   make(chan struct{}, 1),
 		states: map[targetKey]cached{}, started: make(chan struct{})}
@@ -83,11 +79,9 @@ var emptySet, _ = rules.Compile(nil)
 // SetRules builds sinks for set, gives every (rule, target) of it a lane,
 // and swaps the set in atomically: deliveries already running finish with
 // the old sinks, which are closed after them. It makes no JetStream call
-// per target. What is queued for pairs the new set no longer has is
-// parked, and dead-lettered (reason "target removed") if they do not come
-// back within the removed-target grace (backlog.go), never dropped. On
-// error the running set stays. After Run returned it fails with
-// ErrStopped.
+// per target. What is queued for pairs the new set lacks is kept (doc.go,
+// "Removed targets"). On error the running set stays. After Run returned
+// it fails with ErrStopped.
 func (r *Router) SetRules(ctx context.Context, set *rules.Set) error {
 	t, warnings, err := buildTable(ctx, set, r.deps, r.metrics)
 	if err != nil {
@@ -230,9 +224,8 @@ func (r *Router) stop() error {
 
 // pull fetches batches sized to the free workers while ctx lasts and goOn
 // (nil: always; told whether the last fetch brought nothing) says so, and
-// handles each message in its own goroutine with the work context; it
-// returns once every handler returned. A message fetched after ctx ended
-// is handed back at once. A consumer deleted under it is healed.
+// handles each message in its own goroutine with the work context until
+// every handler returned. A consumer deleted under it is healed.
 func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, workers int, handle func(context.Context, jetstream.Msg), goOn func(empty bool) bool) {
 	var inflight sync.WaitGroup
 	defer inflight.Wait()

@@ -149,8 +149,7 @@ const stateRetries = 5
 // write is a compare-and-set on the revision read, retried from a fresh
 // read when another writer came first, so concurrent updates from
 // replicas and API calls never overwrite each other. An empty record is
-// deleted. Without a bucket (the router never opened) only the local
-// cache changes.
+// deleted.
 func (r *Router) updateState(ctx context.Context, key targetKey, mutate func(*record) bool) (record, bool, error) {
 	var err error
 	for range stateRetries {
@@ -170,39 +169,32 @@ func (r *Router) updateState(ctx context.Context, key targetKey, mutate func(*re
 	return record{}, false, fmt.Errorf("target state %s: %w", kvKey(key), err)
 }
 
-// readState returns the stored record of key (a deep copy) and its
-// revision, 0 when there is none.
+// readState returns the stored record of key and its revision, 0 when
+// there is none.
 func (r *Router) readState(ctx context.Context, key targetKey) (record, uint64, error) {
 	var rec record
-	var rev uint64
 	if r.kv == nil {
-		rec, rev = r.stateOf(key)
-	} else {
-		e, err := r.kv.Get(ctx, kvKey(key))
-		switch {
-		case errors.Is(err, jetstream.ErrKeyNotFound):
-		case err != nil:
-			return rec, 0, fmt.Errorf("target state %s: %w", kvKey(key), err)
-		default:
-			if err := json.Unmarshal(e.Value(), &rec); err != nil {
-				return rec, 0, fmt.Errorf("target state %s: %w", kvKey(key), err)
-			}
-			rev = e.Revision()
-		}
+		return rec, 0, errNotOpen
 	}
-	if rec.Subscription != nil {
-		s := *rec.Subscription
-		rec.Subscription = &s
+	e, err := r.kv.Get(ctx, kvKey(key))
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return rec, 0, nil
+	case err == nil:
+		err = json.Unmarshal(e.Value(), &rec)
 	}
-	return rec, rev, nil
+	if err != nil {
+		return rec, 0, fmt.Errorf("target state %s: %w", kvKey(key), err)
+	}
+	return rec, e.Revision(), nil
 }
+
+// errNotOpen: the target state is changed only once Open made the bucket.
+var errNotOpen = errors.New("the router is not open")
 
 // writeState stores rec if key is still at rev, and returns the new
 // revision.
 func (r *Router) writeState(ctx context.Context, key targetKey, rec record, rev uint64) (uint64, error) {
-	if r.kv == nil {
-		return rev + 1, nil
-	}
 	switch {
 	case rec.empty() && rev == 0:
 		return 0, nil

@@ -20,6 +20,7 @@ type table struct {
 	set      *rules.Set
 	bindings map[targetKey]*binding
 	byRule   map[*rules.Rule]*ruleEntry // a rule's targets and match counter, for the fan-out
+	consent  []*binding                 // the bindings whose target asks for consent, for the steward
 	inUse    sync.RWMutex
 }
 
@@ -43,7 +44,7 @@ type binding struct {
 	input   bool     // the target has an input expression
 	confirm bool     // smn confirm: deliveries carry the unsubscribe URL
 	latency prometheus.Observer
-	lane    *lane // set when the table is installed (syncLanes)
+	lane    *lane // set before the table is installed (syncLanes)
 }
 
 // buildTable creates a sink for every target of every rule (disabled rules
@@ -68,6 +69,9 @@ func buildTable(ctx context.Context, set *rules.Set, deps sinks.Deps, m *metrics
 				input: r.HasInput(tg.ID), latency: m.latency.WithLabelValues(tg.Kind)}
 			b.confirm = b.consent != nil && b.consent.mode == sinks.ConsentConfirm
 			t.bindings[b.key] = b
+			if b.consent != nil {
+				t.consent = append(t.consent, b)
+			}
 			e.bindings = append(e.bindings, b)
 			if err := s.Connect(ctx); err != nil {
 				warnings = append(warnings, fmt.Errorf("rule %q target %q: connect: %w", r.Name, tg.ID, err))
@@ -88,7 +92,7 @@ func (t *table) close() error {
 		}
 	}
 	// bindings stays: it is never written after buildTable, so the
-	// checks that read a table without holding it (laneHeld, the steward)
+	// checks that read a table without holding it (held, the steward)
 	// may still read a replaced one.
 	return errors.Join(errs...)
 }

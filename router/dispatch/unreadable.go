@@ -58,10 +58,6 @@ const entryHeaderBytes = 1 << 10
 // tooLargeForEntry reports whether dl would exceed the server's largest
 // message: the event alone may fill it, and its entry adds to it.
 func (r *Router) tooLargeForEntry(dl *DeadLetter) bool {
-	nc := r.js.Conn()
-	if nc == nil {
-		return false
-	}
 	b, err := json.Marshal(dl)
-	return err == nil && int64(len(b))+entryHeaderBytes > nc.MaxPayload()
+	return err == nil && int64(len(b))+entryHeaderBytes > r.js.Conn().MaxPayload()
 }
