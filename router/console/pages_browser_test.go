@@ -29,7 +29,7 @@ func TestBrowserPages(t *testing.T) {
 	t.Cleanup(srv.Close)
 	r := consoletest.Start(t, consoletest.Options{Rules: []string{deleteRule, stuckRule, hookRule(srv.URL)}})
 	putRule(t, r, "console-edited", apiRule)
-	publish(t, r, createCluster)                                           // sequence 1
+	publish(t, r, createCluster)                                          // sequence 1
 	publishOn(t, r, "default", testEvent("dead-1", "console.test.match")) // sequence 2, dead-lettered by to-hook
 	apiCall(t, r, "PUT", "/v1/topics/sec", `{"subscriptions":[{"id":"soc","protocol":"https","endpoint":"https://user:pw@127.0.0.1:9/smn?token=abc","secret":"a-secret-of-at-least-24-bytes"}]}`)
 	apiCall(t, r, "POST", "/v3/p1/notifications", `{"notification_name":"all-ops","operation_type":"complete","topic_id":"urn:smn:auditbus:default:sec"}`)
