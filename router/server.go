@@ -262,7 +262,9 @@ func (s *Server) startHTTP() error {
 	}
 	opts = append(opts, api.WithTrackers(s.trackers), api.WithReplays(replays{s.replays}))
 	opts = append(opts, api.WithConsole(func(a *api.Server) http.Handler {
-		return console.New(a, console.Options{JetStream: s.js, Log: s.cfg.Log})
+		c := console.New(a, console.Options{JetStream: s.js, Log: s.cfg.Log})
+		s.bgWG.Go(func() { c.Run(s.bgCtx) }) // the ingest rate, sampled from the start
+		return c
 	}))
 	if s.cfg.RedactKeys != nil {
 		opts = append(opts, api.WithRedactKeys(s.cfg.RedactKeys))

@@ -42,7 +42,8 @@ type TargetView = targetJSON
 // auth off.
 func (s *Server) Authorizer() Authorizer { return s.opts.auth }
 
-// Rules is GET /v1/rules: the rules of the identity's buses, and the
+// Rules is GET /v1/rules: the rules of the identity's buses (a topic
+// target with what it runs as, TargetView.Topic), and the
 // problems of broken rule sources (nil for identities limited to buses).
 func (s *Server) Rules(ctx context.Context) (views []RuleView, sourceErrors []string) {
 	if s.opts.rules == nil {
@@ -50,7 +51,7 @@ func (s *Server) Rules(ctx context.Context) (views []RuleView, sourceErrors []st
 	}
 	for _, st := range s.opts.rules.List() {
 		if auth.BusAllowed(ctx, st.Bus) {
-			views = append(views, s.withTargetState(ruleView(st, false)))
+			views = append(views, s.withTargetState(s.withTopicTargets(ruleView(st, false), st.Rule)))
 		}
 	}
 	if id := auth.FromContext(ctx); id == nil || id.Buses() == nil {
@@ -73,7 +74,7 @@ func (s *Server) Rule(ctx context.Context, bus, name string) (RuleView, string, 
 	if !ok {
 		return RuleView{}, "", fmt.Errorf("%w: no rule %q on bus %q", ErrRuleNotFound, name, bus)
 	}
-	v := s.withTargetState(ruleView(st, false))
+	v := s.withTargetState(s.withTopicTargets(ruleView(st, false), st.Rule))
 	if v.Origin.Kind != OriginAPI {
 		return v, "", nil
 	}

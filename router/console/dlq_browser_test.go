@@ -55,9 +55,7 @@ func TestBrowserDLQRedrive(t *testing.T) {
 	if ev := consoletest.Get(t, tab, "event", chromedp.Text(chromedp.CSS("#letters details pre"))); !strings.Contains(ev, `"dead-1"`) {
 		t.Errorf("the dead letter's event %q: want the original event", ev)
 	}
-	checkAccessible(t, tab, "dlq")
-	measurePage(t, tab, "dlq")
-	consoletest.Screenshot(t, tab, "dlq")
+	consoletest.CheckPage(t, tab, "dlq")
 
 	hook.fixed.Store(true)
 	consoletest.Do(t, tab, "redrive it",

@@ -19,4 +19,8 @@
 // The console reads and changes through the API server's Go functions
 // (api.Server.Rules, PutRule, TestRule, ...), never over HTTP to itself.
 // With auth off it works without signing in, and says so on every page.
+//
+// Console.Run samples the ingest counter from the server's start for the
+// overview's ingest rate; the server runs it on its background context
+// and cancels it on shutdown.
 package console

@@ -1,8 +1,11 @@
 package console_test
 
 import (
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -45,5 +48,30 @@ func TestBrowserKeyboard(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`nav a[aria-current="page"][href="/console/rules"]`)))
 	if h1 := consoletest.Get(t, tab, "title", chromedp.Text(chromedp.CSS("main h1"))); h1 != "Rules" {
 		t.Errorf("Enter on the nav entry opened %q", h1)
+	}
+}
+
+// TestBrowserDLQKeyboard redrives a dead letter with the keyboard only:
+// Tab reaches its Redrive button and Enter redrives it.
+func TestBrowserDLQKeyboard(t *testing.T) {
+	hook := &failingHook{}
+	srv := httptest.NewServer(hook)
+	t.Cleanup(srv.Close)
+	r := consoletest.Start(t, consoletest.Options{Rules: []string{hookRule(srv.URL)}})
+	publishOn(t, r, "default", testEvent("dead-1", "console.test.match"))
+	tab := consoletest.Browser(t)
+	consoletest.SignIn(t, tab, r, consoletest.AdminToken)
+	reloadUntil(t, tab, r.Console+"dlq", `!!document.querySelector("#letters")`)
+
+	hook.fixed.Store(true)
+	consoletest.TabTo(t, tab, "button Redrive")
+	consoletest.Do(t, tab, "press Enter on Redrive",
+		chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("redriven")))
+	if msg := consoletest.Get(t, tab, "redriven", chromedp.Text(chromedp.ID("redriven"))); !strings.Contains(msg, "Redriven: 1 ") {
+		t.Errorf("after Enter on Redrive: %q", msg)
+	}
+	for hook.delivered.Load() == 0 {
+		consoletest.Do(t, tab, "wait for the delivery", chromedp.Sleep(100*time.Millisecond))
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/auditbus/auditbus/router/api"
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/bus"
@@ -44,7 +46,7 @@ func (c *Console) overview(rq *request) {
 	if err := c.api.Ready(ctx); err != nil {
 		d.Ready = "not ready: " + err.Error()
 	}
-	if n, ok := counterSum(c.api.Gatherer(), "auditbus_ingest_events_total"); ok {
+	if n, ok := c.ingestCount(); ok {
 		if perSec, ok := c.rate.add(time.Now(), n); ok {
 			d.IngestRate = fmt.Sprintf("%.1f events/s", perSec)
 		}
@@ -54,12 +56,11 @@ func (c *Console) overview(rq *request) {
 		views, errs := c.api.Rules(ctx)
 		d.RuleCount, d.SourceErrors = len(views), errs
 		for _, v := range views {
-			for _, t := range v.Targets {
-				row := targetRow{v.Bus, v.Name, t}
-				if t.Backlog != nil {
+			for _, row := range targetRows(v) {
+				if row.Backlog != nil {
 					d.Backlogged = append(d.Backlogged, row)
 				}
-				if held(t) {
+				if held(row.TargetView) {
 					d.Held = append(d.Held, row)
 				}
 			}
@@ -84,45 +85,45 @@ func held(t api.TargetView) bool {
 	return t.State.Disabled || (t.State.Subscription != nil && t.State.Subscription.Status != dispatch.SubscriptionConfirmed)
 }
 
-// dlqCountLimit bounds the dead letters counted one by one for an
-// identity limited to buses.
-const dlqCountLimit = 1000
+// targetRows are v's targets and, under a topic target, the targets it
+// runs as (one per subscription), each with its own state and backlog.
+func targetRows(v api.RuleView) []targetRow {
+	var rows []targetRow
+	for _, t := range v.Targets {
+		rows = append(rows, targetRow{v.Bus, v.Name, t})
+		if t.Topic != nil {
+			for _, run := range t.Topic.Runs {
+				rows = append(rows, targetRow{v.Bus, v.Name, run})
+			}
+		}
+	}
+	return rows
+}
 
 // dlqSize is how many dead letters id may see: the DLQ stream's size for
-// an identity of every bus, else its buses' letters, counted up to
-// dlqCountLimit.
+// an identity of every bus, else the sum over its buses of the stream's
+// per-subject counts (auditbus.dlq.<bus>.>), which JetStream keeps: one
+// request however many letters there are.
 func (c *Console) dlqSize(ctx context.Context, id *auth.Identity) string {
+	if c.opts.JetStream == nil {
+		return "unknown"
+	}
+	st, err := c.opts.JetStream.Stream(ctx, bus.DLQStream)
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
 	if id == nil || id.Buses() == nil {
-		if c.opts.JetStream == nil {
-			return "unknown"
-		}
-		st, err := c.opts.JetStream.Stream(ctx, bus.DLQStream)
+		return fmt.Sprint(st.CachedInfo().State.Msgs)
+	}
+	var n uint64
+	for _, b := range id.Buses() {
+		info, err := st.Info(ctx, jetstream.WithSubjectFilter(bus.DLQSubject(b, "", "")))
 		if err != nil {
 			return "unknown (" + err.Error() + ")"
 		}
-		return fmt.Sprint(st.CachedInfo().State.Msgs)
-	}
-	dlq := c.api.DLQ()
-	if dlq == nil {
-		return "unknown"
-	}
-	n := 0
-	for _, b := range id.Buses() {
-		f := dispatch.DLQFilter{Bus: b, Limit: dispatch.MaxDLQLimit}
-		for n < dlqCountLimit {
-			p, err := dlq.ListDLQ(ctx, f)
-			if err != nil {
-				return "unknown (" + err.Error() + ")"
-			}
-			n += len(p.Entries)
-			if p.Next == 0 {
-				break
-			}
-			f.After = p.Next
+		for _, count := range info.State.Subjects {
+			n += count
 		}
-	}
-	if n >= dlqCountLimit {
-		return fmt.Sprintf("%d or more", dlqCountLimit)
 	}
 	return fmt.Sprint(n)
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -10,9 +11,49 @@ import (
 // rateWindow is how far back the ingest rate looks.
 const rateWindow = time.Minute
 
-// rateSampler turns a counter into a rate from the samples the overview
-// takes as it is viewed (it polls every few seconds): no goroutine of its
-// own, and no rate until two samples are a second apart.
+// sampleEvery is how often Run samples the ingest counter.
+const sampleEvery = 5 * time.Second
+
+// ingestCounter is the counter the ingest rate is computed from.
+const ingestCounter = "auditbus_ingest_events_total"
+
+// Run samples the ingest counter every sampleEvery until ctx ends, so
+// the overview's ingest rate covers the time since the server started,
+// not only the time an overview was open. The server runs it on its own
+// goroutine and cancels ctx on shutdown; Run returns then.
+func (c *Console) Run(ctx context.Context) {
+	t := time.NewTicker(sampleEvery)
+	defer t.Stop()
+	c.sampleLoop(ctx, t.C, c.ingestCount)
+}
+
+// ingestCount is the ingest counter's total; a server with metrics but no
+// event ingested yet has none of its series, which counts as 0.
+func (c *Console) ingestCount() (float64, bool) {
+	g := c.api.Gatherer()
+	n, ok := counterSum(g, ingestCounter)
+	return n, ok || g != nil
+}
+
+// sampleLoop adds count's value to the rate sampler now and at each tick
+// until ctx ends.
+func (c *Console) sampleLoop(ctx context.Context, tick <-chan time.Time, count func() (float64, bool)) {
+	for {
+		if n, ok := count(); ok {
+			c.rate.add(time.Now(), n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+		}
+	}
+}
+
+// rateSampler turns a counter into a rate from samples: the console's
+// Run takes one every sampleEvery from the server's start, and each view
+// of the overview one more, so the first view already has a rate. No
+// rate until two samples are a second apart.
 type rateSampler struct {
 	mu      sync.Mutex
 	samples []sample

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
@@ -59,5 +60,35 @@ func TestCounters(t *testing.T) {
 	by := counterBy(reg, "auditbus_rule_matches_total", "bus", "rule")
 	if by[[2]string{"prod", "a"}] != 4 || by[[2]string{"default", "a"}] != 3 || len(by) != 2 {
 		t.Errorf("by labels %v", by)
+	}
+}
+
+// TestSampleLoop: the console's sampler takes a sample at once and one
+// per tick, and returns when its context ends.
+func TestSampleLoop(t *testing.T) {
+	var c Console
+	ctx, cancel := context.WithCancel(context.Background())
+	tick := make(chan time.Time)
+	counted := make(chan struct{})
+	n := 0.0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.sampleLoop(ctx, tick, func() (float64, bool) {
+			n += 10
+			counted <- struct{}{}
+			return n, true
+		})
+	}()
+	<-counted // the sample at start
+	tick <- time.Now()
+	<-counted
+	cancel()
+	<-done
+	c.rate.mu.Lock()
+	got := len(c.rate.samples)
+	c.rate.mu.Unlock()
+	if got != 2 {
+		t.Errorf("%d samples after the start and one tick, want 2", got)
 	}
 }

@@ -2,9 +2,11 @@ package console
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -15,13 +17,8 @@ import (
 	"github.com/auditbus/auditbus/router/cejson"
 )
 
-// Bounds of the rule tester's recent events: how many it lists, and how
-// many of the newest stored events it reads to find them (the others may
-// be of buses the identity may not see).
-const (
-	recentShown = 10
-	recentRead  = 100
-)
+// recentShown is how many of the newest events the rule tester offers.
+const recentShown = 10
 
 // recentEvent is one stored event the tester offers to test with.
 type recentEvent struct {
@@ -34,8 +31,10 @@ type recentEvent struct {
 // errNoRecent: the event is gone, or of a bus the identity may not see.
 var errNoRecent = errors.New("no such recent event")
 
-// recentEvents are the newest events on the bus the identity may see,
-// newest first; none without JetStream.
+// recentEvents are the newest events on the buses the identity may see,
+// newest first; none without JetStream. An identity of every bus reads
+// the stream's last recentShown events; one limited to buses reads only
+// its buses' events (newestOn), however many of other buses came since.
 func (c *Console) recentEvents(ctx context.Context) []recentEvent {
 	if c.opts.JetStream == nil {
 		return nil
@@ -45,13 +44,63 @@ func (c *Console) recentEvents(ctx context.Context) []recentEvent {
 		return nil
 	}
 	info := st.CachedInfo().State
+	first := max(info.FirstSeq, 1)
+	if info.LastSeq < first {
+		return nil
+	}
+	var seqs []uint64
+	if id := auth.FromContext(ctx); id != nil && id.Buses() != nil {
+		for _, b := range id.Buses() {
+			seqs = append(seqs, newestOn(ctx, st, bus.SubjectPrefix+"."+bus.Token(b)+".>", first, info.LastSeq, recentShown)...)
+		}
+		slices.SortFunc(seqs, func(a, b uint64) int { return cmp.Compare(b, a) })
+	} else {
+		for seq := info.LastSeq; seq >= first && len(seqs) < recentShown; seq-- {
+			seqs = append(seqs, seq)
+		}
+	}
 	var out []recentEvent
-	for seq := info.LastSeq; seq >= max(info.FirstSeq, 1) && seq+recentRead > info.LastSeq && len(out) < recentShown; seq-- {
+	for _, seq := range seqs {
+		if len(out) == recentShown {
+			break
+		}
 		if e, err := c.recentEvent(ctx, st, seq); err == nil {
 			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// newestOn returns the sequences of the newest need messages on subject
+// in [lo, hi], newest first. JetStream finds a subject's next message
+// from a sequence but not its previous one, so it halves the range,
+// newest half first, until a half's first message is close enough to its
+// end to read forward: about need·log2(hi-lo) reads, only of messages on
+// subject, instead of every message of the range.
+func newestOn(ctx context.Context, st jetstream.Stream, subject string, lo, hi uint64, need int) []uint64 {
+	if need <= 0 || lo > hi {
+		return nil
+	}
+	m, err := st.GetMsg(ctx, lo, jetstream.WithGetMsgSubject(subject))
+	if err != nil || m.Sequence > hi {
+		return nil
+	}
+	if hi-m.Sequence < uint64(2*need) {
+		var fwd []uint64
+		for seq := m.Sequence; seq <= hi; seq++ {
+			fwd = append(fwd, seq)
+			next, err := st.GetMsg(ctx, seq+1, jetstream.WithGetMsgSubject(subject))
+			if err != nil || next.Sequence > hi {
+				break
+			}
+			seq = next.Sequence - 1
+		}
+		slices.Reverse(fwd)
+		return fwd[:min(need, len(fwd))]
+	}
+	mid := m.Sequence + (hi-m.Sequence)/2
+	out := newestOn(ctx, st, subject, mid+1, hi, need)
+	return append(out, newestOn(ctx, st, subject, m.Sequence, mid, need-len(out))...)
 }
 
 // storedEvent reads event seq, refusing one of a bus the identity may not

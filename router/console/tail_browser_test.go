@@ -39,8 +39,7 @@ func TestBrowserTail(t *testing.T) {
 	consoletest.Do(t, tab, "wait for the stream",
 		chromedp.WaitReady(chromedp.ID("tail-events")),
 		chromedp.Poll[chromedp.Void](`document.getElementById("tail-status").textContent.startsWith("Following")`))
-	checkAccessible(t, tab, "tail")
-	measurePage(t, tab, "tail")
+	consoletest.CheckPage(t, tab, "tail")
 
 	publishOn(t, r, "default", testEvent("other-1", "console.test.other"))
 	publishOn(t, r, "default", testEvent("live-1", "console.test.match"))
@@ -52,5 +51,5 @@ func TestBrowserTail(t *testing.T) {
 	if !strings.Contains(head, "console.test.match") || !strings.Contains(head, "default") {
 		t.Errorf("entry %q: want its type and bus", head)
 	}
-	consoletest.Screenshot(t, tab, "tail")
+	consoletest.Screenshot(t, tab, "tail-live")
 }
