@@ -19,9 +19,10 @@ import (
 
 // job is one replayed delivery.
 type job struct {
-	ev   *event.Event // shared by the event's jobs: sinks only read it
-	rule *rules.Rule
-	tg   *rules.Target
+	ev    *event.Event // marked; shared by the event's jobs: sinks only read it
+	plain *event.Event // unmarked, what input expressions see; nil when no target has one
+	rule  *rules.Rule
+	tg    *rules.Target
 }
 
 // deliverer delivers a replay's matches through sinks of its own, with
@@ -76,13 +77,29 @@ func (d *deliverer) submit(ctx context.Context, data []byte, matched []*rules.Ru
 		}
 		return nil
 	}
+	plain := unmarked(&ev, matched)
 	ev.SetExtension(Extension, d.id)
 	for _, r := range matched {
 		for i := range r.Targets {
 			select {
-			case d.jobs <- job{ev: &ev, rule: r, tg: &r.Targets[i]}:
+			case d.jobs <- job{ev: &ev, plain: plain, rule: r, tg: &r.Targets[i]}:
 			case <-ctx.Done():
 				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+// unmarked is a copy of ev made before the mark is set, for the input
+// expressions of the matched targets (which see the event as the live
+// router delivers it); nil when none of them has one.
+func unmarked(ev *event.Event, matched []*rules.Rule) *event.Event {
+	for _, r := range matched {
+		for _, t := range r.Targets {
+			if r.HasInput(t.ID) {
+				c := ev.Clone()
+				return &c
 			}
 		}
 	}
@@ -124,7 +141,7 @@ func (d *deliverer) attempts(ctx context.Context, j job, k pairKey) error {
 	}
 	var payload any
 	if j.rule.HasInput(j.tg.ID) {
-		if payload, err = j.rule.Input(j.tg.ID, rules.NewEnv(j.ev)); err != nil {
+		if payload, err = j.rule.Input(j.tg.ID, rules.NewEnv(j.plain)); err != nil {
 			return fmt.Errorf("input expression: %w", err)
 		}
 	}

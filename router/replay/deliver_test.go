@@ -3,9 +3,11 @@ package replay_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +22,7 @@ type hook struct {
 	*httptest.Server
 	mu      sync.Mutex
 	marks   []string
+	bodies  []string
 	arrived chan struct{}
 }
 
@@ -27,8 +30,10 @@ func newHook(t *testing.T, block bool) *hook {
 	h := &hook{arrived: make(chan struct{}, 100000)}
 	release := make(chan struct{})
 	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
 		h.mu.Lock()
 		h.marks = append(h.marks, r.Header.Get("Ce-"+replay.Extension))
+		h.bodies = append(h.bodies, string(body))
 		h.mu.Unlock()
 		h.arrived <- struct{}{}
 		if block {
@@ -108,5 +113,28 @@ func TestCancelStopsPromptly(t *testing.T) {
 	}
 	if again, _ := f.m.Get(st.ID); again.State != replay.StateCancelled || again.Progress != pr {
 		t.Errorf("later: %s %+v", again.State, again.Progress)
+	}
+}
+
+// TestInputSeesNoMark: a replayed target's input expression sees the
+// event as the live router delivers it, without the replayed mark, while
+// the delivery itself carries the mark.
+func TestInputSeesNoMark(t *testing.T) {
+	h := newHook(t, false)
+	f := newFixture(t, "")
+	start := time.Now().Add(-5 * time.Minute)
+	evs := ctsEvents(t, rand.New(rand.NewPCG(5, 5)), 3, start)
+	f.publish(t, evs)
+	draft := fmt.Sprintf("name: all\npattern: {source: [{prefix: HC.}]}\ntargets:\n  - id: hook\n    webhook: {url: %q}\n    input: '{\"mark\": replayed ?? \"none\"}'\n", h.URL)
+	st := f.run(t, replay.Request{From: start, To: time.Now(), Mode: replay.ModeDeliver, Draft: parse(t, draft)})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.bodies) != len(evs) || st.Progress.Delivered != int64(len(evs)) {
+		t.Fatalf("webhook got %d, progress %+v; want %d delivered", len(h.bodies), st.Progress, len(evs))
+	}
+	for i, b := range h.bodies {
+		if strings.TrimSpace(b) != `{"mark":"none"}` || h.marks[i] != st.ID {
+			t.Errorf("delivery %d: body %s, mark %q; want {\"mark\":\"none\"} marked %s", i, b, h.marks[i], st.ID)
+		}
 	}
 }
