@@ -9,10 +9,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/auditbus/auditbus/router/replay"
+	"github.com/auditbus/auditbus/sinks"
 )
 
 // hook is a test webhook that records the replay mark of each request;
@@ -136,5 +140,83 @@ func TestInputSeesNoMark(t *testing.T) {
 		if strings.TrimSpace(b) != `{"mark":"none"}` || h.marks[i] != st.ID {
 			t.Errorf("delivery %d: body %s, mark %q; want {\"mark\":\"none\"} marked %s", i, b, h.marks[i], st.ID)
 		}
+	}
+}
+
+// heldConnect is a sink kind whose Connect waits for heldRelease (or a
+// minute, a deadlock's bound, not a timing): no real sink blocks there,
+// and a slow-connecting target is what TestSlowConnectHoldsOnlyItsTarget
+// needs. heldOutcome says which ended the wait.
+var (
+	heldRelease = make(chan struct{})
+	heldOutcome = make(chan bool, 1)
+)
+
+type heldSink struct{}
+
+func (heldSink) Connect(ctx context.Context) error {
+	select {
+	case <-heldRelease:
+		heldOutcome <- true
+	case <-time.After(time.Minute):
+		heldOutcome <- false
+	case <-ctx.Done():
+	}
+	return nil
+}
+func (heldSink) Deliver(context.Context, *sinks.Delivery) error { return nil }
+func (heldSink) Close() error                                   { return nil }
+
+func init() {
+	sinks.Register("held-connect", func(*yaml.Node, sinks.Deps) (sinks.Sink, error) { return heldSink{}, nil })
+}
+
+// TestSlowConnectHoldsOnlyItsTarget: while one target's sink is still
+// connecting, another worker delivers to another target: the first
+// delivery to the webhook is what releases the held Connect.
+func TestSlowConnectHoldsOnlyItsTarget(t *testing.T) {
+	h := newHook(t, false)
+	f := newFixture(t, "")
+	start := time.Now().Add(-5 * time.Minute)
+	evs := ctsEvents(t, rand.New(rand.NewPCG(6, 6)), 4, start)
+	f.publish(t, evs)
+	go func() { <-h.arrived; close(heldRelease) }()
+	draft := fmt.Sprintf("name: all\npattern: {source: [{prefix: HC.}]}\ntargets:\n  - id: slow\n    held-connect: {}\n  - id: hook\n    webhook: {url: %q}\n", h.URL)
+	st := f.run(t, replay.Request{From: start, To: time.Now(), Mode: replay.ModeDeliver, Concurrency: 2, Draft: parse(t, draft)})
+	if released := <-heldOutcome; !released {
+		t.Fatal("the held Connect was not released by a delivery to the other target: a connecting sink held every worker")
+	}
+	if st.Progress.Delivered != int64(2*len(evs)) {
+		t.Errorf("progress %+v, want %d delivered", st.Progress, 2*len(evs))
+	}
+}
+
+// TestLongRetryAfterFails: a target asking to retry after longer than
+// MaxRetryAfter fails the delivery at once, with the reason, rather than
+// holding the replay for as long as it asks.
+func TestLongRetryAfterFails(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	f := newFixture(t, "")
+	start := time.Now().Add(-5 * time.Minute)
+	f.publish(t, ctsEvents(t, rand.New(rand.NewPCG(7, 7)), 1, start))
+	st, err := f.m.Start(context.Background(), replay.Request{From: start, To: time.Now(), Mode: replay.ModeDeliver, Draft: parse(t, hookRule(srv.URL))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a hang's bound, not a timing
+	defer cancel()
+	if st, err = f.m.Wait(ctx, st.ID); err != nil {
+		t.Fatalf("the replay still waits on the target's Retry-After: %v", err)
+	}
+	fs := st.Report.Failures
+	if st.State != replay.StateDone || st.Progress.Failed != 1 || calls.Load() != 1 || len(fs) != 1 ||
+		!strings.Contains(fs[0].Error, "the target asks to retry after 1h0m0s, longer than a replay waits, 30s") {
+		t.Errorf("state %s, progress %+v, %d calls, failures %+v", st.State, st.Progress, calls.Load(), fs)
 	}
 }
