@@ -2,6 +2,7 @@ package replay_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -143,20 +144,28 @@ func TestInputSeesNoMark(t *testing.T) {
 	}
 }
 
-// heldConnect is a sink kind whose Connect waits for heldRelease (or a
-// minute, a deadlock's bound, not a timing): no real sink blocks there,
-// and a slow-connecting target is what TestSlowConnectHoldsOnlyItsTarget
-// needs. heldOutcome says which ended the wait.
+// The "held" sink kind stands for slow-connecting targets (no real sink
+// blocks in Connect): a "slow" one's Connect waits until a "fast" one has
+// delivered, and a "fast" one is built only once the slow one is
+// connecting, so with one lock over building and connecting sinks the two
+// wait for each other. The waits are bounded by a minute, a deadlock's
+// bound, not a timing; heldOutcome says whether a delivery ended it.
 var (
-	heldRelease = make(chan struct{})
-	heldOutcome = make(chan bool, 1)
+	heldConnecting = make(chan struct{})
+	heldDelivered  = make(chan struct{})
+	heldOnce       sync.Once
+	heldOutcome    = make(chan bool, 1)
 )
 
-type heldSink struct{}
+type heldSink struct{ slow bool }
 
-func (heldSink) Connect(ctx context.Context) error {
+func (s heldSink) Connect(ctx context.Context) error {
+	if !s.slow {
+		return nil
+	}
+	close(heldConnecting)
 	select {
-	case <-heldRelease:
+	case <-heldDelivered:
 		heldOutcome <- true
 	case <-time.After(time.Minute):
 		heldOutcome <- false
@@ -164,30 +173,48 @@ func (heldSink) Connect(ctx context.Context) error {
 	}
 	return nil
 }
-func (heldSink) Deliver(context.Context, *sinks.Delivery) error { return nil }
-func (heldSink) Close() error                                   { return nil }
+
+func (s heldSink) Deliver(context.Context, *sinks.Delivery) error {
+	if !s.slow {
+		heldOnce.Do(func() { close(heldDelivered) })
+	}
+	return nil
+}
+
+func (heldSink) Close() error { return nil }
 
 func init() {
-	sinks.Register("held-connect", func(*yaml.Node, sinks.Deps) (sinks.Sink, error) { return heldSink{}, nil })
+	sinks.Register("held", func(n *yaml.Node, _ sinks.Deps) (sinks.Sink, error) {
+		var c struct{ Role string }
+		if err := n.Decode(&c); err != nil {
+			return nil, err
+		}
+		if c.Role == "fast" {
+			select {
+			case <-heldConnecting:
+			case <-time.After(time.Minute):
+				return nil, errors.New("built while the slow sink could not start connecting")
+			}
+		}
+		return heldSink{slow: c.Role == "slow"}, nil
+	})
 }
 
 // TestSlowConnectHoldsOnlyItsTarget: while one target's sink is still
-// connecting, another worker delivers to another target: the first
-// delivery to the webhook is what releases the held Connect.
+// connecting, another worker builds another target's sink and delivers
+// to it: that delivery is what ends the slow Connect.
 func TestSlowConnectHoldsOnlyItsTarget(t *testing.T) {
-	h := newHook(t, false)
 	f := newFixture(t, "")
 	start := time.Now().Add(-5 * time.Minute)
 	evs := ctsEvents(t, rand.New(rand.NewPCG(6, 6)), 4, start)
 	f.publish(t, evs)
-	go func() { <-h.arrived; close(heldRelease) }()
-	draft := fmt.Sprintf("name: all\npattern: {source: [{prefix: HC.}]}\ntargets:\n  - id: slow\n    held-connect: {}\n  - id: hook\n    webhook: {url: %q}\n", h.URL)
+	draft := "name: all\npattern: {source: [{prefix: HC.}]}\ntargets:\n  - id: slow\n    held: {role: slow}\n  - id: fast\n    held: {role: fast}\n"
 	st := f.run(t, replay.Request{From: start, To: time.Now(), Mode: replay.ModeDeliver, Concurrency: 2, Draft: parse(t, draft)})
 	if released := <-heldOutcome; !released {
-		t.Fatal("the held Connect was not released by a delivery to the other target: a connecting sink held every worker")
+		t.Fatal("the slow Connect was not ended by a delivery to the other target: a connecting sink held every worker")
 	}
 	if st.Progress.Delivered != int64(2*len(evs)) {
-		t.Errorf("progress %+v, want %d delivered", st.Progress, 2*len(evs))
+		t.Errorf("progress %+v, failures %+v; want %d delivered", st.Progress, st.Report.Failures, 2*len(evs))
 	}
 }
 
