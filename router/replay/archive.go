@@ -97,7 +97,10 @@ func openArchive(t cts.Tracker, bucketDir string, req *Request) (*archiveSource,
 	slices.SortFunc(src.files, func(a, b string) int { return strings.Compare(fileOrder(a), fileOrder(b)) })
 	var warnings []string
 	if len(src.files) == 0 {
-		warnings = append(warnings, fmt.Sprintf("tracker %q has archived no file for the days of the range under %s", t.TrackerName, root))
+		// Not root: a warning goes to API callers, who need not know
+		// where the server keeps its buckets.
+		warnings = append(warnings, fmt.Sprintf("tracker %q has archived no file for the days of the range (bucket %s, prefix %q)",
+			t.TrackerName, t.ObsInfo.BucketName, t.ObsInfo.FilePrefixName))
 	}
 	return src, warnings, nil
 }
@@ -147,6 +150,9 @@ func (s *archiveSource) read(ctx context.Context, emit func(item) error) error {
 // readFile emits the traces of one file that are in the range.
 func (s *archiveSource) readFile(ctx context.Context, rel string, emit func(item) error) error {
 	f, err := os.Open(filepath.Join(s.root, rel))
+	if pe, ok := err.(*fs.PathError); ok {
+		err = pe.Err // its path is the server's directory: rel names the file
+	}
 	if err != nil {
 		return fmt.Errorf("replay: archive file %s: %w", rel, err)
 	}
