@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,7 +9,6 @@ import (
 	"time"
 
 	"github.com/auditbus/auditbus/router/auth"
-	"github.com/auditbus/auditbus/router/ingest"
 	"github.com/auditbus/auditbus/router/replay"
 	"github.com/auditbus/auditbus/rules"
 )
@@ -65,17 +62,8 @@ type replayBody struct {
 // postReplay starts a replay and answers its status (200; the replay
 // runs on: GET /v1/replays/{id} follows it).
 func (s *Server) postReplay(w http.ResponseWriter, r *http.Request) {
-	raw, err := ingest.ReadBody(r, s.opts.maxBody)
-	if err != nil {
-		status, code := errorStatus(err)
-		writeError(w, status, code, publicMessage(code, err))
-		return
-	}
 	var b replayBody
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		writeError(w, http.StatusBadRequest, CodeMalformed, "replay request: "+err.Error())
+	if !s.readJSON(w, r, "replay request", &b) {
 		return
 	}
 	req, ok := s.replayRequest(w, r, b)
