@@ -174,7 +174,7 @@ func (m *Manager) open(ctx context.Context, req *Request) (source, string, []str
 	if m.cfg.BucketDir != nil {
 		dir = m.cfg.BucketDir(t.ObsInfo.BucketName)
 	}
-	src, warnings, err := openArchive(t, dir, req)
+	src, warnings, err := openArchive(ctx, t, dir, req)
 	return src, sourceTracker + t.ProjectID + "/" + t.TrackerName, warnings, err
 }
 
