@@ -238,11 +238,7 @@ func (s *archiveSource) readFile(ctx context.Context, rel string, emit func(item
 		}
 		raws = append(raws, raw)
 	}
-	items, err := s.convert(raws, rel)
-	if err != nil {
-		return err
-	}
-	for _, it := range items {
+	for _, it := range s.convert(raws, rel) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -255,45 +251,46 @@ func (s *archiveSource) readFile(ctx context.Context, rel string, emit func(item
 
 // convert makes a file's traces into items on every core: rebuilding
 // each trace's event is most of an archive replay's work.
-func (s *archiveSource) convert(raws []json.RawMessage, rel string) ([]item, error) {
-	items, errs := make([]item, len(raws)), make([]error, len(raws))
+func (s *archiveSource) convert(raws []json.RawMessage, rel string) []item {
+	items := make([]item, len(raws))
 	workers := max(runtime.GOMAXPROCS(0), 1)
 	var wg sync.WaitGroup
 	for k := range workers {
 		wg.Go(func() {
 			for i := k; i < len(raws); i += workers {
-				items[i], errs[i] = s.trace(raws[i], rel, i)
+				items[i] = s.trace(raws[i], rel, i)
 			}
 		})
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err // the first: the file is unreadable from there
-		}
-	}
-	return items, nil
+	return items
 }
 
 // trace is one archived trace as an item; its event is built only when
-// the trace is of the range (out of it, data is nil).
-func (s *archiveSource) trace(raw json.RawMessage, rel string, i int) (item, error) {
+// the trace is of the range (out of it, data is nil). A trace that makes
+// no event (no readable time, or one the CTS source refuses) is an item
+// refused: one trace does not end the replay of the archive.
+func (s *archiveSource) trace(raw json.RawMessage, rel string, i int) item {
+	it := item{position: rel + "#" + strconv.Itoa(i)}
 	var t struct {
-		Time int64 `json:"time"`
+		Time    int64  `json:"time"`
+		TraceID string `json:"trace_id"`
 	}
 	if err := json.Unmarshal(raw, &t); err != nil {
-		return item{}, fmt.Errorf("replay: archive file %s, trace %d: %w", rel, i, err)
+		it.refused = &Failure{ID: t.TraceID, Position: it.position, Error: "archived trace: " + err.Error()}
+		return it
 	}
-	it := item{at: time.UnixMilli(t.Time), position: rel + "#" + strconv.Itoa(i)}
+	it.at = time.UnixMilli(t.Time)
 	if !s.req.inRange(it.at) {
-		return it, nil
+		return it
 	}
 	data, err := ArchiveEvent(raw)
 	if err != nil {
-		return item{}, fmt.Errorf("replay: archive file %s, trace %d: %w", rel, i, err)
+		it.refused = &Failure{ID: t.TraceID, Position: it.position, Error: "archived trace: " + err.Error()}
+		return it
 	}
 	it.data = data
-	return it, nil
+	return it
 }
 
 // noRedaction: archived traces were redacted when they were ingested.

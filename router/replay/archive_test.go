@@ -2,9 +2,15 @@ package replay_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io/fs"
 	"maps"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,5 +65,70 @@ func TestArchiveListingHonoursContext(t *testing.T) {
 	st, err := m.Start(ctx, replay.Request{From: start, To: time.Now(), Tracker: "system"})
 	if !errors.Is(err, context.Canceled) || len(m.List()) != 0 {
 		t.Errorf("start: %+v, %v; want context.Canceled and no replay", st, err)
+	}
+}
+
+// archiveFiles are the JSON trace files under dir.
+func archiveFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(path, ".json") {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil || len(files) < 2 {
+		t.Fatalf("archive files %v: %v", files, err)
+	}
+	return files
+}
+
+// TestArchiveRefusedTraces: archived traces that make no event are
+// skipped, each a failure with its position, and the others replayed;
+// a file that does not parse fails the replay, naming it.
+func TestArchiveRefusedTraces(t *testing.T) {
+	f := newFixture(t, "name: r\npattern: {source: [{prefix: HC.}]}\ntargets: [{id: t, log: {}}]\n")
+	start := time.Now().Add(-10 * time.Minute).Truncate(time.Millisecond)
+	f.publish(t, ctsEvents(t, rand.New(rand.NewPCG(3, 3)), 300, start))
+	f.archive(t, "json")
+	files := archiveFiles(t, f.buckets.Dir("logs"))
+	var traces []json.RawMessage
+	raw, err := os.ReadFile(files[0])
+	if err == nil {
+		err = json.Unmarshal(raw, &traces)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := start.Add(30 * time.Second).UnixMilli()
+	traces = append(traces,
+		json.RawMessage(fmt.Sprintf(`{"trace_id":"bad-service","trace_name":"x","service_type":"V P C","time":%d}`, at)),
+		json.RawMessage(`{"trace_id":"bad-time","time":"soon"}`))
+	raw, _ = json.Marshal(traces)
+	if err := os.WriteFile(files[0], raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	req := replay.Request{From: start, To: start.Add(time.Minute), Tracker: "system"}
+	st := f.run(t, req)
+	pr, fs := st.Progress, st.Report.Failures
+	if pr.InRange != 300 || pr.Matched != 300 || pr.Skipped != 2 || len(fs) != 2 {
+		t.Fatalf("progress %+v, failures %+v; want 300 replayed, 2 skipped", pr, fs)
+	}
+	rel, _ := filepath.Rel(filepath.Join(f.buckets.Dir("logs"), "CloudTraces"), files[0])
+	for i, want := range []struct{ id, msg string }{{"bad-service", "service_type"}, {"bad-time", "cannot unmarshal string"}} {
+		pos := fmt.Sprintf("%s#%d", rel, len(traces)-2+i)
+		if fs[i].ID != want.id || fs[i].Position != pos || fs[i].Rule != "" || !strings.Contains(fs[i].Error, want.msg) {
+			t.Errorf("failure %d: %+v, want %s at %s: %q", i, fs[i], want.id, pos, want.msg)
+		}
+	}
+	if err := os.WriteFile(files[1], []byte(`[{"time":1},`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = f.m.Start(context.Background(), req); err == nil {
+		st, err = f.m.Wait(context.Background(), st.ID)
+	}
+	if err != nil || st.State != replay.StateFailed || !strings.Contains(st.Error, "replay: archive file ") || strings.Contains(st.Error, f.buckets.Dir("logs")) {
+		t.Errorf("unparsable file: %s %q, %v; want failed naming the file, not the bucket directory", st.State, st.Error, err)
 	}
 }

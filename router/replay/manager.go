@@ -214,6 +214,10 @@ func (m *Manager) exec(ctx context.Context, r *run, req *Request, src source, mt
 	}
 	err := src.read(ctx, func(it item) error {
 		r.tally.at(it.position)
+		if it.refused != nil {
+			r.tally.refuse(*it.refused)
+			return nil
+		}
 		if !req.inRange(it.at) {
 			return nil
 		}
