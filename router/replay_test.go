@@ -184,3 +184,69 @@ func TestReplayBusLimited(t *testing.T) {
 		t.Errorf("GET /v1/replays without replays:read: %d", status)
 	}
 }
+
+// TestReplayArchiveNotForBusLimited: an archive replay of bus prod, whose
+// report holds events of every bus, is not shown to, nor cancellable by,
+// an identity limited to prod, which sees its own stream replay of prod;
+// an identity of every bus sees both, and the empty archive's warning
+// does not name the server's bucket directory.
+func TestReplayArchiveNotForBusLimited(t *testing.T) {
+	bucketDir := t.TempDir()
+	s := start(t, t.TempDir(), func(c *router.Config) {
+		c.AuthFile = writeAuthFile(t, "")
+		c.Buckets = map[string]string{"logs": bucketDir}
+	})
+	admin, prod := bearer(adminToken), bearer(prodToken)
+	if status, _, answer := call(t, s, "POST", "/v3/p1/tracker", "application/json",
+		[]byte(`{"tracker_type":"system","tracker_name":"system","obs_info":{"bucket_name":"logs"}}`), admin); status != http.StatusCreated {
+		t.Fatalf("create tracker: %d %v", status, answer)
+	}
+	e := auditEvent(t, "prod-1", "DeleteCluster", 0)
+	e.SetTime(time.Now())
+	event, _ := json.Marshal(e)
+	if status, _, answer := call(t, s, "POST", "/v1/events?bus=prod", "application/cloudevents+json", event, admin); status != http.StatusAccepted {
+		t.Fatalf("publish: %d %v", status, answer)
+	}
+	now := time.Now()
+	span := fmt.Sprintf(`"from":%q,"to":%q,"bus":"prod"`, now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Minute).Format(time.RFC3339))
+	started := map[string]string{}
+	for who, c := range map[string]struct {
+		body string
+		h    http.Header
+	}{"archive": {`{` + span + `,"tracker":"system"}`, admin}, "stream": {`{` + span + `}`, prod}} {
+		status, _, answer := call(t, s, "POST", "/v1/replays", "application/json", []byte(c.body), c.h)
+		if status != http.StatusOK {
+			t.Fatalf("start %s replay: %d %v", who, status, answer)
+		}
+		started[who] = answer["id"].(string)
+	}
+	archiveID := started["archive"]
+	for _, c := range []struct{ method, path string }{{"GET", "/v1/replays/" + archiveID}, {"POST", "/v1/replays/" + archiveID + ":cancel"}} {
+		status, _, answer := call(t, s, c.method, c.path, "", nil, prod)
+		if msg, _ := answer["error_msg"].(string); status != http.StatusForbidden || !strings.Contains(msg, "a tracker's archive holds the events of every bus") {
+			t.Errorf("prod %s %s: %d %v", c.method, c.path, status, answer)
+		}
+	}
+	listed := func(h http.Header) []string {
+		_, _, answer := call(t, s, "GET", "/v1/replays", "", nil, h)
+		var ids []string
+		for _, r := range answer["replays"].([]any) {
+			ids = append(ids, r.(map[string]any)["id"].(string))
+		}
+		return ids
+	}
+	if ids := listed(prod); len(ids) != 1 || ids[0] != started["stream"] {
+		t.Errorf("prod lists %v, want only its stream replay %s", ids, started["stream"])
+	}
+	if ids := listed(admin); len(ids) != 2 {
+		t.Errorf("admin lists %v, want both", ids)
+	}
+	waitFor(t, "archive replay done", func() (bool, string) {
+		_, _, st := call(t, s, "GET", "/v1/replays/"+archiveID, "", nil, admin)
+		return st["state"] == replay.StateDone, fmt.Sprint(st)
+	})
+	_, _, st := call(t, s, "GET", "/v1/replays/"+archiveID, "", nil, admin)
+	if warnings := fmt.Sprint(st["warnings"]); !strings.Contains(warnings, "has archived no file") || strings.Contains(warnings, bucketDir) {
+		t.Errorf("warnings %s: want the empty archive's, without %s", warnings, bucketDir)
+	}
+}

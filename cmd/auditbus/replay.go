@@ -109,7 +109,8 @@ func replayBody(from, to, rulesFile string, now time.Time) (map[string]any, erro
 }
 
 // followReplay polls the replay until it ends, showing its progress; an
-// interrupt cancels it and answers its status after the cancel.
+// interrupt, between polls or during one, cancels it and answers its
+// status after the cancel.
 func followReplay(ctx context.Context, f dlqFlags, st replay.Status, p *progress) (replay.Status, error) {
 	defer p.end()
 	tick := time.NewTicker(replayPoll)
@@ -120,18 +121,29 @@ func followReplay(ctx context.Context, f dlqFlags, st replay.Status, p *progress
 			st.ID, pr.Read, pr.InRange, pr.Matched, pr.Delivered, pr.Failed, pr.Position)
 		select {
 		case <-ctx.Done():
-			// The caller's ctx is done: cancel with a fresh one.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.timeout)
-			defer cancel()
-			return replayCall(cctx, f, http.MethodPost, "/v1/replays/"+url.PathEscape(st.ID)+":cancel", nil)
+			return cancelReplay(ctx, f, st.ID)
 		case <-tick.C:
 		}
-		var err error
-		if st, err = replayCall(ctx, f, http.MethodGet, "/v1/replays/"+url.PathEscape(st.ID), nil); err != nil && ctx.Err() == nil {
+		next, err := replayCall(ctx, f, http.MethodGet, "/v1/replays/"+url.PathEscape(st.ID), nil)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			// The poll failed because of the interrupt: st is the last
+			// status the server gave.
+			return cancelReplay(ctx, f, st.ID)
+		case err != nil:
 			return st, err
 		}
+		st = next
 	}
 	return st, nil
+}
+
+// cancelReplay cancels the replay once the caller's ctx is done, with a
+// fresh context of the request timeout.
+func cancelReplay(ctx context.Context, f dlqFlags, id string) (replay.Status, error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.timeout)
+	defer cancel()
+	return replayCall(cctx, f, http.MethodPost, "/v1/replays/"+url.PathEscape(id)+":cancel", nil)
 }
 
 // runReplayStatus is `auditbus replay status ID`: one replay's progress

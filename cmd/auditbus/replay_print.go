@@ -69,6 +69,10 @@ func printReport(w io.Writer, st replay.Status, r replay.Report) error {
 	}
 	printSample(w, r)
 	for _, f := range r.Failures {
+		if f.Rule == "" { // an archived trace that made no event
+			fmt.Fprintf(w, "skipped: %s at %s: %s\n", f.ID, f.Position, clip(f.Error, 120))
+			continue
+		}
 		fmt.Fprintf(w, "failed: %s to %s/%s: %s\n", f.ID, f.Rule, f.Target, clip(f.Error, 120))
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,5 +75,37 @@ func TestReplayCommands(t *testing.T) {
 		if code != c.code || !strings.Contains(errOut, c.msg) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errOut, c.code, c.msg)
 		}
+	}
+}
+
+// TestReplayRunInterruptDuringPoll: an interrupt while a status poll is
+// in flight cancels the replay and prints the status the cancel answers.
+func TestReplayRunInterruptDuringPoll(t *testing.T) {
+	polling := make(chan struct{}, 1)
+	cancelled := make(chan struct{}, 1)
+	status := func(state string) []byte {
+		b, _ := json.Marshal(replay.Status{ID: "rp-1", State: state, Bus: "default", Mode: replay.ModeWhatIf, Source: "stream"})
+		return b
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/v1/replays":
+			_, _ = w.Write(status(replay.StateRunning))
+		case r.Method == http.MethodGet && r.URL.Path == "/v1/replays/rp-1":
+			polling <- struct{}{}
+			<-r.Context().Done() // the poll is in flight until the client gives up
+		case r.Method == http.MethodPost && r.URL.Path == "/v1/replays/rp-1:cancel":
+			cancelled <- struct{}{}
+			_, _ = w.Write(status(replay.StateCancelled))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	ctx, interrupt := context.WithCancel(context.Background())
+	go func() { <-polling; interrupt() }()
+	code, out, errOut := cli(t, ctx, "replay", "run", "--url", srv.URL, "--from", "1h")
+	if len(cancelled) != 1 || code != 0 || !strings.Contains(out, "replay rp-1: cancelled") {
+		t.Errorf("cancel calls %d, exit %d:\n%s%s", len(cancelled), code, out, errOut)
 	}
 }

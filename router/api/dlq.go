@@ -1,16 +1,13 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/auditbus/auditbus/router/dispatch"
-	"github.com/auditbus/auditbus/router/ingest"
 )
 
 // DLQ is the dead-letter queue the API lists and redrives;
@@ -79,20 +76,11 @@ type redriveBody struct {
 // target of the same rule. 200 with the ids redriven; on an error the
 // entries redriven before it stay redriven (the answer's error says so).
 func (s *Server) redriveDLQ(w http.ResponseWriter, r *http.Request) {
-	raw, err := ingest.ReadBody(r, s.opts.maxBody)
-	if err != nil {
-		status, code := errorStatus(err)
-		writeError(w, status, code, publicMessage(code, err))
-		return
-	}
 	var b redriveBody
-	var ok bool
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		writeError(w, http.StatusBadRequest, CodeMalformed, "redrive request: "+err.Error())
+	if !s.readJSON(w, r, "redrive request", &b) {
 		return
 	}
+	var ok bool
 	if b.Bus, ok = scopeBus(w, r, b.Bus); !ok {
 		return
 	}

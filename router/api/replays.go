@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,7 +9,6 @@ import (
 	"time"
 
 	"github.com/auditbus/auditbus/router/auth"
-	"github.com/auditbus/auditbus/router/ingest"
 	"github.com/auditbus/auditbus/router/replay"
 	"github.com/auditbus/auditbus/rules"
 )
@@ -65,17 +62,8 @@ type replayBody struct {
 // postReplay starts a replay and answers its status (200; the replay
 // runs on: GET /v1/replays/{id} follows it).
 func (s *Server) postReplay(w http.ResponseWriter, r *http.Request) {
-	raw, err := ingest.ReadBody(r, s.opts.maxBody)
-	if err != nil {
-		status, code := errorStatus(err)
-		writeError(w, status, code, publicMessage(code, err))
-		return
-	}
 	var b replayBody
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		writeError(w, http.StatusBadRequest, CodeMalformed, "replay request: "+err.Error())
+	if !s.readJSON(w, r, "replay request", &b) {
 		return
 	}
 	req, ok := s.replayRequest(w, r, b)
@@ -108,11 +96,11 @@ func (s *Server) replayRequest(w http.ResponseWriter, r *http.Request, b replayB
 	if !permitBus(w, r, req.Bus) {
 		return req, false
 	}
-	if id := auth.FromContext(r.Context()); req.Tracker != "" && id != nil && id.Buses() != nil {
-		// An archive holds every bus's traces.
-		writeAuthError(w, &auth.Error{Status: http.StatusForbidden, Code: CodeForbidden,
-			Msg: fmt.Sprintf("identity %q is limited to buses %v, and a tracker's archive holds the events of every bus: replay the stream", id.Name, id.Buses())})
-		return req, false
+	if req.Tracker != "" {
+		if err := archiveForbidden(r, "replay the stream"); err != nil {
+			writeAuthError(w, err)
+			return req, false
+		}
 	}
 	if b.Lateness != "" {
 		d, err := time.ParseDuration(b.Lateness)
@@ -147,7 +135,7 @@ func (s *Server) replayRequest(w http.ResponseWriter, r *http.Request, b replayB
 func (s *Server) listReplays(w http.ResponseWriter, r *http.Request) {
 	out := []replay.Status{}
 	for _, st := range s.opts.replays.List() {
-		if auth.BusAllowed(r.Context(), st.Bus) {
+		if auth.BusAllowed(r.Context(), st.Bus) && (!st.FromArchive() || archiveForbidden(r, "") == nil) {
 			out = append(out, st)
 		}
 	}
@@ -161,7 +149,7 @@ func (s *Server) getReplay(w http.ResponseWriter, r *http.Request) {
 		s.replayError(w, err)
 		return
 	}
-	if permitBus(w, r, st.Bus) {
+	if permitReplay(w, r, st) {
 		writeJSON(w, http.StatusOK, st)
 	}
 }
@@ -179,7 +167,7 @@ func (s *Server) cancelReplay(w http.ResponseWriter, r *http.Request) {
 		s.replayError(w, err)
 		return
 	}
-	if !permitBus(w, r, st.Bus) {
+	if !permitReplay(w, r, st) {
 		return
 	}
 	if st, err = s.opts.replays.Cancel(r.Context(), id); err != nil {
@@ -187,6 +175,34 @@ func (s *Server) cancelReplay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// archiveForbidden refuses an identity limited to buses an archive
+// replay (to start, read or cancel): an archive holds the events of every
+// bus, and so does such a replay's report. nil: the identity has no bus
+// limit, or there is no identity (auth off).
+func archiveForbidden(r *http.Request, instead string) *auth.Error {
+	id := auth.FromContext(r.Context())
+	if id == nil || id.Buses() == nil {
+		return nil
+	}
+	msg := fmt.Sprintf("identity %q is limited to buses %v, and a tracker's archive holds the events of every bus", id.Name, id.Buses())
+	if instead != "" {
+		msg += ": " + instead
+	}
+	return &auth.Error{Status: http.StatusForbidden, Code: CodeForbidden, Msg: msg}
+}
+
+// permitReplay answers 403 unless the caller may see the replay: one of
+// its buses, and, for an archive replay, no bus limit.
+func permitReplay(w http.ResponseWriter, r *http.Request, st replay.Status) bool {
+	if st.FromArchive() {
+		if err := archiveForbidden(r, "its replays are for identities of every bus"); err != nil {
+			writeAuthError(w, err)
+			return false
+		}
+	}
+	return permitBus(w, r, st.Bus)
 }
 
 func (s *Server) replayError(w http.ResponseWriter, err error) {

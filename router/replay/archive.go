@@ -72,39 +72,105 @@ func findTracker(ctx context.Context, trackers Trackers, req *Request) (cts.Trac
 }
 
 // openArchive lists the tracker's files of the range's days (UTC), in
-// every region, with a warning when there are none.
-func openArchive(t cts.Tracker, bucketDir string, req *Request) (*archiveSource, []string, error) {
+// every region, with a warning when there are none. It lists the day
+// directories the archive has, not the range's days, so a range of
+// centuries costs what the archive holds; ctx ends it.
+func openArchive(ctx context.Context, t cts.Tracker, bucketDir string, req *Request) (*archiveSource, []string, error) {
 	if bucketDir == "" {
 		return nil, nil, fmt.Errorf("%w: tracker %q writes to bucket %s, which this server does not declare (--bucket)", ErrInvalid, t.TrackerName, t.ObsInfo.BucketName)
 	}
 	root := filepath.Join(bucketDir, t.ObsInfo.FilePrefixName, tracesDir)
 	regions, err := os.ReadDir(root)
 	if err != nil && !os.IsNotExist(err) {
-		return nil, nil, fmt.Errorf("replay: archive %s: %w", root, err)
+		return nil, nil, fmt.Errorf("replay: archive of tracker %q: %w", t.TrackerName, pathless(err))
 	}
 	src := &archiveSource{req: req, root: root}
 	for _, reg := range regions {
 		if !reg.IsDir() {
 			continue
 		}
-		for day := req.From.UTC().Truncate(24 * time.Hour); !day.After(req.To.UTC()); day = day.Add(24 * time.Hour) {
-			dir := filepath.Join(reg.Name(), strconv.Itoa(day.Year()), strconv.Itoa(int(day.Month())), strconv.Itoa(day.Day()), t.TrackerName)
-			if err := src.collect(dir); err != nil {
-				return nil, nil, err
-			}
+		err := src.days(ctx, reg.Name(), func(day string) error {
+			return src.collect(ctx, filepath.Join(day, t.TrackerName))
+		})
+		if err != nil {
+			return nil, nil, err
 		}
 	}
 	slices.SortFunc(src.files, func(a, b string) int { return strings.Compare(fileOrder(a), fileOrder(b)) })
 	var warnings []string
 	if len(src.files) == 0 {
-		warnings = append(warnings, fmt.Sprintf("tracker %q has archived no file for the days of the range under %s", t.TrackerName, root))
+		// Not root: a warning goes to API callers, who need not know
+		// where the server keeps its buckets.
+		warnings = append(warnings, fmt.Sprintf("tracker %q has archived no file for the days of the range (bucket %s, prefix %q)",
+			t.TrackerName, t.ObsInfo.BucketName, t.ObsInfo.FilePrefixName))
 	}
 	return src, warnings, nil
 }
 
+// days calls fn with each <region>/<yyyy>/<m>/<d> directory of the
+// region whose day (UTC) is in the range, in date order.
+func (s *archiveSource) days(ctx context.Context, region string, fn func(day string) error) error {
+	first := s.req.From.UTC().Truncate(24 * time.Hour)
+	last := s.req.To.UTC()
+	return s.numbered(ctx, region, func(y int) bool { return y >= first.Year() && y <= last.Year() }, func(year string, y int) error {
+		return s.numbered(ctx, year, func(m int) bool {
+			start := time.Date(y, time.Month(m), 1, 0, 0, 0, 0, time.UTC)
+			return m <= 12 && start.AddDate(0, 1, 0).After(first) && !start.After(last)
+		}, func(month string, m int) error {
+			return s.numbered(ctx, month, func(d int) bool {
+				day := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+				return day.Day() == d && !day.Before(first) && !day.After(last) // day.Day() != d: no such date
+			}, func(day string, _ int) error { return fn(day) })
+		})
+	})
+}
+
+// numbered calls fn, in numeric order, with each subdirectory of dir
+// (relative to the root) named by a number as the archive writes them
+// (no sign, no leading zero) that keep accepts; a missing dir has none.
+func (s *archiveSource) numbered(ctx context.Context, dir string, keep func(int) bool, fn func(sub string, n int) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(filepath.Join(s.root, dir))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("replay: archive %s: %w", dir, pathless(err))
+	}
+	var ns []int
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if e.IsDir() && err == nil && n > 0 && strconv.Itoa(n) == e.Name() && keep(n) {
+			ns = append(ns, n)
+		}
+	}
+	slices.Sort(ns)
+	for _, n := range ns {
+		if err := fn(filepath.Join(dir, strconv.Itoa(n)), n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pathless is err without the file system path an *fs.PathError names:
+// errors reach API callers, and messages name files relative to the
+// tracker's CloudTraces directory.
+func pathless(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
 // collect adds the trace files under dir (and its service directories).
-func (s *archiveSource) collect(dir string) error {
+func (s *archiveSource) collect(ctx context.Context, dir string) error {
 	err := filepath.WalkDir(filepath.Join(s.root, dir), func(path string, d fs.DirEntry, err error) error {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
 		if err != nil {
 			if os.IsNotExist(err) {
 				return fs.SkipDir
@@ -120,7 +186,7 @@ func (s *archiveSource) collect(dir string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("replay: archive %s: %w", dir, err)
+		return fmt.Errorf("replay: archive %s: %w", dir, pathless(err))
 	}
 	return nil
 }
@@ -148,7 +214,7 @@ func (s *archiveSource) read(ctx context.Context, emit func(item) error) error {
 func (s *archiveSource) readFile(ctx context.Context, rel string, emit func(item) error) error {
 	f, err := os.Open(filepath.Join(s.root, rel))
 	if err != nil {
-		return fmt.Errorf("replay: archive file %s: %w", rel, err)
+		return fmt.Errorf("replay: archive file %s: %w", rel, pathless(err))
 	}
 	defer f.Close()
 	var r io.Reader = bufio.NewReader(f)
@@ -172,11 +238,7 @@ func (s *archiveSource) readFile(ctx context.Context, rel string, emit func(item
 		}
 		raws = append(raws, raw)
 	}
-	items, err := s.convert(raws, rel)
-	if err != nil {
-		return err
-	}
-	for _, it := range items {
+	for _, it := range s.convert(raws, rel) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -189,45 +251,46 @@ func (s *archiveSource) readFile(ctx context.Context, rel string, emit func(item
 
 // convert makes a file's traces into items on every core: rebuilding
 // each trace's event is most of an archive replay's work.
-func (s *archiveSource) convert(raws []json.RawMessage, rel string) ([]item, error) {
-	items, errs := make([]item, len(raws)), make([]error, len(raws))
+func (s *archiveSource) convert(raws []json.RawMessage, rel string) []item {
+	items := make([]item, len(raws))
 	workers := max(runtime.GOMAXPROCS(0), 1)
 	var wg sync.WaitGroup
 	for k := range workers {
 		wg.Go(func() {
 			for i := k; i < len(raws); i += workers {
-				items[i], errs[i] = s.trace(raws[i], rel, i)
+				items[i] = s.trace(raws[i], rel, i)
 			}
 		})
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err // the first: the file is unreadable from there
-		}
-	}
-	return items, nil
+	return items
 }
 
 // trace is one archived trace as an item; its event is built only when
-// the trace is of the range (out of it, data is nil).
-func (s *archiveSource) trace(raw json.RawMessage, rel string, i int) (item, error) {
+// the trace is of the range (out of it, data is nil). A trace that makes
+// no event (no readable time, or one the CTS source refuses) is an item
+// refused: one trace does not end the replay of the archive.
+func (s *archiveSource) trace(raw json.RawMessage, rel string, i int) item {
+	it := item{position: rel + "#" + strconv.Itoa(i)}
 	var t struct {
-		Time int64 `json:"time"`
+		Time    int64  `json:"time"`
+		TraceID string `json:"trace_id"`
 	}
 	if err := json.Unmarshal(raw, &t); err != nil {
-		return item{}, fmt.Errorf("replay: archive file %s, trace %d: %w", rel, i, err)
+		it.refused = &Failure{ID: t.TraceID, Position: it.position, Error: "archived trace: " + err.Error()}
+		return it
 	}
-	it := item{at: time.UnixMilli(t.Time), position: rel + "#" + strconv.Itoa(i)}
+	it.at = time.UnixMilli(t.Time)
 	if !s.req.inRange(it.at) {
-		return it, nil
+		return it
 	}
 	data, err := ArchiveEvent(raw)
 	if err != nil {
-		return item{}, fmt.Errorf("replay: archive file %s, trace %d: %w", rel, i, err)
+		it.refused = &Failure{ID: t.TraceID, Position: it.position, Error: "archived trace: " + err.Error()}
+		return it
 	}
 	it.data = data
-	return it, nil
+	return it
 }
 
 // noRedaction: archived traces were redacted when they were ingested.

@@ -19,9 +19,10 @@ import (
 
 // job is one replayed delivery.
 type job struct {
-	ev   *event.Event // shared by the event's jobs: sinks only read it
-	rule *rules.Rule
-	tg   *rules.Target
+	ev    *event.Event // marked; shared by the event's jobs: sinks only read it
+	plain *event.Event // unmarked, what input expressions see; nil when no target has one
+	rule  *rules.Rule
+	tg    *rules.Target
 }
 
 // deliverer delivers a replay's matches through sinks of its own, with
@@ -36,21 +37,30 @@ type deliverer struct {
 	jobs    chan job
 	wg      sync.WaitGroup
 
-	mu    sync.Mutex
-	sinks map[pairKey]sinkOrErr
+	mu    sync.Mutex // guards the map only: sinks connect outside it
+	sinks map[pairKey]*lazySink
 }
 
-type sinkOrErr struct {
-	s   sinks.Sink
-	err error
+// lazySink is a target's sink, built and connected by the first worker
+// that needs it while the others deliver to other targets.
+type lazySink struct {
+	once sync.Once
+	s    sinks.Sink
+	err  error
 }
 
 // retryDelays are the waits before a retryable failure's next attempt.
 var retryDelays = [DefaultAttempts - 1]time.Duration{200 * time.Millisecond, time.Second}
 
+// MaxRetryAfter is the longest Retry-After a replay waits: a target that
+// asks for a longer pause fails the delivery at once, rather than
+// holding a worker (and, with every worker held, the replay) for as long
+// as the target says.
+const MaxRetryAfter = 30 * time.Second
+
 func newDeliverer(ctx context.Context, id string, req *Request, deps sinks.Deps, state func(bus, rule, target string) dispatch.TargetState, t *tally) *deliverer {
 	d := &deliverer{id: id, bus: req.Bus, deps: deps, state: state, tally: t, jobs: make(chan job),
-		sinks: map[pairKey]sinkOrErr{}}
+		sinks: map[pairKey]*lazySink{}}
 	if req.Rate > 0 {
 		d.limiter = rate.NewLimiter(rate.Limit(req.Rate), max(1, int(math.Ceil(req.Rate))))
 	}
@@ -76,13 +86,29 @@ func (d *deliverer) submit(ctx context.Context, data []byte, matched []*rules.Ru
 		}
 		return nil
 	}
+	plain := unmarked(&ev, matched)
 	ev.SetExtension(Extension, d.id)
 	for _, r := range matched {
 		for i := range r.Targets {
 			select {
-			case d.jobs <- job{ev: &ev, rule: r, tg: &r.Targets[i]}:
+			case d.jobs <- job{ev: &ev, plain: plain, rule: r, tg: &r.Targets[i]}:
 			case <-ctx.Done():
 				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+// unmarked is a copy of ev made before the mark is set, for the input
+// expressions of the matched targets (which see the event as the live
+// router delivers it); nil when none of them has one.
+func unmarked(ev *event.Event, matched []*rules.Rule) *event.Event {
+	for _, r := range matched {
+		for _, t := range r.Targets {
+			if r.HasInput(t.ID) {
+				c := ev.Clone()
+				return &c
 			}
 		}
 	}
@@ -124,7 +150,7 @@ func (d *deliverer) attempts(ctx context.Context, j job, k pairKey) error {
 	}
 	var payload any
 	if j.rule.HasInput(j.tg.ID) {
-		if payload, err = j.rule.Input(j.tg.ID, rules.NewEnv(j.ev)); err != nil {
+		if payload, err = j.rule.Input(j.tg.ID, rules.NewEnv(j.plain)); err != nil {
 			return fmt.Errorf("input expression: %w", err)
 		}
 	}
@@ -139,11 +165,25 @@ func (d *deliverer) attempts(ctx context.Context, j job, k pairKey) error {
 		if err == nil || n == DefaultAttempts || !sinks.Retryable(err) {
 			return err
 		}
-		select {
-		case <-time.After(max(retryDelays[n-1], sinks.RetryAfter(err))):
-		case <-ctx.Done():
-			return ctx.Err()
+		wait := sinks.RetryAfter(err)
+		if wait > MaxRetryAfter {
+			return fmt.Errorf("%w (the target asks to retry after %s, longer than a replay waits, %s)", err, wait, MaxRetryAfter)
 		}
+		if err := sleep(ctx, max(retryDelays[n-1], wait)); err != nil {
+			return err
+		}
+	}
+}
+
+// sleep waits d, or until ctx ends (its error).
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -168,19 +208,26 @@ func (d *deliverer) held(j job, k pairKey, s sinks.Sink) string {
 	return ""
 }
 
-// sink is the replay's own sink of a target, built and connected once.
+// sink is the replay's own sink of a target, built and connected once,
+// by the first worker to need it; workers of other targets go on
+// meanwhile (a slow Connect holds only its target's deliveries).
 func (d *deliverer) sink(ctx context.Context, j job, k pairKey) (sinks.Sink, error) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if s, ok := d.sinks[k]; ok {
-		return s.s, s.err
+	ls := d.sinks[k]
+	if ls == nil {
+		ls = &lazySink{}
+		d.sinks[k] = ls
 	}
-	s, err := sinks.New(j.tg.Kind, &j.tg.Config, d.deps)
-	if err != nil {
-		err = fmt.Errorf("target %s: %w", j.tg.ID, err)
-	} else if cerr := s.Connect(ctx); cerr != nil {
-		d.deps.Log.Warn().Err(cerr).Str("replay", d.id).Str("rule", k.rule).Str("target", k.target).Msg("replay: target did not connect; delivering anyway")
-	}
-	d.sinks[k] = sinkOrErr{s, err}
-	return s, err
+	d.mu.Unlock()
+	ls.once.Do(func() {
+		ls.s, ls.err = sinks.New(j.tg.Kind, &j.tg.Config, d.deps)
+		if ls.err != nil {
+			ls.err = fmt.Errorf("target %s: %w", j.tg.ID, ls.err)
+			return
+		}
+		if cerr := ls.s.Connect(ctx); cerr != nil {
+			d.deps.Log.Warn().Err(cerr).Str("replay", d.id).Str("rule", k.rule).Str("target", k.target).Msg("replay: target did not connect; delivering anyway")
+		}
+	})
+	return ls.s, ls.err
 }

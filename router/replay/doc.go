@@ -13,8 +13,9 @@
 // targets' configs, so their connections, concurrency (Request's
 // Concurrency, a pool per replay) and rate (Request's Rate) are its own,
 // not the live targets' slots or rate limits. A failed replayed delivery
-// is retried a few times (DefaultAttempts) and then counted and sampled
-// in the report, never dead-lettered.
+// is retried a few times (DefaultAttempts), waiting at most MaxRetryAfter
+// for a target's Retry-After, and then counted and sampled in the report,
+// never dead-lettered.
 //
 // Replays run in the process that accepted them (Manager); their records
 // are in memory. A replay is lost when that process stops: the API of
@@ -25,6 +26,8 @@
 // (an event is stored after it happened) to the stream's end as it was
 // when the replay started, or, with Lateness, to the last event stored by
 // To plus Lateness. An archive is read from the tracker's day directories
-// of the range; its traces are turned back into CloudEvents as the CTS
-// source makes them (see ArchiveEvent).
+// of the range (those it has, listed); its traces are turned back into
+// CloudEvents as the CTS source makes them (see ArchiveEvent), a trace
+// that makes none skipped and reported, a file that does not parse
+// failing the replay.
 package replay

@@ -66,6 +66,13 @@ type Status struct {
 	Report   *Report   `json:"report,omitempty"` // Get only
 }
 
+// FromArchive reports whether the replay reads a tracker's archive, which
+// holds the events of every bus (whatever the replay's Bus).
+func (s Status) FromArchive() bool { return strings.HasPrefix(s.Source, sourceTracker) }
+
+// sourceTracker begins an archive replay's Source.
+const sourceTracker = "tracker:"
+
 // Manager runs replays in this process and keeps their records in memory.
 type Manager struct {
 	cfg Config
@@ -167,8 +174,8 @@ func (m *Manager) open(ctx context.Context, req *Request) (source, string, []str
 	if m.cfg.BucketDir != nil {
 		dir = m.cfg.BucketDir(t.ObsInfo.BucketName)
 	}
-	src, warnings, err := openArchive(t, dir, req)
-	return src, "tracker:" + t.ProjectID + "/" + t.TrackerName, warnings, err
+	src, warnings, err := openArchive(ctx, t, dir, req)
+	return src, sourceTracker + t.ProjectID + "/" + t.TrackerName, warnings, err
 }
 
 // admit records r unless MaxRunning replays run, dropping the oldest
@@ -207,6 +214,10 @@ func (m *Manager) exec(ctx context.Context, r *run, req *Request, src source, mt
 	}
 	err := src.read(ctx, func(it item) error {
 		r.tally.at(it.position)
+		if it.refused != nil {
+			r.tally.refuse(*it.refused)
+			return nil
+		}
 		if !req.inRange(it.at) {
 			return nil
 		}
@@ -340,7 +351,7 @@ func sourceName(source string) string {
 	if source == "stream" {
 		return "events stream (of this bus)"
 	}
-	return "archive of " + strings.TrimPrefix(source, "tracker:")
+	return "archive of " + strings.TrimPrefix(source, sourceTracker)
 }
 
 func newID() string {

@@ -22,7 +22,7 @@ type Progress struct {
 	Matched   int64 `json:"matched"`   // of those, matched by a rule of the replay's rules
 	Delivered int64 `json:"delivered"` // deliveries the targets took (deliver mode)
 	Failed    int64 `json:"failed"`    // deliveries that failed every attempt, or could not be made
-	Skipped   int64 `json:"skipped"`   // events that are not CloudEvents the rules can read
+	Skipped   int64 `json:"skipped"`   // events that are not CloudEvents the rules can read, archived traces that make no event
 	// Position is the last event read: a stream sequence, or an archive
 	// file (relative to the tracker's CloudTraces directory) and index.
 	Position string `json:"position,omitempty"`
@@ -78,12 +78,14 @@ type Match struct {
 	By     string `json:"by,omitempty"` // ByDraft, ByLive or ByBoth, with a draft in what-if mode
 }
 
-// Failure is one replayed delivery that failed.
+// Failure is one replayed delivery that failed, or one archived trace
+// that makes no event (skipped: no Rule or Target, its Position).
 type Failure struct {
-	ID     string `json:"id"`
-	Rule   string `json:"rule"`
-	Target string `json:"target"`
-	Error  string `json:"error"`
+	ID       string `json:"id"`
+	Rule     string `json:"rule,omitempty"`
+	Target   string `json:"target,omitempty"`
+	Position string `json:"position,omitempty"`
+	Error    string `json:"error"`
 }
 
 type pairKey struct{ rule, target string }
@@ -173,6 +175,17 @@ func (t *tally) delivery(id string, k pairKey, err error) {
 	c.Failed++
 	if len(t.report.Failures) < maxFailures {
 		t.report.Failures = append(t.report.Failures, Failure{ID: id, Rule: k.rule, Target: k.target, Error: err.Error()})
+	}
+}
+
+// refuse records an event the source could not make: skipped, and a
+// failure while the report has room.
+func (t *tally) refuse(f Failure) {
+	t.skipped.Add(1)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.report.Failures) < maxFailures {
+		t.report.Failures = append(t.report.Failures, f)
 	}
 }
 

@@ -18,6 +18,9 @@ type item struct {
 	data     []byte    // structured CloudEvent JSON; nil for an event out of the range
 	at       time.Time // the event's time
 	position string    // where it was read: a stream sequence, an archive file
+	// refused is an archived trace that makes no event: skipped, and in
+	// the report's failures.
+	refused *Failure
 }
 
 // source yields the events of a range in order until it ends, ctx ends
