@@ -42,7 +42,7 @@ func (c *Console) tester(rq *request) {
 	status := http.StatusOK
 	switch s := q.Get("seq"); {
 	case s != "" && !d.Pick:
-		status, d.Error = http.StatusForbidden, "Picking a stored event needs the action " + auth.ActionAuditRead + ": paste the event instead."
+		status, d.Error = http.StatusForbidden, "Picking a stored event needs the action "+auth.ActionAuditRead+": paste the event instead."
 	case s != "":
 		seq, _ := strconv.ParseUint(s, 10, 64)
 		e, err := c.storedEvent(rq.r.Context(), seq)
