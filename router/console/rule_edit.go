@@ -76,6 +76,11 @@ func (c *Console) ruleSave(rq *request) {
 		status, d.Error = http.StatusPreconditionFailed, "The rule changed since this editor was opened; nothing was stored. Open it again to edit the new version."
 	case errors.Is(err, api.ErrRuleConflict):
 		status, d.Error = http.StatusConflict, err.Error()
+	case errors.Is(err, api.ErrInvalidRuleID):
+		d.Error = err.Error()
+	case errors.Is(err, api.ErrTopicsUnavailable):
+		c.opts.Log.Error().Err(err).Str("rule", name).Str("bus", bus).Msg("console rule save failed")
+		status, d.Error = http.StatusServiceUnavailable, "The rule could not be checked (the topics bucket did not answer); nothing was stored, retrying is safe."
 	default:
 		c.opts.Log.Error().Err(err).Str("rule", name).Str("bus", bus).Msg("console rule save failed")
 		status, d.Error = http.StatusServiceUnavailable, "The rule could not be stored (the rules bucket did not answer); retrying is safe."
