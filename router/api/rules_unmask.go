@@ -1,11 +1,14 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -61,9 +64,17 @@ func unmaskDocument(stored, edited []byte) ([]byte, error) {
 	_ = yaml.Unmarshal(stored, &sroot) // a stored document that does not parse has nothing to put back
 	etargets, stargets := targetsOf(&eroot), targetsOf(&sroot)
 	var found []restoration
+	moved := map[*yaml.Node]bool{}
 	if etargets != nil && stargets != nil {
 		for i, et := range etargets.Content {
-			if st := matchTarget(et, i, stargets); st != nil {
+			st := matchTarget(et, i, stargets)
+			switch {
+			case st == nil:
+			case !reflect.DeepEqual(destinations(et, nil, 0), destinations(st, nil, 0)):
+				// Its secrets stay with the host they were given for: a
+				// target sent elsewhere gets none it was not typed.
+				moved[et] = true
+			default:
 				found = restorations(et, st, "", 0, found)
 			}
 		}
@@ -72,7 +83,7 @@ func unmaskDocument(stored, edited []byte) ([]byte, error) {
 	for _, r := range found {
 		restored[r.edited] = true
 	}
-	if errs := stillMasked(etargets, restored); len(errs) > 0 {
+	if errs := stillMasked(etargets, restored, moved); len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %w", ErrStillMasked, errs)
 	}
 	if len(found) == 0 {
@@ -133,6 +144,29 @@ func valueOf(m *yaml.Node, key string) (string, bool) {
 	return "", false
 }
 
+// destinations are the scheme and host of every URL setting of target n,
+// in document order ("" for one naming no host).
+func destinations(n *yaml.Node, out []string, depth int) []string {
+	if depth > 50 {
+		return out
+	}
+	for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+		if k, v := n.Content[i], n.Content[i+1]; strings.EqualFold(k.Value, "url") && v.Kind == yaml.ScalarNode {
+			dest := "" // no host: nothing to send a secret to
+			if u, err := url.Parse(v.Value); err == nil && u.Host != "" {
+				dest = strings.ToLower(u.Scheme + "://" + u.Host)
+			}
+			out = append(out, dest)
+		}
+	}
+	for _, c := range n.Content {
+		if c.Kind == yaml.MappingNode || c.Kind == yaml.SequenceNode {
+			out = destinations(c, out, depth+1)
+		}
+	}
+	return out
+}
+
 // shownAs is what mask shows in place of n, the value of key: Masked
 // for a secret key's value or an alias, the redacted URL for a url key's
 // scalar; ok is false when n is shown as it is (its children may not be).
@@ -177,30 +211,34 @@ func restorations(e, s *yaml.Node, key string, depth int, out []restoration) []r
 }
 
 // stillMasked lists every target setting value holding Masked that was
-// not put back, at its line:col in the edited document.
-func stillMasked(targets *yaml.Node, restored map[*yaml.Node]bool) rules.Errors {
+// not put back, at its line:col in the edited document; moved are the
+// targets whose URLs now name another host.
+func stillMasked(targets *yaml.Node, restored, moved map[*yaml.Node]bool) rules.Errors {
 	if targets == nil {
 		return nil
 	}
 	var errs rules.Errors
-	var walk func(n *yaml.Node, path string, depth int)
-	walk = func(n *yaml.Node, path string, depth int) {
+	var walk func(n *yaml.Node, path, why string, depth int)
+	walk = func(n *yaml.Node, path, why string, depth int) {
+		if moved[n] {
+			why = "the target's URL now names another host, so its stored secrets are not sent there: type the real value"
+		}
 		switch {
 		case depth > 50 || restored[n]:
 		case n.Kind == yaml.ScalarNode && strings.Contains(n.Value, Masked):
-			errs = append(errs, &rules.Error{Pos: rules.Position{Line: n.Line, Col: n.Column}, Msg: fmt.Sprintf(
-				"%s still holds the mask %s: type the real value, or leave the field as the editor showed it to keep the stored one", path, Masked)})
+			errs = append(errs, &rules.Error{Pos: rules.Position{Line: n.Line, Col: n.Column},
+				Msg: fmt.Sprintf("%s still holds the mask %s: %s", path, Masked, why)})
 		case n.Kind == yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				walk(n.Content[i+1], path+"."+n.Content[i].Value, depth+1)
+				walk(n.Content[i+1], path+"."+n.Content[i].Value, why, depth+1)
 			}
 		case n.Kind == yaml.SequenceNode:
 			for i, c := range n.Content {
-				walk(c, fmt.Sprintf("%s[%d]", path, i), depth+1)
+				walk(c, fmt.Sprintf("%s[%d]", path, i), why, depth+1)
 			}
 		}
 	}
-	walk(targets, "targets", 0)
+	walk(targets, "targets", "type the real value, or leave the field as the editor showed it to keep the stored one", 0)
 	return errs
 }
 
@@ -233,14 +271,8 @@ func splice(doc []byte, found []restoration) ([]byte, bool) {
 		}
 		edits = append(edits, edit{r.edited.Line - 1, from, to, string(text)})
 	}
-	// Later edits first, so earlier offsets on a line stay right.
-	for i := len(edits) - 1; i >= 0; i-- {
-		for j := range i {
-			if e, f := edits[j], edits[i]; e.line > f.line || (e.line == f.line && e.from > f.from) {
-				edits[i], edits[j] = edits[j], edits[i]
-			}
-		}
-	}
+	slices.SortFunc(edits, func(a, b edit) int { return cmp.Or(a.line-b.line, a.from-b.from) })
+	// Last first, so the offsets of earlier edits on a line stay right.
 	for i := len(edits) - 1; i >= 0; i-- {
 		e := edits[i]
 		if i+1 < len(edits) && edits[i+1].line == e.line && edits[i+1].from < e.to {

@@ -64,6 +64,9 @@ func TestUnmaskEdits(t *testing.T) {
 		{"a changed URL keeping a masked query value",
 			"name: a\ntargets:\n  - id: page\n    webhook: {url: \"http://127.0.0.1:9/q?key=***\"}\n", nil,
 			[]string{"4:20: targets[0].webhook.url"}},
+		{"a target sent to another host",
+			"name: a\ntargets:\n  - id: hook\n    webhook: {url: \"http://127.0.0.2:9/x\", headers: {X-Api-Key: \"***\", Authorization: \"***\"}}\n", nil,
+			[]string{"4:65: targets[0].webhook.headers.X-Api-Key", "4:87: targets[0].webhook.headers.Authorization"}},
 		{"a mask in a new target",
 			"name: a\ntargets:\n  - id: new\n    webhook:\n      url: http://127.0.0.1:9/n\n      headers: {X-Api-Key: \"***\"}\n", nil,
 			[]string{"6:28: targets[0].webhook.headers.X-Api-Key"}},
@@ -77,7 +80,7 @@ func TestUnmaskEdits(t *testing.T) {
 					t.Fatalf("err %v, want %d problem(s)", err, len(tt.problems))
 				}
 				for i, p := range tt.problems {
-					if got := fmt.Sprintf("%d:%d: %s", errs[i].Pos.Line, errs[i].Pos.Col, errs[i].Msg); !strings.HasPrefix(got, p+" still holds the mask ***") {
+					if got := fmt.Sprintf("%d:%d: %s", errs[i].Pos.Line, errs[i].Pos.Col, errs[i].Msg); !strings.HasPrefix(got, p+" still holds the mask ***: ") {
 						t.Errorf("problem %q, want %q...", got, p)
 					}
 				}
