@@ -63,22 +63,7 @@ func unmaskDocument(stored, edited []byte) ([]byte, error) {
 	}
 	_ = yaml.Unmarshal(stored, &sroot) // a stored document that does not parse has nothing to put back
 	etargets, stargets := targetsOf(&eroot), targetsOf(&sroot)
-	var found []restoration
-	moved := map[*yaml.Node]bool{}
-	if etargets != nil && stargets != nil {
-		for i, et := range etargets.Content {
-			st := matchTarget(et, i, stargets)
-			switch {
-			case st == nil:
-			case !reflect.DeepEqual(destinations(et, nil, 0), destinations(st, nil, 0)):
-				// Its secrets stay with the host they were given for: a
-				// target sent elsewhere gets none it was not typed.
-				moved[et] = true
-			default:
-				found = restorations(et, st, "", 0, found)
-			}
-		}
-	}
+	found, moved := matchTargets(etargets, stargets)
 	restored := map[*yaml.Node]bool{}
 	for _, r := range found {
 		restored[r.edited] = true
@@ -90,7 +75,8 @@ func unmaskDocument(stored, edited []byte) ([]byte, error) {
 		return edited, nil
 	}
 	out, ok := splice(edited, found)
-	if !ok {
+	var check yaml.Node
+	if !ok || yaml.Unmarshal(out, &check) != nil {
 		for _, r := range found {
 			*r.edited = *expand(r.stored, 0)
 		}
@@ -103,6 +89,29 @@ func unmaskDocument(stored, edited []byte) ([]byte, error) {
 		return stored, nil // unchanged: stored as it was, byte for byte
 	}
 	return out, nil
+}
+
+// matchTargets walks each edited target beside the stored one of the
+// same id, returning the settings to put back, and the targets whose URLs
+// name another host than the stored one's (whose secrets are not).
+func matchTargets(etargets, stargets *yaml.Node) (found []restoration, moved map[*yaml.Node]bool) {
+	moved = map[*yaml.Node]bool{}
+	if etargets == nil || stargets == nil {
+		return nil, moved
+	}
+	for i, et := range etargets.Content {
+		st := matchTarget(et, i, stargets)
+		switch {
+		case st == nil:
+		case !reflect.DeepEqual(destinations(et, nil, 0), destinations(st, nil, 0)):
+			// Its secrets stay with the host they were given for: a target
+			// sent elsewhere gets none it was not typed.
+			moved[et] = true
+		default:
+			found = restorations(et, st, "", 0, found)
+		}
+	}
+	return found, moved
 }
 
 // targetsOf is the targets sequence of a rule document, as mask finds it.

@@ -137,3 +137,29 @@ func FuzzUnmask(f *testing.F) {
 		}
 	})
 }
+
+// TestUnmaskReencodes: a masked value whose text cannot be replaced in
+// place (here it carries a tag) still gets the stored value, the
+// document re-encoded.
+func TestUnmaskReencodes(t *testing.T) {
+	stored := unmaskCases["headers"]
+	edited := "name: a\ntargets:\n  - id: hook\n    webhook: {url: \"http://127.0.0.1:9/y\", headers: {X-Api-Key: !!str \"***\", Authorization: \"***\"}}\n"
+	out, err := unmaskDocument([]byte(stored), []byte(edited))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Targets []struct {
+			Webhook struct {
+				URL     string            `yaml:"url"`
+				Headers map[string]string `yaml:"headers"`
+			} `yaml:"webhook"`
+		} `yaml:"targets"`
+	}
+	if err := yaml.Unmarshal(out, &v); err != nil || len(v.Targets) != 1 {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if w := v.Targets[0].Webhook; w.URL != "http://127.0.0.1:9/y" || w.Headers["X-Api-Key"] != "k3y" || w.Headers["Authorization"] != "Bearer t0k" {
+		t.Errorf("re-encoded: %+v", w)
+	}
+}
