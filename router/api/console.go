@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
-	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/router/cejson"
-	"github.com/auditbus/auditbus/router/cts"
 	"github.com/auditbus/auditbus/router/dispatch"
 	"github.com/auditbus/auditbus/router/ingest"
 	"github.com/auditbus/auditbus/rules"
@@ -119,37 +117,32 @@ func normalize(v any) any {
 	return out
 }
 
-// PutRule is PUT /v1/rules/{name}?bus=: doc, validated as that endpoint
-// validates it, stored as API rule name of bus. created is true when the
-// rule did not exist. Errors: rules.Errors (an invalid document,
-// positioned 1-based), ErrRuleConflict (a rule file or a CTS
-// notification owns the name), ErrPreconditionFailed,
-// ErrRuleStoreUnavailable, and an *auth.Error for a bus the identity may
-// not use.
+// PutRule is PUT /v1/rules/{name}?bus=, and the endpoint's handler calls
+// it: doc, validated as that endpoint validates it (the name and bus, the
+// buses the identity may use, the topics its topic targets name), stored
+// as API rule name of bus (an empty bus: the one the document names). It
+// returns the rule as the endpoint answers it (document masked, topic
+// targets expanded); created is true when the rule did not exist. Errors:
+// rules.Errors (an invalid document, or a topic target naming no topic;
+// positioned 1-based), ErrInvalidRuleID, ErrRuleConflict (a rule file or
+// a CTS notification owns the name), ErrPreconditionFailed,
+// ErrRuleStoreUnavailable, ErrTopicsUnavailable, and an *auth.Error for a
+// bus the identity may not use.
 func (s *Server) PutRule(ctx context.Context, bus, name string, doc []byte, ifMatch *Precondition) (RuleView, bool, error) {
 	if s.opts.rules == nil {
 		return RuleView{}, false, ErrRuleStoreUnavailable
 	}
-	if strings.HasPrefix(name, cts.RulePrefix) {
-		return RuleView{}, false, fmt.Errorf("%w: rule names starting %s belong to CTS notifications", ErrRuleConflict, cts.RulePrefix)
+	if err := checkPutRule(ctx, bus, name); err != nil {
+		return RuleView{}, false, err
 	}
-	if !auth.BusAllowed(ctx, bus) {
-		return RuleView{}, false, auth.Forbidden(auth.FromContext(ctx), bus)
-	}
-	if id := auth.FromContext(ctx); id != nil && id.Buses() != nil {
-		parsed, err := s.opts.rules.Validate(bus, name, doc)
-		if err != nil {
-			return RuleView{}, false, err
-		}
-		if !id.AllowsBus(parsed.Bus) {
-			return RuleView{}, false, auth.Forbidden(id, parsed.Bus)
-		}
+	if err := s.admitRule(ctx, bus, name, doc); err != nil {
+		return RuleView{}, false, err
 	}
 	st, created, err := s.opts.rules.Put(ctx, bus, name, doc, ifMatch)
 	if err != nil {
 		return RuleView{}, false, err
 	}
-	return s.withTargetState(ruleView(st, false)), created, nil
+	return s.withTargetState(s.withTopicTargets(ruleView(st, true), st.Rule)), created, nil
 }
 
 // TestRule is POST /v1/rules:test with a running rule's name: whether the

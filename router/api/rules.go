@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/auditbus/auditbus/router/auth"
+	"github.com/auditbus/auditbus/router/cts"
 	"github.com/auditbus/auditbus/router/ingest"
 	"github.com/auditbus/auditbus/rules"
 )
@@ -51,11 +53,22 @@ func (s *Server) getRule(w http.ResponseWriter, r *http.Request) {
 	s.writeRule(w, http.StatusOK, st)
 }
 
+// Errors of PutRule besides the RuleStore's.
+var (
+	// ErrInvalidRuleID: the rule name or the bus is not a valid name.
+	ErrInvalidRuleID = errors.New("invalid rule name or bus")
+	// ErrTopicsUnavailable: the topics bucket did not answer whether the
+	// topics a rule names exist; nothing was stored.
+	ErrTopicsUnavailable = errors.New("topics bucket unavailable")
+)
+
 // putRule validates the body as one rule document and stores it as an API
-// rule: 201 when created, 200 when replaced, 400 listing every problem.
+// rule through PutRule: 201 when created, 200 when replaced, 400 listing
+// every problem. The name and bus are checked before the body is read.
 func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
-	bus, name, ok := ruleID(w, r, "")
-	if !ok || !notNotificationRule(w, name) {
+	bus, name := r.URL.Query().Get("bus"), r.PathValue("name")
+	if err := checkPutRule(r.Context(), bus, name); err != nil {
+		s.ruleError(w, err, "")
 		return
 	}
 	if mt := mediaType(r.Header.Get("Content-Type")); !ruleMediaTypes[mt] {
@@ -73,26 +86,7 @@ func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, code, publicMessage(code, err))
 		return
 	}
-	limited := false
-	if id := auth.FromContext(r.Context()); id != nil && id.Buses() != nil {
-		limited = true
-	}
-	if limited || s.opts.topics != nil {
-		parsed, err := s.opts.rules.Validate(bus, name, doc)
-		if err != nil {
-			s.ruleError(w, err, "; nothing stored")
-			return
-		}
-		// The bus the parsed rule names is the one it would run on,
-		// whatever the document looks like (aliases, empty documents).
-		if limited && !permitBus(w, r, parsed.Bus) {
-			return
-		}
-		if !s.topicsExist(r.Context(), w, parsed) {
-			return
-		}
-	}
-	st, created, err := s.opts.rules.Put(r.Context(), bus, name, doc, pre)
+	v, created, err := s.PutRule(r.Context(), bus, name, doc, pre)
 	if err != nil {
 		s.ruleError(w, err, "; nothing stored")
 		return
@@ -100,10 +94,60 @@ func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
-		w.Header().Set("Location", "/v1/rules/"+name+"?bus="+st.Bus)
+		w.Header().Set("Location", "/v1/rules/"+name+"?bus="+v.Bus)
 	}
-	s.writeRule(w, status, st)
+	if v.Revision > 0 {
+		w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(v.Revision, 10)))
+	}
+	writeJSON(w, status, v)
 }
+
+// checkPutRule checks what a PUT names before its document: name and bus
+// (empty: the document's) are valid names, the identity may use the bus,
+// and the name does not belong to a CTS notification.
+func checkPutRule(ctx context.Context, bus, name string) error {
+	for _, p := range [][2]string{{"rule name", name}, {"bus", bus}} {
+		if (p[1] != "" || p[0] == "rule name") && !busName.MatchString(p[1]) {
+			return &refusal{ErrInvalidRuleID, fmt.Sprintf("%s %q: want [a-z0-9][a-z0-9-]{0,63}", p[0], p[1])}
+		}
+	}
+	if bus != "" && !auth.BusAllowed(ctx, bus) {
+		return auth.Forbidden(auth.FromContext(ctx), bus)
+	}
+	if strings.HasPrefix(name, cts.RulePrefix) {
+		return &refusal{ErrRuleConflict, fmt.Sprintf("rule names starting %s belong to CTS notifications: change them with /v3/{project_id}/notifications", cts.RulePrefix)}
+	}
+	return nil
+}
+
+// admitRule checks what the RuleStore does not: the bus the parsed rule
+// runs on (aliases, empty documents) for an identity limited to buses,
+// and that its topic targets name topics that exist.
+func (s *Server) admitRule(ctx context.Context, bus, name string, doc []byte) error {
+	id := auth.FromContext(ctx)
+	limited := id != nil && id.Buses() != nil
+	if !limited && s.opts.topics == nil {
+		return nil
+	}
+	parsed, err := s.opts.rules.Validate(bus, name, doc)
+	if err != nil {
+		return err
+	}
+	if limited && !id.AllowsBus(parsed.Bus) {
+		return auth.Forbidden(id, parsed.Bus)
+	}
+	return s.topicsKnown(ctx, parsed)
+}
+
+// refusal is an error whose message is the answer's own (no sentinel
+// prefix), matching its sentinel with errors.Is.
+type refusal struct {
+	sentinel error
+	msg      string
+}
+
+func (e *refusal) Error() string { return e.msg }
+func (e *refusal) Unwrap() error { return e.sentinel }
 
 // deleteRule removes an API rule of ?bus= (default "default"): 204.
 func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) {
@@ -185,9 +229,17 @@ type invalidRuleBody struct {
 // suffix completes the message of an invalid document.
 func (s *Server) ruleError(w http.ResponseWriter, err error, suffix string) {
 	var invalid rules.Errors
+	var ae *auth.Error
 	switch {
 	case errors.As(err, &invalid):
 		writeInvalidRule(w, invalid, suffix)
+	case errors.As(err, &ae):
+		writeAuthError(w, ae)
+	case errors.Is(err, ErrInvalidRuleID):
+		writeError(w, http.StatusBadRequest, CodeInvalidParameter, err.Error())
+	case errors.Is(err, ErrTopicsUnavailable):
+		s.opts.log.Error().Err(err).Msg("topics bucket unavailable")
+		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "the topics bucket (NATS KV) did not answer; nothing stored, retrying is safe")
 	case errors.Is(err, ErrRuleNotFound):
 		writeError(w, http.StatusNotFound, CodeRuleNotFound, err.Error())
 	case errors.Is(err, ErrRuleConflict):

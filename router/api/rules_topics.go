@@ -2,7 +2,7 @@ package api
 
 import (
 	"context"
-	"net/http"
+	"fmt"
 
 	"github.com/auditbus/auditbus/rules"
 )
@@ -38,22 +38,19 @@ func (s *Server) withTopicTargets(v ruleJSON, r *rules.Rule) ruleJSON {
 	return v
 }
 
-// topicsExist answers 400 (AB.1007, nothing stored) for a rule whose topic
-// targets name a topic or function that does not exist, one problem per
-// target, and 503 when the topics bucket did not answer.
-func (s *Server) topicsExist(ctx context.Context, w http.ResponseWriter, r *rules.Rule) bool {
+// topicsKnown is nil when every topic target of r names a topic or
+// function that exists, else their problems as rules.Errors (one per
+// target), or ErrTopicsUnavailable when the topics bucket did not answer.
+func (s *Server) topicsKnown(ctx context.Context, r *rules.Rule) error {
 	if s.opts.topics == nil || r == nil {
-		return true
+		return nil
 	}
 	unknown, err := s.opts.topics.Unknown(ctx, r)
 	switch {
 	case err != nil:
-		s.opts.log.Error().Err(err).Msg("topics bucket unavailable")
-		writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "the topics bucket (NATS KV) did not answer; nothing stored, retrying is safe")
-		return false
+		return fmt.Errorf("%w: %w", ErrTopicsUnavailable, err)
 	case len(unknown) > 0:
-		writeInvalidRule(w, unknown, "; nothing stored")
-		return false
+		return unknown
 	}
-	return true
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/auditbus/auditbus/router/auth"
@@ -85,7 +86,7 @@ func (c *Console) begin(w http.ResponseWriter, r *http.Request, action string) *
 		case errors.As(err, &ae) && ae.Status == http.StatusUnauthorized:
 			c.sessions.remove(sess)
 			http.SetCookie(w, cookie(r, "", -1))
-			c.toSignIn(w, r, "Your token is no longer valid: sign in again.")
+			c.toSignIn(w, r, msgExpired)
 			return nil
 		case err != nil:
 			rq.fail(http.StatusServiceUnavailable, err.Error())
@@ -121,7 +122,8 @@ func withToken(r *http.Request, token string) *http.Request {
 }
 
 // toSignIn sends the browser to the sign-in page, to come back to r's
-// page after (htmx requests follow HX-Redirect).
+// page after (htmx requests follow HX-Redirect); msg is a key of
+// signInMessages, or "" for none.
 func (c *Console) toSignIn(w http.ResponseWriter, r *http.Request, msg string) {
 	q := url.Values{}
 	if r.Method == http.MethodGet && r.URL.Path != Prefix {
@@ -143,13 +145,29 @@ func (c *Console) toSignIn(w http.ResponseWriter, r *http.Request, msg string) {
 }
 
 // safeNext is next when it is a console page, else the overview: the
-// sign-in page never redirects off the console.
+// sign-in page never redirects off the console. The path is checked as a
+// browser resolves it: percent-decoded (a browser takes %2e as a dot in
+// "..") and with its dot segments removed, so /console/../v1/rules is
+// refused; so are backslashes and control characters, which browsers
+// read as slashes or drop.
 func safeNext(next string) string {
-	if strings.HasPrefix(next, Prefix) && !strings.HasPrefix(next, "//") && !strings.Contains(next, `\`) {
-		return next
+	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, unsafeInPath) {
+		return Prefix
 	}
-	return Prefix
+	p, _, _ := strings.Cut(next, "?")
+	p, _, _ = strings.Cut(p, "#")
+	decoded, err := url.PathUnescape(p)
+	if err != nil || strings.ContainsFunc(decoded, unsafeInPath) {
+		return Prefix
+	}
+	if clean := path.Clean(decoded); clean != strings.TrimSuffix(Prefix, "/") && !strings.HasPrefix(clean, Prefix) {
+		return Prefix
+	}
+	return next
 }
+
+func unsafeInPath(r rune) bool { return r == '\\' || r < 0x20 || r == 0x7f }
 
 // allows reports whether the identity may perform action (always, with
 // auth off).

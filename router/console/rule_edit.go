@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/auditbus/auditbus/router/api"
 	"github.com/auditbus/auditbus/router/auth"
 	"github.com/auditbus/auditbus/rules"
@@ -47,16 +45,16 @@ func (c *Console) ruleSave(rq *request) {
 	doc := strings.ReplaceAll(rq.r.PostFormValue("document"), "\r\n", "\n")
 	d := editData{Bus: bus, Name: name, Document: doc}
 	d.Revision, _ = strconv.ParseUint(rq.r.PostFormValue("revision"), 10, 64)
-	if holdsMasked(doc) {
-		d.Error = fmt.Sprintf("The document still holds masked secrets (%s): type their real values before saving. Nothing was stored.", api.Masked)
-		rq.render(http.StatusBadRequest, "rule_edit.html", "Edit rule "+name, d)
-		return
-	}
 	var pre *api.Precondition
 	if d.Revision > 0 {
 		pre = &api.Precondition{Revision: d.Revision}
 	}
-	_, _, err := c.api.PutRule(rq.r.Context(), bus, name, []byte(doc), pre)
+	// Settings still shown masked get their stored values back; a mask
+	// left anywhere else is refused, so no secret is replaced by its mask.
+	restored, err := c.api.UnmaskRule(rq.r.Context(), bus, name, d.Revision, []byte(doc))
+	if err == nil {
+		_, _, err = c.api.PutRule(rq.r.Context(), bus, name, restored, pre)
+	}
 	if err == nil {
 		http.Redirect(rq.w, rq.r, Prefix+"rules/"+bus+"/"+name+"/edit?saved=1", http.StatusSeeOther)
 		return
@@ -65,10 +63,11 @@ func (c *Console) ruleSave(rq *request) {
 	var invalid rules.Errors
 	var ae *auth.Error
 	switch {
+	case errors.Is(err, api.ErrStillMasked) && errors.As(err, &invalid):
+		d.Problems = positioned(invalid)
+		d.Error = fmt.Sprintf("The document still holds masked secrets (%s) that are not the stored ones: type their real values, or leave them as shown to keep them. Nothing was stored.", api.Masked)
 	case errors.As(err, &invalid):
-		for _, e := range invalid {
-			d.Problems = append(d.Problems, fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.Pos.Col, e.Msg))
-		}
+		d.Problems = positioned(invalid)
 		d.Error = fmt.Sprintf("%d problem(s) in the rule; nothing was stored.", len(invalid))
 	case errors.As(err, &ae):
 		status, d.Error = ae.Status, ae.Msg
@@ -76,6 +75,11 @@ func (c *Console) ruleSave(rq *request) {
 		status, d.Error = http.StatusPreconditionFailed, "The rule changed since this editor was opened; nothing was stored. Open it again to edit the new version."
 	case errors.Is(err, api.ErrRuleConflict):
 		status, d.Error = http.StatusConflict, err.Error()
+	case errors.Is(err, api.ErrInvalidRuleID):
+		d.Error = err.Error()
+	case errors.Is(err, api.ErrTopicsUnavailable):
+		c.opts.Log.Error().Err(err).Str("rule", name).Str("bus", bus).Msg("console rule save failed")
+		status, d.Error = http.StatusServiceUnavailable, "The rule could not be checked (the topics bucket did not answer); nothing was stored, retrying is safe."
 	default:
 		c.opts.Log.Error().Err(err).Str("rule", name).Str("bus", bus).Msg("console rule save failed")
 		status, d.Error = http.StatusServiceUnavailable, "The rule could not be stored (the rules bucket did not answer); retrying is safe."
@@ -83,27 +87,11 @@ func (c *Console) ruleSave(rq *request) {
 	rq.render(status, "rule_edit.html", "Edit rule "+name, d)
 }
 
-// holdsMasked reports whether doc has a scalar that is the mask the
-// editor shows in place of a secret.
-func holdsMasked(doc string) bool {
-	var root yaml.Node
-	if yaml.Unmarshal([]byte(doc), &root) != nil {
-		return false // the save reports the syntax error with its position
+// positioned is each problem as "line:col: message", 1-based.
+func positioned(errs rules.Errors) []string {
+	out := make([]string, len(errs))
+	for i, e := range errs {
+		out[i] = fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.Pos.Col, e.Msg)
 	}
-	var walk func(n *yaml.Node, depth int) bool
-	walk = func(n *yaml.Node, depth int) bool {
-		if depth > 100 {
-			return false
-		}
-		if n.Kind == yaml.ScalarNode && n.Value == api.Masked {
-			return true
-		}
-		for _, c := range n.Content {
-			if walk(c, depth+1) {
-				return true
-			}
-		}
-		return false
-	}
-	return walk(&root, 0)
+	return out
 }

@@ -13,6 +13,20 @@ type signInData struct {
 	Next, Message, Error string
 }
 
+// Keys of signInMessages, what ?msg= of the sign-in page may hold.
+const (
+	msgExpired   = "expired"
+	msgSignedOut = "signed-out"
+)
+
+// signInMessages are the only texts the sign-in page shows from its URL:
+// ?msg= names one, so a link cannot put words of its own on the page
+// (a phishing page would ask for the token there). Other keys show none.
+var signInMessages = map[string]string{
+	msgExpired:   "Your token is no longer valid: sign in again.",
+	msgSignedOut: "Signed out.",
+}
+
 func (c *Console) registerSignIn() {
 	c.mux.HandleFunc("GET "+Prefix+"sign-in", c.signInPage)
 	c.mux.HandleFunc("POST "+Prefix+"sign-in", c.signIn)
@@ -26,7 +40,7 @@ func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
 	}
 	rq := &request{c: c, w: w, r: r}
 	q := r.URL.Query()
-	rq.render(http.StatusOK, "signin.html", "Sign in", signInData{Next: safeNext(q.Get("next")), Message: q.Get("msg")})
+	rq.render(http.StatusOK, "signin.html", "Sign in", signInData{Next: safeNext(q.Get("next")), Message: signInMessages[q.Get("msg")]})
 }
 
 // signIn checks the pasted token as the API checks a Bearer token, and
@@ -84,5 +98,5 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	c.sessions.remove(sess)
 	http.SetCookie(w, cookie(r, "", -1))
-	c.toSignIn(w, r, "Signed out.")
+	c.toSignIn(w, r, msgSignedOut)
 }

@@ -19,6 +19,9 @@ type testerData struct {
 	Rule   string // "bus/name"
 	Event  string
 	Recent []recentEvent
+	// Pick is whether the identity may pick a stored event (audit:read):
+	// rules:test alone tests pasted events only.
+	Pick bool
 	// Document is a rule document to test instead of a running rule.
 	Document string
 	Result   *rules.Explanation
@@ -27,7 +30,8 @@ type testerData struct {
 }
 
 // tester shows the form; ?bus=&rule= preselects a rule and ?seq= fills
-// in a recent event.
+// in a recent event, for an identity that may read stored events
+// (audit:read, as search and the live tail need).
 func (c *Console) tester(rq *request) {
 	q := rq.r.URL.Query()
 	chosen := q.Get("rule")
@@ -35,7 +39,11 @@ func (c *Console) tester(rq *request) {
 		chosen = q.Get("bus") + "/" + chosen
 	}
 	d := c.testerForm(rq, chosen, "")
-	if s := q.Get("seq"); s != "" {
+	status := http.StatusOK
+	switch s := q.Get("seq"); {
+	case s != "" && !d.Pick:
+		status, d.Error = http.StatusForbidden, "Picking a stored event needs the action "+auth.ActionAuditRead+": paste the event instead."
+	case s != "":
 		seq, _ := strconv.ParseUint(s, 10, 64)
 		e, err := c.storedEvent(rq.r.Context(), seq)
 		if err != nil {
@@ -43,7 +51,7 @@ func (c *Console) tester(rq *request) {
 		}
 		d.Event = e.JSON
 	}
-	rq.render(http.StatusOK, "tester.html", "Rule tester", d)
+	rq.render(status, "tester.html", "Rule tester", d)
 }
 
 // testerRun tests the chosen running rule on the event, as POST
@@ -101,7 +109,10 @@ func (d *testerData) explain(x *rules.Explanation, err error) int {
 
 func (c *Console) testerForm(rq *request, rule, ev string) testerData {
 	views, _ := c.api.Rules(rq.r.Context())
-	d := testerData{Rule: rule, Event: ev, Recent: c.recentEvents(rq.r.Context())}
+	d := testerData{Rule: rule, Event: ev, Pick: rq.allows(auth.ActionAuditRead)}
+	if d.Pick {
+		d.Recent = c.recentEvents(rq.r.Context())
+	}
 	for _, v := range views {
 		if v.Running {
 			d.Rules = append(d.Rules, v)
