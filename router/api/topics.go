@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,7 +9,6 @@ import (
 	"strconv"
 
 	"github.com/auditbus/auditbus/router/auth"
-	"github.com/auditbus/auditbus/router/ingest"
 	"github.com/auditbus/auditbus/router/topics"
 	"github.com/auditbus/auditbus/rules"
 	"github.com/auditbus/auditbus/sinks"
@@ -127,7 +124,7 @@ func (s *Server) putTopic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body topicBody
-	if !s.readTopicJSON(w, r, &body) {
+	if !s.readJSON(w, r, "topic body (nothing stored)", &body) {
 		return
 	}
 	t, existed, err := s.opts.topics.Modify(r.Context(), r.PathValue("name"), func(cur topics.Topic, exists bool) (topics.Topic, error) {
@@ -186,7 +183,7 @@ func (s *Server) deleteTopic(w http.ResponseWriter, r *http.Request) {
 // between its read and its write).
 func (s *Server) putSubscription(w http.ResponseWriter, r *http.Request) {
 	var sub topics.Subscription
-	if !s.readTopicJSON(w, r, &sub) {
+	if !s.readJSON(w, r, "subscription body (nothing stored)", &sub) {
 		return
 	}
 	sub.ID = r.PathValue("id")
@@ -244,24 +241,6 @@ func writeTopic(w http.ResponseWriter, status int, t topics.Topic) {
 		w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(t.Revision, 10)))
 	}
 	writeJSON(w, status, masked(t))
-}
-
-// readTopicJSON decodes the body into v, refusing unknown fields; it
-// answers 400 itself.
-func (s *Server) readTopicJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	raw, err := ingest.ReadBody(r, s.opts.maxBody)
-	if err != nil {
-		status, code := errorStatus(err)
-		writeError(w, status, code, publicMessage(code, err))
-		return false
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, CodeMalformed, "topic body: "+err.Error()+"; nothing stored")
-		return false
-	}
-	return true
 }
 
 func (s *Server) topicError(w http.ResponseWriter, err error) {
