@@ -117,19 +117,8 @@ func (sc *scan) object(depth int) bool {
 		if !sc.member(depth+1, k, nk) {
 			return false
 		}
-		sc.space()
-		if sc.pos >= len(sc.s) {
-			return false
-		}
-		switch sc.s[sc.pos] {
-		case ',':
-			sc.pos++
-			sc.space()
-		case '}':
-			sc.pos++
-			return true
-		default:
-			return false
+		if more, ok := sc.next('}'); !more {
+			return ok
 		}
 	}
 }
@@ -157,6 +146,27 @@ func (sc *scan) member(depth int, k, nk string) bool {
 	return sc.plain(v)
 }
 
+// next reads what follows a member or an element: a comma (more to
+// come) or the container's close (done, ok); anything else is not JSON the
+// scan passes.
+func (sc *scan) next(close byte) (more, ok bool) {
+	sc.space()
+	if sc.pos >= len(sc.s) {
+		return false, false
+	}
+	switch sc.s[sc.pos] {
+	case ',':
+		sc.pos++
+		sc.space()
+		return true, true
+	case close:
+		sc.pos++
+		return false, true
+	default:
+		return false, false
+	}
+}
+
 func (sc *scan) array(depth int) bool {
 	sc.pos++ // [
 	sc.space()
@@ -173,19 +183,8 @@ func (sc *scan) array(depth int) bool {
 		} else if !sc.value(depth + 1) {
 			return false
 		}
-		sc.space()
-		if sc.pos >= len(sc.s) {
-			return false
-		}
-		switch sc.s[sc.pos] {
-		case ',':
-			sc.pos++
-			sc.space()
-		case ']':
-			sc.pos++
-			return true
-		default:
-			return false
+		if more, ok := sc.next(']'); !more {
+			return ok
 		}
 	}
 }
