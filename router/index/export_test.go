@@ -32,3 +32,6 @@ func Plain(b []byte) bool { _, ok := plainEnvelope(b); return ok }
 
 // ValidJSON is the extraction's JSON validity check.
 var ValidJSON = validJSON
+
+// PackEvent and UnpackEvent are the stored event's column format.
+var PackEvent, UnpackEvent = packEvent, unpackEvent

@@ -161,7 +161,11 @@ func (s *sqlStore) fillBatch(ctx context.Context, which string, after int64) (la
 	}
 	defer st.Close()
 	for _, row := range got {
-		r, err := fromEvent(uint64(row.seq), row.bus, row.event, time.Unix(0, row.ns))
+		ev, err := unpackEvent(row.event)
+		var r Record
+		if err == nil {
+			r, err = fromEvent(uint64(row.seq), row.bus, ev, time.Unix(0, row.ns))
+		}
 		if err != nil {
 			bad++
 			continue
