@@ -6,11 +6,11 @@ import (
 	"github.com/klauspost/compress/s2"
 )
 
-// compressedEvent marks a stored event the index keeps compressed (S2,
-// a Snappy extension): the byte before the block. An event as auditbus
-// stores it is JSON, which never starts with it, so the rows of an index
-// an earlier auditbus wrote, which hold the event as it is, read as they
-// are.
+// compressedEvent marks a stored event the SQLite index keeps
+// compressed (S2, a Snappy extension): the byte before the block. An
+// event as auditbus stores it is JSON, which never starts with it, so the
+// rows of an index an earlier auditbus wrote, which hold the event as it
+// is, read as they are.
 const compressedEvent = 0x00
 
 // packEvent is the stored event ev as the index keeps it. Audit events

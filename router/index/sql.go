@@ -15,6 +15,10 @@ import (
 type dialect struct {
 	name string
 	blob string // the column type of the stored event
+	// pack is whether stored events are compressed (packEvent): SQLite
+	// keeps values as they are, while PostgreSQL compresses large ones
+	// itself, on its own CPU rather than auditbus's.
+	pack bool
 	// key is the column type of seq, the key. SQLite's is INTEGER, so
 	// that seq is the table's rowid rather than a column with a unique
 	// index of its own: one B-tree less to write per row. A file an
@@ -93,7 +97,7 @@ func (s *sqlStore) Put(ctx context.Context, recs []Record) error {
 	if s.row != nil {
 		st := tx.StmtContext(ctx, s.row)
 		for _, r := range recs {
-			if _, err := st.ExecContext(ctx, recordArgs(r)...); err != nil {
+			if _, err := st.ExecContext(ctx, s.recordArgs(r)...); err != nil {
 				return fmt.Errorf("%s audit index: insert event seq %d: %w", s.d.name, r.Seq, err)
 			}
 		}
@@ -127,18 +131,23 @@ func (s *sqlStore) insert(recs []Record) (string, []any) {
 			b.WriteString(s.d.placeholder(len(args) + j + 1))
 		}
 		b.WriteByte(')')
-		args = append(args, recordArgs(r)...)
+		args = append(args, s.recordArgs(r)...)
 	}
 	b.WriteString(" ON CONFLICT (seq) DO NOTHING")
 	return b.String(), args
 }
 
-// recordArgs are r's values in column order.
-func recordArgs(r Record) []any {
+// recordArgs are r's values in column order, its event packed where the
+// dialect says so.
+func (s *sqlStore) recordArgs(r Record) []any {
+	ev := r.Event
+	if s.d.pack {
+		ev = packEvent(ev)
+	}
 	return []any{int64(r.Seq), r.Time.UnixNano(), r.Bus, r.ID, r.Source, r.Type, r.Subject, r.Kind,
 		r.Product, r.Action, r.Principal, r.ResourceType, r.ResourceName, r.ResourceID, r.Outcome, r.Code,
 		r.SourceIP, r.Region, r.Cluster, r.TraceRating, r.RequestID,
-		r.ClusterID, r.HostID, r.HostName, r.HostIP, r.Scope, packEvent(r.Event)}
+		r.ClusterID, r.HostID, r.HostName, r.HostIP, r.Scope, ev}
 }
 
 // prepareRow prepares the one-row insert Put then uses.

@@ -170,7 +170,7 @@ func (s *sqlStore) fillBatch(ctx context.Context, which string, after int64) (la
 			bad++
 			continue
 		}
-		args := append(recordArgs(r)[3:len(columns)-1], row.seq)
+		args := append(s.recordArgs(r)[3:len(columns)-1], row.seq)
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return 0, 0, 0, fmt.Errorf("update seq %d: %w", row.seq, err)
 		}
