@@ -1,15 +1,11 @@
 package index
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/event"
-
 	"github.com/auditbus/auditbus/router/bus"
-	"github.com/auditbus/auditbus/router/cejson"
 )
 
 // ErrUndecodable marks a stored message that is not an event auditbus
@@ -30,33 +26,60 @@ func FromMessage(seq uint64, subject string, data []byte, stored time.Time) (Rec
 
 // fromEvent is FromMessage once the bus is known: what the indexer and
 // the backfill of an older index (fillColumns) both derive a row from.
+// It reads the event's bytes once (readEnvelope, dataState) rather than
+// decode the event and its data into Go values: the record is the same
+// as sdk-go's decoding and encoding/json's reading of the data would
+// give (TestExtractMatchesReference and FuzzExtract hold it to that).
 func fromEvent(seq uint64, busName string, data []byte, stored time.Time) (Record, error) {
-	var e event.Event
-	if err := cejson.Unmarshal(data, &e); err != nil {
+	env, err := readEnvelope(data)
+	if err != nil {
 		return Record{}, fmt.Errorf("%w: seq %d: %v", ErrUndecodable, seq, err)
 	}
-	product, _ := bus.ProductKind(e.Type())
-	// Extensions copies the map on every call: once per event, not per field.
-	exts := e.Extensions()
-	ext := func(name string) string {
-		v, _ := exts[name].(string)
-		return v
+	var d dataState
+	// Each of the readers the index had decoded data as a whole, so data
+	// that is not a valid JSON object gave none of them anything.
+	if len(env.data) > 0 && env.data[0] == '{' && (env.dataValid || validJSON(env.data)) {
+		d.read(env.data)
 	}
+	x := &env.ext
+	product, _ := bus.ProductKind(env.typ)
 	r := Record{
-		Seq: seq, Bus: busName, Time: e.Time(), ID: e.ID(), Source: e.Source(), Type: e.Type(),
-		Subject: e.Subject(), Kind: ext("kind"), Product: product, Action: bus.Action(&e),
-		Principal: ext("principal"), ResourceType: ext("resourcetype"), ResourceName: ext("resourcename"),
-		Outcome: ext("outcome"), Code: ext("code"), SourceIP: ext("sourceip"), Region: ext("region"),
-		Cluster: ext("cluster"), TraceRating: ext("tracerating"), Event: data,
+		Seq: seq, Bus: busName, Time: env.time, ID: env.id, Source: env.source, Type: env.typ,
+		Subject: env.subject, Kind: x.kind, Product: product, Action: action(&env, &d),
+		Principal: x.principal, ResourceType: x.resourcetype, ResourceName: x.resourcename,
+		Outcome: x.outcome, Code: x.code, SourceIP: x.sourceip, Region: x.region,
+		Cluster: x.cluster, TraceRating: x.tracerating, Event: data,
 	}
-	k8sFields(&r, &e)
+	r.ResourceID, r.RequestID = d.ids()
+	k8sFields(&r, x, &d)
 	r.TraceRating = Rating(r.TraceRating, r.Outcome)
 	if r.Time.IsZero() {
 		r.Time = stored
 	}
 	r.Time = r.Time.UTC()
-	r.ResourceID, r.RequestID = dataIDs(&e)
 	return r, nil
+}
+
+// action is bus.Action's answer: the action extension, else for JSON
+// data the eventName of a raw Tencent record (none if any eventName in
+// it is not a string, as bus.Action's decoding then fails).
+func action(env *envelope, d *dataState) string {
+	if env.ext.action != "" {
+		return env.ext.action
+	}
+	if d.eventNameBad || !jsonContentType(env.contentType) {
+		return ""
+	}
+	return d.eventName
+}
+
+// jsonContentType is bus.Action's test of a JSON content type: none,
+// application/json, text/json or any +json type, parameters and case
+// aside.
+func jsonContentType(contentType string) bool {
+	ct, _, _ := strings.Cut(contentType, ";")
+	ct = strings.TrimSpace(strings.ToLower(ct))
+	return ct == "" || ct == "application/json" || ct == "text/json" || strings.HasSuffix(ct, "+json")
 }
 
 // Rating is the trace rating of an event with extensions tracerating and
@@ -73,37 +96,6 @@ func Rating(tracerating, outcome string) string {
 		return "warning"
 	}
 	return "normal"
-}
-
-// idFields are the record fields each source names its resource id and
-// request id by; CTS, Tencent CloudAudit, and Kubernetes audit.
-type idFields struct {
-	CTSResourceID string `json:"resource_id"`
-	CTSRequestID  string `json:"request_id"`
-	TCResourceID  string `json:"resourceId"`
-	TCRequestID   string `json:"requestID"`
-	K8sAuditID    string `json:"auditID"`
-	ObjectRef     *struct {
-		UID string `json:"uid"`
-	} `json:"objectRef"`
-}
-
-// dataIDs reads the resource id and request id from JSON object data; a
-// field that is not a string, or data that is not an object, gives "".
-func dataIDs(e *event.Event) (resourceID, requestID string) {
-	d := e.Data()
-	if len(d) == 0 || d[0] != '{' {
-		return "", ""
-	}
-	var f idFields
-	// A field of another type is skipped and the rest still read, so the
-	// error is no reason to give up the others.
-	_ = json.Unmarshal(d, &f)
-	resourceID = first(f.CTSResourceID, f.TCResourceID)
-	if resourceID == "" && f.ObjectRef != nil {
-		resourceID = f.ObjectRef.UID
-	}
-	return resourceID, first(f.CTSRequestID, f.TCRequestID, f.K8sAuditID)
 }
 
 func first(vs ...string) string {

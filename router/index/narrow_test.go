@@ -24,7 +24,7 @@ import (
 // test, with the values both draw from: overlapping prefixes, an empty
 // string, a non-ASCII one, so exact and prefix matches both hit and miss.
 // The Kubernetes types and kind make the index derive the attributes
-// k8sData reads from the data when they are empty or absent.
+// k8sFields reads from the data when they are empty or absent.
 var narrowAttrs = map[string][]string{
 	"type":         {"cts:CloudTrace:ApiCall", "cts:CloudTrace:ConsoleAction", "tke:K8sAudit:delete", "cce:K8sAudit:get", "t"},
 	"source":       {"cts/VPC", "cts/ECS", "tencentcloud.tke", "k8s"},

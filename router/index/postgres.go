@@ -33,7 +33,7 @@ func OpenPostgres(ctx context.Context, url string) (Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("audit index postgres %s: %w", where, err)
 	}
-	s := &sqlStore{db: db, d: dialect{name: "postgres", blob: "BYTEA", addColumn: "ADD COLUMN IF NOT EXISTS",
+	s := &sqlStore{db: db, d: dialect{name: "postgres", blob: "BYTEA", key: "BIGINT", addColumn: "ADD COLUMN IF NOT EXISTS",
 		placeholder: func(n int) string { return "$" + strconv.Itoa(n) }}}
 	if err := migrateLocked(ctx, s); err != nil {
 		db.Close() // ends the session, so the lock too

@@ -15,6 +15,15 @@ import (
 type dialect struct {
 	name string
 	blob string // the column type of the stored event
+	// pack is whether stored events are compressed (packEvent): SQLite
+	// keeps values as they are, while PostgreSQL compresses large ones
+	// itself, on its own CPU rather than auditbus's.
+	pack bool
+	// key is the column type of seq, the key. SQLite's is INTEGER, so
+	// that seq is the table's rowid rather than a column with a unique
+	// index of its own: one B-tree less to write per row. A file an
+	// earlier auditbus made keeps its BIGINT key, which answers the same.
+	key string
 	// addColumn is the ALTER TABLE clause that adds a column.
 	addColumn string
 	// placeholder returns the n-th (1-based) parameter marker.
@@ -44,7 +53,7 @@ const maxRowsPerInsert = 500
 
 func (s *sqlStore) migrate(ctx context.Context) error {
 	var b strings.Builder
-	b.WriteString("CREATE TABLE IF NOT EXISTS audit_events (seq BIGINT PRIMARY KEY, time_ns BIGINT NOT NULL")
+	b.WriteString("CREATE TABLE IF NOT EXISTS audit_events (seq " + s.d.key + " PRIMARY KEY, time_ns BIGINT NOT NULL")
 	for _, c := range columns[2 : len(columns)-1] {
 		b.WriteString(", " + c + " TEXT NOT NULL DEFAULT ''")
 	}
@@ -88,7 +97,7 @@ func (s *sqlStore) Put(ctx context.Context, recs []Record) error {
 	if s.row != nil {
 		st := tx.StmtContext(ctx, s.row)
 		for _, r := range recs {
-			if _, err := st.ExecContext(ctx, recordArgs(r)...); err != nil {
+			if _, err := st.ExecContext(ctx, s.recordArgs(r)...); err != nil {
 				return fmt.Errorf("%s audit index: insert event seq %d: %w", s.d.name, r.Seq, err)
 			}
 		}
@@ -122,18 +131,23 @@ func (s *sqlStore) insert(recs []Record) (string, []any) {
 			b.WriteString(s.d.placeholder(len(args) + j + 1))
 		}
 		b.WriteByte(')')
-		args = append(args, recordArgs(r)...)
+		args = append(args, s.recordArgs(r)...)
 	}
 	b.WriteString(" ON CONFLICT (seq) DO NOTHING")
 	return b.String(), args
 }
 
-// recordArgs are r's values in column order.
-func recordArgs(r Record) []any {
+// recordArgs are r's values in column order, its event packed where the
+// dialect says so.
+func (s *sqlStore) recordArgs(r Record) []any {
+	ev := r.Event
+	if s.d.pack {
+		ev = packEvent(ev)
+	}
 	return []any{int64(r.Seq), r.Time.UnixNano(), r.Bus, r.ID, r.Source, r.Type, r.Subject, r.Kind,
 		r.Product, r.Action, r.Principal, r.ResourceType, r.ResourceName, r.ResourceID, r.Outcome, r.Code,
 		r.SourceIP, r.Region, r.Cluster, r.TraceRating, r.RequestID,
-		r.ClusterID, r.HostID, r.HostName, r.HostIP, r.Scope, r.Event}
+		r.ClusterID, r.HostID, r.HostName, r.HostIP, r.Scope, ev}
 }
 
 // prepareRow prepares the one-row insert Put then uses.
@@ -249,6 +263,9 @@ func (s *sqlStore) Search(ctx context.Context, q Query) ([]Record, error) {
 			return nil, fmt.Errorf("%s audit index: read row: %w", s.d.name, err)
 		}
 		r.Seq, r.Time = uint64(seq), time.Unix(0, ns).UTC()
+		if r.Event, err = unpackEvent(r.Event); err != nil {
+			return nil, fmt.Errorf("%s audit index: read row seq %d: %w", s.d.name, seq, err)
+		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

@@ -161,12 +161,16 @@ func (s *sqlStore) fillBatch(ctx context.Context, which string, after int64) (la
 	}
 	defer st.Close()
 	for _, row := range got {
-		r, err := fromEvent(uint64(row.seq), row.bus, row.event, time.Unix(0, row.ns))
+		ev, err := unpackEvent(row.event)
+		var r Record
+		if err == nil {
+			r, err = fromEvent(uint64(row.seq), row.bus, ev, time.Unix(0, row.ns))
+		}
 		if err != nil {
 			bad++
 			continue
 		}
-		args := append(recordArgs(r)[3:len(columns)-1], row.seq)
+		args := append(s.recordArgs(r)[3:len(columns)-1], row.seq)
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return 0, 0, 0, fmt.Errorf("update seq %d: %w", row.seq, err)
 		}

@@ -53,7 +53,7 @@ func openSQLite(ctx context.Context, dir string, set sqliteSettings) (Store, err
 	if err != nil {
 		return nil, fmt.Errorf("audit index %s: %w", path, err)
 	}
-	s := &sqlStore{db: db, d: dialect{name: "sqlite", blob: "BLOB", addColumn: "ADD COLUMN", placeholder: func(int) string { return "?" }}}
+	s := &sqlStore{db: db, d: dialect{name: "sqlite", blob: "BLOB", key: "INTEGER", pack: true, addColumn: "ADD COLUMN", placeholder: func(int) string { return "?" }}}
 	err = s.migrate(ctx)
 	if err == nil && set.rowInsert {
 		err = s.prepareRow(ctx)
