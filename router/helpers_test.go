@@ -229,17 +229,23 @@ func settled(t *testing.T, s *router.Server) {
 	}
 	bustest.WaitSettled(t, js, bus.StreamName, dispatch.ConsumerName, 20*time.Second)
 	// Fanned out; now every queued delivery must be delivered or
-	// dead-lettered (WorkQueue retention drops it once acknowledged).
-	deadline := time.Now().Add(20 * time.Second)
+	// dead-lettered (WorkQueue retention drops it once acknowledged). The
+	// bound is generous: on a loaded CI machine under -race an attempt
+	// can time out and be retried with backoff before it settles.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		st, err := js.Stream(context.Background(), bus.DeliveriesStream)
 		if err == nil {
-			if info, err := st.Info(context.Background()); err == nil && info.State.Msgs == 0 {
+			info, err := st.Info(context.Background(), jetstream.WithSubjectFilter(">"))
+			if err == nil && info.State.Msgs == 0 {
 				return
+			}
+			if time.Now().After(deadline) && err == nil {
+				t.Fatalf("deliveries not settled within 60s: %d left, by subject %v", info.State.Msgs, info.State.Subjects)
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("deliveries not settled within 20s")
+			t.Fatalf("deliveries not settled within 60s: %v", err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
