@@ -97,6 +97,12 @@ func TestNotificationNamesConcurrentReplicas(t *testing.T) {
 	if status, _, out := call(t, b, "DELETE", "/v3/p1/notifications?notification_id="+ids[i], "", nil, nil); status != 204 {
 		t.Fatalf("delete target: %d %v", status, out)
 	}
+	// A replica refuses a name its own view still lists, so the create
+	// waits until replica a has seen the delete made on b.
+	waitFor(t, "replica a sees the delete", func() (bool, string) {
+		na, _ := notificationNames(t, a)
+		return !slices.Contains(na, "target"), fmt.Sprintf("a lists %v", na)
+	})
 	if status, _, out := call(t, a, "POST", "/v3/p1/notifications", "application/json", []byte(body("target", "")), nil); status != 201 {
 		t.Errorf("create target after its delete: %d %v", status, out)
 	}
