@@ -40,7 +40,7 @@ func (r *Router) newAttempt(d *delivery, l *lane) *attempt {
 func (r *Router) deliver(wait, work context.Context, l *lane, d *delivery, deadline time.Time, room int) bool {
 	stop := r.keepAlive(d.msg)
 	defer stop()
-	if !l.acquire(wait, deadline, room) {
+	if !l.acquire(wait, deadline, room, &l.waiting) {
 		if wait.Err() == nil {
 			return false
 		}

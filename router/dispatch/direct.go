@@ -59,7 +59,7 @@ func (r *Router) launch(ctx context.Context, t *table, ev *delivery, matched []*
 			case r.holds(b.key, b):
 				r.countsOf(d.key, l).inc(parked)
 				m = d.parked(0)
-			case r.opts.directWait > 0 && l.acquire(ctx, slotBy, l.directRoom(time.Now(), time.Until(slotBy), r.opts.workers/2)):
+			case r.opts.directWait > 0 && l.acquire(ctx, slotBy, l.directRoom(time.Now(), time.Until(slotBy), r.opts.workers/2), &l.fanWaiting):
 				if _, err := ev.event(); err != nil || !l.limiter.Allow() { // an undecodable event: the queue's attempt dead-letters it
 					l.release()
 					break

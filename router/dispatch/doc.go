@@ -9,7 +9,8 @@
 // every replica, matches each event. A matched (rule, target) whose
 // target can take a delivery now (not held, its rate allowing, a slot of
 // its lane free within half the direct wait, with few enough fan-outs
-// waiting for one: lane.directRoom) gets it straight from the fan-out
+// waiting for one: lane.directRoom, counted apart from the fetched
+// deliveries that wait) gets it straight from the fan-out
 // (direct.go), the event decoded once for all such targets: the common
 // case costs the event's own write and ack and no delivery message. The
 // fan-out waits for those attempts until the direct wait (WithDirectWait,

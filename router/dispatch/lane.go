@@ -22,7 +22,8 @@ type lane struct {
 	limiter     *rate.Limiter // the lower of rate and the consented cap
 	capped      atomic.Int64  // the consented cap the limiter has, per minute; 0: none
 	slots       chan struct{} // one per delivery in flight
-	waiting     atomic.Int32  // deliveries waiting in the process for a slot
+	waiting     atomic.Int32  // fetched deliveries waiting in the process for a slot
+	fanWaiting  atomic.Int32  // fan-outs waiting for a slot (directRoom)
 	progress    atomic.Int64  // when a slot was last free or freed, in Unix ns
 	paceStart   atomic.Int64  // when done began counting, in Unix ns
 	done        atomic.Int64  // deliveries done since paceStart
@@ -45,21 +46,26 @@ func newLane(key targetKey, b *binding, defaultConc int) *lane {
 
 // acquire takes a slot for one delivery: at once when one is free; else
 // it waits until deadline (zero: as long as it takes), as long as fewer
-// than room deliveries of the lane already wait (room 0: no bound). It
+// than room others counted by waiting already wait (room 0: no bound). It
 // reports false when the delivery should go elsewhere instead (or ctx
-// ended).
-func (l *lane) acquire(ctx context.Context, deadline time.Time, room int) bool {
+// ended). Fan-outs (fanWaiting) and fetched deliveries (waiting) are
+// counted apart: fetched deliveries may wait in far greater numbers (the
+// lane's room), and counted together they took every place a fan-out
+// could wait in, so a target that fell behind once had a share of its new
+// deliveries queued (a write, a fetch, an ack and a removal each, fsynced)
+// for as long as its queue had any.
+func (l *lane) acquire(ctx context.Context, deadline time.Time, room int, waiting *atomic.Int32) bool {
 	select {
 	case l.slots <- struct{}{}:
 		l.progress.Store(time.Now().UnixNano())
 		return true
 	default:
 	}
-	if n := l.waiting.Add(1); room > 0 && n > int32(room) {
-		l.waiting.Add(-1)
+	if n := waiting.Add(1); room > 0 && n > int32(room) {
+		waiting.Add(-1)
 		return false
 	}
-	defer l.waiting.Add(-1)
+	defer waiting.Add(-1)
 	var expired <-chan time.Time
 	if !deadline.IsZero() {
 		t := time.NewTimer(time.Until(deadline))

@@ -54,18 +54,18 @@ func TestLaneRoomFollowsProgress(t *testing.T) {
 func TestLaneAcquire(t *testing.T) {
 	ctx := context.Background()
 	l := &lane{concurrency: 1, slots: make(chan struct{}, 1)}
-	if !l.acquire(ctx, time.Time{}, 1) {
+	if !l.acquire(ctx, time.Time{}, 1, &l.waiting) {
 		t.Fatal("a free slot was not taken")
 	}
 	if l.progress.Load() == 0 {
 		t.Error("taking a free slot is not progress")
 	}
 	l.waiting.Store(1) // another delivery already waits: room 1 is full
-	if l.acquire(ctx, time.Now().Add(time.Hour), 1) {
+	if l.acquire(ctx, time.Now().Add(time.Hour), 1, &l.waiting) {
 		t.Fatal("a delivery over the room got a slot")
 	}
 	l.waiting.Store(0)
-	if l.acquire(ctx, time.Now(), 1) {
+	if l.acquire(ctx, time.Now(), 1, &l.waiting) {
 		t.Fatal("a delivery got a busy slot after its deadline")
 	}
 	l.progress.Store(0)
@@ -73,8 +73,32 @@ func TestLaneAcquire(t *testing.T) {
 	if l.progress.Load() == 0 {
 		t.Error("giving a slot back is not progress")
 	}
-	if !l.acquire(ctx, time.Time{}, 0) {
+	if !l.acquire(ctx, time.Time{}, 0, &l.waiting) {
 		t.Fatal("the freed slot was not taken")
+	}
+}
+
+// Fetched deliveries waiting for a slot, however many, leave the
+// fan-outs their own room: a fan-out within it still waits for the slot
+// and gets it when one is freed.
+func TestLaneFanOutsWaitApartFromFetched(t *testing.T) {
+	ctx := context.Background()
+	l := &lane{concurrency: 1, slots: make(chan struct{}, 1)}
+	if !l.acquire(ctx, time.Time{}, 0, &l.waiting) {
+		t.Fatal("a free slot was not taken")
+	}
+	l.waiting.Store(500) // a backlog of fetched deliveries waits
+	got := make(chan bool)
+	go func() { got <- l.acquire(ctx, time.Now().Add(time.Minute), 1, &l.fanWaiting) }()
+	for l.fanWaiting.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	l.release()
+	if !<-got {
+		t.Fatal("a fan-out within its room was turned away because fetched deliveries wait")
+	}
+	if l.fanWaiting.Load() != 0 || l.waiting.Load() != 500 {
+		t.Errorf("waiting counts after the fan-out: fan-outs %d, fetched %d; want 0 and 500", l.fanWaiting.Load(), l.waiting.Load())
 	}
 }
 
