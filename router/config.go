@@ -45,7 +45,7 @@ type Config struct {
 	// in [0, min(RetryCap, RetryBase*2^(n-1))]; defaults 1s and 5m.
 	RetryBase, RetryCap time.Duration
 	// Concurrency is a target's deliveries in flight at once when it does
-	// not set `concurrency`; default 8.
+	// not set `concurrency`; default 32.
 	Concurrency int
 	// DLQMaxAge is how long dead letters are kept; default 14 days.
 	DLQMaxAge time.Duration

@@ -38,11 +38,11 @@ func (r *Router) openConsumers(ctx context.Context) (events, deliveries jetstrea
 }
 
 // heal re-creates the shared consumers when err may say one is gone (a
-// deleted consumer ends a batch with jetstream.ErrConsumerDeleted, or
-// nats.ErrNoResponders when no pull was waiting) and consumersAbsent
+// deleted consumer ends a pull with jetstream.ErrConsumerDeleted; one
+// that vanished without a word stops its heartbeats) and consumersAbsent
 // confirms it. On failure it waits a little, so a puller does not spin.
 func (r *Router) heal(ctx context.Context, err error) {
-	if ctx.Err() != nil || !(errors.Is(err, jetstream.ErrConsumerDeleted) ||
+	if ctx.Err() != nil || !(errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrNoHeartbeat) ||
 		errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, nats.ErrNoResponders)) {
 		return
 	}

@@ -39,10 +39,16 @@
 // bus.DeliveriesConsumer, shared by every target and every replica, so
 // the bus holds two consumers whatever the number of targets. Each pair
 // has a lane in the process (lane.go): a slot per delivery its target may
-// have in flight (`concurrency`, default 8) and its rate limiter (`rate`,
+// have in flight (`concurrency`, default 32) and its rate limiter (`rate`,
 // and the rate an endpoint consented to). Building lanes makes no
 // JetStream call, so 100,000 targets start as fast as their rules compile.
 // A fetched delivery takes a slot of its lane and is attempted (route.go).
+// Each consumer (the events', the deliveries', a draining backlog's) is
+// read through one long-lived pull subscription (pull.go) that buffers at
+// most as many messages as it has workers; what it still buffers when
+// pulling stops is handed back at once. (A Fetch per batch, ended by the
+// client's deadline, dropped what the server had sent just before, which
+// came back only after the ack wait.)
 //
 // Nothing that waits longer than one attempt stays on the shared consumer,
 // so no target can use up its ack-pending slots, and waiting costs no CPU:

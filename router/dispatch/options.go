@@ -13,12 +13,12 @@ import (
 // deliveries in flight, or waiting for a slot, in one process over all
 // targets (DefaultDeliveryWorkers).
 const (
-	DefaultWorkers            = 64
+	DefaultWorkers            = 256
 	DefaultDirectWait         = time.Second
 	DefaultDeliveryWorkers    = 1024
 	DefaultAckWait            = 30 * time.Second
 	DefaultShutdownGrace      = 10 * time.Second
-	DefaultConcurrency        = 8
+	DefaultConcurrency        = 32
 	DefaultMaxAttempts        = 185 // EventBridge's
 	DefaultMaxAge             = 24 * time.Hour
 	DefaultBackoffBase        = time.Second
@@ -63,7 +63,9 @@ func buildOptions(opts []Option) options {
 // Option configures a Router.
 type Option func(*options)
 
-// WithWorkers bounds the events matched and fanned out at once. Default 64.
+// WithWorkers bounds the events matched and fanned out at once. Default
+// 256: a target that hangs holds as many of them as it has slots, each for
+// at most half the direct wait, and the rest serve every other target.
 func WithWorkers(n int) Option { return func(o *options) { o.workers = max(n, 1) } }
 
 // WithDirectWait bounds how long the fan-out of an event waits for the
@@ -84,7 +86,8 @@ func WithAckWait(d time.Duration) Option { return func(o *options) { o.ackWait =
 func WithShutdownGrace(d time.Duration) Option { return func(o *options) { o.grace = d } }
 
 // WithConcurrency sets the deliveries in flight at once per target when
-// the target does not set `concurrency`. Default 8.
+// the target does not set `concurrency`. Default 32 (deploy/README.md,
+// "Why 32 slots").
 func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = max(n, 1) } }
 
 // WithRetryDefaults sets the retry bounds of targets whose rule sets no

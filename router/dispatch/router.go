@@ -222,65 +222,6 @@ func (r *Router) stop() error {
 	return r.table.Load().close()
 }
 
-// pull fetches batches sized to the free workers while ctx lasts and goOn
-// (nil: always; told whether the last fetch brought nothing) says so, and
-// handles each message in its own goroutine with the work context until
-// every handler returned. A consumer deleted under it is healed.
-func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, workers int, handle func(context.Context, jetstream.Msg), goOn func(empty bool) bool) {
-	var inflight sync.WaitGroup
-	defer inflight.Wait()
-	sem := make(chan struct{}, workers)
-	for empty := false; ctx.Err() == nil && (goOn == nil || goOn(empty)); {
-		free := cap(sem) - len(sem)
-		if free == 0 {
-			select {
-			case sem <- struct{}{}:
-				<-sem
-			case <-ctx.Done():
-				return
-			}
-			continue
-		}
-		// The fetch ends with ctx, so a stop does not wait out a pull
-		// request; a message the server sent meanwhile returns after the
-		// ack wait.
-		fctx, cancel := context.WithTimeout(ctx, fetchWait)
-		batch, err := cons.Fetch(free, jetstream.FetchContext(fctx))
-		if err != nil {
-			cancel()
-			r.heal(ctx, err)
-			if ctx.Err() == nil {
-				r.opts.log.Error().Err(err).Str("consumer", cons.CachedInfo().Name).Msg("fetch")
-				sleep(ctx, time.Second)
-			}
-			continue
-		}
-		empty = true
-		for msg := range batch.Messages() {
-			empty = false
-			if ctx.Err() != nil {
-				_ = msg.Nak()
-				continue
-			}
-			sem <- struct{}{}
-			inflight.Go(func() {
-				defer func() { <-sem }()
-				handle(work, msg)
-			})
-		}
-		err = batch.Error()
-		r.heal(ctx, err)
-		if err != nil && ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) &&
-			!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, jetstream.ErrConsumerDeleted) {
-			r.opts.log.Warn().Err(err).Msg("fetch batch ended with an error")
-		}
-		cancel()
-	}
-}
-
-// fetchWait bounds one pull request.
-const fetchWait = time.Second
-
 // stewardPoll is how often the steward looks at the targets that ask for
 // consent (consent.go).
 const stewardPoll = 250 * time.Millisecond
