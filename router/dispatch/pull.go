@@ -39,7 +39,7 @@ func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, worker
 		if goOn != nil && !goOn(true) {
 			return
 		}
-		if ctx.Err() == nil && !errors.Is(err, jetstream.ErrConsumerDeleted) && !errors.Is(err, jetstream.ErrNoHeartbeat) {
+		if ctx.Err() == nil && !errors.Is(err, jetstream.ErrConsumerDeleted) {
 			r.opts.log.Error().Err(err).Str("consumer", cons.CachedInfo().Name).Msg("pull")
 			sleep(ctx, time.Second)
 		}
@@ -68,6 +68,13 @@ func (r *Router) serveMessages(ctx, work context.Context, it jetstream.MessagesC
 				return nil
 			}
 			if empty = errors.Is(err, context.DeadlineExceeded); empty {
+				continue
+			}
+			if errors.Is(err, jetstream.ErrNoHeartbeat) {
+				// The subscription goes on (it pulls again): a new one would
+				// drop what the server sends to this one meanwhile, for the
+				// ack wait. Only a consumer that is gone is made again.
+				r.heal(ctx, err)
 				continue
 			}
 			return err
