@@ -22,9 +22,12 @@ const (
 	guardDialTimeout         = 10 * time.Second
 	guardTLSHandshakeTimeout = 10 * time.Second
 	guardIdleConnTimeout     = 90 * time.Second
-	// Deliveries to one target run concurrently (one per matched event),
-	// so keep more idle connections per host than net/http's 2.
-	guardMaxIdleConnsPerHost = 32
+	// Deliveries to one target run concurrently, up to its concurrency
+	// (at most rules.MaxConcurrency, 1000), and a transport serves one
+	// target: keep every connection its concurrency opened for the next
+	// burst (net/http's default is 2, and closing the rest meant dialling
+	// them again each burst). Idle ones close after guardIdleConnTimeout.
+	guardMaxIdleConnsPerHost = 1000
 )
 
 // Guard decides which IP addresses the router may connect to when it calls
@@ -236,7 +239,7 @@ func (g *Guard) Transport() *http.Transport {
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:   guardTLSHandshakeTimeout,
 		IdleConnTimeout:       guardIdleConnTimeout,
-		MaxIdleConns:          100,
+		MaxIdleConns:          guardMaxIdleConnsPerHost, // one target's hosts: its URL's, a function's
 		MaxIdleConnsPerHost:   guardMaxIdleConnsPerHost,
 		ExpectContinueTimeout: time.Second,
 	}
