@@ -25,7 +25,7 @@ type httpInvoker struct {
 	shown   string // url redacted, for errors
 	async   bool
 	headers map[string]string
-	client  *http.Client
+	client  *lazyClient
 }
 
 func newHTTPInvoker(node *yaml.Node, cfg FunctionConfig, guard *Guard) (*httpInvoker, error) {
@@ -50,13 +50,13 @@ func newHTTPInvoker(node *yaml.Node, cfg FunctionConfig, guard *Guard) (*httpInv
 	if timeout == 0 {
 		timeout = DefaultFunctionURLTimeout
 	}
-	h.client = guard.Client(timeout)
+	h.client = newLazyClient(guard, timeout)
 	return h, nil
 }
 
 func (h *httpInvoker) check() error { return nil }
 
-func (h *httpInvoker) close() { h.client.CloseIdleConnections() }
+func (h *httpInvoker) close() { h.client.closeIdle() }
 
 // invoke POSTs body and maps the answer (see Function).
 func (h *httpInvoker) invoke(ctx context.Context, body []byte, contentType string) ([]byte, error) {
@@ -71,7 +71,7 @@ func (h *httpInvoker) invoke(ctx context.Context, body []byte, contentType strin
 	if err := checkHeaders(req.Header); err != nil {
 		return nil, fmt.Errorf("build request for %s: %w", h.shown, err)
 	}
-	resp, err := h.client.Do(req)
+	resp, err := h.client.get().Do(req)
 	if err != nil {
 		return nil, requestError(http.MethodPost, h.shown, err)
 	}

@@ -40,7 +40,7 @@ func (w *Webhook) handshake(ctx context.Context, s *Subscription) (Consent, erro
 	if s.RequestRate > 0 {
 		req.Header.Set(HeaderRequestRate, strconv.Itoa(s.RequestRate))
 	}
-	resp, err := w.client.Do(req)
+	resp, err := w.client.get().Do(req)
 	if err != nil {
 		return Consent{}, requestError(http.MethodOptions, w.shown, err)
 	}

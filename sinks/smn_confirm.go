@@ -56,7 +56,7 @@ func (w *Webhook) confirmSubscription(ctx context.Context, s *Subscription) erro
 
 // send makes one request and turns anything but a 2xx into an error.
 func (w *Webhook) send(req *http.Request) error {
-	resp, err := w.client.Do(req)
+	resp, err := w.client.get().Do(req)
 	if err != nil {
 		return requestError(req.Method, w.shown, err)
 	}

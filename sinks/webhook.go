@@ -56,7 +56,7 @@ type WebhookConfig struct {
 // (RequestConsent) before delivering; the sink itself does not track it.
 type Webhook struct {
 	cfg       WebhookConfig
-	client    *http.Client
+	client    *lazyClient
 	key       []byte  // HMAC key from the secret; nil: unsigned
 	signer    *Signer // smn format
 	publicURL string  // smn format: base of signing_cert_url
@@ -100,7 +100,7 @@ func newWebhook(node *yaml.Node, deps Deps) (Sink, error) {
 		cfg.Timeout = DefaultWebhookTimeout
 	}
 	return &Webhook{cfg: cfg, key: key, signer: deps.Signer, publicURL: deps.PublicURL, origin: deps.Origin, shown: RedactURL(cfg.URL),
-		now: time.Now, client: deps.Guard.Client(cfg.Timeout)}, nil
+		now: time.Now, client: newLazyClient(deps.Guard, cfg.Timeout)}, nil
 }
 
 func hasKey(node *yaml.Node, key string) bool {
@@ -127,7 +127,7 @@ func (w *Webhook) Connect(context.Context) error {
 
 // Close releases idle connections.
 func (w *Webhook) Close() error {
-	w.client.CloseIdleConnections()
+	w.client.closeIdle()
 	return nil
 }
 
