@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -363,4 +364,27 @@ func sameValue(a, b []byte) bool {
 		return false
 	}
 	return reflect.DeepEqual(va, vb)
+}
+
+// unmaskPut is UnmaskRule for PUT /v1/rules/{name}: a document sent back
+// as GET showed it keeps the stored values of what GET masked, when the
+// PUT names the revision it read (If-Match); a mask anywhere else (or
+// without If-Match) is refused with ErrStillMasked rather than stored in
+// place of a secret. The bus is ?bus=, else the document's, else default.
+func (s *Server) unmaskPut(ctx context.Context, bus, name string, doc []byte, pre *Precondition) ([]byte, error) {
+	if !bytes.Contains(doc, []byte(Masked)) {
+		return doc, nil
+	}
+	if bus == "" {
+		var named struct {
+			Bus string `yaml:"bus"`
+		}
+		_ = yaml.Unmarshal(doc, &named) // a document that does not parse is refused by PutRule, with why
+		bus = cmp.Or(named.Bus, rules.DefaultBus)
+	}
+	var revision uint64
+	if pre != nil {
+		revision = pre.Revision
+	}
+	return s.UnmaskRule(ctx, bus, name, revision, doc)
 }
