@@ -47,9 +47,11 @@ func (r *Router) pull(ctx, work context.Context, cons jetstream.Consumer, worker
 }
 
 // pullExpiry is how long one pull request of a subscription lasts on the
-// server; the heartbeats it asks for (half of it) tell a consumer that is
-// gone without a word (its stream being reopened, say) within twice that.
-const pullExpiry = 5 * time.Second
+// server; the heartbeats it asks for (every half of it) tell within
+// pullExpiry a consumer that is gone without a word (its stream deleted
+// or being reopened: no 409 reaches the pull). An idle subscription pulls
+// again that often, a request each.
+const pullExpiry = 2 * time.Second
 
 // serveMessages runs handle on each message of it as a worker (a place in
 // sem) frees up. It returns nil when pulling is to stop (ctx ended, goOn
