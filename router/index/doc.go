@@ -4,9 +4,8 @@
 //
 // The Indexer follows the stream with its own durable consumer, apart from
 // ingest and routing: a slow or failed index never delays an event's 202 or
-// its deliveries. It reads one long-lived pull subscription, writes what a
-// second brings (at most the batch size) in one transaction and acks the
-// batch only after the commit (at least once); every row is keyed by the
+// its deliveries. It writes each fetched batch in one transaction and acks
+// the batch only after the commit (at least once); every row is keyed by the
 // event's stream sequence, so a redelivered batch, a restart after a crash
 // or a second replica sharing the consumer and the store never index an
 // event twice.

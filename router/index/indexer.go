@@ -102,8 +102,6 @@ func (x *Indexer) Run(ctx context.Context) error {
 	defer x.running.Store(false)
 	nextRetention := time.Time{}
 	var cons jetstream.Consumer
-	p := &puller{}
-	defer p.stop()
 	for ctx.Err() == nil {
 		if now := time.Now(); !now.Before(nextRetention) {
 			x.housekeep(ctx, &cons)
@@ -117,11 +115,7 @@ func (x *Indexer) Run(ctx context.Context) error {
 			}
 			cons = c
 		}
-		it, err := p.of(cons, 2*x.batch)
-		if err == nil {
-			err = x.step(ctx, it, cons)
-		}
-		if err != nil {
+		if err := x.step(ctx, cons); err != nil {
 			if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
 				cons = nil // deleted by a rebuild: start again from the first event
 			}
@@ -131,38 +125,6 @@ func (x *Indexer) Run(ctx context.Context) error {
 		x.lastErr.Store(nil)
 	}
 	return nil
-}
-
-// puller keeps one long-lived pull subscription (Messages) on the
-// indexer's current consumer, made again when the consumer is: a Fetch
-// per batch ended on the client's deadline and dropped what the server
-// had sent just before, which came back only after the ack wait.
-type puller struct {
-	cons jetstream.Consumer
-	it   jetstream.MessagesContext
-}
-
-// of returns the subscription on cons, buffering at most buffer messages.
-func (p *puller) of(cons jetstream.Consumer, buffer int) (jetstream.MessagesContext, error) {
-	if p.it != nil && p.cons == cons {
-		return p.it, nil
-	}
-	p.stop()
-	it, err := cons.Messages(jetstream.PullMaxMessages(buffer), jetstream.PullExpiry(5*time.Second))
-	if err != nil {
-		return nil, fmt.Errorf("audit index pull: %w", err)
-	}
-	p.cons, p.it = cons, it
-	return it, nil
-}
-
-// stop ends the subscription; what it buffered comes back after the ack
-// wait, to whoever indexes next.
-func (p *puller) stop() {
-	if p.it != nil {
-		p.it.Stop()
-		p.it, p.cons = nil, nil
-	}
 }
 
 func (x *Indexer) fail(ctx context.Context, err error) {
@@ -191,21 +153,18 @@ func (x *Indexer) consumer(ctx context.Context) (jetstream.Consumer, error) {
 	return c, nil
 }
 
-// step takes one batch (what it brings within fetchWait, at most the
-// batch size), writes it and acks it.
-func (x *Indexer) step(ctx context.Context, it jetstream.MessagesContext, cons jetstream.Consumer) error {
+// step fetches one batch, writes it and acks it.
+func (x *Indexer) step(ctx context.Context, cons jetstream.Consumer) error {
+	// FetchContext rather than FetchMaxWait, so that a stop ends the wait.
 	fctx, cancel := context.WithTimeout(ctx, fetchWait)
 	defer cancel()
+	b, err := cons.Fetch(x.batch, jetstream.FetchContext(fctx))
+	if err != nil {
+		return fmt.Errorf("audit index fetch: %w", err)
+	}
 	var msgs []jetstream.Msg
 	recs := make([]Record, 0, x.batch)
-	for len(msgs) < x.batch {
-		m, err := it.Next(jetstream.NextContext(fctx))
-		if err != nil {
-			if fctx.Err() != nil || errors.Is(err, jetstream.ErrNoHeartbeat) { // the subscription pulls again
-				break
-			}
-			return fmt.Errorf("audit index pull: %w", err)
-		}
+	for m := range b.Messages() {
 		msgs = append(msgs, m)
 		rec, err := record(m)
 		if err != nil {
@@ -214,6 +173,10 @@ func (x *Indexer) step(ctx context.Context, it jetstream.MessagesContext, cons j
 			continue
 		}
 		recs = append(recs, rec)
+	}
+	if err := b.Error(); err != nil && len(msgs) == 0 && ctx.Err() == nil &&
+		!errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("audit index fetch: %w", err)
 	}
 	if len(msgs) > 0 {
 		start := time.Now()
@@ -233,10 +196,9 @@ func (x *Indexer) step(ctx context.Context, it jetstream.MessagesContext, cons j
 	if err != nil {
 		return fmt.Errorf("audit index consumer info: %w", err)
 	}
-	// What the subscription buffers is delivered but not indexed: it is
-	// ack-pending, as (for a moment) what was just committed, whose acks
-	// may still be on their way; so the lag may read high, never low.
-	x.lag.Store(int64(info.NumPending) + int64(info.NumAckPending))
+	// NumPending only: what was delivered here is committed by now, and
+	// its acks may still be on their way.
+	x.lag.Store(int64(info.NumPending))
 	return nil
 }
 
