@@ -90,7 +90,7 @@ func (r *Router) serveMessages(ctx, work context.Context, it jetstream.MessagesC
 	return nil
 }
 
-// next waits for it's next message while ctx lasts; for at most emptyWait
+// next waits for its next message while ctx lasts; for at most emptyWait
 // when timed (a drain, which ends once its backlog is empty), ending with
 // context.DeadlineExceeded then.
 func next(ctx context.Context, it jetstream.MessagesContext, timed bool) (jetstream.Msg, error) {
