@@ -46,9 +46,10 @@ func TestDLQListAndRedrive(t *testing.T) {
 			t.Fatalf("no dead letter listed: %s", out)
 		}
 		var code int
-		code, out, _ = cli(t, context.Background(), "dlq", "list", "--url", url, "--rule", "deletes", "--target", "bad")
+		var errOut string
+		code, out, errOut = cli(t, context.Background(), "dlq", "list", "--url", url, "--rule", "deletes", "--target", "bad")
 		if code != 0 {
-			t.Fatalf("dlq list: exit %d", code)
+			t.Fatalf("dlq list: exit %d: %s", code, errOut)
 		}
 	}
 	if !strings.Contains(out, "deletes") || !strings.Contains(out, " 403 ") {
