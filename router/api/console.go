@@ -120,11 +120,15 @@ func normalize(v any) any {
 // PutRule is PUT /v1/rules/{name}?bus=, and the endpoint's handler calls
 // it: doc, validated as that endpoint validates it (the name and bus, the
 // buses the identity may use, the topics its topic targets name), stored
-// as API rule name of bus (an empty bus: the one the document names). It
-// returns the rule as the endpoint answers it (document masked, topic
-// targets expanded); created is true when the rule did not exist. Errors:
-// rules.Errors (an invalid document, or a topic target naming no topic;
-// positioned 1-based), ErrInvalidRuleID, ErrRuleConflict (a rule file or
+// as API rule name of bus (an empty bus: the one the document names). A
+// document sent back as the endpoint's GET or the console's editor showed
+// it, with ifMatch naming the revision read, keeps the stored secrets they
+// masked (unmask). It returns the rule as the endpoint answers it
+// (document masked, topic targets expanded); created is true when the rule
+// did not exist. Errors: rules.Errors (an invalid document, or a topic
+// target naming no topic; positioned 1-based), ErrStillMasked (with
+// rules.Errors: a mask that is not a stored value's), ErrInvalidRuleID,
+// ErrRuleConflict (a rule file or
 // a CTS notification owns the name), ErrPreconditionFailed,
 // ErrRuleStoreUnavailable, ErrTopicsUnavailable, and an *auth.Error for a
 // bus the identity may not use.
@@ -133,6 +137,10 @@ func (s *Server) PutRule(ctx context.Context, bus, name string, doc []byte, ifMa
 		return RuleView{}, false, ErrRuleStoreUnavailable
 	}
 	if err := checkPutRule(ctx, bus, name); err != nil {
+		return RuleView{}, false, err
+	}
+	doc, err := s.unmask(ctx, bus, name, doc, ifMatch)
+	if err != nil {
 		return RuleView{}, false, err
 	}
 	if err := s.admitRule(ctx, bus, name, doc); err != nil {

@@ -64,9 +64,7 @@ var (
 
 // putRule validates the body as one rule document and stores it as an API
 // rule through PutRule: 201 when created, 200 when replaced, 400 listing
-// every problem. The name and bus are checked before the body is read. A
-// document sent back as GET showed it, with If-Match, keeps the stored
-// secrets GET masked (unmaskPut).
+// every problem. The name and bus are checked before the body is read.
 func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
 	bus, name := r.URL.Query().Get("bus"), r.PathValue("name")
 	if err := checkPutRule(r.Context(), bus, name); err != nil {
@@ -88,23 +86,15 @@ func (s *Server) putRule(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, code, publicMessage(code, err))
 		return
 	}
-	if doc, err = s.unmaskPut(r.Context(), bus, name, doc, pre); err == nil {
-		var v RuleView
-		var created bool
-		if v, created, err = s.PutRule(r.Context(), bus, name, doc, pre); err == nil {
-			putAnswer(w, v, created)
-			return
-		}
+	v, created, err := s.PutRule(r.Context(), bus, name, doc, pre)
+	if err != nil {
+		s.ruleError(w, err, "; nothing stored")
+		return
 	}
-	s.ruleError(w, err, "; nothing stored")
-}
-
-// putAnswer is a stored rule's answer: 201 when created, 200 when replaced.
-func putAnswer(w http.ResponseWriter, v RuleView, created bool) {
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
-		w.Header().Set("Location", "/v1/rules/"+v.Name+"?bus="+v.Bus)
+		w.Header().Set("Location", "/v1/rules/"+name+"?bus="+v.Bus)
 	}
 	if v.Revision > 0 {
 		w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(v.Revision, 10)))

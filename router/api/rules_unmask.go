@@ -26,26 +26,38 @@ import (
 // error wraps rules.Errors naming each such field at its line:col.
 var ErrStillMasked = errors.New("the document still holds masked secrets")
 
-// UnmaskRule is doc, the text of API rule name of bus as the console's
-// editor showed it (EditableDocument, opened at revision) and the operator
-// edited it, with the stored secrets put back: each target setting whose
-// value still equals the masked form of the stored one (a secret as
+// unmask is doc, the text of API rule name of bus as GET or the
+// console's editor showed it (masked, at revision ifMatch names) and its
+// author changed it, with the stored secrets put back: each target setting
+// whose value still equals the masked form of the stored one (a secret as
 // Masked, a URL as sinks.RedactURL shows it) becomes the stored value, so
-// an unchanged document saves unchanged and an edited value is taken as
-// typed. Targets are matched by id, settings by their path in the target.
-// Revision 0 (unknown) puts nothing back. Errors: ErrStillMasked (with
-// rules.Errors), ErrPreconditionFailed when the rule is no longer at
-// revision, an *auth.Error for a bus the identity may not use. A document
-// that does not parse is returned as it is: storing it reports why.
-func (s *Server) UnmaskRule(ctx context.Context, bus, name string, revision uint64, doc []byte) ([]byte, error) {
+// a document sent back unchanged stores unchanged and an edited value is
+// taken as typed. Targets are matched by id, settings by their path in
+// the target. Without a revision nothing is put back. The bus is bus,
+// else the document's, else default. Errors: ErrStillMasked (with
+// rules.Errors) for a mask left anywhere else, ErrPreconditionFailed when
+// the rule is no longer at the revision, an *auth.Error for a bus the
+// identity may not use. A document that does not parse is returned as it
+// is: storing it reports why.
+func (s *Server) unmask(ctx context.Context, bus, name string, doc []byte, ifMatch *Precondition) ([]byte, error) {
+	if !bytes.Contains(doc, []byte(Masked)) {
+		return doc, nil
+	}
+	if bus == "" {
+		var named struct {
+			Bus string `yaml:"bus"`
+		}
+		_ = yaml.Unmarshal(doc, &named)
+		bus = cmp.Or(named.Bus, rules.DefaultBus)
+	}
 	if !auth.BusAllowed(ctx, bus) {
 		return nil, auth.Forbidden(auth.FromContext(ctx), bus)
 	}
 	var stored []byte
-	if s.opts.rules != nil && revision > 0 {
+	if ifMatch != nil && ifMatch.Revision > 0 {
 		if st, ok := s.opts.rules.Get(bus, name); ok && st.Origin.Kind == OriginAPI {
-			if st.Revision != revision {
-				return nil, fmt.Errorf("%w: rule %q is at revision %d, the editor was opened at %d", ErrPreconditionFailed, name, st.Revision, revision)
+			if st.Revision != ifMatch.Revision {
+				return nil, fmt.Errorf("%w: rule %q is at revision %d, not %d", ErrPreconditionFailed, name, st.Revision, ifMatch.Revision)
 			}
 			stored = st.Document
 		}
@@ -56,7 +68,7 @@ func (s *Server) UnmaskRule(ctx context.Context, bus, name string, revision uint
 // restoration is one edited scalar to replace by the stored value.
 type restoration struct{ edited, stored *yaml.Node }
 
-// unmaskDocument is UnmaskRule on the stored document (nil: none).
+// unmaskDocument is unmask on the stored document (nil: none).
 func unmaskDocument(stored, edited []byte) ([]byte, error) {
 	var eroot, sroot yaml.Node
 	if yaml.Unmarshal(edited, &eroot) != nil {
@@ -364,27 +376,4 @@ func sameValue(a, b []byte) bool {
 		return false
 	}
 	return reflect.DeepEqual(va, vb)
-}
-
-// unmaskPut is UnmaskRule for PUT /v1/rules/{name}: a document sent back
-// as GET showed it keeps the stored values of what GET masked, when the
-// PUT names the revision it read (If-Match); a mask anywhere else (or
-// without If-Match) is refused with ErrStillMasked rather than stored in
-// place of a secret. The bus is ?bus=, else the document's, else default.
-func (s *Server) unmaskPut(ctx context.Context, bus, name string, doc []byte, pre *Precondition) ([]byte, error) {
-	if !bytes.Contains(doc, []byte(Masked)) {
-		return doc, nil
-	}
-	if bus == "" {
-		var named struct {
-			Bus string `yaml:"bus"`
-		}
-		_ = yaml.Unmarshal(doc, &named) // a document that does not parse is refused by PutRule, with why
-		bus = cmp.Or(named.Bus, rules.DefaultBus)
-	}
-	var revision uint64
-	if pre != nil {
-		revision = pre.Revision
-	}
-	return s.UnmaskRule(ctx, bus, name, revision, doc)
 }

@@ -49,12 +49,10 @@ func (c *Console) ruleSave(rq *request) {
 	if d.Revision > 0 {
 		pre = &api.Precondition{Revision: d.Revision}
 	}
-	// Settings still shown masked get their stored values back; a mask
-	// left anywhere else is refused, so no secret is replaced by its mask.
-	restored, err := c.api.UnmaskRule(rq.r.Context(), bus, name, d.Revision, []byte(doc))
-	if err == nil {
-		_, _, err = c.api.PutRule(rq.r.Context(), bus, name, restored, pre)
-	}
+	// Settings still shown masked get their stored values back (PutRule);
+	// a mask left anywhere else is refused, so no secret is replaced by
+	// its mask.
+	_, _, err := c.api.PutRule(rq.r.Context(), bus, name, []byte(doc), pre)
 	if err == nil {
 		http.Redirect(rq.w, rq.r, Prefix+"rules/"+bus+"/"+name+"/edit?saved=1", http.StatusSeeOther)
 		return

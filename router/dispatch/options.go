@@ -64,8 +64,9 @@ func buildOptions(opts []Option) options {
 type Option func(*options)
 
 // WithWorkers bounds the events matched and fanned out at once. Default
-// 256: a target that hangs holds as many of them as it has slots, each for
-// at most half the direct wait, and the rest serve every other target.
+// 256: a target that hangs holds at most twice as many of them as it has
+// slots (its attempts within the direct wait, and as many waiting for a
+// slot), and the rest serve every other target.
 func WithWorkers(n int) Option { return func(o *options) { o.workers = max(n, 1) } }
 
 // WithDirectWait bounds how long the fan-out of an event waits for the
