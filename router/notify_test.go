@@ -23,6 +23,7 @@ type subscriber struct {
 	mu            sync.Mutex
 	notifications [][]byte
 	confirmed     []string // the topic_urn of each SubscriptionConfirmation
+	subscribed    int      // subscribe_url GETs the router answered with 200
 }
 
 func newSubscriber(t *testing.T) *subscriber {
@@ -44,6 +45,11 @@ func newSubscriber(t *testing.T) *subscriber {
 			go func() { // after answering, as a receiver would
 				if resp, err := http.Get(m.SubscribeURL); err == nil {
 					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						s.mu.Lock()
+						s.subscribed++
+						s.mu.Unlock()
+					}
 				}
 			}()
 		case "Notification":
@@ -205,6 +211,14 @@ func TestNotificationReachesEveryReplica(t *testing.T) {
 	waitFor(t, "b to list the notification", func() (bool, string) {
 		_, _, list := call(t, b, http.MethodGet, "/v3/p1/notifications/smn", "", nil, nil)
 		return len(list["notifications"].([]any)) == 1, fmt.Sprint(list)
+	})
+	// Either replica may send the SubscriptionConfirmation, naming its own
+	// address: stopping a before the endpoint's GET reached it would leave
+	// the subscription pending for the hour a resend waits.
+	waitFor(t, "the subscription confirmed", func() (bool, string) {
+		sub.mu.Lock()
+		defer sub.mu.Unlock()
+		return sub.subscribed == 1, fmt.Sprint(sub.subscribed)
 	})
 	// Only b runs while the event is routed: a's copy cannot be the one
 	// that delivers it.
