@@ -67,7 +67,7 @@ func (r *Router) launch(ctx context.Context, t *table, ev *delivery, matched []*
 				d.decoded = ev.decoded
 				try := &directTry{d: d, l: l, done: make(chan struct{}), copy: make(chan uint64, 1)}
 				tries = append(tries, try)
-				go r.tryDirect(ctx, try)
+				r.crew.Go(func() { r.tryDirect(ctx, try) })
 				continue
 			}
 			if m == nil {

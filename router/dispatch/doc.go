@@ -12,7 +12,8 @@
 // waiting for one: lane.directRoom, counted apart from the fetched
 // deliveries that wait) gets it straight from the fan-out
 // (direct.go), the event decoded once for all such targets: the common
-// case costs the event's own write and ack and no delivery message. The
+// case costs the event's own write and ack and no delivery message. (The
+// attempts run on goroutines kept between them, crew.go.) The
 // fan-out waits for those attempts until the direct wait (WithDirectWait,
 // 1s) is over; one still running then gets a parked copy and the fan-out
 // moves on, so a hanging target holds an event, and an events worker, for

@@ -43,6 +43,7 @@ type Router struct {
 	work    context.Context // in-flight deliveries; ends after the shutdown grace
 	drains  sync.WaitGroup  // backlog drains (backlog.go)
 	closing sync.WaitGroup  // replaced tables being closed
+	crew    *crew           // runs the direct attempts (crew.go)
 
 	drainsOf sync.Map      // targetKey -> *lane (nil: an orphan): one backlog drain per key at most (backlog.go)
 	kick     chan struct{} // asks the sweep to look now
@@ -67,7 +68,7 @@ func New(js jetstream.JetStream, deps sinks.Deps, opts ...Option) *Router {
 	o := buildOptions(opts)
 	r := &Router{js: js, deps: deps, opts: o, metrics: newMetrics(o.reg),
 		backlogs: map[targetKey]Backlog{}, orphans: map[targetKey]time.Time{},
-		kick:   make(chan struct{}, 1),
+		kick: make(chan struct{}, 1), crew: newCrew(crewIdle),
 		states: map[targetKey]cached{}, started: make(chan struct{})}
 	empty, _, _ := buildTable(context.Background(), emptySet, deps, r.metrics)
 	r.table.Store(empty)
@@ -200,6 +201,7 @@ func (r *Router) Run(ctx context.Context) (err error) {
 	go func() {
 		owned.Wait()
 		r.drains.Wait()
+		r.crew.stop() // the late direct attempts of fan-outs that ended
 		close(done)
 	}()
 	select {
