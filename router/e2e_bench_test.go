@@ -36,7 +36,8 @@ import (
 //	AUDITBUS_BENCH_RATE     offered events/s at 1 target (latency; default half the maximum)
 //	AUDITBUS_BENCH_RATE10   offered events/s at 10 targets (latency; default half the maximum)
 //	AUDITBUS_BENCH_LBATCH   events per ingest request (latency; default 10)
-//	AUDITBUS_BENCH_CONCURRENCY  each target's concurrency (default: auditbus's, 8)
+//	AUDITBUS_BENCH_CONCURRENCY  each target's concurrency (default: auditbus's, 32)
+//	AUDITBUS_BENCH_INDEX    "off": no audit index (IndexOff), to see delivery apart from indexing
 //
 // b.N is the number of events: run them with -benchtime Nx, so each run
 // starts one server (see ceiling_bench_test.go for the ratio to the raw
@@ -195,6 +196,7 @@ func startBench(b *testing.B, targets int, url string, sync time.Duration) *rout
 		AllowPrivateTargets: true,
 		NATSSyncInterval:    sync,
 		Concurrency:         benchEnv(b, "AUDITBUS_BENCH_CONCURRENCY", dispatch.DefaultConcurrency),
+		IndexOff:            os.Getenv("AUDITBUS_BENCH_INDEX") == "off",
 	})
 	if err != nil {
 		b.Fatalf("start: %v", err)

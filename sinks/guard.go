@@ -226,23 +226,15 @@ func (g *Guard) dialer() *net.Dialer {
 	return d
 }
 
-// Transport returns a new HTTP transport whose connections pass the guard.
-// It ignores HTTP_PROXY and friends: through a proxy the guard would only
-// ever see the proxy's address, and the proxy would connect anywhere. Each
-// call returns its own transport (its own connection pool), so closing one
-// target's idle connections leaves the others' alone.
-func (g *Guard) Transport() *http.Transport {
-	return &http.Transport{
-		Proxy:                 nil,
-		DialContext:           g.dialer().DialContext,
-		ForceAttemptHTTP2:     true, // a custom DialContext turns HTTP/2 off otherwise
-		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:   guardTLSHandshakeTimeout,
-		IdleConnTimeout:       guardIdleConnTimeout,
-		MaxIdleConns:          guardMaxIdleConnsPerHost, // one target's hosts: its URL's, a function's
-		MaxIdleConnsPerHost:   guardMaxIdleConnsPerHost,
-		ExpectContinueTimeout: time.Second,
-	}
+// Transport returns a new HTTP/1.1 transport (h1.go) whose connections
+// pass the guard. It ignores HTTP_PROXY and friends: through a proxy the
+// guard would only ever see the proxy's address, and the proxy would
+// connect anywhere. Each call returns its own transport (its own
+// connection pool), so closing one target's idle connections leaves the
+// others' alone.
+func (g *Guard) Transport() http.RoundTripper {
+	return &h1Transport{dial: g.dialer().DialContext, tls: &tls.Config{MinVersion: tls.VersionTLS12},
+		maxIdle: guardMaxIdleConnsPerHost, idleFor: guardIdleConnTimeout}
 }
 
 // Client returns an HTTP client over a new Transport that gives up after
