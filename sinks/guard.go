@@ -17,7 +17,7 @@ import (
 var ErrForbiddenAddress = errors.New("forbidden target address")
 
 // Timeouts of the connections a Guard's transport opens. A target's own
-// timeout (the http.Client's) still bounds the whole request.
+// timeout (Client's) still bounds the whole request.
 const (
 	guardDialTimeout         = 10 * time.Second
 	guardTLSHandshakeTimeout = 10 * time.Second
@@ -25,8 +25,8 @@ const (
 	// Deliveries to one target run concurrently, up to its concurrency
 	// (at most rules.MaxConcurrency, 1000), and a transport serves one
 	// target: keep every connection its concurrency opened for the next
-	// burst (net/http's default is 2, and closing the rest meant dialling
-	// them again each burst). Idle ones close after guardIdleConnTimeout.
+	// burst (closing the rest meant dialling them again each burst). Idle
+	// ones close after guardIdleConnTimeout.
 	guardMaxIdleConnsPerHost = 1000
 )
 
@@ -226,25 +226,20 @@ func (g *Guard) dialer() *net.Dialer {
 	return d
 }
 
-// Transport returns a new HTTP/1.1 transport (h1.go) whose connections
-// pass the guard. It ignores HTTP_PROXY and friends: through a proxy the
-// guard would only ever see the proxy's address, and the proxy would
-// connect anywhere. Each call returns its own transport (its own
-// connection pool), so closing one target's idle connections leaves the
-// others' alone.
-func (g *Guard) Transport() http.RoundTripper {
-	return &h1Transport{dial: g.dialer().DialContext, tls: &tls.Config{MinVersion: tls.VersionTLS12},
-		maxIdle: guardMaxIdleConnsPerHost, idleFor: guardIdleConnTimeout}
-}
-
-// Client returns an HTTP client over a new Transport that gives up after
-// timeout and never follows redirects: a 3xx is the answer, since
-// following it would send audit data to a URL the rule author did not name
-// (and one the URL check at load never saw).
+// Client returns an HTTP client over a new HTTP/1.1 transport (h1.go)
+// whose connections pass the guard, gives up after timeout and never
+// follows redirects: a 3xx is the answer, since following it would send
+// audit data to a URL the rule author did not name (and one the URL check
+// at load never saw). It ignores HTTP_PROXY and friends: through a proxy
+// the guard would only ever see the proxy's address, and the proxy would
+// connect anywhere. Each call has its own transport (its own connection
+// pool), so closing one target's idle connections leaves the others'
+// alone. The transport applies the timeout, not the client: a client's
+// own runs a goroutine per request with any transport but net/http's.
 func (g *Guard) Client(timeout time.Duration) *http.Client {
 	return &http.Client{
-		Transport:     g.Transport(),
-		Timeout:       timeout,
+		Transport: &h1Transport{dial: g.dialer().DialContext, tls: &tls.Config{MinVersion: tls.VersionTLS12},
+			maxIdle: guardMaxIdleConnsPerHost, idleFor: guardIdleConnTimeout, timeout: timeout},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }

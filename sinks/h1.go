@@ -28,6 +28,7 @@ type h1Transport struct {
 	tls     *tls.Config
 	maxIdle int           // per scheme and host
 	idleFor time.Duration // a connection idle longer is closed, not reused
+	timeout time.Duration // bounds each request, body included; 0: none
 
 	mu   sync.Mutex
 	idle map[string][]*h1Conn // by scheme://host:port, the most recent last
@@ -47,10 +48,27 @@ type h1Conn struct {
 // aLongTimeAgo is a deadline that interrupts a blocked read or write.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// RoundTrip sends req on a kept or a new connection. A request whose kept
-// connection turned out closed by the server (it wrote no byte back) is
-// sent again once on a new connection, as net/http does.
+// RoundTrip sends req on a kept or a new connection, within the
+// transport's timeout (which covers reading the body too). A request
+// whose kept connection turned out closed by the server (it wrote no byte
+// back) is sent again once on a new connection, as net/http does.
 func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	cancel := context.CancelFunc(func() {})
+	if t.timeout > 0 {
+		var ctx context.Context
+		ctx, cancel = context.WithTimeout(req.Context(), t.timeout)
+		req = req.WithContext(ctx) // a copy: the body may be replaced below
+	}
+	resp, err := t.roundTrip(req)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body.(*h1Body).cancel = cancel
+	return resp, nil
+}
+
+func (t *h1Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 		return nil, closeBody(req, fmt.Errorf("unsupported protocol scheme %q", req.URL.Scheme))
 	}
@@ -73,9 +91,12 @@ func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if req.GetBody == nil {
 				return nil, err // the body was sent and cannot be read again
 			}
-			if req.Body, err = req.GetBody(); err != nil {
+			body, err := req.GetBody()
+			if err != nil {
 				return nil, fmt.Errorf("reading the request body again: %w", err)
 			}
+			req = req.WithContext(req.Context()) // a copy, not the caller's request
+			req.Body = body
 		}
 	}
 }
@@ -215,7 +236,7 @@ func (t *h1Transport) exchange(c *h1Conn, req *http.Request) (*http.Response, er
 		}
 		return nil, err
 	}
-	resp.Body = &h1Body{ReadCloser: resp.Body, c: c, t: t, stop: stop, keep: !resp.Close && !req.Close}
+	resp.Body = &h1Body{ReadCloser: resp.Body, c: c, t: t, stop: stop, cancel: func() {}, keep: !resp.Close && !req.Close}
 	return resp, nil
 }
 
@@ -248,12 +269,13 @@ func (t *h1Transport) writeAndRead(c *h1Conn, req *http.Request) (*http.Response
 // before.
 type h1Body struct {
 	io.ReadCloser
-	c    *h1Conn
-	t    *h1Transport
-	stop func() bool
-	keep bool
-	eof  bool
-	once sync.Once
+	c      *h1Conn
+	t      *h1Transport
+	stop   func() bool
+	cancel context.CancelFunc // the timeout's, once the body is done
+	keep   bool
+	eof    bool
+	once   sync.Once
 }
 
 func (b *h1Body) Read(p []byte) (int, error) {
@@ -266,6 +288,7 @@ func (b *h1Body) Read(p []byte) (int, error) {
 
 func (b *h1Body) Close() error {
 	b.once.Do(func() {
+		defer b.cancel()
 		err := b.ReadCloser.Close()
 		if b.stop() && b.keep && b.eof && err == nil && b.c.br.Buffered() == 0 {
 			b.t.put(b.c)

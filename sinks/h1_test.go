@@ -248,3 +248,34 @@ func TestH1ClosesConnectionsIdleTooLong(t *testing.T) {
 		t.Fatalf("%d connections opened, want a new one after the idle one closed", s.opened.Load())
 	}
 }
+
+// TestH1Timeout: the transport's timeout ends an answer that hangs with
+// context.DeadlineExceeded, and one whose body stalls half-way too.
+func TestH1Timeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	s := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/body" {
+			w.Header().Set("Content-Length", "10")
+			w.Write([]byte("half"))
+			w.(http.Flusher).Flush()
+		}
+		<-release
+	}, false)
+	rt := newTestH1(time.Minute)
+	rt.timeout = 200 * time.Millisecond
+	t.Cleanup(rt.CloseIdleConnections)
+	req, _ := http.NewRequest(http.MethodPost, s.URL, strings.NewReader("event"))
+	if _, err := rt.RoundTrip(req); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a hanging answer: err %v, want context.DeadlineExceeded", err)
+	}
+	req, _ = http.NewRequest(http.MethodPost, s.URL+"/body", strings.NewReader("event"))
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.ReadAll(resp.Body); err == nil {
+		t.Fatal("a body that stalls was read to its end")
+	}
+}
