@@ -10,7 +10,7 @@ import (
 // rule set of 100,000 targets, most of them idle, then holds no transport
 // for those, and Check, which builds a sink only to validate its config,
 // builds none. Each target still gets a transport of its own
-// (Guard.Transport says why).
+// (Guard.Client says why).
 type lazyClient struct {
 	guard   *Guard
 	timeout time.Duration

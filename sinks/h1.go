@@ -19,8 +19,8 @@ import (
 // caller's goroutine: write the request, read the response, on a kept
 // connection. net/http's Transport hands each request to two goroutines
 // per connection (its read and write loops) and back through channels:
-// at 10 targets that was a third of a delivery's CPU. It speaks only what
-// a delivery needs: no proxies (Guard.Transport says why), no HTTP/2, no
+// at 10 targets that was a fifth of a delivery's CPU. It speaks only what
+// a delivery needs: no proxies (Guard.Client says why), no HTTP/2, no
 // redirects (the client's CheckRedirect never follows one); the wire
 // format is net/http's own (Request.Write, ReadResponse).
 type h1Transport struct {
@@ -104,6 +104,8 @@ func (t *h1Transport) roundTrip(req *http.Request) (*http.Response, error) {
 // closedIdle is an exchange on a kept connection that the server had
 // closed meanwhile: the request may be sent again.
 type closedIdle struct{ error }
+
+func (e closedIdle) Unwrap() error { return e.error }
 
 func closeBody(req *http.Request, err error) error {
 	if req.Body != nil {
@@ -289,6 +291,9 @@ func (b *h1Body) Read(p []byte) (int, error) {
 func (b *h1Body) Close() error {
 	b.once.Do(func() {
 		defer b.cancel()
+		if !b.eof {
+			b.c.Close() // else ReadCloser.Close reads the rest first, however long
+		}
 		err := b.ReadCloser.Close()
 		if b.stop() && b.keep && b.eof && err == nil && b.c.br.Buffered() == 0 {
 			b.t.put(b.c)

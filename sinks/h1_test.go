@@ -279,3 +279,31 @@ func TestH1Timeout(t *testing.T) {
 		t.Fatal("a body that stalls was read to its end")
 	}
 }
+
+// TestH1ClosingAnEndlessBodyReturns: closing a body read only in part
+// drops its connection at once, rather than reading the rest first.
+func TestH1ClosingAnEndlessBodyReturns(t *testing.T) {
+	s := newCountingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		for r.Context().Err() == nil {
+			if _, err := w.Write(make([]byte, 32<<10)); err != nil {
+				return
+			}
+		}
+	}, false)
+	rt := newTestH1(time.Minute)
+	rt.timeout = time.Minute
+	t.Cleanup(rt.CloseIdleConnections)
+	req, _ := http.NewRequest(http.MethodPost, s.URL, strings.NewReader("event"))
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = resp.Body.Read(make([]byte, 1))
+	closed := make(chan struct{})
+	go func() { resp.Body.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("closing an endless body read it on")
+	}
+}
