@@ -144,7 +144,9 @@ func (r *Router) awaitDirect(ctx context.Context, tries []*directTry, deadline t
 
 // tryDirect attempts try in its lane's slot. The fan-out settles it and
 // releases the slot, unless it stopped waiting: then the slot is released
-// here, and a success deletes the parked copy once it is stored.
+// here, a success deletes the parked copy once it is stored, and a 410
+// Gone still disables the target (else a target that answered 410 once
+// would get the copy as if it had not).
 func (r *Router) tryDirect(ctx context.Context, try *directTry) {
 	try.a = r.attempt(ctx, try.l, try.d, nil)
 	close(try.done)
@@ -152,6 +154,9 @@ func (r *Router) tryDirect(ctx context.Context, try *directTry) {
 		return
 	}
 	try.l.release()
+	if try.a.gone() { // its parked copy is then held, as every delivery to a gone target
+		r.disableGone(ctx, try.a)
+	}
 	if !try.a.delivered() {
 		return
 	}

@@ -18,7 +18,8 @@
 // 1s) is over; one still running then gets a parked copy and the fan-out
 // moves on, so a hanging target holds an event, and an events worker, for
 // at most the direct wait. A late attempt that succeeds deletes its copy
-// again when it can. A direct attempt that fails is settled as a queued
+// again when it can; one answered 410 Gone disables the target, so that
+// its copy is held. A direct attempt that fails is settled as a queued
 // one would be.
 //
 // Every other delivery is queued: one message on the AUDITBUS_DELIVERIES
