@@ -227,8 +227,8 @@ func (t *h1Transport) CloseIdleConnections() {
 func (t *h1Transport) exchange(c *h1Conn, req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	// The context's end, not its deadline set on c: the error is then
-	// the context's, as net/http's.
-	c.SetDeadline(time.Time{})
+	// the context's, as net/http's. Only this ever sets c's deadline, and
+	// a connection it interrupted is not kept (h1Body.Close).
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(aLongTimeAgo) })
 	resp, err := t.writeAndRead(c, req)
 	if err != nil {
